@@ -1,0 +1,209 @@
+//! A minimal JSON writer for the browser SDK.
+//!
+//! serde_json costs ~1 KB gzip to write and ~23 KB to read (SIZE.md); events only need
+//! writing, and their free-form parts (properties, traits) arrive already serialised by the
+//! browser's own `JSON.stringify`, so they are spliced in as raw JSON.
+
+use alloc::string::String;
+
+/// Builds one JSON value into a string, inserting commas where they belong.
+#[derive(Default)]
+pub struct JsonWriter {
+    out: String,
+    /// Whether the next member or element needs a comma before it.
+    needs_comma: bool,
+}
+
+impl JsonWriter {
+    /// A writer with no output yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Opens an object, as a value or as the value of the last key.
+    pub fn begin_object(&mut self) -> &mut Self {
+        self.separate();
+        self.out.push('{');
+        self.needs_comma = false;
+        self
+    }
+
+    /// Closes the innermost object.
+    pub fn end_object(&mut self) -> &mut Self {
+        self.out.push('}');
+        self.needs_comma = true;
+        self
+    }
+
+    /// Opens an array.
+    pub fn begin_array(&mut self) -> &mut Self {
+        self.separate();
+        self.out.push('[');
+        self.needs_comma = false;
+        self
+    }
+
+    /// Closes the innermost array.
+    pub fn end_array(&mut self) -> &mut Self {
+        self.out.push(']');
+        self.needs_comma = true;
+        self
+    }
+
+    /// Writes a member name; the next value written is its value.
+    pub fn key(&mut self, name: &str) -> &mut Self {
+        self.separate();
+        push_json_string(&mut self.out, name);
+        self.out.push(':');
+        self.needs_comma = false;
+        self
+    }
+
+    /// Writes a string value.
+    pub fn string(&mut self, value: &str) -> &mut Self {
+        self.separate();
+        push_json_string(&mut self.out, value);
+        self.needs_comma = true;
+        self
+    }
+
+    /// Writes a string value, or `null` when there is none.
+    pub fn opt_string(&mut self, value: Option<&str>) -> &mut Self {
+        match value {
+            Some(v) => self.string(v),
+            None => self.raw("null"),
+        }
+    }
+
+    /// Writes an unsigned integer.
+    pub fn uint(&mut self, value: u64) -> &mut Self {
+        self.separate();
+        push_u64(&mut self.out, value);
+        self.needs_comma = true;
+        self
+    }
+
+    /// Writes a boolean.
+    pub fn bool(&mut self, value: bool) -> &mut Self {
+        self.raw(if value { "true" } else { "false" })
+    }
+
+    /// Splices in text that is already valid JSON (e.g. from `JSON.stringify`).
+    pub fn raw(&mut self, json: &str) -> &mut Self {
+        self.separate();
+        self.out.push_str(json);
+        self.needs_comma = true;
+        self
+    }
+
+    /// The text written so far.
+    pub fn as_str(&self) -> &str {
+        &self.out
+    }
+
+    /// The finished text.
+    pub fn finish(self) -> String {
+        self.out
+    }
+
+    fn separate(&mut self) {
+        if self.needs_comma {
+            self.out.push(',');
+            self.needs_comma = false;
+        }
+    }
+}
+
+/// Appends `s` as a quoted JSON string, escaping what RFC 8259 requires.
+pub fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                out.push_str("\\u00");
+                crate::id::push_hex_byte(out, c as u8);
+            }
+            // Line and paragraph separators break JavaScript string literals in old engines.
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends the decimal digits of `n` without `core::fmt`.
+pub fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for d in &digits[i..] {
+        out.push(*d as char);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_nested_objects_with_commas_in_the_right_places() {
+        let mut w = JsonWriter::new();
+        w.begin_object()
+            .key("type")
+            .string("page")
+            .key("n")
+            .uint(42)
+            .key("ok")
+            .bool(true)
+            .key("props")
+            .raw(r#"{"a":1}"#)
+            .key("list")
+            .begin_array()
+            .uint(1)
+            .uint(2)
+            .begin_object()
+            .end_object()
+            .end_array()
+            .key("none")
+            .opt_string(None)
+            .end_object();
+        let text = w.finish();
+        assert_eq!(
+            text,
+            r#"{"type":"page","n":42,"ok":true,"props":{"a":1},"list":[1,2,{}],"none":null}"#
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed["list"][1], 2);
+    }
+
+    #[test]
+    fn strings_are_escaped_so_any_input_stays_valid_json() {
+        let nasty = "quote\" backslash\\ nl\n tab\t bell\u{7} sep\u{2028} emoji😀";
+        let mut w = JsonWriter::new();
+        w.string(nasty);
+        let back: String = serde_json::from_str(w.as_str()).unwrap();
+        assert_eq!(back, nasty);
+    }
+
+    #[test]
+    fn integers_print_without_fmt() {
+        for n in [0, 7, 10, 1_700_000_000_000, u64::MAX] {
+            let mut s = String::new();
+            push_u64(&mut s, n);
+            assert_eq!(s, alloc::format!("{n}"));
+        }
+    }
+}

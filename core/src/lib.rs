@@ -1,0 +1,25 @@
+//! `orbit-core`: the vocabulary shared by the browser SDK and the collector.
+//!
+//! Pure Rust with no browser and no server in it (`no_std` + `alloc`), so one definition of
+//! the wire format runs on both sides and is tested natively in milliseconds.
+//!
+//! - [`event`]: the Segment-spec event types.
+//! - [`limits`]: every size and count limit, named once.
+//! - [`id`]: UUIDv7 identifiers for visitors, sessions and messages.
+//! - [`json`]: a small JSON writer that the SDK uses instead of serde (SIZE.md).
+//! - [`time`]: RFC 3339 timestamps to and from Unix milliseconds.
+//! - [`validate`] (feature `validate`): reading, checking and normalising incoming batches.
+#![no_std]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+extern crate alloc;
+
+pub mod event;
+pub mod id;
+pub mod json;
+pub mod limits;
+pub mod time;
+#[cfg(feature = "validate")]
+pub mod validate;
+
+pub use event::EventType;
