@@ -1,0 +1,28 @@
+// Writes FILE.gz and FILE.br beside each FILE, deterministically (no names, no timestamps),
+// and prints raw/gzip/brotli sizes with the tracker's total transfer size.
+// Usage: node compress.mjs DIR FILE...   (FILE names relative to DIR; the first ones listed
+// after "--transfer" are what a visitor downloads).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
+
+const [dir, ...names] = process.argv.slice(2);
+const rows = [];
+for (const name of names) {
+  const raw = readFileSync(join(dir, name));
+  const gz = gzipSync(raw, { level: 9 });
+  const br = brotliCompressSync(raw, {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: 11,
+      [constants.BROTLI_PARAM_SIZE_HINT]: raw.length,
+    },
+  });
+  writeFileSync(join(dir, name + '.gz'), gz);
+  writeFileSync(join(dir, name + '.br'), br);
+  rows.push({ name, raw: raw.length, gzip: gz.length, brotli: br.length });
+}
+const pad = (v, n) => String(v).padStart(n);
+console.log('file'.padEnd(34) + pad('raw', 9) + pad('gzip', 9) + pad('brotli', 9));
+for (const r of rows) console.log(r.name.padEnd(34) + pad(r.raw, 9) + pad(r.gzip, 9) + pad(r.brotli, 9));
+const total = rows.reduce((t, r) => ({ raw: t.raw + r.raw, gzip: t.gzip + r.gzip, brotli: t.brotli + r.brotli }), { raw: 0, gzip: 0, brotli: 0 });
+console.log('total transfer (loader + entry + glue + wasm)'.padEnd(34) + '\n' + ''.padEnd(34) + pad(total.raw, 9) + pad(total.gzip, 9) + pad(total.brotli, 9));

@@ -1,0 +1,42 @@
+// Orbit's ES-module entry: `import { init } from 'https://COLLECTOR/sdk/orbit.mjs'`.
+// scripts/build-sdk fills in the content-hashed names of the glue and the .wasm.
+import initWasm, { initTracker } from './__GLUE__';
+
+const WASM_URL = new URL('./__WASM__', import.meta.url);
+
+function warn(message) {
+  try {
+    console.warn('[orbit] ' + message);
+  } catch (_) {
+    // A page without a console has nobody to tell.
+  }
+}
+
+/**
+ * Starts the tracker and resolves to the `orbit(command, ...args)` function. It never
+ * rejects: when the tracker cannot start, the function it gives ignores calls.
+ */
+export async function init(options = {}) {
+  const endpoint = options.endpoint || new URL(import.meta.url).origin;
+  let tracker;
+  try {
+    await initWasm({ module_or_path: options.wasm || WASM_URL });
+    tracker = initTracker({ site: options.site, key: options.key, endpoint });
+  } catch (error) {
+    warn('not started: ' + ((error && error.message) || error));
+  }
+  const orbit = function (command, ...args) {
+    if (!tracker) return;
+    try {
+      tracker.command(String(command), args);
+    } catch (error) {
+      warn(String(command) + ' failed: ' + ((error && error.message) || error));
+    }
+  };
+  // Calls queued by the page's stub are replayed in order, and the global is swapped in
+  // the same task, so no call can fall between the two.
+  const queued = options.global ? (window.orbit && window.orbit.q) || [] : options.queue || [];
+  for (const call of Array.from(queued)) orbit(...Array.from(call));
+  if (options.global) window.orbit = orbit;
+  return orbit;
+}

@@ -1,0 +1,267 @@
+//! Events in the wire format of DESIGN.md (Segment Spec), written without serde.
+//!
+//! Free-form parts (properties, traits) arrive as JSON text from the browser's
+//! `JSON.stringify` and are spliced in; everything else is written field by field.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use orbit_core::json::JsonWriter;
+
+/// `context.library.name` on every event.
+pub const LIBRARY_NAME: &str = "orbit-sdk";
+/// `context.library.version` on every event.
+pub const LIBRARY_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What the page says about itself when an event is made.
+#[derive(Clone, Debug, Default)]
+pub struct PageInfo {
+    /// `location.href`.
+    pub url: String,
+    /// `location.pathname`.
+    pub path: String,
+    /// `location.search`.
+    pub search: String,
+    /// `document.title`.
+    pub title: String,
+    /// `document.referrer`.
+    pub referrer: String,
+    /// `navigator.userAgent`.
+    pub user_agent: String,
+    /// `navigator.language`.
+    pub locale: String,
+    /// The IANA time zone, e.g. `Europe/Paris`.
+    pub timezone: String,
+    /// `screen.width`, `screen.height`.
+    pub screen: (u32, u32),
+}
+
+/// The identifiers and time every event carries.
+#[derive(Clone, Debug)]
+pub struct EventMeta<'a> {
+    /// The UUIDv7 idempotency key.
+    pub message_id: &'a str,
+    /// The visitor's anonymous id.
+    pub anonymous_id: &'a str,
+    /// RFC 3339 creation time.
+    pub timestamp: &'a str,
+}
+
+/// The event-specific part.
+pub enum EventBody<'a> {
+    /// A page view, optionally named.
+    Page {
+        /// `name`, as in `orbit('page', 'Pricing')`.
+        name: Option<&'a str>,
+    },
+    /// A named action.
+    Track {
+        /// `event`.
+        event: &'a str,
+    },
+}
+
+/// Writes one event. `properties` is a JSON object's text (or `None` for `{}`).
+pub fn write_event(
+    meta: &EventMeta<'_>,
+    body: &EventBody<'_>,
+    page: &PageInfo,
+    properties: Option<&str>,
+) -> String {
+    let mut w = JsonWriter::new();
+    w.begin_object();
+    match body {
+        EventBody::Page { name } => {
+            w.key("type").string("page");
+            if let Some(name) = name {
+                w.key("name").string(name);
+            }
+            w.key("properties").begin_object();
+            write_page_fields(&mut w, page);
+            splice_members(&mut w, properties);
+            w.end_object();
+        }
+        EventBody::Track { event } => {
+            w.key("type").string("track").key("event").string(event);
+            w.key("properties").begin_object();
+            splice_members(&mut w, properties);
+            w.end_object();
+        }
+    }
+    w.key("messageId").string(meta.message_id);
+    w.key("anonymousId").string(meta.anonymous_id);
+    w.key("timestamp").string(meta.timestamp);
+    w.key("context").begin_object();
+    w.key("library")
+        .begin_object()
+        .key("name")
+        .string(LIBRARY_NAME)
+        .key("version")
+        .string(LIBRARY_VERSION)
+        .end_object();
+    w.key("page").begin_object();
+    write_page_fields(&mut w, page);
+    w.end_object();
+    w.key("userAgent").string(&page.user_agent);
+    w.key("locale").string(&page.locale);
+    w.key("timezone").string(&page.timezone);
+    w.key("screen")
+        .begin_object()
+        .key("width")
+        .uint(u64::from(page.screen.0))
+        .key("height")
+        .uint(u64::from(page.screen.1))
+        .end_object();
+    w.end_object();
+    w.end_object();
+    w.finish()
+}
+
+fn write_page_fields(w: &mut JsonWriter, page: &PageInfo) {
+    w.key("path").string(&page.path);
+    w.key("referrer").string(&page.referrer);
+    w.key("search").string(&page.search);
+    w.key("title").string(&page.title);
+    w.key("url").string(&page.url);
+}
+
+/// Appends the members of a JSON object's text to the object being written; later keys win
+/// when the collector reads it, so a page's own properties override the defaults.
+fn splice_members(w: &mut JsonWriter, object: Option<&str>) {
+    let inner = object
+        .map(str::trim)
+        .and_then(|o| o.strip_prefix('{'))
+        .and_then(|o| o.strip_suffix('}'))
+        .map(str::trim)
+        .unwrap_or("");
+    if !inner.is_empty() {
+        w.raw(inner);
+    }
+}
+
+/// The `/v1/batch` body for queued events.
+pub fn write_batch(events: &[String], sent_at: &str) -> String {
+    let mut w = JsonWriter::new();
+    w.begin_object().key("batch").begin_array();
+    for event in events {
+        w.raw(event);
+    }
+    w.end_array().key("sentAt").string(sent_at).end_object();
+    w.finish()
+}
+
+/// Splits queued events into batches whose bodies stay under `max_bytes` (an event larger
+/// than that still goes alone: the collector answers it with a reason).
+pub fn split_batches(events: &[String], max_bytes: usize) -> Vec<&[String]> {
+    let mut batches = Vec::new();
+    let mut start = 0;
+    let mut size = 0;
+    for (i, event) in events.iter().enumerate() {
+        if i > start && size + event.len() + 1 > max_bytes {
+            batches.push(&events[start..i]);
+            start = i;
+            size = 0;
+        }
+        size += event.len() + 1;
+    }
+    if start < events.len() {
+        batches.push(&events[start..]);
+    }
+    batches
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    fn page() -> PageInfo {
+        PageInfo {
+            url: "https://shop.test/offer?utm_source=mail".into(),
+            path: "/offer".into(),
+            search: "?utm_source=mail".into(),
+            title: "Offer \"B\"".into(),
+            referrer: "".into(),
+            user_agent: "UA".into(),
+            locale: "en-GB".into(),
+            timezone: "Europe/London".into(),
+            screen: (1280, 720),
+        }
+    }
+
+    fn meta() -> EventMeta<'static> {
+        EventMeta {
+            message_id: "m-1",
+            anonymous_id: "a-1",
+            timestamp: "2026-11-22T10:00:00.000Z",
+        }
+    }
+
+    fn parse(text: &str) -> serde_json::Value {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_page_event_follows_the_segment_spec() {
+        let text = write_event(&meta(), &EventBody::Page { name: None }, &page(), None);
+        let e = parse(&text);
+        assert_eq!(e["type"], "page");
+        assert_eq!(e["messageId"], "m-1");
+        assert_eq!(e["anonymousId"], "a-1");
+        assert_eq!(e["timestamp"], "2026-11-22T10:00:00.000Z");
+        assert_eq!(e["properties"]["title"], "Offer \"B\"");
+        assert_eq!(e["context"]["page"]["path"], "/offer");
+        assert_eq!(e["context"]["library"]["name"], "orbit-sdk");
+        assert_eq!(e["context"]["screen"]["width"], 1280);
+    }
+
+    #[test]
+    fn custom_properties_are_merged_and_override_page_fields() {
+        let text = write_event(
+            &meta(),
+            &EventBody::Page {
+                name: Some("Offer"),
+            },
+            &page(),
+            Some(r#"{"title":"Custom","plan":"pro"}"#),
+        );
+        let e = parse(&text);
+        assert_eq!(e["name"], "Offer");
+        assert_eq!(e["properties"]["title"], "Custom");
+        assert_eq!(e["properties"]["plan"], "pro");
+    }
+
+    #[test]
+    fn a_track_event_carries_its_name_and_properties() {
+        let text = write_event(
+            &meta(),
+            &EventBody::Track { event: "Signed Up" },
+            &page(),
+            Some("{}"),
+        );
+        let e = parse(&text);
+        assert_eq!(e["event"], "Signed Up");
+        assert_eq!(e["properties"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn a_batch_body_has_sent_at() {
+        let events = vec![r#"{"a":1}"#.to_string(), r#"{"b":2}"#.to_string()];
+        let body = parse(&write_batch(&events, "2026-11-22T10:00:01.000Z"));
+        assert_eq!(body["batch"][1]["b"], 2);
+        assert_eq!(body["sentAt"], "2026-11-22T10:00:01.000Z");
+    }
+
+    #[test]
+    fn batches_are_split_under_the_byte_budget() {
+        let events: Vec<String> = (0..5).map(|_| "x".repeat(10)).collect();
+        let batches = split_batches(&events, 25);
+        assert_eq!(
+            batches.iter().map(|b| b.len()).collect::<Vec<_>>(),
+            [2, 2, 1]
+        );
+        let huge = vec!["y".repeat(100)];
+        assert_eq!(split_batches(&huge, 25).len(), 1);
+        assert!(split_batches(&[], 25).is_empty());
+    }
+}

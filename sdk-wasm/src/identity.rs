@@ -1,0 +1,120 @@
+//! Who the visitor is: the anonymous id's storage format and the choice between the
+//! copies kept in the cookie and in localStorage (the cookie wins, the rest re-syncs).
+
+use alloc::string::String;
+use orbit_core::id::looks_like_uuid;
+use orbit_core::json::push_u64;
+
+/// Name of the first-party cookie and the localStorage key holding the anonymous id.
+pub const ANONYMOUS_ID_KEY: &str = "orbit_aid";
+/// Cookie lifetime: 400 days, the most Chromium allows.
+pub const COOKIE_MAX_AGE_SECONDS: u64 = 400 * 24 * 60 * 60;
+
+/// Finds a cookie's value in `document.cookie` text.
+pub fn cookie_value<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
+    cookies.split(';').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key.trim() == name).then(|| value.trim())
+    })
+}
+
+/// The `document.cookie` assignment that stores the anonymous id.
+pub fn anonymous_id_cookie(id: &str, secure: bool, domain: Option<&str>) -> String {
+    let mut cookie = String::from(ANONYMOUS_ID_KEY);
+    cookie.push('=');
+    cookie.push_str(id);
+    cookie.push_str("; Path=/; Max-Age=");
+    push_u64(&mut cookie, COOKIE_MAX_AGE_SECONDS);
+    cookie.push_str("; SameSite=Lax");
+    if let Some(domain) = domain {
+        cookie.push_str("; Domain=");
+        cookie.push_str(domain);
+    }
+    if secure {
+        cookie.push_str("; Secure");
+    }
+    cookie
+}
+
+/// Where the anonymous id came from, which decides what must be written back.
+#[derive(Debug, PartialEq, Eq)]
+pub enum IdSource {
+    /// Both copies agree: nothing to write.
+    Both(String),
+    /// Only the cookie had it (or the copies disagreed): mirror it into localStorage.
+    Cookie(String),
+    /// Only localStorage had it (cookie expired or cleared): restore the cookie.
+    LocalStorage(String),
+    /// A new visitor: write both.
+    New,
+}
+
+/// Chooses the anonymous id from the stored copies; ids that are not UUIDs are ignored.
+pub fn choose_anonymous_id(cookie: Option<&str>, local: Option<&str>) -> IdSource {
+    let cookie = cookie.filter(|id| looks_like_uuid(id));
+    let local = local.filter(|id| looks_like_uuid(id));
+    match (cookie, local) {
+        (Some(c), Some(l)) if c == l => IdSource::Both(c.into()),
+        (Some(c), _) => IdSource::Cookie(c.into()),
+        (None, Some(l)) => IdSource::LocalStorage(l.into()),
+        (None, None) => IdSource::New,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "01923456-789a-7fff-bfff-ffffffffffff";
+    const B: &str = "01923456-789a-7fff-bfff-000000000000";
+
+    #[test]
+    fn cookie_values_are_found_among_others() {
+        let jar = format!("theme=dark; orbit_aid={A};other=1");
+        assert_eq!(cookie_value(&jar, "orbit_aid"), Some(A));
+        assert_eq!(cookie_value(&jar, "other"), Some("1"));
+        assert_eq!(cookie_value(&jar, "orbit"), None);
+        assert_eq!(cookie_value("", "orbit_aid"), None);
+    }
+
+    #[test]
+    fn the_cookie_is_first_party_lax_and_long_lived() {
+        assert_eq!(
+            anonymous_id_cookie(A, true, Some("example.com")),
+            format!(
+                "orbit_aid={A}; Path=/; Max-Age=34560000; SameSite=Lax; Domain=example.com; Secure"
+            )
+        );
+        assert!(!anonymous_id_cookie(A, false, None).contains("Secure"));
+    }
+
+    #[test]
+    fn the_cookie_wins_and_missing_copies_are_restored() {
+        assert_eq!(
+            choose_anonymous_id(Some(A), Some(A)),
+            IdSource::Both(A.into())
+        );
+        assert_eq!(
+            choose_anonymous_id(Some(A), Some(B)),
+            IdSource::Cookie(A.into())
+        );
+        assert_eq!(
+            choose_anonymous_id(Some(A), None),
+            IdSource::Cookie(A.into())
+        );
+        assert_eq!(
+            choose_anonymous_id(None, Some(B)),
+            IdSource::LocalStorage(B.into())
+        );
+        assert_eq!(choose_anonymous_id(None, None), IdSource::New);
+    }
+
+    #[test]
+    fn tampered_ids_are_replaced() {
+        assert_eq!(choose_anonymous_id(Some("<script>"), None), IdSource::New);
+        assert_eq!(
+            choose_anonymous_id(Some("x"), Some(B)),
+            IdSource::LocalStorage(B.into())
+        );
+    }
+}

@@ -1,0 +1,109 @@
+// Shared by the end-to-end tests: start the real collector on a free loopback port with a
+// temporary database, drive Debian's Chromium with playwright-core, read /v1/export.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const ARTIFACTS = join(ROOT, 'tests/artifacts');
+export const ADMIN_TOKEN = 'e2e-admin-token';
+const BINARY = process.env.ORBIT_COLLECTOR_BIN || join(ROOT, 'target/debug/orbit-collector');
+
+/** Starts `orbit-collector serve` and resolves once it prints the address it listens on. */
+export async function startCollector({ env = {}, siteDir } = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'orbit-e2e-'));
+  const child = spawn(
+    BINARY,
+    ['serve', '--listen', '127.0.0.1:0', '--storage', `sqlite://${join(dataDir, 'orbit.db')}`],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ORBIT_CONFIG: '',
+        ORBIT_ADMIN_TOKEN: ADMIN_TOKEN,
+        ORBIT_SDK_DIR: join(ROOT, 'sdk-wasm/dist'),
+        ORBIT_SITE_DIR: siteDir || join(ROOT, 'demo-site'),
+        RUST_LOG: 'warn',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  const url = await new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`collector did not start:\n${output}`)), 15000);
+    const onData = (chunk) => {
+      output += chunk;
+      const match = output.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[1]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`collector exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    url,
+    async exportEvents(site = 'demo') {
+      const response = await fetch(`${url}/v1/export?site=${site}`, {
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      if (!response.ok) throw new Error(`export: ${response.status} ${await response.text()}`);
+      return (await response.text())
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Headless Chromium from Debian, as this machine needs it (no browser downloads here). */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
+  });
+}
+
+/** Polls `read` until `done(value)` holds; fails with the last value after `ms`. */
+export async function waitFor(read, done, ms = 10000) {
+  const deadline = Date.now() + ms;
+  let value;
+  for (;;) {
+    value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function artifactPath(name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return join(ARTIFACTS, name);
+}

@@ -1,0 +1,92 @@
+// A visitor opens the demo page: the tracker loads from the collector, sets its anonymous id
+// cookie and stores a page event that /v1/export returns; a reload keeps the same id.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCollector, launchBrowser, waitFor, artifactPath, ROOT } from './harness.mjs';
+
+let collector;
+let browser;
+let siteDir;
+
+before(async () => {
+  // The demo site plus one page that queues calls before the tracker has loaded.
+  siteDir = mkdtempSync(join(tmpdir(), 'orbit-site-'));
+  cpSync(join(ROOT, 'demo-site'), siteDir, { recursive: true });
+  writeFileSync(
+    join(siteDir, 'stub.html'),
+    `<!doctype html><title>Stub</title>
+     <script>window.orbit=window.orbit||function(){(orbit.q=orbit.q||[]).push(arguments)}</script>
+     <script>orbit('track', 'First', {n: 1}); orbit('track', 'Second', {n: 2}); orbit('bogus');</script>
+     <script async src="/sdk/orbit.js" data-site="demo" data-key="demo-write-key"></script>`,
+  );
+  collector = await startCollector({ siteDir });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+  if (siteDir) rmSync(siteDir, { recursive: true, force: true });
+});
+
+test('the demo page stores a page event with the cookie anonymous id, kept across reloads', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+
+  await page.goto(`${collector.url}/`);
+  const first = await waitFor(
+    () => collector.exportEvents(),
+    (events) => events.some((e) => e.type === 'page'),
+  );
+  const pageEvent = first.find((e) => e.type === 'page');
+  const cookie = (await context.cookies()).find((c) => c.name === 'orbit_aid');
+  assert.ok(cookie, 'the orbit_aid cookie is set');
+  assert.equal(pageEvent.anonymousId, cookie.value);
+  assert.equal(cookie.sameSite, 'Lax');
+  assert.equal(pageEvent.properties.path, '/');
+  assert.match(pageEvent.properties.title, /Lumen/);
+  assert.equal(pageEvent.context.library.name, 'orbit-sdk');
+  assert.ok(pageEvent.messageId && pageEvent.timestamp && pageEvent.receivedAt);
+  assert.equal(
+    await page.evaluate(() => localStorage.getItem('orbit_aid')),
+    cookie.value,
+    'localStorage mirrors the cookie',
+  );
+  await page.screenshot({ path: artifactPath('demo-page.png'), fullPage: true });
+
+  await page.reload();
+  const both = await waitFor(
+    () => collector.exportEvents(),
+    (events) => events.filter((e) => e.type === 'page').length >= 2,
+  );
+  const ids = new Set(both.filter((e) => e.type === 'page').map((e) => e.anonymousId));
+  assert.deepEqual([...ids], [cookie.value], 'the second page view keeps the same id');
+  assert.deepEqual(errors, [], 'no errors in the page console');
+  await context.close();
+});
+
+test('calls queued before the tracker loads are replayed in order', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const warnings = [];
+  page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+  await page.goto(`${collector.url}/stub.html`);
+  const events = await waitFor(
+    () => collector.exportEvents(),
+    (all) => all.filter((e) => e.event === 'First' || e.event === 'Second').length === 2,
+  );
+  const names = events.filter((e) => e.type === 'track').map((e) => e.event);
+  assert.deepEqual(names.slice(-2), ['First', 'Second']);
+  assert.equal(events.find((e) => e.event === 'Second').properties.n, 2);
+  assert.ok(
+    warnings.some((w) => w.startsWith('[orbit] unknown command')),
+    `one warning for the bogus command, got ${JSON.stringify(warnings)}`,
+  );
+  await context.close();
+});
