@@ -1,1 +1,19 @@
-//! x
+//! `orbit-collector`: receives events from Orbit's tracker and Segment-spec clients,
+//! stores them, and serves them back; it also serves the SDK bundle and the demo site.
+//!
+//! - [`config`]: the TOML file, environment and flags, validated into one `Config`.
+//! - [`app`]: `app(state) -> Router`, the whole HTTP interface as a function.
+//! - [`routes`]: the handlers (ingest, export, health, static files) and auth.
+//! - [`storage`]: the `Storage` trait and its SQLite backend (WAL, group commit).
+//! - [`assets`]: static files in memory with precompressed variants and ETags.
+//! - [`error`]: `ApiError`, the one place failures become HTTP answers.
+//! - [`server`]: binding, start-up messages and graceful shutdown.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod app;
+pub mod assets;
+pub mod config;
+pub mod error;
+pub mod routes;
+pub mod server;
+pub mod storage;

@@ -153,8 +153,14 @@ mod tests {
     #[test]
     fn formats_like_date_to_iso_string() {
         assert_eq!(format_rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(format_rfc3339_ms(1_795_341_600_123), "2026-11-22T10:00:00.123Z");
-        assert_eq!(format_rfc3339_ms(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(
+            format_rfc3339_ms(1_795_341_600_123),
+            "2026-11-22T10:00:00.123Z"
+        );
+        assert_eq!(
+            format_rfc3339_ms(951_782_400_000),
+            "2000-02-29T00:00:00.000Z"
+        );
     }
 
     #[test]
@@ -173,7 +179,10 @@ mod tests {
         assert_eq!(parse_rfc3339_ms("2026-11-22T11:30:00+01:30"), Some(base));
         assert_eq!(parse_rfc3339_ms("2026-11-22T05:00:00-05:00"), Some(base));
         assert_eq!(parse_rfc3339_ms("2026-11-22T10:00:00.5Z"), Some(base + 500));
-        assert_eq!(parse_rfc3339_ms("2026-11-22T10:00:00.123456789Z"), Some(base + 123));
+        assert_eq!(
+            parse_rfc3339_ms("2026-11-22T10:00:00.123456789Z"),
+            Some(base + 123)
+        );
         assert_eq!(parse_rfc3339_ms("2026-11-22 10:00:00z"), Some(base));
     }
 

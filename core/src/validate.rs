@@ -288,8 +288,7 @@ fn event_time(obj: &mut Map<String, Value>, ctx: &Context<'_>) -> Result<i64, St
     let client_ms = match obj.get("timestamp") {
         None | Some(Value::Null) => return Ok(ctx.received_at_ms),
         Some(Value::String(s)) => parse_rfc3339_ms(s).ok_or_else(|| {
-            ".timestamp: expected an ISO-8601 date-time such as 2026-11-22T10:00:00.000Z"
-                .to_owned()
+            ".timestamp: expected an ISO-8601 date-time such as 2026-11-22T10:00:00.000Z".to_owned()
         })?,
         Some(_) => return Err(".timestamp: must be an ISO-8601 date-time string".to_owned()),
     };
@@ -304,7 +303,9 @@ fn event_time(obj: &mut Map<String, Value>, ctx: &Context<'_>) -> Result<i64, St
         }
     }
     if corrected - ctx.received_at_ms > ctx.limits.max_future_ms {
-        return Err(".timestamp: more than 23 hours in the future; check the sender's clock".to_owned());
+        return Err(
+            ".timestamp: more than 23 hours in the future; check the sender's clock".to_owned(),
+        );
     }
     Ok(corrected)
 }
@@ -409,7 +410,10 @@ mod tests {
             parse_batch(b"{nope", NOW, &BatchLimits::default()),
             Err(BatchError::NotJson(_))
         ));
-        assert!(matches!(parse(json!([1, 2])), Err(BatchError::NotABatch(_))));
+        assert!(matches!(
+            parse(json!([1, 2])),
+            Err(BatchError::NotABatch(_))
+        ));
         assert!(matches!(
             parse(json!({"events": []})),
             Err(BatchError::NotABatch(_))

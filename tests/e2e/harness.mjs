@@ -9,20 +9,23 @@ import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const ARTIFACTS = join(ROOT, 'tests/artifacts');
-export const ADMIN_TOKEN = 'e2e-admin-token';
+export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 const BINARY = process.env.ORBIT_COLLECTOR_BIN || join(ROOT, 'target/debug/orbit-collector');
 
 /** Starts `orbit-collector serve` and resolves once it prints the address it listens on. */
 export async function startCollector({ env = {}, siteDir } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'orbit-e2e-'));
+  // The developer's own ORBIT_* settings must not leak into the test's collector.
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('ORBIT_')),
+  );
   const child = spawn(
     BINARY,
     ['serve', '--listen', '127.0.0.1:0', '--storage', `sqlite://${join(dataDir, 'orbit.db')}`],
     {
       cwd: ROOT,
       env: {
-        ...process.env,
-        ORBIT_CONFIG: '',
+        ...inherited,
         ORBIT_ADMIN_TOKEN: ADMIN_TOKEN,
         ORBIT_SDK_DIR: join(ROOT, 'sdk-wasm/dist'),
         ORBIT_SITE_DIR: siteDir || join(ROOT, 'demo-site'),

@@ -38,6 +38,7 @@ test('the demo page stores a page event with the cookie anonymous id, kept acros
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('response', (r) => r.status() >= 400 && errors.push(`${r.status()} ${r.url()}`));
 
   await page.goto(`${collector.url}/`);
   const first = await waitFor(

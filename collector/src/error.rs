@@ -1,0 +1,97 @@
+//! `ApiError`: every way a request can fail, turned into one HTTP answer in one place.
+//! 4xx bodies say what the client should change; 5xx are logged and answered generically.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::storage::StorageError;
+
+/// A failed request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// A missing or wrong key or token (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The key is right but the request is not allowed (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Nothing here (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// Beyond a size limit (413).
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// Try again later (503 with Retry-After).
+    #[error("{message}")]
+    Unavailable {
+        /// What is happening.
+        message: String,
+        /// Seconds to wait.
+        retry_after_seconds: u32,
+    },
+    /// A fault of ours (500); the detail is logged, not sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::Busy => ApiError::Unavailable {
+                message: "the collector is busy storing other events; retry shortly".into(),
+                retry_after_seconds: 1,
+            },
+            StorageError::Closed => ApiError::Unavailable {
+                message: "the collector is shutting down; retry shortly".into(),
+                retry_after_seconds: 5,
+            },
+            StorageError::Database(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match &self {
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "request failed");
+                "internal error; the collector logged the details".to_owned()
+            }
+            other => {
+                tracing::debug!(%status, reason = %other, "request refused");
+                other.to_string()
+            }
+        };
+        let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
+        if let ApiError::Unavailable {
+            retry_after_seconds,
+            ..
+        } = self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        }
+        response
+    }
+}

@@ -1,0 +1,7 @@
+//! HTTP handlers, one module per area; the only place besides `main` that knows axum.
+
+pub mod assets;
+pub mod auth;
+pub mod export;
+pub mod health;
+pub mod ingest;

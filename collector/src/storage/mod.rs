@@ -1,0 +1,67 @@
+//! Where events go. One trait, so that SQLite (the embedded default) and later PostgreSQL
+//! and NATS JetStream backends are interchangeable behind the routes.
+
+pub mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use orbit_core::validate::NormalizedEvent;
+
+/// A boxed future, so that the trait can be used as `dyn Storage`.
+pub type StorageFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StorageError>> + Send + 'a>>;
+
+/// What an insert did with the events it was given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InsertOutcome {
+    /// Events stored for the first time.
+    pub accepted: usize,
+    /// Events whose `(site, messageId)` was already stored.
+    pub duplicates: usize,
+}
+
+/// One exported event: its position (a cursor for the next page) and its JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// Insertion order; pass the last one as `after_id` to read on.
+    pub id: i64,
+    /// The normalised event in wire form.
+    pub json: String,
+}
+
+/// A storage failure; the routes answer it with 503 or 500 and log it.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The write queue is full: the client should retry later.
+    #[error("the storage queue is full")]
+    Busy,
+    /// The storage is shutting down or its writer stopped.
+    #[error("the storage writer is not running")]
+    Closed,
+    /// The database refused or failed.
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(error: rusqlite::Error) -> Self {
+        StorageError::Database(error.to_string())
+    }
+}
+
+/// An event store. Inserts are acknowledged only once durable.
+pub trait Storage: Send + Sync + 'static {
+    /// Stores events of one site; resolves after they are committed.
+    fn insert(&self, site: &str, events: Vec<NormalizedEvent>) -> StorageFuture<'_, InsertOutcome>;
+
+    /// Up to `limit` events of `site` stored after `after_id`, oldest first.
+    fn export_page(
+        &self,
+        site: &str,
+        after_id: i64,
+        limit: usize,
+    ) -> StorageFuture<'_, Vec<StoredEvent>>;
+
+    /// Answers when the storage is reachable.
+    fn ping(&self) -> StorageFuture<'_, ()>;
+}

@@ -1,0 +1,109 @@
+//! Test fixtures: a collector app over a temporary database and asset directories.
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use axum::body::Body;
+use axum::http::{Request, Response};
+use axum::Router;
+use http_body_util::BodyExt;
+use orbit_collector::app::{app, AppState};
+use orbit_collector::config::{RawConfig, RawSite};
+use orbit_collector::server::open_storage;
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+pub const ADMIN: &str = "test-admin-token-0123456789";
+pub const KEY: &str = "WRITE_KEY";
+pub const ORIGIN: &str = "https://shop.example.com";
+
+pub struct TestApp {
+    pub router: Router,
+    pub dir: TempDir,
+}
+
+/// Writes `files` (path, content) under `dir`.
+pub fn write_files(dir: &Path, files: &[(&str, &[u8])]) {
+    for (name, content) in files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+}
+
+pub fn raw_config(dir: &Path) -> RawConfig {
+    RawConfig {
+        listen: Some("127.0.0.1:0".into()),
+        admin_token: Some(ADMIN.into()),
+        storage: Some(format!("sqlite://{}", dir.join("orbit.db").display())),
+        sdk_dir: Some(dir.join("sdk")),
+        site_dir: Some(dir.join("site")),
+        sites: vec![RawSite {
+            id: Some("shop".into()),
+            write_key: Some(KEY.into()),
+            allowed_origins: vec![ORIGIN.into()],
+        }],
+    }
+}
+
+pub fn test_app() -> TestApp {
+    test_app_with(|_| {})
+}
+
+/// An app whose asset directories `prepare` may fill first.
+pub fn test_app_with(prepare: impl FnOnce(&Path)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    prepare(dir.path());
+    let config = raw_config(dir.path()).validate().unwrap();
+    let storage = open_storage(&config).unwrap();
+    TestApp {
+        router: app(AppState::new(config, storage)),
+        dir,
+    }
+}
+
+impl TestApp {
+    pub async fn send(&self, request: Request<Body>) -> Response<Body> {
+        self.router.clone().oneshot(request).await.unwrap()
+    }
+
+    /// Sends and returns status, headers and the body as text.
+    pub async fn call(&self, request: Request<Body>) -> (u16, axum::http::HeaderMap, String) {
+        let response = self.send(request).await;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    }
+
+    /// POSTs a JSON body to /v1/batch with the key in the query.
+    pub async fn post_batch(&self, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let request = Request::post(format!("/v1/batch?key={KEY}"))
+            .header("content-type", "text/plain")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let (status, _, text) = self.call(request).await;
+        (status, serde_json::from_str(&text).unwrap())
+    }
+
+    pub async fn export(&self, site: &str) -> Vec<serde_json::Value> {
+        let request = Request::get(format!("/v1/export?site={site}"))
+            .header("authorization", format!("Bearer {ADMIN}"))
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, text) = self.call(request).await;
+        assert_eq!(status, 200, "{text}");
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+pub fn track(message_id: &str) -> serde_json::Value {
+    serde_json::json!({"type": "track", "event": "Clicked", "anonymousId": "anon-1",
+                       "messageId": message_id, "properties": {"n": 1}})
+}
