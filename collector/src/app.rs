@@ -1,16 +1,22 @@
 //! The application as a function of its state: `app(state) -> Router`, so tests can drive
 //! it in-process and `serve` can put it on a socket.
 
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use orbit_core::limits::MAX_BATCH_BYTES;
-use orbit_core::validate::BatchLimits;
+use tokio::sync::Semaphore;
 
 use crate::assets::{AssetKind, AssetStore};
 use crate::config::{Config, Site};
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::rate_limit::RateLimiter;
 use crate::routes;
 use crate::storage::Storage;
 
@@ -25,25 +31,41 @@ pub struct AppState {
     pub sdk: Arc<AssetStore>,
     /// The site served at `/`.
     pub site: Arc<AssetStore>,
-    /// Limits events are checked against.
-    pub limits: BatchLimits,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// Ingest requests per client address.
+    pub client_limiter: Arc<RateLimiter<IpAddr>>,
+    /// Events per site.
+    pub site_limiter: Arc<RateLimiter<String>>,
+    /// Permits for requests in flight.
+    pub in_flight: Arc<Semaphore>,
 }
 
 impl AppState {
     /// State for `config` over `storage`, loading the asset directories it names.
-    pub fn new(config: Config, storage: Arc<dyn Storage>) -> AppState {
+    pub fn new(config: Config, storage: Arc<dyn Storage>, metrics: Arc<Metrics>) -> AppState {
         let sdk = AssetStore::load(
             &config.sdk_dir,
             AssetKind::Sdk,
             "the SDK bundle is not built (run scripts/build-sdk)",
         );
         let site = AssetStore::load(&config.site_dir, AssetKind::Site, "no site to serve");
+        let rates = config.rate_limits;
         AppState {
+            client_limiter: Arc::new(RateLimiter::new(
+                rates.client_requests_per_second,
+                rates.client_burst,
+            )),
+            site_limiter: Arc::new(RateLimiter::new(
+                rates.site_events_per_second,
+                rates.site_burst,
+            )),
+            in_flight: Arc::new(Semaphore::new(config.http.max_concurrent_requests)),
             config: Arc::new(config),
             storage,
             sdk: Arc::new(sdk),
             site: Arc::new(site),
-            limits: BatchLimits::default(),
+            metrics,
         }
     }
 
@@ -60,16 +82,73 @@ impl AppState {
 
 /// The collector's HTTP interface.
 pub fn app(state: AppState) -> Router {
+    use routes::ingest;
+    let preflight = ingest::preflight;
     Router::new()
-        .route(
-            "/v1/batch",
-            post(routes::ingest::batch)
-                .options(routes::ingest::preflight)
-                .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES)),
-        )
+        .route("/v1/batch", post(ingest::batch).options(preflight))
+        .route("/v1/track", post(ingest::track).options(preflight))
+        .route("/v1/page", post(ingest::page).options(preflight))
+        .route("/v1/identify", post(ingest::identify).options(preflight))
+        .route("/v1/alias", post(ingest::alias).options(preflight))
+        .route("/v1/group", post(ingest::group).options(preflight))
         .route("/v1/export", get(routes::export::export))
         .route("/healthz", get(routes::health::healthz))
+        .route("/metrics", get(routes::health::metrics))
         .route("/sdk/{*path}", get(routes::assets::sdk))
         .fallback(routes::assets::site)
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
+}
+
+/// Around every request: the concurrency limit, the whole-request timeout, and the
+/// request counter of `/metrics`.
+async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = route_label(request.uri().path());
+    let response = match state.in_flight.clone().try_acquire_owned() {
+        Err(_) => ApiError::Unavailable {
+            message: format!(
+                "the collector is handling {} requests already; retry shortly",
+                state.config.http.max_concurrent_requests
+            ),
+            retry_after_seconds: 1,
+        }
+        .into_response(),
+        Ok(_permit) => {
+            let limit = state.config.http.request_timeout;
+            let started = Instant::now();
+            match tokio::time::timeout(limit, next.run(request)).await {
+                Ok(response) => response,
+                Err(_) => {
+                    tracing::warn!(route, took = ?started.elapsed(), "request timed out");
+                    ApiError::Unavailable {
+                        message: format!(
+                            "the request took longer than {} s; retry it",
+                            limit.as_secs()
+                        ),
+                        retry_after_seconds: 1,
+                    }
+                    .into_response()
+                }
+            }
+        }
+    };
+    state.metrics.request(route, response.status().as_u16());
+    response
+}
+
+/// The metrics label of a path: the route, never the raw URL (which is unbounded).
+fn route_label(path: &str) -> &'static str {
+    match path {
+        "/v1/batch" => "/v1/batch",
+        "/v1/track" => "/v1/track",
+        "/v1/page" => "/v1/page",
+        "/v1/identify" => "/v1/identify",
+        "/v1/alias" => "/v1/alias",
+        "/v1/group" => "/v1/group",
+        "/v1/export" => "/v1/export",
+        "/healthz" => "/healthz",
+        "/metrics" => "/metrics",
+        p if p.starts_with("/sdk/") => "/sdk/*",
+        _ => "/*",
+    }
 }

@@ -3,6 +3,9 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use orbit_core::validate::BatchLimits;
 
 use serde::Deserialize;
 
@@ -28,6 +31,8 @@ pub struct Site {
     pub write_key: String,
     /// Origins whose pages may send events (`*` allows any).
     pub allowed_origins: Vec<String>,
+    /// Refuse events from known bots instead of storing them flagged.
+    pub drop_bots: bool,
 }
 
 impl Site {
@@ -44,6 +49,51 @@ impl Site {
 pub enum StorageUrl {
     /// `sqlite://PATH`: an embedded SQLite database file.
     Sqlite(PathBuf),
+}
+
+/// How hard SQLite works to survive a crash before a commit is acknowledged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=FULL`: an acknowledged event survives power loss (the default).
+    Full,
+    /// `synchronous=NORMAL`: survives a collector crash, may lose the last commits on
+    /// power loss; faster on slow disks.
+    Normal,
+}
+
+/// Request limits (the `[limits]` table).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limits {
+    /// Largest request body, after decompression.
+    pub max_request_bytes: usize,
+    /// The per-event limits `orbit-core` checks.
+    pub events: BatchLimits,
+}
+
+/// Token-bucket rates (the `[rate_limits]` table); a rate of 0 turns a limit off.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateLimits {
+    /// Requests per second one client address may send to the ingest endpoints.
+    pub client_requests_per_second: f64,
+    /// Requests a client may send at once before its rate applies.
+    pub client_burst: f64,
+    /// Events per second one site may send.
+    pub site_events_per_second: f64,
+    /// Events a site may send at once before its rate applies.
+    pub site_burst: f64,
+}
+
+/// Connection handling (the `[http]` table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Http {
+    /// Time a client has to send its request headers.
+    pub header_timeout: Duration,
+    /// Time a client has to send its request body.
+    pub body_timeout: Duration,
+    /// Time a whole request may take, storage included.
+    pub request_timeout: Duration,
+    /// Requests handled at once; more get 503 + Retry-After.
+    pub max_concurrent_requests: usize,
 }
 
 /// The validated configuration the collector runs with.
@@ -65,6 +115,19 @@ pub struct Config {
     pub sites: Vec<Site>,
     /// Whether `sites` is the built-in demo site.
     pub demo_site: bool,
+    /// SQLite's durability mode.
+    pub durability: Durability,
+    /// A header set by a trusted reverse proxy holding the client address
+    /// (`X-Forwarded-For`: its last entry; `X-Real-IP`, …); unset: the socket's address.
+    pub client_ip_header: Option<String>,
+    /// Store client addresses whole instead of truncated (IPv4 /24, IPv6 /48).
+    pub store_full_ip: bool,
+    /// Size and shape limits.
+    pub limits: Limits,
+    /// Rate limits.
+    pub rate_limits: RateLimits,
+    /// Timeouts and concurrency.
+    pub http: Http,
 }
 
 /// Values as given, before validation; `None` means "not given at this layer".
@@ -84,6 +147,69 @@ pub struct RawConfig {
     /// `[[sites]]`.
     #[serde(default)]
     pub sites: Vec<RawSite>,
+    /// `durability`: `full` or `normal`.
+    pub durability: Option<String>,
+    /// `client_ip_header`.
+    pub client_ip_header: Option<String>,
+    /// `store_full_ip`.
+    pub store_full_ip: Option<bool>,
+    /// `[limits]`.
+    #[serde(default)]
+    pub limits: RawLimits,
+    /// `[rate_limits]`.
+    #[serde(default)]
+    pub rate_limits: RawRateLimits,
+    /// `[http]`.
+    #[serde(default)]
+    pub http: RawHttp,
+}
+
+/// `[limits]` as given.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    /// `max_request_bytes`.
+    pub max_request_bytes: Option<usize>,
+    /// `max_event_bytes`.
+    pub max_event_bytes: Option<usize>,
+    /// `max_batch_events`.
+    pub max_batch_events: Option<usize>,
+    /// `max_depth`.
+    pub max_depth: Option<usize>,
+    /// `max_string_bytes`.
+    pub max_string_bytes: Option<usize>,
+    /// `max_properties`.
+    pub max_properties: Option<usize>,
+    /// `max_age_days`.
+    pub max_age_days: Option<u32>,
+}
+
+/// `[rate_limits]` as given.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimits {
+    /// `client_requests_per_second`.
+    pub client_requests_per_second: Option<f64>,
+    /// `client_burst`.
+    pub client_burst: Option<f64>,
+    /// `site_events_per_second`.
+    pub site_events_per_second: Option<f64>,
+    /// `site_burst`.
+    pub site_burst: Option<f64>,
+}
+
+/// `[http]` as given.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    /// `header_timeout_seconds`.
+    pub header_timeout_seconds: Option<u64>,
+    /// `body_timeout_seconds`.
+    pub body_timeout_seconds: Option<u64>,
+    /// `request_timeout_seconds`.
+    pub request_timeout_seconds: Option<u64>,
+    /// `max_concurrent_requests`.
+    pub max_concurrent_requests: Option<usize>,
 }
 
 /// One `[[sites]]` table as given.
@@ -97,6 +223,9 @@ pub struct RawSite {
     /// `allowed_origins`.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// `drop_bots`.
+    #[serde(default)]
+    pub drop_bots: bool,
 }
 
 /// A configuration that cannot run, with what to fix.
@@ -158,6 +287,29 @@ impl RawConfig {
         if !other.sites.is_empty() {
             self.sites = other.sites;
         }
+        self.durability = other.durability.or(self.durability);
+        self.client_ip_header = other.client_ip_header.or(self.client_ip_header);
+        self.store_full_ip = other.store_full_ip.or(self.store_full_ip);
+        let (l, o) = (&mut self.limits, other.limits);
+        l.max_request_bytes = o.max_request_bytes.or(l.max_request_bytes);
+        l.max_event_bytes = o.max_event_bytes.or(l.max_event_bytes);
+        l.max_batch_events = o.max_batch_events.or(l.max_batch_events);
+        l.max_depth = o.max_depth.or(l.max_depth);
+        l.max_string_bytes = o.max_string_bytes.or(l.max_string_bytes);
+        l.max_properties = o.max_properties.or(l.max_properties);
+        l.max_age_days = o.max_age_days.or(l.max_age_days);
+        let (r, o) = (&mut self.rate_limits, other.rate_limits);
+        r.client_requests_per_second = o
+            .client_requests_per_second
+            .or(r.client_requests_per_second);
+        r.client_burst = o.client_burst.or(r.client_burst);
+        r.site_events_per_second = o.site_events_per_second.or(r.site_events_per_second);
+        r.site_burst = o.site_burst.or(r.site_burst);
+        let (h, o) = (&mut self.http, other.http);
+        h.header_timeout_seconds = o.header_timeout_seconds.or(h.header_timeout_seconds);
+        h.body_timeout_seconds = o.body_timeout_seconds.or(h.body_timeout_seconds);
+        h.request_timeout_seconds = o.request_timeout_seconds.or(h.request_timeout_seconds);
+        h.max_concurrent_requests = o.max_concurrent_requests.or(h.max_concurrent_requests);
         self
     }
 
@@ -181,6 +333,30 @@ impl RawConfig {
             Some(token) => (token, false),
             None => (generate_token()?, true),
         };
+        let durability = match self.durability.as_deref() {
+            None | Some("full") => Durability::Full,
+            Some("normal") => Durability::Normal,
+            Some(other) => {
+                return Err(invalid(
+                    "durability",
+                    format!(
+                    "{other:?} is not a mode; use \"full\" (safe against power loss) or \"normal\""
+                ),
+                ))
+            }
+        };
+        let client_ip_header = match self.client_ip_header.filter(|h| !h.is_empty()) {
+            Some(name) if axum::http::HeaderName::try_from(name.as_str()).is_err() => {
+                return Err(invalid(
+                    "client_ip_header",
+                    format!("{name:?} is not an HTTP header name (e.g. X-Forwarded-For)"),
+                ))
+            }
+            other => other.map(|h| h.to_ascii_lowercase()),
+        };
+        let limits = validate_limits(&self.limits)?;
+        let rate_limits = validate_rate_limits(&self.rate_limits)?;
+        let http = validate_http(&self.http)?;
         let demo_site = self.sites.is_empty();
         let sites = if demo_site {
             vec![Site {
@@ -190,6 +366,7 @@ impl RawConfig {
                     "http://127.0.0.1:8080".to_owned(),
                     "http://localhost:8080".to_owned(),
                 ],
+                drop_bots: false,
             }]
         } else {
             validate_sites(self.sites)?
@@ -207,6 +384,12 @@ impl RawConfig {
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_SITE_DIR)),
             sites,
             demo_site,
+            durability,
+            client_ip_header,
+            store_full_ip: self.store_full_ip.unwrap_or(false),
+            limits,
+            rate_limits,
+            http,
         })
     }
 }
@@ -235,6 +418,7 @@ pub fn parse_sites_env(text: &str) -> Result<Vec<RawSite>, ConfigError> {
                 id: Some(id.to_owned()),
                 write_key: Some(key.to_owned()),
                 allowed_origins: origins,
+                drop_bots: false,
             })
         })
         .collect()
@@ -286,10 +470,152 @@ fn validate_sites(raw: Vec<RawSite>) -> Result<Vec<Site>, ConfigError> {
             id,
             write_key,
             allowed_origins: site.allowed_origins,
+            drop_bots: site.drop_bots,
         });
     }
     Ok(sites)
 }
+
+/// A count that must be at least `min`, defaulting to `default`.
+fn at_least(
+    key: &str,
+    value: Option<usize>,
+    default: usize,
+    min: usize,
+) -> Result<usize, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) if v >= min => Ok(v),
+        Some(v) => Err(invalid(
+            key,
+            format!("{v} is too small; the minimum is {min}"),
+        )),
+    }
+}
+
+fn validate_limits(raw: &RawLimits) -> Result<Limits, ConfigError> {
+    let defaults = BatchLimits::default();
+    let max_age_days = match raw.max_age_days {
+        None => (defaults.max_age_ms / DAY_MS) as u32,
+        Some(0) => return Err(invalid("limits.max_age_days", "must be at least 1")),
+        Some(days) => days,
+    };
+    let events = BatchLimits {
+        max_event_bytes: at_least(
+            "limits.max_event_bytes",
+            raw.max_event_bytes,
+            defaults.max_event_bytes,
+            1024,
+        )?,
+        max_batch_events: at_least(
+            "limits.max_batch_events",
+            raw.max_batch_events,
+            defaults.max_batch_events,
+            1,
+        )?,
+        max_depth: at_least("limits.max_depth", raw.max_depth, defaults.max_depth, 4)?,
+        max_string_bytes: at_least(
+            "limits.max_string_bytes",
+            raw.max_string_bytes,
+            defaults.max_string_bytes,
+            256,
+        )?,
+        max_properties: at_least(
+            "limits.max_properties",
+            raw.max_properties,
+            defaults.max_properties,
+            16,
+        )?,
+        max_age_ms: i64::from(max_age_days) * DAY_MS,
+        ..defaults
+    };
+    let max_request_bytes = at_least(
+        "limits.max_request_bytes",
+        raw.max_request_bytes,
+        orbit_core::limits::MAX_BATCH_BYTES,
+        events.max_event_bytes,
+    )?;
+    Ok(Limits {
+        max_request_bytes,
+        events,
+    })
+}
+
+/// Default rates: far above what real visitors send (a browser sends about one request
+/// every few seconds), low enough that one runaway client cannot starve the rest.
+pub const DEFAULT_RATE_LIMITS: RateLimits = RateLimits {
+    client_requests_per_second: 100.0,
+    client_burst: 1_000.0,
+    site_events_per_second: 20_000.0,
+    site_burst: 200_000.0,
+};
+
+fn validate_rate_limits(raw: &RawRateLimits) -> Result<RateLimits, ConfigError> {
+    let check = |key: &str, value: Option<f64>, default: f64| match value {
+        None => Ok(default),
+        Some(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        Some(v) => Err(invalid(
+            key,
+            format!("{v} is not a rate; use a number ≥ 0 (0 turns the limit off)"),
+        )),
+    };
+    let d = DEFAULT_RATE_LIMITS;
+    Ok(RateLimits {
+        client_requests_per_second: check(
+            "rate_limits.client_requests_per_second",
+            raw.client_requests_per_second,
+            d.client_requests_per_second,
+        )?,
+        client_burst: check("rate_limits.client_burst", raw.client_burst, d.client_burst)?,
+        site_events_per_second: check(
+            "rate_limits.site_events_per_second",
+            raw.site_events_per_second,
+            d.site_events_per_second,
+        )?,
+        site_burst: check("rate_limits.site_burst", raw.site_burst, d.site_burst)?,
+    })
+}
+
+/// Default timeouts and concurrency.
+pub const DEFAULT_HTTP: Http = Http {
+    header_timeout: Duration::from_secs(10),
+    body_timeout: Duration::from_secs(30),
+    request_timeout: Duration::from_secs(60),
+    max_concurrent_requests: 4096,
+};
+
+fn validate_http(raw: &RawHttp) -> Result<Http, ConfigError> {
+    let seconds = |key: &str, value: Option<u64>, default: Duration| match value {
+        None => Ok(default),
+        Some(0) => Err(invalid(key, "must be at least 1 second")),
+        Some(s) => Ok(Duration::from_secs(s)),
+    };
+    Ok(Http {
+        header_timeout: seconds(
+            "http.header_timeout_seconds",
+            raw.header_timeout_seconds,
+            DEFAULT_HTTP.header_timeout,
+        )?,
+        body_timeout: seconds(
+            "http.body_timeout_seconds",
+            raw.body_timeout_seconds,
+            DEFAULT_HTTP.body_timeout,
+        )?,
+        request_timeout: seconds(
+            "http.request_timeout_seconds",
+            raw.request_timeout_seconds,
+            DEFAULT_HTTP.request_timeout,
+        )?,
+        max_concurrent_requests: at_least(
+            "http.max_concurrent_requests",
+            raw.max_concurrent_requests,
+            DEFAULT_HTTP.max_concurrent_requests,
+            1,
+        )?,
+    })
+}
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// `scheme://host[:port]` with an http(s) scheme and nothing after the authority.
 fn is_origin(text: &str) -> bool {
@@ -322,6 +648,7 @@ mod tests {
             id: Some(id.into()),
             write_key: Some(key.into()),
             allowed_origins: origins.iter().map(|o| o.to_string()).collect(),
+            drop_bots: false,
         }
     }
 

@@ -22,9 +22,23 @@ pub enum ApiError {
     /// Nothing here (404).
     #[error("{0}")]
     NotFound(String),
+    /// The client took too long to send its request (408).
+    #[error("{0}")]
+    Timeout(String),
     /// Beyond a size limit (413).
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// A body encoding the collector does not read (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Over a rate limit (429 with Retry-After).
+    #[error("{message}")]
+    TooManyRequests {
+        /// Which limit, and what to do.
+        message: String,
+        /// Seconds to wait.
+        retry_after_seconds: u32,
+    },
     /// Try again later (503 with Retry-After).
     #[error("{message}")]
     Unavailable {
@@ -46,7 +60,10 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -78,12 +95,16 @@ impl IntoResponse for ApiError {
                 "internal error; the collector logged the details".to_owned()
             }
             other => {
-                tracing::debug!(%status, reason = %other, "request refused");
+                tracing::info!(%status, reason = %other, "request refused");
                 other.to_string()
             }
         };
         let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
         if let ApiError::Unavailable {
+            retry_after_seconds,
+            ..
+        }
+        | ApiError::TooManyRequests {
             retry_after_seconds,
             ..
         } = self

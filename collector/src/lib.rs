@@ -7,13 +7,21 @@
 //! - [`storage`]: the `Storage` trait and its SQLite backend (WAL, group commit).
 //! - [`assets`]: static files in memory with precompressed variants and ETags.
 //! - [`error`]: `ApiError`, the one place failures become HTTP answers.
-//! - [`server`]: binding, start-up messages and graceful shutdown.
+//! - [`body`]: reading request bodies within time and size limits, gunzipping them.
+//! - [`client`]: the client address, from the socket or a trusted proxy's header.
+//! - [`rate_limit`]: token buckets per client and per site (429s).
+//! - [`metrics`]: counters and histograms for `/metrics`.
+//! - [`server`]: binding, start-up messages, timeouts and graceful shutdown.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
 pub mod assets;
+pub mod body;
+pub mod client;
 pub mod config;
 pub mod error;
+pub mod metrics;
+pub mod rate_limit;
 pub mod routes;
 pub mod server;
 pub mod storage;

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use orbit_collector::config::{parse_sites_env, ConfigError, RawConfig};
+use orbit_collector::config::{
+    parse_sites_env, ConfigError, RawConfig, RawHttp, RawLimits, RawRateLimits,
+};
 
 #[derive(Parser)]
 #[command(name = "orbit-collector", version, about = "Orbit's event collector")]
@@ -24,8 +26,9 @@ enum Command {
 /// or the environment; flags win over the environment, which wins over the file.
 #[derive(Args)]
 struct ServeArgs {
-    /// TOML config file with listen, admin_token, storage, sdk_dir, site_dir and [[sites]]
-    /// tables (id, write_key, allowed_origins).
+    /// TOML config file with the keys below (listen, admin_token, storage, …), [[sites]]
+    /// tables (id, write_key, allowed_origins, drop_bots) and [limits], [rate_limits] and
+    /// [http] tables. Log level: ORBIT_LOG (error, warn, info, debug) [default: info].
     #[arg(long, env = "ORBIT_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 
@@ -59,6 +62,92 @@ struct ServeArgs {
     /// Without any site, a demo site (id demo, write key demo-write-key) is used.
     #[arg(long, env = "ORBIT_SITES", value_name = "SITES")]
     sites: Option<String>,
+
+    /// SQLite durability: `full` (an acknowledged event survives power loss) or `normal`
+    /// (survives a crash of the collector, not of the machine) [default: full].
+    #[arg(long, env = "ORBIT_DURABILITY", value_name = "MODE")]
+    durability: Option<String>,
+
+    /// Header from a trusted reverse proxy that holds the client address
+    /// (X-Forwarded-For: its last entry is used); unset: the connection's address.
+    #[arg(long, env = "ORBIT_CLIENT_IP_HEADER", value_name = "HEADER")]
+    client_ip_header: Option<String>,
+
+    /// Store client addresses whole; by default IPv4 is cut to /24 and IPv6 to /48.
+    #[arg(long, env = "ORBIT_STORE_FULL_IP", value_name = "BOOL")]
+    store_full_ip: Option<bool>,
+
+    #[command(flatten)]
+    limits: LimitArgs,
+
+    #[command(flatten)]
+    rates: RateArgs,
+
+    #[command(flatten)]
+    http: HttpArgs,
+}
+
+/// The `[limits]` table.
+#[derive(Args)]
+#[command(next_help_heading = "Limits ([limits] in the config file)")]
+struct LimitArgs {
+    /// Largest request body, after decompression [default: 512000].
+    #[arg(long, env = "ORBIT_MAX_REQUEST_BYTES", value_name = "BYTES")]
+    max_request_bytes: Option<usize>,
+    /// Largest event [default: 32768].
+    #[arg(long, env = "ORBIT_MAX_EVENT_BYTES", value_name = "BYTES")]
+    max_event_bytes: Option<usize>,
+    /// Most events in one batch [default: 2500].
+    #[arg(long, env = "ORBIT_MAX_BATCH_EVENTS", value_name = "N")]
+    max_batch_events: Option<usize>,
+    /// Deepest nesting of objects and arrays in an event [default: 32].
+    #[arg(long, env = "ORBIT_MAX_DEPTH", value_name = "N")]
+    max_depth: Option<usize>,
+    /// Longest string value in an event [default: 8192].
+    #[arg(long, env = "ORBIT_MAX_STRING_BYTES", value_name = "BYTES")]
+    max_string_bytes: Option<usize>,
+    /// Most keys in one object of an event [default: 256].
+    #[arg(long, env = "ORBIT_MAX_PROPERTIES", value_name = "N")]
+    max_properties: Option<usize>,
+    /// Oldest event accepted, in days before its arrival [default: 30].
+    #[arg(long, env = "ORBIT_MAX_AGE_DAYS", value_name = "DAYS")]
+    max_age_days: Option<u32>,
+}
+
+/// The `[rate_limits]` table; 0 turns a limit off.
+#[derive(Args)]
+#[command(next_help_heading = "Rate limits ([rate_limits] in the config file; 0 = off)")]
+struct RateArgs {
+    /// Ingest requests per second per client address [default: 100].
+    #[arg(long, env = "ORBIT_CLIENT_REQUESTS_PER_SECOND", value_name = "RATE")]
+    client_requests_per_second: Option<f64>,
+    /// Requests a client may send at once [default: 1000].
+    #[arg(long, env = "ORBIT_CLIENT_BURST", value_name = "N")]
+    client_burst: Option<f64>,
+    /// Events per second per site [default: 20000].
+    #[arg(long, env = "ORBIT_SITE_EVENTS_PER_SECOND", value_name = "RATE")]
+    site_events_per_second: Option<f64>,
+    /// Events a site may send at once [default: 200000].
+    #[arg(long, env = "ORBIT_SITE_BURST", value_name = "N")]
+    site_burst: Option<f64>,
+}
+
+/// The `[http]` table.
+#[derive(Args)]
+#[command(next_help_heading = "HTTP ([http] in the config file)")]
+struct HttpArgs {
+    /// Seconds a client has to send its headers [default: 10].
+    #[arg(long, env = "ORBIT_HEADER_TIMEOUT_SECONDS", value_name = "S")]
+    header_timeout_seconds: Option<u64>,
+    /// Seconds a client has to send its body [default: 30].
+    #[arg(long, env = "ORBIT_BODY_TIMEOUT_SECONDS", value_name = "S")]
+    body_timeout_seconds: Option<u64>,
+    /// Seconds a whole request may take [default: 60].
+    #[arg(long, env = "ORBIT_REQUEST_TIMEOUT_SECONDS", value_name = "S")]
+    request_timeout_seconds: Option<u64>,
+    /// Requests handled at once; more get 503 [default: 4096].
+    #[arg(long, env = "ORBIT_MAX_CONCURRENT_REQUESTS", value_name = "N")]
+    max_concurrent_requests: Option<usize>,
 }
 
 fn non_empty<T: AsRef<std::ffi::OsStr>>(value: Option<T>) -> Option<T> {
@@ -81,6 +170,30 @@ fn load_config(args: ServeArgs) -> Result<orbit_collector::config::Config, Confi
         sdk_dir: non_empty(args.sdk_dir),
         site_dir: non_empty(args.site_dir),
         sites,
+        durability: non_empty(args.durability),
+        client_ip_header: non_empty(args.client_ip_header),
+        store_full_ip: args.store_full_ip,
+        limits: RawLimits {
+            max_request_bytes: args.limits.max_request_bytes,
+            max_event_bytes: args.limits.max_event_bytes,
+            max_batch_events: args.limits.max_batch_events,
+            max_depth: args.limits.max_depth,
+            max_string_bytes: args.limits.max_string_bytes,
+            max_properties: args.limits.max_properties,
+            max_age_days: args.limits.max_age_days,
+        },
+        rate_limits: RawRateLimits {
+            client_requests_per_second: args.rates.client_requests_per_second,
+            client_burst: args.rates.client_burst,
+            site_events_per_second: args.rates.site_events_per_second,
+            site_burst: args.rates.site_burst,
+        },
+        http: RawHttp {
+            header_timeout_seconds: args.http.header_timeout_seconds,
+            body_timeout_seconds: args.http.body_timeout_seconds,
+            request_timeout_seconds: args.http.request_timeout_seconds,
+            max_concurrent_requests: args.http.max_concurrent_requests,
+        },
     };
     file.overlay(overrides).validate()
 }
@@ -89,7 +202,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
+            tracing_subscriber::EnvFilter::try_from_env("ORBIT_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)

@@ -1,9 +1,19 @@
 //! Running the collector: open storage, bind, announce, serve until a signal, drain.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tower::ServiceExt;
 
 use crate::app::{app, AppState};
 use crate::config::{Config, StorageUrl};
+use crate::metrics::Metrics;
 use crate::storage::sqlite::SqliteStorage;
 use crate::storage::{Storage, StorageError};
 
@@ -27,15 +37,23 @@ pub enum ServeError {
 }
 
 /// Opens the storage a config names.
-pub fn open_storage(config: &Config) -> Result<Arc<dyn Storage>, StorageError> {
+pub fn open_storage(
+    config: &Config,
+    metrics: Arc<Metrics>,
+) -> Result<Arc<dyn Storage>, StorageError> {
     match &config.storage {
-        StorageUrl::Sqlite(path) => Ok(Arc::new(SqliteStorage::open(path)?)),
+        StorageUrl::Sqlite(path) => Ok(Arc::new(SqliteStorage::open(
+            path,
+            config.durability,
+            metrics,
+        )?)),
     }
 }
 
 /// Serves until SIGINT or SIGTERM, then finishes the requests in flight and returns.
 pub async fn serve(config: Config) -> Result<(), ServeError> {
-    let storage = open_storage(&config)?;
+    let metrics = Arc::new(Metrics::default());
+    let storage = open_storage(&config, Arc::clone(&metrics))?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Bind {
@@ -43,7 +61,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
             source,
         })?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(config, storage);
+    let state = AppState::new(config, storage, metrics);
     if let Some(why) = &state.sdk.missing {
         tracing::warn!("{why}");
     }
@@ -60,11 +78,59 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     if state.config.admin_token_generated {
         println!("admin token: {}", state.config.admin_token);
     }
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let http = state.config.http;
+    serve_connections(listener, app(state), http.header_timeout).await;
     tracing::info!("stopped: every accepted request was answered");
     Ok(())
+}
+
+/// Accepts connections until a shutdown signal, then stops accepting and waits for every
+/// request in flight to be answered (each is bounded by the request timeout).
+async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    header_timeout: Duration,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .keep_alive(true);
+    let graceful = GracefulShutdown::new();
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(connection) => connection,
+                Err(error) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut signal => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router.clone().map_request(
+            move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(ConnectInfo::<SocketAddr>(peer));
+                request
+            },
+        );
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, %peer, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 async fn shutdown_signal() {

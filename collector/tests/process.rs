@@ -26,7 +26,7 @@ fn command(dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "warn")
+        .env("ORBIT_LOG", "warn")
         .current_dir(dir);
     cmd
 }

@@ -8,12 +8,14 @@
 //! - [`id`]: UUIDv7 identifiers for visitors, sessions and messages.
 //! - [`json`]: a small JSON writer that the SDK uses instead of serde (SIZE.md).
 //! - [`time`]: RFC 3339 timestamps to and from Unix milliseconds.
+//! - [`enrich`]: browser, OS, device and campaign facts from the user agent and URL.
 //! - [`validate`] (feature `validate`): reading, checking and normalising incoming batches.
 #![no_std]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 extern crate alloc;
 
+pub mod enrich;
 pub mod event;
 pub mod id;
 pub mod json;

@@ -1,6 +1,9 @@
-//! `GET /healthz`: 200 when the storage answers, 503 with the reason when it does not.
+//! `GET /healthz` (200 when the storage answers, 503 with the reason when it does not)
+//! and `GET /metrics` (Prometheus text format).
 
 use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
 
@@ -18,4 +21,16 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, ApiEr
             retry_after_seconds: 5,
         })?;
     Ok(Json(json!({ "status": "ok" })))
+}
+
+/// The Prometheus exposition: requests, events by outcome, queue depth, commit latency.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let text = state.metrics.render(state.storage.queue_depth());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
 }

@@ -1,24 +1,32 @@
-//! `POST /v1/batch`: the Segment-compatible batch endpoint.
+//! The Segment-compatible ingest endpoints: `POST /v1/batch` and the single-event
+//! `/v1/track`, `/v1/page`, `/v1/identify`, `/v1/alias`, `/v1/group`.
 //!
-//! The key comes from Basic auth, the body's `writeKey` or `?key=`; the body is JSON
-//! whatever its Content-Type (beacons send `text/plain`). Valid events are stored even when
-//! others in the batch are rejected, and the answer comes only after the commit.
+//! The key comes from Basic auth, `?key=` or the body's `writeKey`; the body is JSON
+//! whatever its Content-Type (beacons send `text/plain`), gzip or not. Valid events of a
+//! batch are stored even when others are rejected, and the answer comes only after the
+//! commit.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::net::SocketAddr;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use orbit_core::validate::{parse_batch, BatchError};
+use orbit_core::validate::{
+    parse_batch, parse_event, BatchError, NormalizedEvent, ParsedBatch, Rejection, RequestInfo,
+};
+use orbit_core::EventType;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::app::AppState;
+use crate::body::read_body;
+use crate::client::client_ip;
 use crate::config::Site;
 use crate::error::ApiError;
+use crate::metrics::EventOutcome;
+use crate::rate_limit::retry_after_seconds;
 use crate::routes::auth::basic_auth_key;
 
 /// Query parameters of the ingest endpoints.
@@ -28,15 +36,47 @@ pub struct IngestQuery {
     key: Option<String>,
 }
 
-/// Stores a batch of events.
-pub async fn batch(
-    State(state): State<AppState>,
-    query: Result<Query<IngestQuery>, QueryRejection>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let cors = cors_origin(&state, &headers);
-    let mut response = match store_batch(&state, query, &headers, body).await {
+/// Which endpoint a request came to.
+#[derive(Clone, Copy, Debug)]
+enum Endpoint {
+    Batch,
+    Single(EventType),
+}
+
+/// `POST /v1/batch`: `{"batch":[…]}`.
+pub async fn batch(State(state): State<AppState>, request: Request) -> Response {
+    ingest(state, request, Endpoint::Batch).await
+}
+
+/// `POST /v1/track`: one track event.
+pub async fn track(State(state): State<AppState>, request: Request) -> Response {
+    ingest(state, request, Endpoint::Single(EventType::Track)).await
+}
+
+/// `POST /v1/page`: one page event.
+pub async fn page(State(state): State<AppState>, request: Request) -> Response {
+    ingest(state, request, Endpoint::Single(EventType::Page)).await
+}
+
+/// `POST /v1/identify`: one identify event.
+pub async fn identify(State(state): State<AppState>, request: Request) -> Response {
+    ingest(state, request, Endpoint::Single(EventType::Identify)).await
+}
+
+/// `POST /v1/alias`: one alias event.
+pub async fn alias(State(state): State<AppState>, request: Request) -> Response {
+    ingest(state, request, Endpoint::Single(EventType::Alias)).await
+}
+
+/// `POST /v1/group`: one group event.
+pub async fn group(State(state): State<AppState>, request: Request) -> Response {
+    ingest(state, request, Endpoint::Single(EventType::Group)).await
+}
+
+async fn ingest(state: AppState, request: Request, endpoint: Endpoint) -> Response {
+    let (parts, body) = request.into_parts();
+    let cors = cors_origin(&state, &parts.headers);
+    let mut response = match store(&state, &parts, body, endpoint).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
@@ -46,64 +86,173 @@ pub async fn batch(
     response
 }
 
-async fn store_batch(
+async fn store(
     state: &AppState,
-    query: Result<Query<IngestQuery>, QueryRejection>,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    parts: &Parts,
+    body: axum::body::Body,
+    endpoint: Endpoint,
 ) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(format!(
-                "the body is larger than {} bytes; send fewer events per request",
-                orbit_core::limits::MAX_BATCH_BYTES
-            ))
-        } else {
-            ApiError::BadRequest(e.body_text())
+    let config = &state.config;
+    let headers = &parts.headers;
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let client = client_ip(headers, peer, config.client_ip_header.as_deref());
+    if let Some(ip) = client {
+        if let Err(wait) = state.client_limiter.check(ip, 1.0, Instant::now()) {
+            state.metrics.rate_limited("client");
+            return Err(ApiError::TooManyRequests {
+                message: format!(
+                    "this client sent more than {} requests per second; batch events or slow down",
+                    config.rate_limits.client_requests_per_second
+                ),
+                retry_after_seconds: retry_after_seconds(wait),
+            });
         }
-    })?;
-    let received_at_ms = now_ms();
-    let parsed = parse_batch(&body, received_at_ms, &state.limits);
-    let header_key = basic_auth_key(headers).or(query.key.filter(|k| !k.is_empty()));
-    let body_key = parsed.as_ref().ok().and_then(|p| p.write_key.clone());
-    let key = header_key.or(body_key).ok_or_else(|| {
-        ApiError::Unauthorized(
-            "no write key: send it as the Basic auth user (key:), as \"writeKey\" in the body, \
-             or as ?key= in the URL"
-                .into(),
-        )
-    })?;
-    let site = state
-        .site_by_key(&key)
-        .ok_or_else(|| ApiError::Unauthorized("unknown write key".into()))?;
+    }
+    let Query(query) = Query::<IngestQuery>::try_from_uri(&parts.uri)
+        .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let body = read_body(
+        body,
+        headers,
+        config.limits.max_request_bytes,
+        config.http.body_timeout,
+    )
+    .await?;
+
+    // A browser request (it has an Origin) carries the visitor's User-Agent; a server
+    // library's names the library, so it is not the event's.
+    let browser_ua = headers
+        .contains_key(header::ORIGIN)
+        .then(|| headers.get(header::USER_AGENT))
+        .flatten()
+        .and_then(|v| v.to_str().ok());
+    let request_info = RequestInfo {
+        received_at_ms: now_ms(),
+        user_agent: browser_ua,
+        client_ip: client,
+        keep_full_ip: config.store_full_ip,
+    };
+    let limits = &config.limits.events;
+    let parsed = match endpoint {
+        Endpoint::Batch => parse_batch(&body, &request_info, limits),
+        Endpoint::Single(kind) => parse_event(&body, kind, &request_info, limits),
+    };
+
+    let site = authenticate(state, headers, query, &parsed)?;
     check_origin(site, headers)?;
     let parsed = parsed.map_err(|error| match error {
         BatchError::TooManyEvents { .. } => ApiError::PayloadTooLarge(error.to_string()),
         other => ApiError::BadRequest(other.to_string()),
     })?;
 
-    let mut valid = Vec::with_capacity(parsed.events.len());
-    let mut rejected = Vec::new();
-    for outcome in parsed.events {
-        match outcome {
-            Ok(event) => valid.push(event),
-            Err(rejection) => rejected.push(json!({
-                "index": rejection.index,
-                "reason": rejection.reason,
-            })),
+    let (valid, rejected) = sort_events(site, parsed, endpoint);
+    for rejection in &rejected {
+        state
+            .metrics
+            .events(&site.id, EventOutcome::Rejected, rejection.code, 1);
+    }
+    if let (Endpoint::Single(_), Some(rejection)) = (endpoint, rejected.first()) {
+        return Err(ApiError::BadRequest(rejection.reason.clone()));
+    }
+    if let Some(first) = rejected.first() {
+        tracing::info!(site = %site.id, rejected = rejected.len(), first = %first.reason,
+                       "events rejected");
+    }
+    if !valid.is_empty() {
+        if let Err(wait) =
+            state
+                .site_limiter
+                .check(site.id.clone(), valid.len() as f64, Instant::now())
+        {
+            state.metrics.rate_limited("site");
+            return Err(ApiError::TooManyRequests {
+                message: format!(
+                    "site {:?} is over its {} events per second; retry later",
+                    site.id, config.rate_limits.site_events_per_second
+                ),
+                retry_after_seconds: retry_after_seconds(wait),
+            });
         }
     }
-    if !rejected.is_empty() {
-        tracing::info!(site = %site.id, rejected = rejected.len(), "events rejected");
-    }
+    state.metrics.batch_size.observe(valid.len() as f64);
     let outcome = state.storage.insert(&site.id, valid).await?;
+    state.metrics.events(
+        &site.id,
+        EventOutcome::Accepted,
+        "",
+        outcome.accepted as u64,
+    );
+    state.metrics.events(
+        &site.id,
+        EventOutcome::Duplicate,
+        "",
+        outcome.duplicates as u64,
+    );
+    let rejected: Vec<_> = rejected
+        .iter()
+        .map(|r| json!({"index": r.index, "reason": r.reason}))
+        .collect();
     Ok(Json(json!({
         "accepted": outcome.accepted,
         "duplicates": outcome.duplicates,
         "rejected": rejected,
     }))
     .into_response())
+}
+
+/// The site whose write key the request carries: Basic auth, then `?key=`, then the body.
+fn authenticate<'a>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+    query: IngestQuery,
+    parsed: &Result<ParsedBatch, BatchError>,
+) -> Result<&'a Site, ApiError> {
+    let body_key = parsed.as_ref().ok().and_then(|p| p.write_key.clone());
+    let key = basic_auth_key(headers)
+        .or(query.key.filter(|k| !k.is_empty()))
+        .or(body_key)
+        .ok_or_else(|| {
+            ApiError::Unauthorized(
+                "no write key: send it as the Basic auth user (key:), as ?key= in the URL, \
+                 or as \"writeKey\" in the body"
+                    .into(),
+            )
+        })?;
+    state.site_by_key(&key).ok_or_else(|| {
+        ApiError::Unauthorized("unknown write key; check the site's write_key".into())
+    })
+}
+
+/// Splits the outcomes into events to store and rejections (bots count as rejected on
+/// sites that drop them).
+fn sort_events(
+    site: &Site,
+    parsed: ParsedBatch,
+    endpoint: Endpoint,
+) -> (Vec<NormalizedEvent>, Vec<Rejection>) {
+    let mut valid = Vec::with_capacity(parsed.events.len());
+    let mut rejected = Vec::new();
+    for (index, outcome) in parsed.events.into_iter().enumerate() {
+        match outcome {
+            Ok(event) if site.drop_bots && event.enrichment.bot => rejected.push(Rejection {
+                index,
+                code: "bot",
+                reason: format!(
+                    "{}: sent by a bot or crawler, and site {:?} drops bot traffic",
+                    match endpoint {
+                        Endpoint::Batch => format!("batch[{index}]"),
+                        Endpoint::Single(_) => "body".to_owned(),
+                    },
+                    site.id
+                ),
+            }),
+            Ok(event) => valid.push(event),
+            Err(rejection) => rejected.push(rejection),
+        }
+    }
+    (valid, rejected)
 }
 
 /// Answers a CORS preflight: allowed only for origins some site lists.
@@ -121,7 +270,7 @@ pub async fn preflight(State(state): State<AppState>, headers: HeaderMap) -> Res
     );
     h.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("Content-Type, Authorization"),
+        HeaderValue::from_static("Content-Type, Content-Encoding, Authorization"),
     );
     h.insert(
         header::ACCESS_CONTROL_MAX_AGE,

@@ -29,6 +29,19 @@ pub struct StoredEvent {
     pub json: String,
 }
 
+/// Which events an export reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExportFilter {
+    /// The site.
+    pub site: String,
+    /// Only events that happened at or after this time (Unix ms).
+    pub since_ms: Option<i64>,
+    /// Only events that happened before this time (Unix ms).
+    pub until_ms: Option<i64>,
+    /// Only events of this type.
+    pub kind: Option<orbit_core::EventType>,
+}
+
 /// A storage failure; the routes answer it with 503 or 500 and log it.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -54,14 +67,17 @@ pub trait Storage: Send + Sync + 'static {
     /// Stores events of one site; resolves after they are committed.
     fn insert(&self, site: &str, events: Vec<NormalizedEvent>) -> StorageFuture<'_, InsertOutcome>;
 
-    /// Up to `limit` events of `site` stored after `after_id`, oldest first.
+    /// Up to `limit` events matching `filter` stored after `after_id`, in storage order.
     fn export_page(
         &self,
-        site: &str,
+        filter: &ExportFilter,
         after_id: i64,
         limit: usize,
     ) -> StorageFuture<'_, Vec<StoredEvent>>;
 
     /// Answers when the storage is reachable.
     fn ping(&self) -> StorageFuture<'_, ()>;
+
+    /// Write requests waiting to be committed (for `/metrics`).
+    fn queue_depth(&self) -> usize;
 }

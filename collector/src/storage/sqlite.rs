@@ -8,7 +8,9 @@ use orbit_core::validate::NormalizedEvent;
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{InsertOutcome, Storage, StorageError, StorageFuture, StoredEvent};
+use super::{ExportFilter, InsertOutcome, Storage, StorageError, StorageFuture, StoredEvent};
+use crate::config::Durability;
+use crate::metrics::Metrics;
 
 /// Requests waiting for the writer before new ones get "busy" (503 + Retry-After).
 pub const WRITE_QUEUE_REQUESTS: usize = 1024;
@@ -16,7 +18,8 @@ pub const WRITE_QUEUE_REQUESTS: usize = 1024;
 pub const MAX_REQUESTS_PER_COMMIT: usize = 256;
 
 /// Versioned schema migrations; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE events (
         id             INTEGER PRIMARY KEY,
         site           TEXT    NOT NULL,
@@ -33,7 +36,21 @@ const MIGRATIONS: &[&str] = &[r#"
         UNIQUE (site, message_id)
     );
     CREATE INDEX events_site_id ON events (site, id);
-"#];
+"#,
+    r#"
+    ALTER TABLE events ADD COLUMN referrer        TEXT;
+    ALTER TABLE events ADD COLUMN campaign_source TEXT;
+    ALTER TABLE events ADD COLUMN campaign_medium TEXT;
+    ALTER TABLE events ADD COLUMN campaign_name   TEXT;
+    ALTER TABLE events ADD COLUMN device_type     TEXT;
+    ALTER TABLE events ADD COLUMN browser         TEXT;
+    ALTER TABLE events ADD COLUMN os              TEXT;
+    ALTER TABLE events ADD COLUMN ip              TEXT;
+    ALTER TABLE events ADD COLUMN is_bot          INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX events_site_time ON events (site, timestamp_ms);
+    CREATE INDEX events_site_visitor ON events (site, anonymous_id);
+"#,
+];
 
 struct WriteJob {
     site: String,
@@ -49,7 +66,11 @@ pub struct SqliteStorage {
 
 impl SqliteStorage {
     /// Opens (creating if needed) the database at `path`, migrates it and starts the writer.
-    pub fn open(path: &Path) -> Result<SqliteStorage, StorageError> {
+    pub fn open(
+        path: &Path,
+        durability: Durability,
+        metrics: Arc<Metrics>,
+    ) -> Result<SqliteStorage, StorageError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 StorageError::Database(format!("cannot create {}: {e}", dir.display()))
@@ -57,7 +78,11 @@ impl SqliteStorage {
         }
         let mut writer = Connection::open(path)?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
-        writer.pragma_update(None, "synchronous", "FULL")?;
+        let synchronous = match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        };
+        writer.pragma_update(None, "synchronous", synchronous)?;
         writer.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut writer)?;
         let reader = Connection::open(path)?;
@@ -66,7 +91,7 @@ impl SqliteStorage {
         let (writes, jobs) = mpsc::channel(WRITE_QUEUE_REQUESTS);
         std::thread::Builder::new()
             .name("orbit-sqlite-writer".into())
-            .spawn(move || writer_loop(writer, jobs))
+            .spawn(move || writer_loop(writer, jobs, &metrics))
             .map_err(|e| StorageError::Database(format!("cannot start the writer: {e}")))?;
         Ok(SqliteStorage {
             writes,
@@ -111,7 +136,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
 
 /// Takes every waiting request (up to a bound), commits them in one transaction, then
 /// answers each: nothing is acknowledged before it is durable.
-fn writer_loop(mut conn: Connection, mut jobs: mpsc::Receiver<WriteJob>) {
+fn writer_loop(mut conn: Connection, mut jobs: mpsc::Receiver<WriteJob>, metrics: &Metrics) {
     while let Some(first) = jobs.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_REQUESTS_PER_COMMIT {
@@ -120,8 +145,11 @@ fn writer_loop(mut conn: Connection, mut jobs: mpsc::Receiver<WriteJob>) {
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
         match commit(&mut conn, &batch) {
             Ok(outcomes) => {
+                let events = batch.iter().map(|job| job.events.len()).sum();
+                metrics.commit(started.elapsed(), events);
                 for (job, outcome) in batch.into_iter().zip(outcomes) {
                     let _ = job.reply.send(Ok(outcome));
                 }
@@ -147,8 +175,11 @@ fn commit(
     {
         let mut insert = tx.prepare_cached(
             "INSERT INTO events (site, message_id, type, event, anonymous_id, user_id, session_id,
-                                 timestamp_ms, received_at_ms, url, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                                 timestamp_ms, received_at_ms, url, body, referrer,
+                                 campaign_source, campaign_medium, campaign_name, device_type,
+                                 browser, os, ip, is_bot)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18, ?19, ?20)
              ON CONFLICT (site, message_id) DO NOTHING",
         )?;
         for job in batch {
@@ -166,6 +197,15 @@ fn commit(
                     e.received_at_ms,
                     e.url,
                     e.json,
+                    e.enrichment.referrer,
+                    e.enrichment.campaign_source,
+                    e.enrichment.campaign_medium,
+                    e.enrichment.campaign_name,
+                    e.enrichment.device_type,
+                    e.enrichment.browser,
+                    e.enrichment.os,
+                    e.enrichment.ip,
+                    e.enrichment.bot,
                 ])?;
                 if changed == 1 {
                     outcome.accepted += 1;
@@ -204,22 +244,37 @@ impl Storage for SqliteStorage {
 
     fn export_page(
         &self,
-        site: &str,
+        filter: &ExportFilter,
         after_id: i64,
         limit: usize,
     ) -> StorageFuture<'_, Vec<StoredEvent>> {
-        let site = site.to_owned();
+        let filter = filter.clone();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         Box::pin(self.read(move |conn| {
             let mut query = conn.prepare_cached(
-                "SELECT id, body FROM events WHERE site = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+                "SELECT id, body FROM events
+                 WHERE site = ?1 AND id > ?2
+                   AND (?3 IS NULL OR timestamp_ms >= ?3)
+                   AND (?4 IS NULL OR timestamp_ms < ?4)
+                   AND (?5 IS NULL OR type = ?5)
+                 ORDER BY id LIMIT ?6",
             )?;
-            let rows = query.query_map(params![site, after_id, limit], |row| {
-                Ok(StoredEvent {
-                    id: row.get(0)?,
-                    json: row.get(1)?,
-                })
-            })?;
+            let rows = query.query_map(
+                params![
+                    filter.site,
+                    after_id,
+                    filter.since_ms,
+                    filter.until_ms,
+                    filter.kind.map(|k| k.as_str()),
+                    limit
+                ],
+                |row| {
+                    Ok(StoredEvent {
+                        id: row.get(0)?,
+                        json: row.get(1)?,
+                    })
+                },
+            )?;
             rows.collect()
         }))
     }
@@ -231,12 +286,27 @@ impl Storage for SqliteStorage {
                 .map(|_| ())
         }))
     }
+
+    fn queue_depth(&self) -> usize {
+        self.writes.max_capacity() - self.writes.capacity()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use orbit_core::validate::{parse_batch, BatchLimits};
+    use orbit_core::validate::{parse_batch, BatchLimits, RequestInfo};
+
+    fn open(path: &Path) -> SqliteStorage {
+        SqliteStorage::open(path, Durability::Full, Arc::default()).unwrap()
+    }
+
+    fn site(site: &str) -> ExportFilter {
+        ExportFilter {
+            site: site.into(),
+            ..ExportFilter::default()
+        }
+    }
 
     fn events(ids: &[&str]) -> Vec<NormalizedEvent> {
         let batch: Vec<_> = ids
@@ -244,7 +314,11 @@ mod tests {
             .map(|id| serde_json::json!({"type": "track", "event": "E", "anonymousId": "a", "messageId": id}))
             .collect();
         let body = serde_json::json!({ "batch": batch }).to_string();
-        parse_batch(body.as_bytes(), 1_795_341_600_000, &BatchLimits::default())
+        let request = RequestInfo {
+            received_at_ms: 1_795_341_600_000,
+            ..RequestInfo::default()
+        };
+        parse_batch(body.as_bytes(), &request, &BatchLimits::default())
             .unwrap()
             .events
             .into_iter()
@@ -255,7 +329,7 @@ mod tests {
     #[tokio::test]
     async fn duplicate_message_id_is_counted_not_stored() {
         let dir = tempfile::tempdir().unwrap();
-        let storage = SqliteStorage::open(&dir.path().join("db/orbit.db")).unwrap();
+        let storage = open(&dir.path().join("db/orbit.db"));
         let first = storage.insert("s", events(&["m1", "m2"])).await.unwrap();
         assert_eq!(
             first,
@@ -280,18 +354,21 @@ mod tests {
             other_site.accepted, 1,
             "ids are unique per site, not globally"
         );
-        let stored = storage.export_page("s", 0, 100).await.unwrap();
+        let stored = storage.export_page(&site("s"), 0, 100).await.unwrap();
         assert_eq!(stored.len(), 3);
     }
 
     #[tokio::test]
     async fn export_pages_resume_after_the_cursor() {
         let dir = tempfile::tempdir().unwrap();
-        let storage = SqliteStorage::open(&dir.path().join("orbit.db")).unwrap();
+        let storage = open(&dir.path().join("orbit.db"));
         storage.insert("s", events(&["a", "b", "c"])).await.unwrap();
-        let page = storage.export_page("s", 0, 2).await.unwrap();
+        let page = storage.export_page(&site("s"), 0, 2).await.unwrap();
         assert_eq!(page.len(), 2);
-        let rest = storage.export_page("s", page[1].id, 2).await.unwrap();
+        let rest = storage
+            .export_page(&site("s"), page[1].id, 2)
+            .await
+            .unwrap();
         assert_eq!(rest.len(), 1);
         assert!(rest[0].json.contains("\"messageId\":\"c\""));
     }
@@ -301,11 +378,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("orbit.db");
         {
-            let storage = SqliteStorage::open(&path).unwrap();
+            let storage = open(&path);
             storage.insert("s", events(&["a"])).await.unwrap();
         }
-        let storage = SqliteStorage::open(&path).unwrap();
-        assert_eq!(storage.export_page("s", 0, 10).await.unwrap().len(), 1);
+        let storage = open(&path);
+        assert_eq!(
+            storage.export_page(&site("s"), 0, 10).await.unwrap().len(),
+            1
+        );
         storage.ping().await.unwrap();
     }
 }

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::Path;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, Response};
@@ -9,6 +10,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 use orbit_collector::app::{app, AppState};
 use orbit_collector::config::{RawConfig, RawSite};
+use orbit_collector::metrics::Metrics;
 use orbit_collector::server::open_storage;
 use tempfile::TempDir;
 use tower::ServiceExt;
@@ -42,7 +44,9 @@ pub fn raw_config(dir: &Path) -> RawConfig {
             id: Some("shop".into()),
             write_key: Some(KEY.into()),
             allowed_origins: vec![ORIGIN.into()],
+            drop_bots: false,
         }],
+        ..RawConfig::default()
     }
 }
 
@@ -52,12 +56,23 @@ pub fn test_app() -> TestApp {
 
 /// An app whose asset directories `prepare` may fill first.
 pub fn test_app_with(prepare: impl FnOnce(&Path)) -> TestApp {
+    test_app_configured(prepare, |_| {})
+}
+
+/// An app over a configuration `configure` may change.
+pub fn test_app_configured(
+    prepare: impl FnOnce(&Path),
+    configure: impl FnOnce(&mut RawConfig),
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     prepare(dir.path());
-    let config = raw_config(dir.path()).validate().unwrap();
-    let storage = open_storage(&config).unwrap();
+    let mut raw = raw_config(dir.path());
+    configure(&mut raw);
+    let config = raw.validate().unwrap();
+    let metrics = Arc::new(Metrics::default());
+    let storage = open_storage(&config, Arc::clone(&metrics)).unwrap();
     TestApp {
-        router: app(AppState::new(config, storage)),
+        router: app(AppState::new(config, storage, metrics)),
         dir,
     }
 }

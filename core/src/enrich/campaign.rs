@@ -1,0 +1,379 @@
+//! Campaign attribution from a URL: UTM parameters and ad-platform click ids.
+//!
+//! The fields follow Segment's `context.campaign` naming (`utm_campaign` is `name`), so
+//! events stay readable by tools that speak the Segment spec. One query-string reader serves
+//! both [`parse_campaign`] and [`query_param`], so decoding rules cannot drift apart.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::json::push_json_string;
+
+/// Longest campaign value kept, in chars: tagged links are sometimes pasted with whole
+/// tracking blobs in them, and every event of the session carries these values.
+pub const MAX_CAMPAIGN_VALUE_CHARS: usize = 200;
+
+/// Click-id parameters in priority order: when a URL carries several, the first listed wins.
+pub const CLICK_ID_PARAMS: &[&str] = &[
+    "gclid",
+    "gbraid",
+    "wbraid",
+    "dclid",
+    "fbclid",
+    "msclkid",
+    "ttclid",
+    "li_fat_id",
+    "twclid",
+    "epik",
+    "rdt_cid",
+    "sccid",
+    "yclid",
+];
+
+/// The UTM parameters, in the order [`Campaign::write_json`] writes their fields.
+const UTM_PARAMS: [&str; 5] = [
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+];
+
+/// Where a visit came from, as the landing URL's tags describe it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Campaign {
+    /// `utm_source`: who sent the visitor (e.g. `newsletter`, `google`).
+    pub source: Option<String>,
+    /// `utm_medium`: the channel (e.g. `email`, `cpc`).
+    pub medium: Option<String>,
+    /// `utm_campaign`: the campaign's name.
+    pub name: Option<String>,
+    /// `utm_term`: the paid search keyword.
+    pub term: Option<String>,
+    /// `utm_content`: which link or ad variant was clicked.
+    pub content: Option<String>,
+    /// An ad platform's click id, which ties the visit to an ad even without UTM tags.
+    pub click_id: Option<ClickId>,
+}
+
+/// An ad platform's click id, kept with its parameter name because that names the platform.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClickId {
+    /// The parameter it came in, one of [`CLICK_ID_PARAMS`] (e.g. `"gclid"`).
+    pub kind: &'static str,
+    /// The decoded id.
+    pub value: String,
+}
+
+impl Campaign {
+    /// Whether no field is set, so there is nothing to attach to an event.
+    pub fn is_empty(&self) -> bool {
+        self.fields().iter().all(|(_, value)| value.is_none()) && self.click_id.is_none()
+    }
+
+    /// Appends this campaign as a JSON object, omitting absent fields; the click id is written
+    /// under its own parameter name (e.g. `"gclid"`), as Segment's `context.campaign` does.
+    pub fn write_json(&self, out: &mut String) {
+        let click_id = self.click_id.as_ref().map(|c| (c.kind, Some(&c.value)));
+        out.push('{');
+        let mut first = true;
+        for (key, value) in self.fields().into_iter().chain(click_id) {
+            let Some(value) = value else { continue };
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            push_json_string(out, key);
+            out.push(':');
+            push_json_string(out, value);
+        }
+        out.push('}');
+    }
+
+    fn fields(&self) -> [(&'static str, Option<&String>); 5] {
+        [
+            ("source", self.source.as_ref()),
+            ("medium", self.medium.as_ref()),
+            ("name", self.name.as_ref()),
+            ("term", self.term.as_ref()),
+            ("content", self.content.as_ref()),
+        ]
+    }
+}
+
+/// Reads the campaign tags of a URL; `None` when it has no non-empty UTM parameter and no
+/// click id, so untagged page views carry nothing.
+///
+/// Parameter names match ASCII case-insensitively (`UTM_SOURCE` too), the first non-empty
+/// occurrence of each wins, and values are cut to [`MAX_CAMPAIGN_VALUE_CHARS`].
+pub fn parse_campaign(url: &str) -> Option<Campaign> {
+    let mut utm: [Option<&str>; 5] = [None; 5];
+    // (priority, param, raw value) of the best click id seen so far.
+    let mut click: Option<(usize, &'static str, &str)> = None;
+    for (name, value) in raw_params(url) {
+        if value.is_empty() {
+            continue;
+        }
+        if let Some(i) = UTM_PARAMS.iter().position(|p| name_matches(name, p)) {
+            utm[i].get_or_insert(value);
+        } else if let Some(rank) = CLICK_ID_PARAMS.iter().position(|p| name_matches(name, p)) {
+            if click.is_none_or(|(best, _, _)| rank < best) {
+                click = Some((rank, CLICK_ID_PARAMS[rank], value));
+            }
+        }
+    }
+    let [source, medium, name, term, content] = utm.map(|raw| raw.map(campaign_value));
+    let campaign = Campaign {
+        source,
+        medium,
+        name,
+        term,
+        content,
+        click_id: click.map(|(_, kind, raw)| ClickId {
+            kind,
+            value: campaign_value(raw),
+        }),
+    };
+    (!campaign.is_empty()).then_some(campaign)
+}
+
+/// The decoded value of the first `name` parameter in a URL's query string, matching the name
+/// ASCII case-insensitively; a parameter given without a value (`?debug`) is `Some("")`.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    raw_params(url)
+        .find(|(raw_name, _)| name_matches(raw_name, name))
+        .map(|(_, raw_value)| decode(raw_value))
+}
+
+/// The still-encoded `(name, value)` pairs of the query string: after the first `?` and
+/// before the `#`, which the server never sees and so cannot carry tags.
+fn raw_params(url: &str) -> impl Iterator<Item = (&str, &str)> {
+    let before_fragment = url.split_once('#').map_or(url, |(before, _)| before);
+    let query = before_fragment
+        .split_once('?')
+        .map_or("", |(_, query)| query);
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+}
+
+/// Whether an encoded parameter name decodes to `name`, ignoring ASCII case, without
+/// allocating.
+fn name_matches(raw: &str, name: &str) -> bool {
+    Decode(raw.as_bytes())
+        .map(|b| b.to_ascii_lowercase())
+        .eq(name.bytes().map(|b| b.to_ascii_lowercase()))
+}
+
+/// Decodes a query component into text: see [`Decode`]; bytes that are not UTF-8 become U+FFFD.
+fn decode(raw: &str) -> String {
+    let bytes: Vec<u8> = Decode(raw.as_bytes()).collect();
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+fn campaign_value(raw: &str) -> String {
+    let mut value = decode(raw);
+    if let Some((cut, _)) = value.char_indices().nth(MAX_CAMPAIGN_VALUE_CHARS) {
+        value.truncate(cut);
+    }
+    value
+}
+
+/// The bytes of a form-encoded query component: `+` is a space, `%XX` is that byte, and a
+/// `%` without two hex digits after it stays a literal `%`, as browsers treat it.
+struct Decode<'a>(&'a [u8]);
+
+impl Iterator for Decode<'_> {
+    type Item = u8;
+
+    fn next(&mut self) -> Option<u8> {
+        let (&first, rest) = self.0.split_first()?;
+        self.0 = rest;
+        match first {
+            b'+' => Some(b' '),
+            b'%' => {
+                if let [hi, lo, after @ ..] = rest {
+                    if let (Some(hi), Some(lo)) = (hex_value(*hi), hex_value(*lo)) {
+                        self.0 = after;
+                        return Some(hi << 4 | lo);
+                    }
+                }
+                Some(b'%')
+            }
+            other => Some(other),
+        }
+    }
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    fn some(s: &str) -> Option<String> {
+        Some(s.to_string())
+    }
+
+    #[test]
+    fn utm_parameters_map_to_segment_campaign_fields() {
+        let c = parse_campaign(
+            "https://shop.test/offer?utm_source=newsletter&utm_medium=email&utm_campaign=spring&utm_term=shoes&utm_content=hero&page=2",
+        )
+        .unwrap();
+        assert_eq!(
+            c,
+            Campaign {
+                source: some("newsletter"),
+                medium: some("email"),
+                name: some("spring"),
+                term: some("shoes"),
+                content: some("hero"),
+                click_id: None,
+            }
+        );
+    }
+
+    #[test]
+    fn parameter_names_match_in_any_ascii_case() {
+        let c = parse_campaign("https://x.test/?UTM_SOURCE=a&Utm_Medium=b").unwrap();
+        assert_eq!(c.source, some("a"));
+        assert_eq!(c.medium, some("b"));
+    }
+
+    #[test]
+    fn plus_and_percent_escapes_are_decoded_including_utf8() {
+        let c = parse_campaign("/?utm_source=big+sale&utm_medium=a%20b&utm_campaign=%E2%9C%93")
+            .unwrap();
+        assert_eq!(c.source, some("big sale"));
+        assert_eq!(c.medium, some("a b"));
+        assert_eq!(c.name, some("✓"));
+    }
+
+    #[test]
+    fn encoded_parameter_names_are_decoded_before_matching() {
+        assert_eq!(
+            parse_campaign("/?utm%5Fsource=a").unwrap().source,
+            some("a")
+        );
+    }
+
+    #[test]
+    fn bad_escapes_are_kept_literally_and_bad_utf8_is_replaced() {
+        let c = parse_campaign("/?utm_source=%zz&utm_medium=100%&utm_campaign=%FFok").unwrap();
+        assert_eq!(c.source, some("%zz"));
+        assert_eq!(c.medium, some("100%"));
+        assert_eq!(c.name, some("\u{FFFD}ok"));
+    }
+
+    #[test]
+    fn the_fragment_is_not_part_of_the_query() {
+        let c = parse_campaign("https://x.test/?utm_source=a#utm_medium=b&gclid=c").unwrap();
+        assert_eq!(c.source, some("a"));
+        assert_eq!(c.medium, None);
+        assert_eq!(c.click_id, None);
+        assert_eq!(parse_campaign("https://x.test/#/route?utm_source=a"), None);
+    }
+
+    #[test]
+    fn a_click_id_alone_makes_a_campaign() {
+        let c = parse_campaign("https://x.test/?gclid=Cj0KCQ").unwrap();
+        assert_eq!(
+            c.click_id,
+            Some(ClickId {
+                kind: "gclid",
+                value: "Cj0KCQ".to_string()
+            })
+        );
+        assert_eq!(c.source, None);
+        assert!(!c.is_empty());
+    }
+
+    #[test]
+    fn the_highest_priority_click_id_wins_wherever_it_appears() {
+        let c = parse_campaign("/?yclid=y&fbclid=f&MSCLKID=m&fbclid=f2").unwrap();
+        assert_eq!(c.click_id.unwrap().kind, "fbclid");
+        let c = parse_campaign("/?yclid=y&fbclid=f1&fbclid=f2").unwrap();
+        assert_eq!(c.click_id.unwrap().value, "f1");
+        for kind in CLICK_ID_PARAMS {
+            let c = parse_campaign(&alloc::format!("/?{kind}=v")).unwrap();
+            assert_eq!(c.click_id.unwrap().kind, *kind);
+        }
+    }
+
+    #[test]
+    fn a_url_without_tags_has_no_campaign() {
+        assert_eq!(parse_campaign("https://x.test/page"), None);
+        assert_eq!(parse_campaign("https://x.test/page?"), None);
+        assert_eq!(parse_campaign("https://x.test/page?q=shoes&utm=1"), None);
+        assert_eq!(parse_campaign(""), None);
+    }
+
+    #[test]
+    fn empty_values_are_ignored_and_the_first_non_empty_one_wins() {
+        assert_eq!(parse_campaign("/?utm_source=&gclid=&utm_medium"), None);
+        let c = parse_campaign("/?utm_source=&utm_source=a&utm_source=b").unwrap();
+        assert_eq!(c.source, some("a"));
+    }
+
+    #[test]
+    fn long_values_are_cut_on_a_char_boundary() {
+        let long = "é".repeat(MAX_CAMPAIGN_VALUE_CHARS + 50);
+        let c = parse_campaign(&alloc::format!("/?utm_source={long}&gclid={long}")).unwrap();
+        let source = c.source.unwrap();
+        assert_eq!(source.chars().count(), MAX_CAMPAIGN_VALUE_CHARS);
+        assert!(long.starts_with(&source));
+        assert_eq!(
+            c.click_id.unwrap().value.chars().count(),
+            MAX_CAMPAIGN_VALUE_CHARS
+        );
+    }
+
+    #[test]
+    fn write_json_writes_present_fields_in_order_with_the_click_id_under_its_kind() {
+        let c = parse_campaign(
+            "/?gclid=abc&utm_content=x%22y&utm_source=news&utm_campaign=spring&other=1",
+        )
+        .unwrap();
+        let mut out = String::new();
+        c.write_json(&mut out);
+        assert_eq!(
+            out,
+            r#"{"source":"news","name":"spring","content":"x\"y","gclid":"abc"}"#
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(parsed["content"], "x\"y");
+    }
+
+    #[test]
+    fn an_empty_campaign_writes_an_empty_object() {
+        let c = Campaign::default();
+        assert!(c.is_empty());
+        let mut out = String::new();
+        c.write_json(&mut out);
+        assert_eq!(out, "{}");
+    }
+
+    #[test]
+    fn query_param_decodes_the_first_occurrence_of_any_name() {
+        let url = "https://x.test/p?Ref=a%2Fb&ref=second&flag&q=big+sale#ref=frag";
+        assert_eq!(query_param(url, "ref"), some("a/b"));
+        assert_eq!(query_param(url, "REF"), some("a/b"));
+        assert_eq!(query_param(url, "q"), some("big sale"));
+        assert_eq!(query_param(url, "flag"), some(""));
+        assert_eq!(query_param(url, "missing"), None);
+        assert_eq!(query_param("https://x.test/p", "ref"), None);
+    }
+}

@@ -1,0 +1,493 @@
+//! A small, hand-written user-agent parser.
+//!
+//! Reports need only the browser family, its major version, the OS and a device class, so a
+//! few dozen substring checks do instead of a regex database that would cost the browser
+//! bundle hundreds of kilobytes. Matching is on ASCII bytes and never allocates, except for
+//! the version string it returns.
+
+use alloc::string::String;
+
+/// What a user agent says about the software and device behind it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserAgent {
+    /// Browser family, e.g. `"Chrome"`; `None` when unrecognised.
+    pub browser: Option<&'static str>,
+    /// The browser's major version only (e.g. `"131"`): minor versions only add cardinality.
+    pub browser_version: Option<String>,
+    /// Operating system, e.g. `"macOS"`; iPadOS is reported as `"iOS"`.
+    pub os: Option<&'static str>,
+    /// The class of device, for "mobile vs desktop" breakdowns.
+    pub device: DeviceType,
+    /// Whether this is a crawler, monitor or script rather than a person (see [`is_bot`]).
+    pub bot: bool,
+}
+
+/// The class of device a user agent belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DeviceType {
+    /// A desktop or laptop computer (Windows, macOS, Linux, Chrome OS).
+    Desktop,
+    /// A phone.
+    Mobile,
+    /// A tablet (iPad, Android without `Mobile`).
+    Tablet,
+    /// A crawler or script; takes precedence over the platform it imitates.
+    Bot,
+    /// Nothing in the user agent says.
+    Unknown,
+}
+
+impl DeviceType {
+    /// The lowercase name stored and shown in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceType::Desktop => "desktop",
+            DeviceType::Mobile => "mobile",
+            DeviceType::Tablet => "tablet",
+            DeviceType::Bot => "bot",
+            DeviceType::Unknown => "unknown",
+        }
+    }
+}
+
+/// Lowercase substrings that mark a user agent as automated, matched ASCII case-insensitively.
+///
+/// `bot` already covers Googlebot, Bingbot, DuckDuckBot, Applebot, GPTBot, ClaudeBot, CCBot,
+/// PetalBot, AdsBot, AhrefsBot and UptimeRobot, `crawl` covers "crawler" and `spider` covers
+/// Baiduspider and Bytespider, so those are not listed again: every entry is one more scan.
+pub const BOT_MARKERS: &[&str] = &[
+    "bot",
+    "crawl",
+    "spider",
+    "slurp",
+    "headlesschrome",
+    "phantomjs",
+    "lighthouse",
+    "pingdom",
+    "curl/",
+    "wget/",
+    "python-requests",
+    "python-urllib",
+    "go-http-client",
+    "java/",
+    "okhttp",
+    "axios/",
+    "node-fetch",
+    "facebookexternalhit",
+    "bingpreview",
+    "ahrefs",
+    "semrush",
+    "yandex",
+    "chatgpt-user",
+    "google-inspectiontool",
+    "mediapartners-google",
+];
+
+/// Browser tokens in the order they must be tried: Edge, Opera and Samsung Internet also send
+/// `Chrome/`, and nearly everything sends `Safari/`, so the specific tokens come first.
+const BROWSER_TOKENS: &[(&str, &str)] = &[
+    ("Edg/", "Edge"),
+    ("EdgA/", "Edge"),
+    ("EdgiOS/", "Edge"),
+    // Legacy (EdgeHTML) Edge, which would otherwise pass for Chrome.
+    ("Edge/", "Edge"),
+    ("OPR/", "Opera"),
+    ("SamsungBrowser/", "Samsung Internet"),
+    ("Firefox/", "Firefox"),
+    ("FxiOS/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("CriOS/", "Chrome"),
+    ("MSIE ", "Internet Explorer"),
+];
+
+/// Parses a `User-Agent` header or `navigator.userAgent`; never fails, unknown parts are `None`.
+pub fn parse_user_agent(ua: &str) -> UserAgent {
+    let (browser, browser_version) = browser(ua);
+    let os = os(ua);
+    let bot = is_bot(ua);
+    UserAgent {
+        browser,
+        browser_version,
+        os,
+        device: device(ua, os, bot),
+        bot,
+    }
+}
+
+/// Whether a user agent is automated traffic that should not count as a visitor: an empty
+/// one, or one containing any of [`BOT_MARKERS`].
+pub fn is_bot(ua: &str) -> bool {
+    ua.is_empty()
+        || BOT_MARKERS
+            .iter()
+            .any(|marker| contains_ignore_ascii_case(ua, marker))
+}
+
+fn browser(ua: &str) -> (Option<&'static str>, Option<String>) {
+    for &(token, name) in BROWSER_TOKENS {
+        if let Some(version) = version_after(ua, token) {
+            return (Some(name), version);
+        }
+    }
+    if ua.contains("Safari/") {
+        if let Some(version) = version_after(ua, "Version/") {
+            return (Some("Safari"), version);
+        }
+    }
+    // IE 11 dropped `MSIE`; its version is in `rv:`.
+    if ua.contains("Trident/") {
+        return (
+            Some("Internet Explorer"),
+            version_after(ua, "rv:").flatten(),
+        );
+    }
+    (None, None)
+}
+
+/// `None` when `token` is absent; otherwise the major version that follows it, if any.
+fn version_after(ua: &str, token: &str) -> Option<Option<String>> {
+    let rest = &ua[ua.find(token)? + token.len()..];
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    Some((digits > 0).then(|| String::from(&rest[..digits])))
+}
+
+fn os(ua: &str) -> Option<&'static str> {
+    // Order matters: iOS says "like Mac OS X", Android and Chrome OS run on Linux.
+    if ua.contains("Windows") {
+        Some("Windows")
+    } else if ua.contains("iPhone") || ua.contains("iPad") || ua.contains("iPod") {
+        // iPadOS in its default "desktop" mode sends a Mac user agent; only touch support
+        // tells them apart, which a user-agent string cannot.
+        Some("iOS")
+    } else if ua.contains("Android") {
+        Some("Android")
+    } else if ua.contains("CrOS") {
+        Some("Chrome OS")
+    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+        Some("macOS")
+    } else if ua.contains("Linux") {
+        Some("Linux")
+    } else {
+        None
+    }
+}
+
+fn device(ua: &str, os: Option<&str>, bot: bool) -> DeviceType {
+    if bot {
+        DeviceType::Bot
+    } else if ua.contains("iPad") {
+        DeviceType::Tablet
+    } else if ua.contains("iPhone") || ua.contains("iPod") {
+        DeviceType::Mobile
+    } else if os == Some("Android") {
+        // Android phones send "Mobile"; tablets leave it out by convention.
+        if ua.contains("Mobile") {
+            DeviceType::Mobile
+        } else {
+            DeviceType::Tablet
+        }
+    } else if ua.contains("Mobi") {
+        DeviceType::Mobile
+    } else if matches!(os, Some("Windows" | "macOS" | "Linux" | "Chrome OS")) {
+        DeviceType::Desktop
+    } else {
+        DeviceType::Unknown
+    }
+}
+
+/// Substring search ignoring ASCII case, without allocating a lowercased copy.
+fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
+    let needle = needle.as_bytes();
+    needle.is_empty()
+        || haystack
+            .as_bytes()
+            .windows(needle.len())
+            .any(|window| window.eq_ignore_ascii_case(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(
+        ua: &str,
+        browser: Option<&str>,
+        version: Option<&str>,
+        os: Option<&str>,
+        device: DeviceType,
+    ) {
+        let parsed = parse_user_agent(ua);
+        assert_eq!(parsed.browser, browser, "browser of {ua}");
+        assert_eq!(
+            parsed.browser_version.as_deref(),
+            version,
+            "version of {ua}"
+        );
+        assert_eq!(parsed.os, os, "os of {ua}");
+        assert_eq!(parsed.device, device, "device of {ua}");
+        assert_eq!(parsed.bot, device == DeviceType::Bot, "bot flag of {ua}");
+    }
+
+    #[test]
+    fn chrome_on_windows_is_a_desktop() {
+        check(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+            Some("Chrome"),
+            Some("131"),
+            Some("Windows"),
+            DeviceType::Desktop,
+        );
+    }
+
+    #[test]
+    fn safari_on_macos_takes_its_version_from_the_version_token() {
+        check(
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Safari/605.1.15",
+            Some("Safari"),
+            Some("17"),
+            Some("macOS"),
+            DeviceType::Desktop,
+        );
+    }
+
+    #[test]
+    fn safari_on_iphone_is_ios_mobile_not_macos() {
+        check(
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+            Some("Safari"),
+            Some("18"),
+            Some("iOS"),
+            DeviceType::Mobile,
+        );
+    }
+
+    #[test]
+    fn safari_on_ipad_is_ios_tablet() {
+        check(
+            "Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1",
+            Some("Safari"),
+            Some("16"),
+            Some("iOS"),
+            DeviceType::Tablet,
+        );
+    }
+
+    #[test]
+    fn chrome_on_an_android_phone_is_mobile() {
+        check(
+            "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+            Some("Chrome"),
+            Some("131"),
+            Some("Android"),
+            DeviceType::Mobile,
+        );
+    }
+
+    #[test]
+    fn chrome_on_ios_is_chrome() {
+        check(
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1",
+            Some("Chrome"),
+            Some("131"),
+            Some("iOS"),
+            DeviceType::Mobile,
+        );
+    }
+
+    #[test]
+    fn samsung_internet_on_an_android_tablet_is_not_chrome() {
+        check(
+            "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Safari/537.36",
+            Some("Samsung Internet"),
+            Some("23"),
+            Some("Android"),
+            DeviceType::Tablet,
+        );
+    }
+
+    #[test]
+    fn firefox_on_linux_is_a_desktop() {
+        check(
+            "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+            Some("Firefox"),
+            Some("133"),
+            Some("Linux"),
+            DeviceType::Desktop,
+        );
+    }
+
+    #[test]
+    fn edge_on_windows_is_not_chrome() {
+        check(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86",
+            Some("Edge"),
+            Some("131"),
+            Some("Windows"),
+            DeviceType::Desktop,
+        );
+    }
+
+    #[test]
+    fn opera_is_not_chrome() {
+        check(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 OPR/115.0.0.0",
+            Some("Opera"),
+            Some("115"),
+            Some("Windows"),
+            DeviceType::Desktop,
+        );
+    }
+
+    #[test]
+    fn chrome_on_chromebook_is_chrome_os() {
+        check(
+            "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+            Some("Chrome"),
+            Some("131"),
+            Some("Chrome OS"),
+            DeviceType::Desktop,
+        );
+    }
+
+    #[test]
+    fn internet_explorer_11_reads_its_version_from_rv() {
+        check(
+            "Mozilla/5.0 (Windows NT 10.0; WOW64; Trident/7.0; rv:11.0) like Gecko",
+            Some("Internet Explorer"),
+            Some("11"),
+            Some("Windows"),
+            DeviceType::Desktop,
+        );
+        check(
+            "Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 6.1; Trident/6.0)",
+            Some("Internet Explorer"),
+            Some("10"),
+            Some("Windows"),
+            DeviceType::Desktop,
+        );
+    }
+
+    #[test]
+    fn googlebot_is_a_bot_with_no_browser() {
+        check(
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            None,
+            None,
+            None,
+            DeviceType::Bot,
+        );
+    }
+
+    #[test]
+    fn googlebot_smartphone_is_a_bot_even_though_it_imitates_android() {
+        let parsed = parse_user_agent(
+            "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.69 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        );
+        assert!(parsed.bot);
+        assert_eq!(parsed.device, DeviceType::Bot);
+        assert_eq!(parsed.os, Some("Android"));
+    }
+
+    #[test]
+    fn curl_is_a_bot() {
+        check("curl/8.5.0", None, None, None, DeviceType::Bot);
+    }
+
+    #[test]
+    fn headless_chrome_is_a_bot_but_still_chrome() {
+        check(
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36",
+            Some("Chrome"),
+            Some("131"),
+            Some("Linux"),
+            DeviceType::Bot,
+        );
+    }
+
+    #[test]
+    fn an_empty_user_agent_is_a_bot() {
+        check("", None, None, None, DeviceType::Bot);
+    }
+
+    #[test]
+    fn every_listed_crawler_and_client_is_detected_in_any_case() {
+        let names = [
+            "bot",
+            "crawler",
+            "spider",
+            "crawl",
+            "slurp",
+            "headlesschrome",
+            "phantomjs",
+            "lighthouse",
+            "pingdom",
+            "uptimerobot",
+            "curl/",
+            "wget/",
+            "python-requests",
+            "python-urllib",
+            "go-http-client",
+            "java/",
+            "okhttp",
+            "axios/",
+            "node-fetch",
+            "facebookexternalhit",
+            "bingpreview",
+            "ahrefs",
+            "semrush",
+            "yandex",
+            "baiduspider",
+            "duckduckbot",
+            "applebot",
+            "gptbot",
+            "chatgpt-user",
+            "claudebot",
+            "ccbot",
+            "bytespider",
+            "petalbot",
+            "google-inspectiontool",
+            "mediapartners-google",
+            "adsbot",
+        ];
+        for name in names {
+            assert!(is_bot(name), "{name}");
+            assert!(is_bot(&name.to_ascii_uppercase()), "{name} in upper case");
+            assert!(is_bot(&alloc::format!("Mozilla/5.0 (compatible; {name}x)")));
+        }
+    }
+
+    #[test]
+    fn ordinary_browsers_are_not_bots() {
+        assert!(!is_bot(
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Safari/605.1.15"
+        ));
+        assert!(!is_bot(
+            "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+        ));
+    }
+
+    #[test]
+    fn an_unrecognised_agent_is_unknown_everywhere() {
+        check(
+            "Mozilla/5.0 (PlayStation; PlayStation 5/2.26)",
+            None,
+            None,
+            None,
+            DeviceType::Unknown,
+        );
+    }
+
+    #[test]
+    fn device_names_are_lowercase() {
+        let all = [
+            (DeviceType::Desktop, "desktop"),
+            (DeviceType::Mobile, "mobile"),
+            (DeviceType::Tablet, "tablet"),
+            (DeviceType::Bot, "bot"),
+            (DeviceType::Unknown, "unknown"),
+        ];
+        for (device, name) in all {
+            assert_eq!(device.as_str(), name);
+        }
+    }
+}
