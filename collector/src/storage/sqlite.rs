@@ -71,6 +71,16 @@ impl SqliteStorage {
         durability: Durability,
         metrics: Arc<Metrics>,
     ) -> Result<SqliteStorage, StorageError> {
+        SqliteStorage::open_with_queue(path, durability, metrics, WRITE_QUEUE_REQUESTS)
+    }
+
+    /// Like [`SqliteStorage::open`], with `queue` requests waiting at most.
+    pub fn open_with_queue(
+        path: &Path,
+        durability: Durability,
+        metrics: Arc<Metrics>,
+        queue: usize,
+    ) -> Result<SqliteStorage, StorageError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
                 StorageError::Database(format!("cannot create {}: {e}", dir.display()))
@@ -88,7 +98,7 @@ impl SqliteStorage {
         let reader = Connection::open(path)?;
         reader.busy_timeout(std::time::Duration::from_secs(5))?;
 
-        let (writes, jobs) = mpsc::channel(WRITE_QUEUE_REQUESTS);
+        let (writes, jobs) = mpsc::channel(queue.max(1));
         std::thread::Builder::new()
             .name("orbit-sqlite-writer".into())
             .spawn(move || writer_loop(writer, jobs, &metrics))
@@ -387,5 +397,92 @@ mod tests {
             1
         );
         storage.ping().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_busy_and_nothing_queued_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orbit.db");
+        let storage = Arc::new(
+            SqliteStorage::open_with_queue(&path, Durability::Full, Arc::default(), 1).unwrap(),
+        );
+        // Another connection holds the write lock, so the writer stalls on its first job.
+        let blocker = Connection::open(&path).unwrap();
+        blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let first = tokio::spawn({
+            let storage = Arc::clone(&storage);
+            async move { storage.insert("s", events(&["a"])).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let second = tokio::spawn({
+            let storage = Arc::clone(&storage);
+            async move { storage.insert("s", events(&["b"])).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_eq!(storage.queue_depth(), 1);
+        let third = storage.insert("s", events(&["c"])).await;
+        assert!(matches!(third, Err(StorageError::Busy)), "{third:?}");
+        blocker.execute_batch("COMMIT").unwrap();
+        assert_eq!(first.await.unwrap().unwrap().accepted, 1);
+        assert_eq!(second.await.unwrap().unwrap().accepted, 1);
+        assert_eq!(
+            storage.export_page(&site("s"), 0, 10).await.unwrap().len(),
+            2
+        );
+    }
+
+    #[tokio::test]
+    async fn a_version_1_database_is_migrated_keeping_its_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orbit.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(MIGRATIONS[0]).unwrap();
+            tx.pragma_update(None, "user_version", 1).unwrap();
+            tx.execute(
+                "INSERT INTO events (site, message_id, type, timestamp_ms, received_at_ms, body)
+                 VALUES ('s', 'old', 'page', 1, 1, '{}')",
+                [],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let storage = open(&path);
+        storage.insert("s", events(&["new"])).await.unwrap();
+        assert_eq!(
+            storage.export_page(&site("s"), 0, 10).await.unwrap().len(),
+            2
+        );
+        let version: i64 = Connection::open(&path)
+            .unwrap()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+
+    #[tokio::test]
+    async fn export_filters_by_type_and_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = open(&dir.path().join("orbit.db"));
+        storage.insert("s", events(&["a", "b"])).await.unwrap();
+        let mut filter = site("s");
+        filter.kind = Some(orbit_core::EventType::Page);
+        assert!(storage
+            .export_page(&filter, 0, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        filter.kind = Some(orbit_core::EventType::Track);
+        assert_eq!(storage.export_page(&filter, 0, 10).await.unwrap().len(), 2);
+        filter.since_ms = Some(1_795_341_600_001);
+        assert!(storage
+            .export_page(&filter, 0, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        filter.since_ms = None;
+        filter.until_ms = Some(1_795_341_600_001);
+        assert_eq!(storage.export_page(&filter, 0, 10).await.unwrap().len(), 2);
     }
 }

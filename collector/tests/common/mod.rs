@@ -1,6 +1,8 @@
 //! Test fixtures: a collector app over a temporary database and asset directories.
 #![allow(dead_code)]
 
+pub mod real;
+
 use std::path::Path;
 use std::sync::Arc;
 
