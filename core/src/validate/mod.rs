@@ -363,7 +363,8 @@ fn normalize_event(
         .map(str::to_owned);
     let url = enrichment::page_field(&obj, "url");
 
-    let json = Value::Object(obj).to_string();
+    // `to_string` on a Value goes through `core::fmt`; the serializer writes bytes directly.
+    let json = serde_json::to_string(&Value::Object(obj)).unwrap_or_default();
     if json.len() > ctx.limits.max_event_bytes {
         return Err(Problem::new(
             "too_large",
@@ -480,7 +481,7 @@ fn event_time(obj: &mut Map<String, Value>, ctx: &Context<'_>) -> Result<i64, Pr
 fn derive_message_id(obj: &Map<String, Value>) -> String {
     let mut content = obj.clone();
     content.remove("sentAt");
-    let canonical = Value::Object(content).to_string();
+    let canonical = serde_json::to_string(&Value::Object(content)).unwrap_or_default();
     let mut hash: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
     for b in canonical.bytes() {
         hash ^= u128::from(b);
