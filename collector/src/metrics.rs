@@ -81,10 +81,15 @@ impl EventOutcome {
     }
 }
 
+/// One site's event counts by (outcome, rejection reason).
+type SiteEventCounts = BTreeMap<(EventOutcome, &'static str), u64>;
+
 /// Every series the collector exposes.
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
-    events: Mutex<BTreeMap<(String, EventOutcome, &'static str), u64>>,
+    requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    /// Per site, then per (outcome, reason): looked up by `&str`, so the hot path does not
+    /// allocate.
+    events: Mutex<BTreeMap<String, SiteEventCounts>>,
     rate_limited: Mutex<BTreeMap<&'static str, u64>>,
     /// Events per ingest request.
     pub batch_size: Histogram,
@@ -117,14 +122,24 @@ fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K, by: u64) {
 }
 
 impl Metrics {
-    /// Counts one answered request of `route` (the matched path, not the raw URL).
-    pub fn request(&self, route: &str, status: u16) {
-        bump(&self.requests, (route.to_owned(), status), 1);
+    /// Counts one answered request of `route` (the route's pattern, not the raw URL).
+    pub fn request(&self, route: &'static str, status: u16) {
+        bump(&self.requests, (route, status), 1);
     }
 
     /// Counts `n` events of `site` with an outcome (`reason` is `""` unless rejected).
     pub fn events(&self, site: &str, outcome: EventOutcome, reason: &'static str, n: u64) {
-        bump(&self.events, (site.to_owned(), outcome, reason), n);
+        if n == 0 {
+            return;
+        }
+        let Ok(mut sites) = self.events.lock() else {
+            return;
+        };
+        let counts = match sites.get_mut(site) {
+            Some(counts) => counts,
+            None => sites.entry(site.to_owned()).or_default(),
+        };
+        *counts.entry((outcome, reason)).or_insert(0) += n;
     }
 
     /// Counts a request refused by a rate limit (`client` or `site`).
@@ -159,7 +174,10 @@ impl Metrics {
              # TYPE orbit_events_total counter\n",
         );
         if let Ok(events) = self.events.lock() {
-            for ((site, outcome, reason), n) in events.iter() {
+            let series = events
+                .iter()
+                .flat_map(|(site, counts)| counts.iter().map(move |(k, n)| (site, k, n)));
+            for (site, (outcome, reason), n) in series {
                 let _ = writeln!(
                     out,
                     "orbit_events_total{{site=\"{}\",outcome=\"{}\",reason=\"{reason}\"}} {n}",
