@@ -9,6 +9,7 @@
 //! - [`json`]: a small JSON writer that the SDK uses instead of serde (SIZE.md).
 //! - [`time`]: RFC 3339 timestamps to and from Unix milliseconds.
 //! - [`enrich`]: browser, OS, device and campaign facts from the user agent and URL.
+//! - [`tracker`]: the SDK's session, retry and queue policies, tested without a browser.
 //! - [`validate`] (feature `validate`): reading, checking and normalising incoming batches.
 #![no_std]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -21,6 +22,7 @@ pub mod id;
 pub mod json;
 pub mod limits;
 pub mod time;
+pub mod tracker;
 #[cfg(feature = "validate")]
 pub mod validate;
 

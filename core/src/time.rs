@@ -38,12 +38,12 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
     if !matches!(b[10], b'T' | b't' | b' ') {
         return None;
     }
-    let year = digits(&b[0..4])?;
-    let month = digits(&b[5..7])?;
-    let day = digits(&b[8..10])?;
-    let hour = digits(&b[11..13])?;
-    let minute = digits(&b[14..16])?;
-    let second = digits(&b[17..19])?;
+    let year = digits(b.get(0..4)?)?;
+    let month = digits(b.get(5..7)?)?;
+    let day = digits(b.get(8..10)?)?;
+    let hour = digits(b.get(11..13)?)?;
+    let minute = digits(b.get(14..16)?)?;
+    let second = digits(b.get(17..19)?)?;
     if !(1..=12).contains(&month)
         || day < 1
         || day > days_in_month(year, month)
@@ -53,14 +53,14 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
     {
         return None;
     }
-    let mut rest = &b[19..];
+    let mut rest = b.get(19..)?;
     let mut millis = 0i64;
     if let Some((b'.', frac)) = rest.split_first() {
         let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
         if n == 0 {
             return None;
         }
-        for (i, c) in frac[..n].iter().enumerate() {
+        for (i, c) in frac.get(..n)?.iter().enumerate() {
             if i < 3 {
                 millis = millis * 10 + i64::from(c - b'0');
             }
@@ -68,7 +68,7 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
         for _ in n..3 {
             millis *= 10;
         }
-        rest = &frac[n..];
+        rest = frac.get(n..)?;
     }
     let offset_minutes = match rest {
         [b'Z' | b'z'] => 0,

@@ -4,7 +4,6 @@
 //! `JSON.stringify` and are spliced in; everything else is written field by field.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 use orbit_core::json::JsonWriter;
 
 /// `context.library.name` on every event.
@@ -44,6 +43,10 @@ pub struct EventMeta<'a> {
     pub anonymous_id: &'a str,
     /// RFC 3339 creation time.
     pub timestamp: &'a str,
+    /// The user id, once `identify` gave one.
+    pub user_id: Option<&'a str>,
+    /// The session this event belongs to (`context.sessionId`).
+    pub session_id: Option<&'a str>,
 }
 
 /// The event-specific part.
@@ -57,6 +60,13 @@ pub enum EventBody<'a> {
     Track {
         /// `event`.
         event: &'a str,
+    },
+    /// Links the visitor to a user id; `properties` are its traits.
+    Identify,
+    /// Merges `previous_id` into the user id of the event.
+    Alias {
+        /// `previousId`: the id used until now.
+        previous_id: &'a str,
     },
 }
 
@@ -86,11 +96,29 @@ pub fn write_event(
             splice_members(&mut w, properties);
             w.end_object();
         }
+        EventBody::Identify => {
+            w.key("type").string("identify");
+            w.key("traits").begin_object();
+            splice_members(&mut w, properties);
+            w.end_object();
+        }
+        EventBody::Alias { previous_id } => {
+            w.key("type")
+                .string("alias")
+                .key("previousId")
+                .string(previous_id);
+        }
     }
     w.key("messageId").string(meta.message_id);
     w.key("anonymousId").string(meta.anonymous_id);
+    if let Some(user_id) = meta.user_id {
+        w.key("userId").string(user_id);
+    }
     w.key("timestamp").string(meta.timestamp);
     w.key("context").begin_object();
+    if let Some(session_id) = meta.session_id {
+        w.key("sessionId").string(session_id);
+    }
     w.key("library")
         .begin_object()
         .key("name")
@@ -149,26 +177,6 @@ pub fn write_batch(events: &[String], sent_at: &str) -> String {
     w.finish()
 }
 
-/// Splits queued events into batches whose bodies stay under `max_bytes` (an event larger
-/// than that still goes alone: the collector answers it with a reason).
-pub fn split_batches(events: &[String], max_bytes: usize) -> Vec<&[String]> {
-    let mut batches = Vec::new();
-    let mut start = 0;
-    let mut size = 0;
-    for (i, event) in events.iter().enumerate() {
-        if i > start && size + event.len() + 1 > max_bytes {
-            batches.push(&events[start..i]);
-            start = i;
-            size = 0;
-        }
-        size += event.len() + 1;
-    }
-    if start < events.len() {
-        batches.push(&events[start..]);
-    }
-    batches
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +202,8 @@ mod tests {
             message_id: "m-1",
             anonymous_id: "a-1",
             timestamp: "2026-11-22T10:00:00.000Z",
+            user_id: None,
+            session_id: Some("s-1"),
         }
     }
 
@@ -245,23 +255,38 @@ mod tests {
     }
 
     #[test]
+    fn identify_and_alias_carry_the_user_id() {
+        let meta = EventMeta {
+            user_id: Some("u-42"),
+            ..meta()
+        };
+        let e = parse(&write_event(
+            &meta,
+            &EventBody::Identify,
+            &page(),
+            Some(r#"{"email":"ada@example.com"}"#),
+        ));
+        assert_eq!(e["type"], "identify");
+        assert_eq!(e["userId"], "u-42");
+        assert_eq!(e["anonymousId"], "a-1");
+        assert_eq!(e["traits"]["email"], "ada@example.com");
+        assert_eq!(e["context"]["sessionId"], "s-1");
+        let a = parse(&write_event(
+            &meta,
+            &EventBody::Alias { previous_id: "old" },
+            &page(),
+            None,
+        ));
+        assert_eq!(a["type"], "alias");
+        assert_eq!(a["previousId"], "old");
+        assert_eq!(a["userId"], "u-42");
+    }
+
+    #[test]
     fn a_batch_body_has_sent_at() {
         let events = vec![r#"{"a":1}"#.to_string(), r#"{"b":2}"#.to_string()];
         let body = parse(&write_batch(&events, "2026-11-22T10:00:01.000Z"));
         assert_eq!(body["batch"][1]["b"], 2);
         assert_eq!(body["sentAt"], "2026-11-22T10:00:01.000Z");
-    }
-
-    #[test]
-    fn batches_are_split_under_the_byte_budget() {
-        let events: Vec<String> = (0..5).map(|_| "x".repeat(10)).collect();
-        let batches = split_batches(&events, 25);
-        assert_eq!(
-            batches.iter().map(|b| b.len()).collect::<Vec<_>>(),
-            [2, 2, 1]
-        );
-        let huge = vec!["y".repeat(100)];
-        assert_eq!(split_batches(&huge, 25).len(), 1);
-        assert!(split_batches(&[], 25).is_empty());
     }
 }

@@ -7,6 +7,7 @@
 //! - [`config`]: options → a validated `TrackerConfig`.
 //! - [`identity`]: the anonymous id's cookie format and which stored copy wins.
 //! - [`events`]: events and batches in the wire format, written without serde.
+//! - [`delivery`]: the stored queue of unsent events and which tab owns it.
 //! - `web`: the only module that touches the browser (storage, page, transport, console).
 //!
 //! Size matters here more than anywhere (SIZE.md): no serde reading, no `core::fmt`,
@@ -17,6 +18,7 @@
 extern crate alloc;
 
 pub mod config;
+pub mod delivery;
 pub mod events;
 pub mod identity;
 mod web;
@@ -32,10 +34,17 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use config::{RawOptions, TrackerConfig};
+use delivery::InFlight;
 use events::{EventBody, EventMeta};
 use identity::{anonymous_id_cookie, choose_anonymous_id, cookie_value, IdSource};
+use orbit_core::enrich::campaign::parse_campaign;
 use orbit_core::id::{uuid_v7, UUID_RANDOM_BYTES};
 use orbit_core::time::format_rfc3339_ms;
+use orbit_core::tracker::backoff::{classify, parse_retry_after, retry_delay_ms, SendOutcome};
+use orbit_core::tracker::queue::{
+    Queue, FLUSH_INTERVAL_MS, KEEPALIVE_BUDGET_BYTES, MAX_QUEUED_EVENTS,
+};
+use orbit_core::tracker::session::{self, SessionState};
 
 #[cfg(all(feature = "bundle", target_arch = "wasm32"))]
 #[global_allocator]
@@ -48,29 +57,52 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
 }
 
-/// Largest batch body sent with `fetch(..., {keepalive: true})`; browsers cap all in-flight
-/// keepalive bodies of a page at 64 KB together.
-pub const MAX_KEEPALIVE_BODY_BYTES: usize = 60 * 1024;
+/// localStorage key of the user id given to `identify`.
+pub const USER_ID_KEY: &str = "orbit_uid";
+/// localStorage key of the session state.
+pub const SESSION_KEY: &str = "orbit_session";
 
 /// The running tracker; the loader keeps it for the page's lifetime.
 #[wasm_bindgen]
 pub struct Tracker {
     shared: Rc<Shared>,
-    /// Runs a scheduled flush; handed to `setTimeout` each time one is needed.
-    flush_callback: Closure<dyn FnMut()>,
 }
 
+/// What the callbacks (timers, listeners, fetch answers) share with the tracker.
 struct Shared {
     state: RefCell<State>,
-    /// Swallows a failed delivery so it never appears as an unhandled promise rejection.
-    on_send_failure: Closure<dyn FnMut(JsValue)>,
+    /// Runs a scheduled delivery pass; handed to `setTimeout` each time one is needed.
+    tick: RefCell<Option<Closure<dyn FnMut()>>>,
+    /// Turns a failed `fetch` into `undefined`, so one answer handler sees both outcomes
+    /// (and the page never sees an unhandled rejection).
+    swallow_failure: Closure<dyn FnMut(JsValue)>,
+    /// Keeps the page listeners alive.
+    listeners: RefCell<Vec<Closure<dyn FnMut()>>>,
 }
 
 struct State {
     config: TrackerConfig,
+    /// What does not change during the page's life (browser, language, screen).
+    page: events::PageInfo,
+    /// The session changed since it was last stored.
+    session_dirty: bool,
     anonymous_id: String,
-    queue: Vec<String>,
-    flush_scheduled: bool,
+    user_id: Option<String>,
+    session: Option<SessionState>,
+    queue: Queue,
+    in_flight: InFlight,
+    /// Events handed to `sendBeacon`: probably delivered, kept stored until the next page.
+    sent_blind: Vec<String>,
+    /// Failed attempts in a row; the next retry waits `retry_delay_ms(attempt)`.
+    attempt: u32,
+    /// No regular send before this time (backoff).
+    retry_at_ms: u64,
+    last_flush_ms: u64,
+    /// When the next tick is due, if one is scheduled.
+    tick_due_ms: Option<u64>,
+    /// The stored queue changed since it was last written.
+    dirty: bool,
+    storage_key: String,
     debug: bool,
 }
 
@@ -90,26 +122,44 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
             return None;
         }
     };
-    let state = State {
+    let now = now_u64();
+    let storage_key = own_storage_key(now);
+    let mut state = State {
         config,
+        page: web::page::info(),
+        session_dirty: false,
         anonymous_id: load_anonymous_id(),
-        queue: Vec::new(),
-        flush_scheduled: false,
+        user_id: web::storage::local_get(USER_ID_KEY).filter(|id| !id.is_empty()),
+        session: web::storage::local_get(SESSION_KEY).and_then(|s| SessionState::decode(&s)),
+        queue: Queue::new(),
+        in_flight: InFlight::default(),
+        sent_blind: Vec::new(),
+        attempt: 0,
+        retry_at_ms: 0,
+        // The first pass sends at once: a visit is counted by its page view.
+        last_flush_ms: 0,
+        tick_due_ms: None,
+        dirty: false,
+        storage_key,
         debug: false,
     };
+    adopt_stored_queues(&mut state, now);
     let shared = Rc::new(Shared {
         state: RefCell::new(state),
-        on_send_failure: Closure::new(|_: JsValue| {}),
+        tick: RefCell::new(None),
+        swallow_failure: Closure::new(|_: JsValue| {}),
+        listeners: RefCell::new(Vec::new()),
     });
-    let for_timer = Rc::clone(&shared);
-    let tracker = Tracker {
-        shared,
-        flush_callback: Closure::new(move || {
-            for_timer.state.borrow_mut().flush_scheduled = false;
-            flush(&for_timer);
-        }),
-    };
-    tracker.enqueue(EventBody::Page { name: None }, None);
+    let weak = Rc::downgrade(&shared);
+    *shared.tick.borrow_mut() = Some(Closure::new(move || {
+        if let Some(shared) = weak.upgrade() {
+            shared.state.borrow_mut().tick_due_ms = None;
+            deliver(&shared, Pass::Due);
+        }
+    }));
+    listen(&shared);
+    let tracker = Tracker { shared };
+    tracker.page_view(None, None);
     Some(tracker)
 }
 
@@ -120,15 +170,25 @@ impl Tracker {
         let result = match name {
             "page" => self.page(args),
             "track" => self.track(args),
+            "identify" => self.identify(args),
+            "alias" => self.alias(args),
+            "reset" => {
+                self.reset();
+                Ok(())
+            }
+            "ready" => ready(args),
             "flush" => {
-                flush(&self.shared);
+                deliver(&self.shared, Pass::Flush);
                 Ok(())
             }
             "debug" => {
                 self.shared.state.borrow_mut().debug = args.get(0).is_truthy();
                 Ok(())
             }
-            _ => Err("unknown command; expected one of: page, track, flush, debug"),
+            _ => Err(
+                "unknown command; expected one of: page, track, identify, alias, reset, \
+                      ready, flush, debug",
+            ),
         };
         if let Err(message) = result {
             web::console::warn(message);
@@ -137,13 +197,37 @@ impl Tracker {
 
     /// Sends everything queued now.
     pub fn flush(&self) {
-        flush(&self.shared);
+        deliver(&self.shared, Pass::Flush);
     }
 
     /// The visitor's anonymous id (for tests and for pages that link it elsewhere).
     #[wasm_bindgen(getter, js_name = anonymousId)]
     pub fn anonymous_id(&self) -> String {
         self.shared.state.borrow().anonymous_id.clone()
+    }
+
+    /// The user id `identify` gave, if any.
+    #[wasm_bindgen(getter, js_name = userId)]
+    pub fn user_id(&self) -> Option<String> {
+        self.shared.state.borrow().user_id.clone()
+    }
+
+    /// The current session's id.
+    #[wasm_bindgen(getter, js_name = sessionId)]
+    pub fn session_id(&self) -> Option<String> {
+        self.shared
+            .state
+            .borrow()
+            .session
+            .as_ref()
+            .map(|s| s.id.clone())
+    }
+
+    /// Unsent events (queued or in flight), for tests and debugging.
+    #[wasm_bindgen(getter)]
+    pub fn pending(&self) -> usize {
+        let state = self.shared.state.borrow();
+        state.queue.len() + state.in_flight.events().count()
     }
 
     fn page(&self, args: &Array) -> Result<(), &'static str> {
@@ -154,13 +238,27 @@ impl Tracker {
         };
         let props = properties_json(&props)
             .ok_or("orbit('page', [name], [properties]): properties must be a plain object")?;
-        self.enqueue(
-            EventBody::Page {
-                name: name.as_deref(),
-            },
-            props.as_deref(),
-        );
+        self.page_view(name.as_deref(), props.as_deref());
         Ok(())
+    }
+
+    fn page_view(&self, name: Option<&str>, props: Option<&str>) {
+        let now = now_u64();
+        let url = web::page::href();
+        {
+            let mut state = self.shared.state.borrow_mut();
+            let campaign = parse_campaign(&url);
+            let (session, started) =
+                session::touch(state.session.take(), now, campaign.as_ref(), &url, || {
+                    new_id(now as i64)
+                });
+            if started && state.debug {
+                web::console::debug("new session", &JsValue::from_str(&session.id));
+            }
+            state.session = Some(session);
+            state.session_dirty = true;
+        }
+        self.enqueue(EventBody::Page { name }, props);
     }
 
     fn track(&self, args: &Array) -> Result<(), &'static str> {
@@ -171,62 +269,351 @@ impl Tracker {
             .ok_or("orbit('track', name, [properties]): name must be a non-empty string")?;
         let props = properties_json(&args.get(1))
             .ok_or("orbit('track', name, [properties]): properties must be a plain object")?;
+        self.touch_session();
         self.enqueue(EventBody::Track { event: &name }, props.as_deref());
         Ok(())
+    }
+
+    fn identify(&self, args: &Array) -> Result<(), &'static str> {
+        const USAGE: &str = "orbit('identify', userId, [traits]): userId must be a non-empty \
+                             string and traits a plain object";
+        let first = args.get(0);
+        let user_id = first
+            .as_string()
+            .or_else(|| first.as_f64().and_then(number_text))
+            .filter(|id| !id.trim().is_empty())
+            .ok_or(USAGE)?;
+        let traits = properties_json(&args.get(1)).ok_or(USAGE)?;
+        let previous = self.shared.state.borrow().user_id.clone();
+        if previous.as_deref().is_some_and(|p| p != user_id) {
+            // Another person on this browser: their events must not join the last one's.
+            self.reset();
+        }
+        web::storage::local_set(USER_ID_KEY, &user_id);
+        self.shared.state.borrow_mut().user_id = Some(user_id);
+        self.touch_session();
+        self.enqueue(EventBody::Identify, traits.as_deref());
+        Ok(())
+    }
+
+    fn alias(&self, args: &Array) -> Result<(), &'static str> {
+        let new_id = args
+            .get(0)
+            .as_string()
+            .filter(|id| !id.trim().is_empty())
+            .ok_or("orbit('alias', newUserId): newUserId must be a non-empty string")?;
+        let previous = {
+            let state = self.shared.state.borrow();
+            state
+                .user_id
+                .clone()
+                .unwrap_or_else(|| state.anonymous_id.clone())
+        };
+        web::storage::local_set(USER_ID_KEY, &new_id);
+        self.shared.state.borrow_mut().user_id = Some(new_id);
+        self.touch_session();
+        self.enqueue(
+            EventBody::Alias {
+                previous_id: &previous,
+            },
+            None,
+        );
+        Ok(())
+    }
+
+    /// Forgets the user (logout): a new anonymous id, no user id, a new session.
+    fn reset(&self) {
+        let now = now_u64();
+        let id = new_id(now as i64);
+        store_anonymous_id(&id);
+        web::storage::local_remove(USER_ID_KEY);
+        web::storage::local_remove(SESSION_KEY);
+        let mut state = self.shared.state.borrow_mut();
+        state.anonymous_id = id;
+        state.user_id = None;
+        state.session = None;
+    }
+
+    fn touch_session(&self) {
+        let now = now_u64();
+        let mut state = self.shared.state.borrow_mut();
+        let (session, _) = session::touch_event(state.session.take(), now, || new_id(now as i64));
+        web::storage::local_set(SESSION_KEY, &session.encode());
+        state.session = Some(session);
     }
 
     fn enqueue(&self, body: EventBody<'_>, properties: Option<&str>) {
         let now = web::now_ms();
         let message_id = new_id(now);
         let timestamp = format_rfc3339_ms(now);
-        let page = web::page::info();
-        let mut state = self.shared.state.borrow_mut();
-        let meta = EventMeta {
-            message_id: &message_id,
-            anonymous_id: &state.anonymous_id,
-            timestamp: &timestamp,
+        {
+            let mut state = self.shared.state.borrow_mut();
+            let page = web::page::refresh(&state.page);
+            let meta = EventMeta {
+                message_id: &message_id,
+                anonymous_id: &state.anonymous_id,
+                timestamp: &timestamp,
+                user_id: state.user_id.as_deref(),
+                session_id: state.session.as_ref().map(|s| s.id.as_str()),
+            };
+            let event = events::write_event(&meta, &body, &page, properties);
+            if state.debug {
+                web::console::debug("queued", &JsValue::from_str(&event));
+            }
+            state.queue.push(event);
+            state.dirty = true;
+        }
+        // Storing and sending wait for the end of the task, so a burst of calls is one
+        // write; the pass then sends when 20 events, 32 KB or 5 s are reached.
+        schedule(&self.shared, 0);
+    }
+}
+
+/// `orbit('ready', callback)`: the tracker is running when commands are, so it is called
+/// at once; a callback that throws gets a warning, not an exception into the page.
+fn ready(args: &Array) -> Result<(), &'static str> {
+    let callback = args
+        .get(0)
+        .dyn_into::<js_sys::Function>()
+        .map_err(|_| "orbit('ready', callback): callback must be a function")?;
+    callback
+        .call0(&JsValue::NULL)
+        .map(|_| ())
+        .map_err(|_| "the ready callback threw; see the error above")
+}
+
+/// Why a delivery pass runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// A timer: send when 20 events, 32 KB or 5 s are reached, one request at a time.
+    Due,
+    /// `orbit('flush')`: send everything now.
+    Flush,
+    /// The page is hidden or unloading: send everything with `keepalive` (or a beacon).
+    Leave,
+}
+
+/// A delivery pass: stores the queue if it changed, then sends what the pass calls for.
+fn deliver(shared: &Rc<Shared>, pass: Pass) {
+    let all = pass != Pass::Due;
+    let now = now_u64();
+    let mut requests = Vec::new();
+    let url;
+    {
+        let mut state = shared.state.borrow_mut();
+        url = web::transport::batch_url(&state.config.endpoint, &state.config.write_key);
+        let waiting_retry = now < state.retry_at_ms;
+        let due = all
+            || (!waiting_retry
+                && state.in_flight.is_empty()
+                && state.queue.should_flush(now, state.last_flush_ms));
+        if due && !state.queue.is_empty() && web::transport::is_online() {
+            state.last_flush_ms = now;
+            loop {
+                let batch = state.queue.take_batch(KEEPALIVE_BUDGET_BYTES);
+                if batch.is_empty() {
+                    break;
+                }
+                let body = events::write_batch(&batch, &format_rfc3339_ms(now as i64));
+                if state.debug {
+                    web::console::debug("sending batch", &JsValue::from_str(&body));
+                }
+                // Leaving: a beacon is queued by the browser however the page ends. Its
+                // answer cannot be read, so its events stay stored and the next page sends
+                // them again; the collector drops the duplicates.
+                if pass == Pass::Leave && web::transport::beacon(&url, &body) {
+                    state.sent_blind.extend(batch);
+                    let excess = state.sent_blind.len().saturating_sub(MAX_QUEUED_EVENTS);
+                    state.sent_blind.drain(..excess);
+                    state.dirty = true;
+                    continue;
+                }
+                let id = state.in_flight.start(batch);
+                state.dirty = true;
+                requests.push((id, body));
+                if !all {
+                    break; // one request at a time keeps order and spares the collector
+                }
+            }
+        }
+        if state.dirty {
+            persist(&mut state, now);
+        }
+        if state.session_dirty {
+            state.session_dirty = false;
+            if let Some(session) = &state.session {
+                web::storage::local_set(SESSION_KEY, &session.encode());
+            }
+        }
+        if !state.queue.is_empty() && state.in_flight.is_empty() {
+            let wait = if now < state.retry_at_ms {
+                state.retry_at_ms - now
+            } else {
+                FLUSH_INTERVAL_MS.saturating_sub(now.saturating_sub(state.last_flush_ms))
+            };
+            drop(state);
+            schedule(shared, wait);
+        }
+    }
+    for (id, body) in requests {
+        send(shared, &url, id, &body, pass == Pass::Leave);
+    }
+}
+
+/// Posts one batch and handles its answer: delivered, retried with backoff, or dropped.
+fn send(shared: &Rc<Shared>, url: &str, id: u32, body: &str, leaving: bool) {
+    let Some(promise) = web::transport::post(url, body, leaving) else {
+        answered(shared, id, 0, None);
+        return;
+    };
+    let weak = Rc::downgrade(shared);
+    // Called exactly once: with the Response, or with `undefined` when fetch failed (the
+    // shared `catch` handler turns a rejection into that).
+    let on_answer = Closure::once_into_js(move |answer: JsValue| {
+        if let Some(shared) = weak.upgrade() {
+            let (status, retry_after) = web::transport::response_status(&answer);
+            answered(&shared, id, status, retry_after);
+        }
+    });
+    let settled = promise.catch(&shared.swallow_failure);
+    web::call_method(&settled, "then", &on_answer);
+}
+
+fn answered(shared: &Rc<Shared>, id: u32, status: u16, retry_after: Option<String>) {
+    let now = now_u64();
+    {
+        let mut state = shared.state.borrow_mut();
+        let events = state.in_flight.finish(id);
+        match classify(status) {
+            SendOutcome::Delivered => {
+                state.attempt = 0;
+                state.retry_at_ms = 0;
+            }
+            SendOutcome::Retry => {
+                let wait_for = retry_after.and_then(|v| parse_retry_after(&v, now));
+                let jitter = web::random::bytes::<4>().map_or(0, u32::from_le_bytes);
+                let delay = retry_delay_ms(state.attempt, jitter, wait_for);
+                state.attempt = state.attempt.saturating_add(1);
+                state.retry_at_ms = now + delay;
+                state.queue.requeue_front(events);
+                if state.debug {
+                    web::console::debug(
+                        "delivery failed; retrying in ms",
+                        &JsValue::from_f64(delay as f64),
+                    );
+                }
+            }
+            SendOutcome::Drop => {
+                web::console::warn(
+                    "the collector refused a batch (a 4xx answer: check data-site, data-key \
+                     and the site's allowed_origins); its events are dropped",
+                );
+            }
+        }
+        state.dirty = true;
+    }
+    deliver(shared, Pass::Due);
+}
+
+/// Writes the unsent events (in flight and queued) under this tab's key.
+fn persist(state: &mut State, now: u64) {
+    state.dirty = false;
+    if state.queue.is_empty() && state.in_flight.is_empty() && state.sent_blind.is_empty() {
+        web::storage::local_remove(&state.storage_key);
+        return;
+    }
+    let unanswered = state.in_flight.events().chain(state.sent_blind.iter());
+    let text = delivery::encode_stored(now, unanswered, &state.queue);
+    if !web::storage::local_set(&state.storage_key, &text) && state.debug {
+        web::console::debug("cannot store the queue", &JsValue::NULL);
+    }
+}
+
+/// Takes over this tab's stored queue and those of tabs closed long enough ago.
+fn adopt_stored_queues(state: &mut State, now: u64) {
+    for key in web::storage::local_keys(delivery::QUEUE_KEY_PREFIX) {
+        let Some(text) = web::storage::local_get(&key) else {
+            continue;
         };
-        let event = events::write_event(&meta, &body, &page, properties);
-        state.queue.push(event);
-        if !state.flush_scheduled {
-            state.flush_scheduled = true;
-            schedule(&self.flush_callback);
+        let (written, queue) = delivery::decode_stored(&text);
+        let own = key == state.storage_key;
+        if own || delivery::is_abandoned(written, now) {
+            delivery::append(&mut state.queue, queue);
+            if !own {
+                web::storage::local_remove(&key);
+            }
+            state.dirty = true;
         }
     }
 }
 
-/// Sends the queue in batches that fit the keepalive budget.
-fn flush(shared: &Shared) {
-    let (events, config, debug) = {
+/// This tab's queue key; the tab id lives in sessionStorage, so the tab's next page owns
+/// the same key.
+fn own_storage_key(now: u64) -> String {
+    let tab = web::storage::session_get(delivery::TAB_KEY)
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| {
+            let id = new_id(now as i64);
+            web::storage::session_set(delivery::TAB_KEY, &id);
+            id
+        });
+    let mut key = String::from(delivery::QUEUE_KEY_PREFIX);
+    key.push_str(&tab);
+    key
+}
+
+/// Sends everything when the page is hidden or unloaded, and resumes when back online.
+fn listen(shared: &Rc<Shared>) {
+    let weak = Rc::downgrade(shared);
+    let on_leave = Closure::new(move || {
+        if let Some(shared) = weak.upgrade() {
+            if web::is_hidden() {
+                deliver(&shared, Pass::Leave);
+            }
+        }
+    });
+    web::on_document("visibilitychange", &on_leave);
+    let weak = Rc::downgrade(shared);
+    let on_pagehide = Closure::new(move || {
+        if let Some(shared) = weak.upgrade() {
+            deliver(&shared, Pass::Leave);
+        }
+    });
+    web::on_window("pagehide", &on_pagehide);
+    let weak = Rc::downgrade(shared);
+    let on_online = Closure::new(move || {
+        if let Some(shared) = weak.upgrade() {
+            let mut state = shared.state.borrow_mut();
+            state.retry_at_ms = 0;
+            state.attempt = 0;
+            drop(state);
+            deliver(&shared, Pass::Due);
+        }
+    });
+    web::on_window("online", &on_online);
+    shared
+        .listeners
+        .borrow_mut()
+        .extend([on_leave, on_pagehide, on_online]);
+}
+
+/// Runs a delivery pass in `ms` (0: at the end of this task), unless one is due sooner.
+fn schedule(shared: &Rc<Shared>, ms: u64) {
+    let due = now_u64() + ms;
+    {
         let mut state = shared.state.borrow_mut();
-        if state.queue.is_empty() {
+        if state.tick_due_ms.is_some_and(|d| d <= due) {
             return;
         }
-        (
-            core::mem::take(&mut state.queue),
-            state.config.clone(),
-            state.debug,
-        )
-    };
-    let url = web::transport::batch_url(&config.endpoint, &config.write_key);
-    let sent_at = format_rfc3339_ms(web::now_ms());
-    for batch in events::split_batches(&events, MAX_KEEPALIVE_BODY_BYTES) {
-        let body = events::write_batch(batch, &sent_at);
-        if debug {
-            web::console::debug("sending batch", &JsValue::from_str(&body));
-        }
-        web::transport::post(&url, &body, &shared.on_send_failure);
+        state.tick_due_ms = Some(due);
+    }
+    if let Some(tick) = shared.tick.borrow().as_ref() {
+        web::set_timeout(tick, i32::try_from(ms).unwrap_or(i32::MAX));
     }
 }
 
-/// Runs `callback` in a later task, so that calls made together leave in one batch.
-fn schedule(callback: &Closure<dyn FnMut()>) {
-    if let Some(window) = web::window() {
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-            callback.as_ref().unchecked_ref(),
-            0,
-        );
-    }
+fn now_u64() -> u64 {
+    web::now_ms().max(0) as u64
 }
 
 /// Reads the stored anonymous id, or makes one, and writes back whichever copy is missing.
@@ -251,11 +638,16 @@ fn load_anonymous_id() -> String {
         }
         IdSource::New => {
             let id = new_id(web::now_ms());
-            write_cookie(&id);
-            web::storage::local_set(identity::ANONYMOUS_ID_KEY, &id);
+            store_anonymous_id(&id);
             id
         }
     }
+}
+
+/// Writes the anonymous id to the cookie and localStorage.
+fn store_anonymous_id(id: &str) {
+    web::storage::set_cookie(&anonymous_id_cookie(id, web::page::is_https(), None));
+    web::storage::local_set(identity::ANONYMOUS_ID_KEY, id);
 }
 
 /// A UUIDv7 from the Web Crypto API; `Math.random` only where crypto is missing (ids need
@@ -269,6 +661,14 @@ fn new_id(now_ms: i64) -> String {
         fallback
     });
     uuid_v7(now_ms.max(0) as u64, random)
+}
+
+/// A number as JavaScript prints it (`42`, not `42.0`), for numeric user ids.
+fn number_text(n: f64) -> Option<String> {
+    js_sys::Number::from(n)
+        .to_string_with_radix(10)
+        .ok()
+        .map(String::from)
 }
 
 fn string_option(options: &JsValue, key: &str) -> Option<String> {

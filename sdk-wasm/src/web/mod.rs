@@ -16,3 +16,49 @@ pub fn window() -> Option<web_sys::Window> {
 pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
+
+/// Calls `listener` on every `event` of the window (`pagehide`, `online`, …).
+pub fn on_window(event: &str, listener: &wasm_bindgen::closure::Closure<dyn FnMut()>) {
+    use wasm_bindgen::JsCast;
+    if let Some(window) = window() {
+        let _ = window.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
+    }
+}
+
+/// Calls `listener` on every `event` of the document (`visibilitychange`).
+pub fn on_document(event: &str, listener: &wasm_bindgen::closure::Closure<dyn FnMut()>) {
+    use wasm_bindgen::JsCast;
+    if let Some(document) = window().and_then(|w| w.document()) {
+        let _ = document.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
+    }
+}
+
+/// Whether the page is hidden (another tab, minimised, or being unloaded).
+pub fn is_hidden() -> bool {
+    window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
+}
+
+/// Runs `callback` after `ms` milliseconds.
+pub fn set_timeout(callback: &wasm_bindgen::closure::Closure<dyn FnMut()>, ms: i32) {
+    use wasm_bindgen::JsCast;
+    if let Some(window) = window() {
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            callback.as_ref().unchecked_ref(),
+            ms,
+        );
+    }
+}
+
+/// `target[method](argument)`, ignoring a missing method or a throw.
+pub fn call_method(target: &wasm_bindgen::JsValue, method: &str, argument: &wasm_bindgen::JsValue) {
+    use wasm_bindgen::JsCast;
+    let Ok(function) = js_sys::Reflect::get(target, &wasm_bindgen::JsValue::from_str(method))
+    else {
+        return;
+    };
+    if let Some(function) = function.dyn_ref::<js_sys::Function>() {
+        let _ = function.call1(target, argument);
+    }
+}

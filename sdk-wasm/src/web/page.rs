@@ -4,9 +4,10 @@ use crate::events::PageInfo;
 use alloc::string::String;
 use wasm_bindgen::JsValue;
 
-/// A snapshot of the page for the next event; fields the browser won't give stay empty.
-pub fn info() -> PageInfo {
-    let mut info = PageInfo::default();
+/// What changes as the visitor navigates: location, title, referrer. The rest of `base`
+/// (browser, language, time zone, screen) is read once by [`info`].
+pub fn refresh(base: &PageInfo) -> PageInfo {
+    let mut info = base.clone();
     let Some(window) = super::window() else {
         return info;
     };
@@ -18,6 +19,16 @@ pub fn info() -> PageInfo {
         info.title = document.title();
         info.referrer = document.referrer();
     }
+    info
+}
+
+/// A full snapshot of the page; fields the browser won't give stay empty. Reading the time
+/// zone builds an `Intl.DateTimeFormat`, which is slow, so this runs once per page load.
+pub fn info() -> PageInfo {
+    let mut info = refresh(&PageInfo::default());
+    let Some(window) = super::window() else {
+        return info;
+    };
     let navigator = window.navigator();
     info.user_agent = navigator.user_agent().unwrap_or_default();
     info.locale = navigator.language().unwrap_or_default();
@@ -43,4 +54,11 @@ fn timezone() -> Option<String> {
     js_sys::Reflect::get(&options, &JsValue::from_str("timeZone"))
         .ok()?
         .as_string()
+}
+
+/// `location.href`.
+pub fn href() -> String {
+    super::window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default()
 }

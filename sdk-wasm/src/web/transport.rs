@@ -1,8 +1,8 @@
 //! Sends batches to the collector as CORS-simple requests: `fetch` with `keepalive`, a
-//! `text/plain` body and the write key in the query, so no preflight is needed.
+//! `text/plain` body and the write key in the query, so no preflight is needed; and
+//! `sendBeacon` when the page is going away and `fetch` cannot be started.
 
 use alloc::string::String;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsValue;
 
 /// The URL a batch is posted to.
@@ -14,20 +14,42 @@ pub fn batch_url(endpoint: &str, write_key: &str) -> String {
     url
 }
 
-/// Posts `body` to `url`; returns false when the request could not even be started.
-/// A failed delivery is caught by `on_failure` so it never shows as an unhandled rejection.
-pub fn post(url: &str, body: &str, on_failure: &Closure<dyn FnMut(JsValue)>) -> bool {
-    let Some(window) = super::window() else {
-        return false;
-    };
+/// Posts `body` to `url`: the promise of the `Response`, or `None` when the request could
+/// not even be started. `keepalive` lets the request outlive the page, but browsers allow
+/// only 64 KB of such bodies in flight, so it is used only when the page is going away.
+pub fn post(url: &str, body: &str, keepalive: bool) -> Option<js_sys::Promise> {
+    let window = super::window()?;
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(body));
-    // Not in web-sys's RequestInit yet; keepalive lets the request outlive the page.
-    let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
+    if keepalive {
+        // Not in web-sys's RequestInit yet.
+        let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
+    }
     init.set_mode(web_sys::RequestMode::Cors);
     init.set_credentials(web_sys::RequestCredentials::Omit);
     let promise = window.fetch_with_str_and_init(url, &init);
-    let _ = promise.catch(on_failure);
-    true
+    Some(promise)
+}
+
+/// `navigator.sendBeacon(url, body)`: queued by the browser even as the page unloads.
+pub fn beacon(url: &str, body: &str) -> bool {
+    super::window()
+        .and_then(|w| w.navigator().send_beacon_with_opt_str(url, Some(body)).ok())
+        .unwrap_or(false)
+}
+
+/// The status of a fetch `Response`, and its `Retry-After` header.
+pub fn response_status(response: &JsValue) -> (u16, Option<String>) {
+    use wasm_bindgen::JsCast;
+    let Some(response) = response.dyn_ref::<web_sys::Response>() else {
+        return (0, None);
+    };
+    let retry_after = response.headers().get("retry-after").ok().flatten();
+    (response.status(), retry_after)
+}
+
+/// `navigator.onLine`; true when the browser does not say.
+pub fn is_online() -> bool {
+    super::window().is_none_or(|w| w.navigator().on_line())
 }

@@ -1,0 +1,28 @@
+//! The tracker's policies, without a browser: sessions, retries and the event queue.
+//!
+//! The SDK owns the clock, storage, randomness and transport and passes what they gave into
+//! these functions (STYLE.md: "pass the world in"), so every decision the tracker makes about
+//! when a session starts, when to retry and what to drop is tested natively in milliseconds.
+//!
+//! - [`session`]: when a visit starts and ends, first touch, and its storage string.
+//! - [`backoff`]: how long to wait before resending a batch, and which answers deserve it.
+//! - [`queue`]: the bounded queue of unsent events, its flush triggers and its storage string.
+
+pub mod backoff;
+pub mod queue;
+pub mod session;
+
+/// Reads a plain decimal `u64` (ASCII digits only, no sign); `None` on anything else or on
+/// overflow, so stored and received numbers are checked, never trusted.
+pub(crate) fn parse_u64(s: &str) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.bytes().try_fold(0u64, |n, b| {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}

@@ -1,0 +1,163 @@
+//! Getting events to the collector without losing any: the bounded queue (policy in
+//! `orbit_core::tracker::queue`), its copy in localStorage, and which tab owns which copy.
+//!
+//! Each tab keeps its unsent events under its own key (`orbit_q.<tab id>`, the tab id
+//! living in sessionStorage so that the tab's next page takes them over at once). A key
+//! nobody has written for [`ABANDONED_QUEUE_MS`] belongs to a closed tab and is adopted by
+//! the next page that starts, so two live tabs never send each other's events; the few
+//! duplicates an adoption race could cause are dropped by the collector (messageId).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use orbit_core::json::push_u64;
+use orbit_core::tracker::queue::Queue;
+
+/// Prefix of the localStorage keys holding unsent events.
+pub const QUEUE_KEY_PREFIX: &str = "orbit_q.";
+/// sessionStorage key of this tab's id.
+pub const TAB_KEY: &str = "orbit_tab";
+/// A stored queue not written for this long belongs to a closed tab (background tabs may
+/// run timers only once a minute, and retries wait up to 5 minutes).
+pub const ABANDONED_QUEUE_MS: u64 = 10 * 60 * 1000;
+
+/// The stored form: the time it was written, a newline, and the events (those in flight
+/// first, then the queue's) as one JSON array.
+pub fn encode_stored<'a>(
+    written_ms: u64,
+    in_flight: impl Iterator<Item = &'a String>,
+    queue: &Queue,
+) -> String {
+    let mut out = String::new();
+    push_u64(&mut out, written_ms);
+    out.push_str("\n[");
+    for event in in_flight {
+        if out.ends_with('}') {
+            out.push(',');
+        }
+        out.push_str(event);
+    }
+    let queued = queue.encode();
+    let inner = queued
+        .strip_prefix('[')
+        .and_then(|q| q.strip_suffix(']'))
+        .unwrap_or("");
+    if !inner.is_empty() {
+        if out.ends_with('}') {
+            out.push(',');
+        }
+        out.push_str(inner);
+    }
+    out.push(']');
+    out
+}
+
+/// Reads a stored queue: when it was written and its events (empty when unreadable).
+pub fn decode_stored(text: &str) -> (u64, Queue) {
+    let Some((written, events)) = text.split_once('\n') else {
+        return (0, Queue::new());
+    };
+    let mut ms: u64 = 0;
+    for b in written.bytes() {
+        if !b.is_ascii_digit() {
+            return (0, Queue::new());
+        }
+        ms = ms.saturating_mul(10).saturating_add(u64::from(b - b'0'));
+    }
+    (ms, Queue::decode(events))
+}
+
+/// Whether a queue stored by another tab at `written_ms` may be adopted at `now_ms`.
+pub fn is_abandoned(written_ms: u64, now_ms: u64) -> bool {
+    now_ms.saturating_sub(written_ms) >= ABANDONED_QUEUE_MS
+}
+
+/// Moves every event of `from` to the back of `into`, in order.
+pub fn append(into: &mut Queue, mut from: Queue) {
+    let all = from.take_batch(usize::MAX);
+    for event in all {
+        into.push(event);
+    }
+}
+
+/// Events sent and not yet answered, by request number.
+#[derive(Default)]
+pub struct InFlight {
+    next_id: u32,
+    requests: Vec<(u32, Vec<String>)>,
+}
+
+impl InFlight {
+    /// Records a request carrying `events`; returns its number.
+    pub fn start(&mut self, events: Vec<String>) -> u32 {
+        self.next_id = self.next_id.wrapping_add(1);
+        self.requests.push((self.next_id, events));
+        self.next_id
+    }
+
+    /// The events of an answered request.
+    pub fn finish(&mut self, id: u32) -> Vec<String> {
+        match self.requests.iter().position(|(i, _)| *i == id) {
+            Some(at) => self.requests.swap_remove(at).1,
+            None => Vec::new(),
+        }
+    }
+
+    /// Whether any request is unanswered.
+    pub fn is_empty(&self) -> bool {
+        self.requests.is_empty()
+    }
+
+    /// Every unanswered event (kept in storage until answered).
+    pub fn events(&self) -> impl Iterator<Item = &String> {
+        self.requests.iter().flat_map(|(_, events)| events.iter())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn stored_queues_round_trip_with_their_time() {
+        let a = r#"{"type":"track","event":"A,]"}"#.to_string();
+        let b = r#"{"type":"page"}"#.to_string();
+        let c = r#"{"type":"identify"}"#.to_string();
+        let mut queued = Queue::new();
+        queued.push(c.clone());
+        let flying = alloc::vec![a.clone(), b.clone()];
+        let text = encode_stored(1_795_341_600_000, flying.iter(), &queued);
+        let (written, mut queue) = decode_stored(&text);
+        assert_eq!(written, 1_795_341_600_000);
+        assert_eq!(queue.take_batch(usize::MAX), [a, b, c]);
+        let empty = encode_stored(5, core::iter::empty(), &Queue::new());
+        assert_eq!(empty, "5\n[]");
+    }
+
+    #[test]
+    fn garbage_is_an_empty_queue() {
+        for text in ["", "x\n[]", "12", "12\n[{\"a\":", "12\nnot json"] {
+            assert!(decode_stored(text).1.is_empty(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn only_queues_left_alone_long_enough_are_adopted() {
+        assert!(!is_abandoned(1_000, 1_000 + ABANDONED_QUEUE_MS - 1));
+        assert!(is_abandoned(1_000, 1_000 + ABANDONED_QUEUE_MS));
+        assert!(is_abandoned(0, u64::MAX));
+    }
+
+    #[test]
+    fn in_flight_requests_give_back_their_events() {
+        let mut flight = InFlight::default();
+        let one = flight.start(alloc::vec!["a".to_string()]);
+        let two = flight.start(alloc::vec!["b".to_string(), "c".to_string()]);
+        assert_eq!(flight.events().count(), 3);
+        assert_eq!(flight.finish(one), ["a"]);
+        assert!(flight.finish(one).is_empty(), "answered once");
+        assert_eq!(flight.finish(two).len(), 2);
+        assert!(flight.is_empty());
+    }
+}

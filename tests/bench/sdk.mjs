@@ -1,0 +1,491 @@
+// The tracker as a visitor's page feels it, measured in headless Chromium on a bench page
+// served by the real collector (127.0.0.1, rate limit off). Run by scripts/bench-sdk, which
+// builds sdk-wasm/dist and the collector first. Nothing on the network is intercepted.
+//
+// 1. Size: the files the script tag loads, from sdk-wasm/dist (raw, .gz, .br), and what
+//    Chromium transferred for /sdk/* (Resource Timing, plus Playwright's response sizes).
+// 2. Ready: from the loader's request start, and from the .wasm's responseEnd, to ready;
+//    median over BENCH_LOADS cold loads (a fresh browser context each: no HTTP cache), and
+//    one warm load. Ready is `orbit('ready', cb)` when the tracker has that command, else the
+//    moment the tracker replaces the page's queue stub `window.orbit` (orbit.mjs's init does
+//    that last, in the task that replays the queue).
+// 3. track: BENCH_CALLS `orbit('track', 'Bench', {i, plan: 'pro'})` calls in chunks of 100,
+//    each chunk its own task (setTimeout between them), timed with performance.now(); each
+//    chunk is followed by `orbit('flush')`, timed apart, so the events are really sent, and
+//    the export is read to count what the collector stored.
+// 4. Long tasks: a buffered `longtask` PerformanceObserver registered before the script tag.
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, startCollector, launchBrowser } from '../e2e/harness.mjs';
+
+const LOADS = positive('BENCH_LOADS', 20);
+const CALLS = positive('BENCH_CALLS', 10000);
+const CHUNK = 100;
+const DIST = join(ROOT, 'sdk-wasm/dist');
+const GOALS = {
+  gzipBytes: 25 * 1024, // 25 KB, as the README counts KB (1,024 bytes)
+  wasmToReadyMs: 20,
+  trackUs: 50,
+  longTaskMs: 50,
+};
+
+function positive(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[1-9][0-9]*$/.test(raw)) throw new Error(`${name} must be a positive whole number, not '${raw}'`);
+  return Number(raw);
+}
+
+// ---------- formatting ----------
+const int = (n) => Math.round(n).toLocaleString('en-US');
+const ms = (n, digits = 1) => (n === null || n === undefined ? 'n/a' : `${n.toFixed(digits)} ms`);
+const us = (n) => `${n.toFixed(2)} µs`;
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+const say = (line = '') => console.log(line ? `    ${line}` : '');
+const heading = (text) => console.log(`\n--- ${text}`);
+function table(header, rows, align) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const cell = (v, i) => (align[i] === 'l' ? String(v).padEnd(widths[i]) : String(v).padStart(widths[i]));
+  say(header.map(cell).join('  '));
+  for (const row of rows) say(row.map(cell).join('  '));
+}
+function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (!sorted.length) return null;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+const median = (values) => quantile(values, 0.5);
+
+// ---------- 1a. sizes on disk ----------
+/** The files the script tag path loads: orbit.js, and what it imports and fetches. */
+function distFiles() {
+  const names = readdirSync(DIST);
+  const one = (label, test) => {
+    const found = names.filter(test);
+    if (found.length !== 1) {
+      throw new Error(`expected one ${label} in ${DIST}, found ${found.length}: run scripts/build-sdk`);
+    }
+    return found[0];
+  };
+  return [
+    { role: 'loader', name: one('orbit.js', (n) => n === 'orbit.js') },
+    // loader.js does import(new URL('orbit.mjs', base)): the entry is on the script tag path too.
+    { role: 'entry', name: one('orbit.mjs', (n) => n === 'orbit.mjs') },
+    { role: 'glue', name: one('orbit_glue.*.js', (n) => /^orbit_glue\.[0-9a-f]+\.js$/.test(n)) },
+    { role: 'wasm', name: one('orbit_bg.*.wasm', (n) => /^orbit_bg\.[0-9a-f]+\.wasm$/.test(n)) },
+  ].map((f) => {
+    const size = (suffix) => {
+      try {
+        return statSync(join(DIST, f.name + suffix)).size;
+      } catch {
+        throw new Error(`${f.name}${suffix} is missing from ${DIST}: run scripts/build-sdk`);
+      }
+    };
+    return { ...f, raw: size(''), gzip: size('.gz'), brotli: size('.br') };
+  });
+}
+
+// ---------- the bench page ----------
+// The head script runs before the tracker's script tag: a long-task observer, the queue
+// stub the README documents, behind an accessor so the moment the tracker swaps in its own
+// `window.orbit` is recorded exactly, and a queued `orbit('ready', cb)`.
+const BENCH_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Orbit SDK bench</title>
+<script>
+window.__bench = { longTasks: [], longTaskSupported: false, swappedAt: null, readyAt: null };
+(function () {
+  var b = window.__bench;
+  try {
+    b.longTaskSupported = PerformanceObserver.supportedEntryTypes.indexOf('longtask') >= 0;
+    new PerformanceObserver(function (list) {
+      list.getEntries().forEach(function (e) { b.longTasks.push({ start: e.startTime, duration: e.duration }); });
+    }).observe({ type: 'longtask', buffered: true });
+  } catch (e) { b.longTaskError = String(e); }
+  var stub = function () { (stub.q = stub.q || []).push(arguments); };
+  var current = stub;
+  Object.defineProperty(window, 'orbit', {
+    configurable: true,
+    get: function () { return current; },
+    set: function (v) {
+      current = v;
+      if (v !== stub && b.swappedAt === null) b.swappedAt = performance.now();
+    }
+  });
+  stub('ready', function () { if (b.readyAt === null) b.readyAt = performance.now(); });
+})();
+</script>
+<script async src="/sdk/orbit.js" data-site="demo" data-key="demo-write-key"></script>
+</head><body><h1>Orbit SDK bench</h1></body></html>
+`;
+
+// ---------- page loads ----------
+let readyCommand = null; // null: not known yet; then true or false after the first load
+
+/** Loads the bench page in `context` and returns its timings and /sdk/ resources. */
+async function loadPage(context, url) {
+  const page = await context.newPage();
+  const sdkResponses = [];
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/sdk/')) sdkResponses.push(r);
+  });
+  await page.goto(url);
+  await page.waitForFunction(() => window.__bench.swappedAt !== null, null, { timeout: 20000 });
+  if (readyCommand === null) {
+    // An unknown command costs one console warning and the callback never runs.
+    readyCommand = await page
+      .waitForFunction(() => window.__bench.readyAt !== null, null, { timeout: 2000 })
+      .then(() => true, () => false);
+  } else if (readyCommand) {
+    await page.waitForFunction(() => window.__bench.readyAt !== null, null, { timeout: 20000 });
+  }
+  const data = await page.evaluate(() => ({
+    bench: window.__bench,
+    crossOriginIsolated: window.crossOriginIsolated,
+    resources: performance
+      .getEntriesByType('resource')
+      .filter((e) => new URL(e.name).pathname.startsWith('/sdk/'))
+      .map((e) => ({
+        path: new URL(e.name).pathname,
+        initiatorType: e.initiatorType,
+        startTime: e.startTime,
+        responseEnd: e.responseEnd,
+        transferSize: e.transferSize,
+        encodedBodySize: e.encodedBodySize,
+        decodedBodySize: e.decodedBodySize,
+      })),
+  }));
+  const responses = [];
+  for (const r of sdkResponses) {
+    await r.finished();
+    const sizes = await r.request().sizes();
+    responses.push({
+      path: new URL(r.url()).pathname,
+      status: r.status(),
+      encoding: (await r.headerValue('content-encoding')) || 'identity',
+      acceptEncoding: (await r.request().headerValue('accept-encoding')) || '',
+      bodyBytes: sizes.responseBodySize,
+      headerBytes: sizes.responseHeadersSize,
+    });
+  }
+  const find = (test) => data.resources.find((e) => test(e.path));
+  const loader = find((p) => p.endsWith('/orbit.js'));
+  const wasm = find((p) => p.endsWith('.wasm'));
+  const readyAt = readyCommand ? data.bench.readyAt : data.bench.swappedAt;
+  const timings = {
+    readyAt,
+    scriptToReady: loader ? readyAt - loader.startTime : null,
+    wasmToReady: wasm ? readyAt - wasm.responseEnd : null,
+    lastSdkToReady: readyAt - Math.max(...data.resources.map((e) => e.responseEnd)),
+  };
+  return { page, data, responses, timings };
+}
+
+async function coldLoads(browser, url) {
+  const runs = [];
+  for (let n = 0; n < LOADS; n++) {
+    const context = await browser.newContext();
+    try {
+      const run = await loadPage(context, url);
+      runs.push({ data: run.data, responses: run.responses, timings: run.timings });
+    } finally {
+      await context.close();
+    }
+  }
+  return runs;
+}
+
+async function warmLoad(browser, url) {
+  const context = await browser.newContext();
+  try {
+    const first = await loadPage(context, url);
+    await first.page.close();
+    const second = await loadPage(context, url);
+    return second;
+  } finally {
+    await context.close();
+  }
+}
+
+// ---------- track calls ----------
+async function trackRun(browser, url, collector) {
+  const context = await browser.newContext();
+  try {
+    const { page } = await loadPage(context, url);
+    // Playwright sees every batch the page starts; the collector's /metrics says which
+    // arrived. A batch Chromium refuses (fetch keepalive quota) never finishes in Playwright.
+    let started = 0;
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/v1/batch') started++;
+    });
+    // The page event of the load goes first, so the loop starts on a quiet page.
+    await page.waitForLoadState('networkidle');
+    const before = await batchAnswers(collector.url);
+    started = 0;
+
+    const loop = await page.evaluate(
+      async ({ calls, chunk }) => {
+        const track = [];
+        const flush = [];
+        const startedAt = performance.now();
+        for (let i = 0; i < calls; ) {
+          const n = Math.min(chunk, calls - i);
+          const t0 = performance.now();
+          for (let k = 0; k < n; k++, i++) window.orbit('track', 'Bench', { i, plan: 'pro' });
+          const t1 = performance.now();
+          window.orbit('flush');
+          const t2 = performance.now();
+          track.push({ n, ms: t1 - t0 });
+          flush.push(t2 - t1);
+          await new Promise((r) => setTimeout(r));
+        }
+        return { startedAt, endedAt: performance.now(), track, flush };
+      },
+      { calls: CALLS, chunk: CHUNK },
+    );
+
+    // Settled: no new batch started or answered for 5 s, which outlasts a short retry
+    // back-off (at most 2 minutes in all).
+    const deadline = Date.now() + 120000;
+    let answers = await batchAnswers(collector.url);
+    let stableSince = Date.now();
+    let seen = started;
+    while (Date.now() < deadline && Date.now() - stableSince < 5000) {
+      await new Promise((r) => setTimeout(r, 250));
+      const now = await batchAnswers(collector.url);
+      if (JSON.stringify(now) !== JSON.stringify(answers) || started !== seen) stableSince = Date.now();
+      answers = now;
+      seen = started;
+    }
+    const received = {};
+    for (const [status, n] of Object.entries(answers)) {
+      const delta = n - (before[status] || 0);
+      if (delta > 0) received[status] = delta;
+    }
+    const stored = new Set();
+    for (const e of await collector.exportEvents()) {
+      if (e.type === 'track' && e.event === 'Bench') stored.add(e.properties?.i);
+    }
+    const batches = { started, received };
+    const bench = await page.evaluate(() => window.__bench);
+    return { loop, batches, stored: stored.size, longTasks: bench.longTasks };
+  } finally {
+    await context.close();
+  }
+}
+
+/** The collector's answers to POST /v1/batch so far, by status, from /metrics. */
+async function batchAnswers(base) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const counts = {};
+  for (const m of text.matchAll(/^orbit_http_requests_total\{route="\/v1\/batch",status="(\d+)"\} (\d+)$/gm)) {
+    counts[m[1]] = Number(m[2]);
+  }
+  return counts;
+}
+
+// ---------- main ----------
+const cleanups = [];
+let stopping = false;
+async function cleanup() {
+  while (cleanups.length) {
+    try {
+      await cleanups.pop()();
+    } catch (error) {
+      console.error(`cleanup: ${error.message}`);
+    }
+  }
+}
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+  process.on(signal, () => {
+    stopping = true;
+    cleanup().finally(() => process.exit(code));
+  });
+}
+
+async function main() {
+  const files = distFiles();
+  const siteDir = mkdtempSync(join(tmpdir(), 'orbit-bench-site-'));
+  cleanups.push(() => rmSync(siteDir, { recursive: true, force: true }));
+  writeFileSync(join(siteDir, 'bench.html'), BENCH_PAGE);
+
+  // All the load comes from one address: the per-client rate limit is off.
+  const collector = await startCollector({
+    siteDir,
+    env: { ORBIT_CLIENT_REQUESTS_PER_SECOND: '0', ORBIT_LOG: 'warn' },
+  });
+  cleanups.push(() => collector.stop());
+  const browser = await launchBrowser();
+  cleanups.push(() => browser.close());
+  const url = `${collector.url}/bench.html`;
+  say(`collector ${collector.url} (debug build), Chromium ${browser.version()}, page ${url}`);
+  // The page, the browser and the collector share these CPUs: other work skews the times.
+  const cpu = cpus();
+  say(`${cpu.length} CPUs (${cpu[0]?.model.trim() || 'unknown'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  const cold = await coldLoads(browser, url);
+  const warm = await warmLoad(browser, url);
+  const tracked = await trackRun(browser, url, collector);
+
+  // 1. Size
+  heading('1. Transfer size of the tracker (bytes)');
+  say(`In ${DIST.replace(ROOT + '/', '')} (the .gz/.br files scripts/build-sdk writes):`);
+  const total = files.reduce((t, f) => ({ raw: t.raw + f.raw, gzip: t.gzip + f.gzip, brotli: t.brotli + f.brotli }), {
+    raw: 0,
+    gzip: 0,
+    brotli: 0,
+  });
+  table(
+    ['file', 'raw', 'gzip', 'brotli'],
+    [
+      ...files.map((f) => [f.name, int(f.raw), int(f.gzip), int(f.brotli)]),
+      ['total (what the script tag loads)', int(total.raw), int(total.gzip), int(total.brotli)],
+    ],
+    ['l', 'r', 'r', 'r'],
+  );
+  say('orbit.mjs is counted: the loader imports it (loader.js: import(new URL("orbit.mjs", base))).');
+
+  const first = cold[0];
+  say('');
+  say('What Chromium transferred on a cold load (Resource Timing; encoding from Playwright):');
+  const rows = [];
+  let sumEncoded = 0;
+  let sumTransfer = 0;
+  for (const e of first.data.resources) {
+    const r = first.responses.find((x) => x.path === e.path);
+    sumEncoded += e.encodedBodySize;
+    sumTransfer += e.transferSize;
+    rows.push([
+      e.path.replace('/sdk/', ''),
+      e.initiatorType,
+      r ? String(r.status) : '?',
+      r ? r.encoding : '?',
+      int(e.encodedBodySize),
+      int(e.transferSize),
+      int(e.decodedBodySize),
+    ]);
+  }
+  rows.push(['total', '', '', '', int(sumEncoded), int(sumTransfer), '']);
+  table(
+    ['file', 'initiator', 'status', 'encoding', 'body', 'transfer', 'decoded'],
+    rows,
+    ['l', 'l', 'r', 'l', 'r', 'r', 'r'],
+  );
+  const accept = first.responses[0]?.acceptEncoding || '?';
+  say(`body = encodedBodySize; transfer = transferSize (body + response headers).`);
+  say(`Chromium sent Accept-Encoding: ${accept}`);
+  const fetched = new Set(first.data.resources.map((e) => e.path.replace('/sdk/', '')));
+  const missing = files.filter((f) => !fetched.has(f.name)).map((f) => f.name);
+  if (missing.length) say(`Not fetched by the browser: ${missing.join(', ')}`);
+
+  // 2. Ready
+  heading(`2. Time to ready (${LOADS} cold loads, a fresh browser context each; one warm load)`);
+  say(
+    readyCommand
+      ? "ready signal: orbit('ready', cb) (queued in the page's stub before the script tag)"
+      : "ready signal: the tracker replacing the queue stub window.orbit (no orbit('ready', cb) in this build)",
+  );
+  const series = (key) => cold.map((r) => r.timings[key]).filter((v) => v !== null);
+  const readyRows = [
+    ['loader request start -> ready', 'scriptToReady'],
+    ['.wasm responseEnd -> ready', 'wasmToReady'],
+    ['last /sdk/ responseEnd -> ready', 'lastSdkToReady'],
+    ['navigation start -> ready', 'readyAt'],
+  ].map(([label, key]) => {
+    const v = series(key);
+    return [label, ms(median(v)), ms(Math.min(...v)), ms(quantile(v, 0.9)), ms(Math.max(...v)), ms(warm.timings[key])];
+  });
+  table(['', 'median', 'min', 'p90', 'max', 'warm'], readyRows, ['l', 'r', 'r', 'r', 'r', 'r']);
+  const warmTransfer = warm.data.resources.reduce((t, e) => t + e.transferSize, 0);
+  say(`warm load: the second load in one context; it transferred ${int(warmTransfer)} bytes for /sdk/* (0 = from the HTTP cache).`);
+  const wasmToReadyMedian = median(series('wasmToReady'));
+
+  // 3. track
+  heading(`3. Main-thread time per track call (${int(CALLS)} calls, ${Math.ceil(CALLS / CHUNK)} chunks of ${CHUNK})`);
+  const { loop } = tracked;
+  const trackMs = loop.track.reduce((t, c) => t + c.ms, 0);
+  const perCall = loop.track.map((c) => (c.ms * 1000) / c.n);
+  const meanUs = (trackMs * 1000) / CALLS;
+  say(`mean ${us(meanUs)} per call (${ms(trackMs, 2)} for all calls)`);
+  say(`per chunk, mean per call: p50 ${us(quantile(perCall, 0.5))}, p99 ${us(quantile(perCall, 0.99))}, max ${us(Math.max(...perCall))}`);
+  say(`orbit('flush') after each chunk (serialise + fetch of ${CHUNK} events): p50 ${ms(quantile(loop.flush, 0.5), 2)}, p99 ${ms(quantile(loop.flush, 0.99), 2)}, max ${ms(Math.max(...loop.flush), 2)} (not in the track figures)`);
+  say(`wall time of the whole loop, timers included: ${ms(loop.endedAt - loop.startedAt)}`);
+  say(
+    first.data.crossOriginIsolated
+      ? 'timer: the page is cross-origin isolated (performance.now() to 5 µs)'
+      : `timer: performance.now() is coarsened to 100 µs here (not cross-origin isolated): ±${(100 / CHUNK).toFixed(0)} µs on one chunk's per-call figure, negligible on the mean`,
+  );
+  const received = tracked.batches.received;
+  const arrived = Object.values(received).reduce((t, n) => t + n, 0);
+  const statuses = Object.entries(received).map(([s, n]) => `${n} x ${s}`).join(', ') || 'none';
+  say(`batches: the page started ${tracked.batches.started} POST /v1/batch; the collector answered ${arrived} (${statuses})`);
+  say(`stored by the collector (read back from /v1/export): ${int(tracked.stored)} of ${int(CALLS)} Bench events`);
+  if (tracked.stored < CALLS) {
+    say(`  lost: ${int(CALLS - tracked.stored)} events were not stored once the network had settled`);
+    say('  (hint: Chromium refuses a fetch(keepalive) body while the page\'s keepalive bodies in flight');
+    say('  would pass 64 KB, so a fast producer depends on what the tracker does with a refused batch)');
+  }
+
+  // 4. Long tasks
+  heading('4. Longest task (PerformanceObserver "longtask", buffered, registered before the script tag)');
+  const supported = first.data.bench.longTaskSupported;
+  const loadTasks = [
+    ...cold.flatMap((r) => r.data.bench.longTasks),
+    ...tracked.longTasks.filter((t) => t.start < loop.startedAt),
+  ];
+  const trackTasks = tracked.longTasks.filter((t) => t.start >= loop.startedAt);
+  const longest = (tasks) => (tasks.length ? Math.max(...tasks.map((t) => t.duration)) : null);
+  const describe = (tasks) =>
+    !supported ? 'not measurable (longtask unsupported)' : tasks.length ? `${ms(longest(tasks))} (${tasks.length} over 50 ms)` : 'none over 50 ms';
+  say(`during load (${LOADS + 1} cold loads): ${describe(loadTasks)}`);
+  if (supported && loadTasks.length) {
+    const perLoad = [...cold.map((r) => r.data.bench.longTasks), tracked.longTasks.filter((t) => t.start < loop.startedAt)]
+      .map((tasks) => longest(tasks) ?? 0);
+    say(`  longest per load: median ${ms(median(perLoad))} (0 = none over 50 ms), in ${perLoad.filter((v) => v > 0).length} of ${perLoad.length} loads`);
+  }
+  say(`during track calls: ${describe(trackTasks)}`);
+  const chunkTasks = loop.track.map((c, i) => c.ms + loop.flush[i]);
+  say(`longest chunk task, measured in the page (${CHUNK} track calls + their flush): ${ms(Math.max(...chunkTasks), 2)}`);
+  say(`(the ${int(CALLS)} calls run in chunks of ${CHUNK} separated by setTimeout, so each chunk is its own task;`);
+  say(' one synchronous loop would be one long task by construction.)');
+
+  // 5. Summary
+  heading('5. Summary');
+  const verdict = (ok) => (ok ? 'MET' : 'NOT MET');
+  const allLong = [...loadTasks, ...trackTasks];
+  const longTaskOk = supported && allLong.every((t) => t.duration <= GOALS.longTaskMs);
+  table(
+    ['figure', 'measured', 'goal', ''],
+    [
+      ['tracker size, gzip (4 files)', `${int(total.gzip)} B = ${kb(total.gzip)}`, '<= 25 KB', verdict(total.gzip <= GOALS.gzipBytes)],
+      [
+        'ready after the .wasm arrives',
+        `${ms(wasmToReadyMedian)} median`,
+        '<= 20 ms',
+        verdict(wasmToReadyMedian !== null && wasmToReadyMedian <= GOALS.wasmToReadyMs),
+      ],
+      ['main thread per track call', `${us(meanUs)} mean`, '< 50 µs', verdict(meanUs < GOALS.trackUs)],
+      [
+        'longest task (load + track calls)',
+        !supported ? 'n/a' : allLong.length ? ms(longest(allLong)) : 'none > 50 ms',
+        'none > 50 ms',
+        verdict(longTaskOk),
+      ],
+    ],
+    ['l', 'r', 'r', 'l'],
+  );
+  if (tracked.stored < CALLS) say(`note: only ${int(tracked.stored)} of ${int(CALLS)} tracked events were stored (see 3).`);
+}
+
+try {
+  await main();
+} catch (error) {
+  // After a signal the browser is closed under the run: that error is not news.
+  if (!stopping) console.error(`\nerror: ${error.stack || error.message}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
