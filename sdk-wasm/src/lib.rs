@@ -40,7 +40,9 @@ use identity::{anonymous_id_cookie, choose_anonymous_id, cookie_value, IdSource}
 use orbit_core::enrich::campaign::parse_campaign;
 use orbit_core::id::{uuid_v7, UUID_RANDOM_BYTES};
 use orbit_core::time::format_rfc3339_ms;
-use orbit_core::tracker::backoff::{classify, parse_retry_after, retry_delay_ms, SendOutcome};
+use orbit_core::tracker::backoff::{
+    classify, parse_retry_after_seconds, retry_delay_ms, SendOutcome,
+};
 use orbit_core::tracker::queue::{
     Queue, FLUSH_INTERVAL_MS, KEEPALIVE_BUDGET_BYTES, MAX_QUEUED_EVENTS,
 };
@@ -490,7 +492,7 @@ fn answered(shared: &Rc<Shared>, id: u32, status: u16, retry_after: Option<Strin
                 state.retry_at_ms = 0;
             }
             SendOutcome::Retry => {
-                let wait_for = retry_after.and_then(|v| parse_retry_after(&v, now));
+                let wait_for = retry_after.and_then(|v| parse_retry_after_seconds(&v));
                 let jitter = web::random::bytes::<4>().map_or(0, u32::from_le_bytes);
                 let delay = retry_delay_ms(state.attempt, jitter, wait_for);
                 state.attempt = state.attempt.saturating_add(1);

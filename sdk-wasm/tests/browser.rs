@@ -121,3 +121,116 @@ fn bad_calls_are_ignored_without_throwing() {
     tracker.command("page", &args(&["Pricing".into()]));
     tracker.command("flush", &args(&[]));
 }
+
+fn args(values: &[JsValue]) -> Array {
+    values.iter().collect::<Array>()
+}
+
+fn clear_all() {
+    clear_identity();
+    local_storage().clear().unwrap();
+}
+
+#[wasm_bindgen_test]
+fn identify_keeps_the_user_and_another_user_gets_a_new_anonymous_id() {
+    clear_all();
+    let tracker = init_tracker(&options("demo", "k")).unwrap();
+    let anonymous = tracker.anonymous_id();
+    tracker.command("identify", &args(&["user-1".into()]));
+    assert_eq!(tracker.user_id().as_deref(), Some("user-1"));
+    assert_eq!(
+        tracker.anonymous_id(),
+        anonymous,
+        "identify links, it does not reset"
+    );
+    assert_eq!(
+        local_storage().get_item("orbit_uid").unwrap().as_deref(),
+        Some("user-1")
+    );
+    let again = init_tracker(&options("demo", "k")).unwrap();
+    assert_eq!(
+        again.user_id().as_deref(),
+        Some("user-1"),
+        "kept across pages"
+    );
+
+    again.command("identify", &args(&[JsValue::from(42)]));
+    assert_eq!(
+        again.user_id().as_deref(),
+        Some("42"),
+        "numeric ids are text"
+    );
+    assert_ne!(
+        again.anonymous_id(),
+        anonymous,
+        "a different user resets first"
+    );
+
+    again.command("reset", &args(&[]));
+    assert_eq!(again.user_id(), None);
+    assert!(local_storage().get_item("orbit_uid").unwrap().is_none());
+    assert_eq!(stored_cookie(), Some(again.anonymous_id()));
+}
+
+#[wasm_bindgen_test]
+fn a_session_continues_across_pages_and_reset_ends_it() {
+    clear_all();
+    let first = init_tracker(&options("demo", "k")).unwrap();
+    let session = first.session_id().expect("a page view starts a session");
+    first.flush();
+    // `flush` ran a delivery pass, which stores the session (normally the end of the task).
+    let second = init_tracker(&options("demo", "k")).unwrap();
+    assert_eq!(second.session_id().as_deref(), Some(session.as_str()));
+    second.command("reset", &args(&[]));
+    second.command("track", &args(&["After Reset".into()]));
+    assert_ne!(second.session_id(), Some(session));
+}
+
+#[wasm_bindgen_test]
+async fn unsent_events_are_stored_and_taken_over_by_the_next_page() {
+    clear_all();
+    let tracker = init_tracker(&options("demo", "k")).unwrap();
+    for _ in 0..3 {
+        tracker.command("track", &args(&["Stored".into(), Object::new().into()]));
+    }
+    assert_eq!(tracker.pending(), 4, "the page view and three tracks");
+    // Let the end-of-task pass store the queue (and fail to send: nothing listens).
+    sleep(50).await;
+    let keys: Vec<String> = (0..local_storage().length().unwrap())
+        .filter_map(|i| local_storage().key(i).unwrap())
+        .filter(|k| k.starts_with("orbit_q."))
+        .collect();
+    assert_eq!(keys.len(), 1, "one queue per tab: {keys:?}");
+    let stored = local_storage().get_item(&keys[0]).unwrap().unwrap();
+    assert_eq!(stored.matches("\"Stored\"").count(), 3, "{stored}");
+    // The tab's next page owns the same key and takes the events over.
+    let next = init_tracker(&options("demo", "k")).unwrap();
+    assert!(next.pending() >= 4, "adopted: {}", next.pending());
+    drop(tracker);
+}
+
+#[wasm_bindgen_test]
+fn ready_calls_back_and_a_throwing_callback_does_not_escape() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use wasm_bindgen::closure::Closure;
+    let tracker = init_tracker(&options("demo", "k")).unwrap();
+    let calls = Rc::new(Cell::new(0));
+    let counter = Rc::clone(&calls);
+    let called = Closure::<dyn FnMut()>::new(move || counter.set(counter.get() + 1));
+    tracker.command("ready", &args(&[called.as_ref().clone()]));
+    assert_eq!(calls.get(), 1);
+    let throws = Closure::<dyn FnMut()>::new(|| wasm_bindgen::throw_str("page bug"));
+    tracker.command("ready", &args(&[throws.as_ref().clone()]));
+    tracker.command("ready", &args(&["not a function".into()]));
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}

@@ -12,16 +12,19 @@ export const ARTIFACTS = join(ROOT, 'tests/artifacts');
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 const BINARY = process.env.ORBIT_COLLECTOR_BIN || join(ROOT, 'target/debug/orbit-collector');
 
-/** Starts `orbit-collector serve` and resolves once it prints the address it listens on. */
-export async function startCollector({ env = {}, siteDir } = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'orbit-e2e-'));
+/**
+ * Starts `orbit-collector serve` and resolves once it prints the address it listens on.
+ * `listen` and `dataDir` let a test restart a collector on the same port and database.
+ */
+export async function startCollector({ env = {}, siteDir, listen = '127.0.0.1:0', dataDir } = {}) {
+  dataDir = dataDir || mkdtempSync(join(tmpdir(), 'orbit-e2e-'));
   // The developer's own ORBIT_* settings must not leak into the test's collector.
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith('ORBIT_')),
   );
   const child = spawn(
     BINARY,
-    ['serve', '--listen', '127.0.0.1:0', '--storage', `sqlite://${join(dataDir, 'orbit.db')}`],
+    ['serve', '--listen', listen, '--storage', `sqlite://${join(dataDir, 'orbit.db')}`],
     {
       cwd: ROOT,
       env: {
@@ -29,7 +32,7 @@ export async function startCollector({ env = {}, siteDir } = {}) {
         ORBIT_ADMIN_TOKEN: ADMIN_TOKEN,
         ORBIT_SDK_DIR: join(ROOT, 'sdk-wasm/dist'),
         ORBIT_SITE_DIR: siteDir || join(ROOT, 'demo-site'),
-        RUST_LOG: 'warn',
+        ORBIT_LOG: 'warn',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -55,6 +58,7 @@ export async function startCollector({ env = {}, siteDir } = {}) {
   });
   return {
     url,
+    dataDir,
     async exportEvents(site = 'demo') {
       const response = await fetch(`${url}/v1/export?site=${site}`, {
         headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
@@ -65,13 +69,14 @@ export async function startCollector({ env = {}, siteDir } = {}) {
         .filter(Boolean)
         .map((line) => JSON.parse(line));
     },
-    async stop() {
+    /** Stops the collector; its database is removed unless `keepData`. */
+    async stop({ keepData = false } = {}) {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await exited;
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -56,15 +56,25 @@ pub fn classify(status: u16) -> SendOutcome {
     }
 }
 
+/// Reads a `Retry-After` header in its delta-seconds form only (`120` → 120,000 ms); the
+/// browser bundle uses this one, since Orbit's collector sends seconds and the date form's
+/// parser costs ~2 KB there.
+pub fn parse_retry_after_seconds(value: &str) -> Option<u64> {
+    let value = value.trim();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(parse_u64(value).map_or(u64::MAX, |s| s.saturating_mul(1000)))
+}
+
 /// Reads a `Retry-After` header as a wait in milliseconds from `now_ms`: delta-seconds
 /// (`120`) or an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`; a date in the past is 0).
 ///
 /// `None` for anything else, including the obsolete RFC 850 and asctime date forms. A
 /// number too large for `u64` saturates: [`retry_delay_ms`] caps it anyway.
 pub fn parse_retry_after(value: &str, now_ms: u64) -> Option<u64> {
-    let value = value.trim();
-    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(parse_u64(value).map_or(u64::MAX, |s| s.saturating_mul(1000)));
+    if let Some(ms) = parse_retry_after_seconds(value) {
+        return Some(ms);
     }
     let date_ms = u64::try_from(parse_imf_fixdate(value)?).unwrap_or(0);
     Some(date_ms.saturating_sub(now_ms))

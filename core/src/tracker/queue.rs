@@ -5,7 +5,6 @@
 //! nothing is parsed on the way. The bounds keep a collector outage from filling the visitor's
 //! storage; when they bite, the oldest events go first and are counted in [`Queue::dropped`].
 
-use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -33,7 +32,9 @@ pub const BATCH_OVERHEAD_BYTES: usize =
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Queue {
     /// Serialised event objects.
-    events: VecDeque<String>,
+    /// (A `Vec`, not a `VecDeque`: the deque's ring-buffer code costs ~1.5 KB in the
+    /// browser bundle, and the queue is short.)
+    events: Vec<String>,
     /// The sum of the events' lengths in bytes.
     bytes: usize,
     /// Events dropped to stay within the bounds, so the loss can be reported, not hidden.
@@ -44,7 +45,7 @@ impl Queue {
     /// An empty queue.
     pub const fn new() -> Self {
         Queue {
-            events: VecDeque::new(),
+            events: Vec::new(),
             bytes: 0,
             dropped: 0,
         }
@@ -58,7 +59,7 @@ impl Queue {
             return;
         }
         self.bytes += event_json.len();
-        self.events.push_back(event_json);
+        self.events.push(event_json);
         self.trim();
     }
 
@@ -84,18 +85,18 @@ impl Queue {
             }
             count += 1;
         }
-        let batch: Vec<String> = self.events.drain(..count).collect();
+        let rest = self.events.split_off(count);
+        let batch = core::mem::replace(&mut self.events, rest);
         self.bytes -= batch.iter().map(String::len).sum::<usize>();
         batch
     }
 
     /// Puts a batch that failed to send back at the front, in its order, so it goes first on
     /// the next attempt; if the queue grew meanwhile, the bounds drop the oldest again.
-    pub fn requeue_front(&mut self, events: Vec<String>) {
-        for event in events.into_iter().rev() {
-            self.bytes += event.len();
-            self.events.push_front(event);
-        }
+    pub fn requeue_front(&mut self, mut events: Vec<String>) {
+        self.bytes += events.iter().map(String::len).sum::<usize>();
+        events.append(&mut self.events);
+        self.events = events;
         self.trim();
     }
 
@@ -141,12 +142,19 @@ impl Queue {
 
     /// Drops the oldest events until both bounds hold.
     fn trim(&mut self) {
-        while self.events.len() > MAX_QUEUED_EVENTS || self.bytes > MAX_QUEUED_BYTES {
-            let Some(oldest) = self.events.pop_front() else {
+        let mut drop = 0;
+        let mut bytes = self.bytes;
+        for event in &self.events {
+            if self.events.len() - drop <= MAX_QUEUED_EVENTS && bytes <= MAX_QUEUED_BYTES {
                 break;
-            };
-            self.bytes -= oldest.len();
-            self.dropped = self.dropped.saturating_add(1);
+            }
+            bytes -= event.len();
+            drop += 1;
+        }
+        if drop > 0 {
+            self.events = self.events.split_off(drop);
+            self.bytes = bytes;
+            self.dropped = self.dropped.saturating_add(drop as u32);
         }
     }
 }

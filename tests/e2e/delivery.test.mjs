@@ -1,0 +1,135 @@
+// Nothing the tracker was given is lost: the collector down for a while and back, the
+// browser offline and back online, and the tab closed right after a call.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCollector, launchBrowser, waitFor } from './harness.mjs';
+
+let browser;
+
+before(async () => {
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/** Every event named `name` in the export, and whether each messageId appears once. */
+function named(events, name) {
+  const matching = events.filter((e) => e.event === name);
+  const ids = new Set(matching.map((e) => e.messageId));
+  return { count: matching.length, unique: ids.size === matching.length };
+}
+
+async function openDemo(collector) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${collector.url}/`);
+  await page.evaluate(() => new Promise((resolve) => window.orbit('ready', resolve)));
+  return { context, page, errors };
+}
+
+test('events made while the collector is down arrive once it is back, exactly once', async () => {
+  let collector = await startCollector();
+  const { context, page, errors } = await openDemo(collector);
+  const port = new URL(collector.url).port;
+  await collector.stop({ keepData: true });
+
+  await page.evaluate(() => {
+    for (let i = 0; i < 5; i++) window.orbit('track', 'While Down', { i });
+    window.orbit('flush');
+  });
+  // Let the tracker fail and back off at least once.
+  await page.waitForTimeout(1500);
+  const pending = await page.evaluate(() => JSON.stringify(localStorage));
+  assert.match(pending, /While Down/, 'unsent events are kept in localStorage');
+
+  collector = await startCollector({ listen: `127.0.0.1:${port}`, dataDir: collector.dataDir });
+  try {
+    const events = await waitFor(
+      () => collector.exportEvents(),
+      (all) => named(all, 'While Down').count >= 5,
+      20000,
+    );
+    const result = named(events, 'While Down');
+    assert.equal(result.count, 5);
+    assert.ok(result.unique, 'no event is stored twice');
+    assert.deepEqual(errors, [], 'the page saw no errors');
+  } finally {
+    await context.close();
+    await collector.stop();
+  }
+});
+
+test('events made offline are sent when the browser is back online', async () => {
+  const collector = await startCollector();
+  try {
+    const { context, page } = await openDemo(collector);
+    await context.setOffline(true);
+    await page.evaluate(() => {
+      for (let i = 0; i < 3; i++) window.orbit('track', 'Offline', { i });
+      window.orbit('flush');
+    });
+    await page.waitForTimeout(500);
+    assert.equal(named(await collector.exportEvents(), 'Offline').count, 0);
+    await context.setOffline(false);
+    const events = await waitFor(
+      () => collector.exportEvents(),
+      (all) => named(all, 'Offline').count >= 3,
+      15000,
+    );
+    assert.equal(named(events, 'Offline').count, 3);
+    assert.ok(named(events, 'Offline').unique);
+    await context.close();
+  } finally {
+    await collector.stop();
+  }
+});
+
+test('a call made right before the tab closes still arrives', async () => {
+  const collector = await startCollector();
+  try {
+    const { context, page } = await openDemo(collector);
+    await page.evaluate(() => window.orbit('track', 'Last Click', { plan: 'pro' }));
+    await page.close({ runBeforeUnload: true });
+    const events = await waitFor(
+      () => collector.exportEvents(),
+      (all) => named(all, 'Last Click').count >= 1,
+    );
+    assert.equal(named(events, 'Last Click').count, 1);
+    await context.close();
+  } finally {
+    await collector.stop();
+  }
+});
+
+test('identify links the visitor and later events carry the user id', async () => {
+  const collector = await startCollector();
+  try {
+    const { context, page } = await openDemo(collector);
+    const anonymousId = (await context.cookies()).find((c) => c.name === 'orbit_aid').value;
+    await page.evaluate(() => {
+      window.orbit('identify', 'user-7', { email: 'ada@example.com' });
+      window.orbit('track', 'After Login');
+      window.orbit('flush');
+    });
+    const events = await waitFor(
+      () => collector.exportEvents(),
+      (all) => all.some((e) => e.event === 'After Login'),
+    );
+    const identify = events.find((e) => e.type === 'identify');
+    assert.equal(identify.userId, 'user-7');
+    assert.equal(identify.anonymousId, anonymousId);
+    assert.equal(identify.traits.email, 'ada@example.com');
+    const after = events.find((e) => e.event === 'After Login');
+    assert.equal(after.userId, 'user-7');
+    const pageView = events.find((e) => e.type === 'page');
+    assert.ok(pageView.context.sessionId, 'events carry the session id');
+    assert.equal(after.context.sessionId, pageView.context.sessionId);
+    await context.close();
+  } finally {
+    await collector.stop();
+  }
+});
