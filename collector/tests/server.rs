@@ -140,6 +140,18 @@ async fn every_refusal_has_its_status_and_a_message_that_says_what_to_fix() {
             "larger than 512000 bytes",
         ),
         (
+            413,
+            server
+                .send(
+                    Method::POST,
+                    "/v1/track?key=wk_real",
+                    &[],
+                    "x".repeat(40 * 1024),
+                )
+                .await,
+            "larger than 36864 bytes",
+        ),
+        (
             415,
             server
                 .send(

@@ -29,6 +29,9 @@ use crate::metrics::EventOutcome;
 use crate::rate_limit::retry_after_seconds;
 use crate::routes::auth::basic_auth_key;
 
+/// Bytes a single-event body may exceed the event limit by (fields normalising removes).
+pub const SINGLE_EVENT_SLACK_BYTES: usize = 4 * 1024;
+
 /// Query parameters of the ingest endpoints.
 #[derive(Debug, Default, Deserialize)]
 pub struct IngestQuery {
@@ -113,13 +116,18 @@ async fn store(
     }
     let Query(query) = Query::<IngestQuery>::try_from_uri(&parts.uri)
         .map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let body = read_body(
-        body,
-        headers,
-        config.limits.max_request_bytes,
-        config.http.body_timeout,
-    )
-    .await?;
+    // One event needs no more than the event limit (plus room for what normalising drops,
+    // such as `integrations`); a batch gets the whole request limit.
+    let body_limit = match endpoint {
+        Endpoint::Batch => config.limits.max_request_bytes,
+        Endpoint::Single(_) => config
+            .limits
+            .events
+            .max_event_bytes
+            .saturating_add(SINGLE_EVENT_SLACK_BYTES)
+            .min(config.limits.max_request_bytes),
+    };
+    let body = read_body(body, headers, body_limit, config.http.body_timeout).await?;
 
     // A browser request (it has an Origin) carries the visitor's User-Agent; a server
     // library's names the library, so it is not the event's.
