@@ -133,15 +133,11 @@ impl SqliteStorage {
 
 /// Page cache per connection, in KiB (negative `cache_size` means KiB in SQLite).
 pub const CACHE_KIB: i64 = 64 * 1024;
-/// Bytes of the database file read through a memory map instead of `pread` copies.
-pub const MMAP_BYTES: i64 = 1 << 30;
-
-/// The indexes on random keys (messageId, anonymousId) touch pages all over the file;
-/// SQLite's default 2 MB cache makes every insert a `pread`. A larger cache and a memory
-/// map keep them in memory (measured: batches 4x faster, see the README's benchmarks).
+/// The unique index on messageId touches pages all over the file; SQLite's default 2 MB
+/// cache makes many inserts a `pread`. A larger (bounded) cache keeps them in memory. No
+/// memory map: an export scanning the table would map the whole file into the process.
 fn tune(conn: &Connection) -> Result<(), StorageError> {
     conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
-    conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // Checkpoint every ~40 MB of WAL instead of 4 MB: hot pages are copied back once per
     // checkpoint, not once per few commits.
