@@ -207,7 +207,7 @@ async fn shape_time_and_size_limits_reject_single_events_with_the_path() {
             json!({"event": "E", "anonymousId": "a",
                    "properties": {"a": "x".repeat(8000), "b": "x".repeat(8000),
                                   "c": "x".repeat(8000), "d": "x".repeat(8000),
-                                  "e": "x".repeat(8000)}}),
+                                  "e": "x".repeat(1000)}}),
             "the limit is 32768 bytes",
         ),
         (
