@@ -8,6 +8,7 @@
 //! - [`identity`]: the anonymous id's cookie format and which stored copy wins.
 //! - [`events`]: events and batches in the wire format, written without serde.
 //! - [`delivery`]: the stored queue of unsent events and which tab owns it.
+//! - [`autotrack`]: SPA page views, page leave (engaged time, scroll), tracked clicks.
 //! - `web`: the only module that touches the browser (storage, page, transport, console).
 //!
 //! Size matters here more than anywhere (SIZE.md): no serde reading, no `core::fmt`,
@@ -17,6 +18,7 @@
 
 extern crate alloc;
 
+pub mod autotrack;
 pub mod config;
 pub mod delivery;
 pub mod events;
@@ -63,6 +65,8 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 pub const USER_ID_KEY: &str = "orbit_uid";
 /// localStorage key of the session state.
 pub const SESSION_KEY: &str = "orbit_session";
+/// localStorage key of the custom attributes (`orbit('set', …)`), a JSON object.
+pub const ATTRIBUTES_KEY: &str = "orbit_attrs";
 
 /// The running tracker; the loader keeps it for the page's lifetime.
 #[wasm_bindgen]
@@ -70,8 +74,13 @@ pub struct Tracker {
     shared: Rc<Shared>,
 }
 
+/// A listener that reads its event.
+type EventListener = Closure<dyn FnMut(JsValue)>;
+/// A replacement for `history.pushState` / `replaceState` (state, title, url).
+type HistoryWrapper = Closure<dyn FnMut(JsValue, JsValue, JsValue)>;
+
 /// What the callbacks (timers, listeners, fetch answers) share with the tracker.
-struct Shared {
+pub(crate) struct Shared {
     state: RefCell<State>,
     /// Runs a scheduled delivery pass; handed to `setTimeout` each time one is needed.
     tick: RefCell<Option<Closure<dyn FnMut()>>>,
@@ -80,10 +89,18 @@ struct Shared {
     swallow_failure: Closure<dyn FnMut(JsValue)>,
     /// Keeps the page listeners alive.
     listeners: RefCell<Vec<Closure<dyn FnMut()>>>,
+    /// Keeps the listeners that read their event alive.
+    event_listeners: RefCell<Vec<EventListener>>,
+    /// Keeps the `history.pushState`/`replaceState` wrappers alive.
+    history_wrappers: RefCell<Vec<HistoryWrapper>>,
 }
 
 struct State {
     config: TrackerConfig,
+    /// The current page view's engagement (autotrack).
+    view: autotrack::View,
+    /// Custom attributes from `orbit('set', key, value)`: key and JSON value.
+    attributes: Vec<(String, String)>,
     /// What does not change during the page's life (browser, language, screen).
     page: events::PageInfo,
     /// The session changed since it was last stored.
@@ -126,8 +143,16 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
     };
     let now = now_u64();
     let storage_key = own_storage_key(now);
+    let href = web::page::href();
+    let view = autotrack::View::start(
+        String::from(autotrack::without_fragment(&href)),
+        now,
+        !web::is_hidden(),
+    );
     let mut state = State {
         config,
+        view,
+        attributes: load_attributes(),
         page: web::page::info(),
         session_dirty: false,
         anonymous_id: load_anonymous_id(),
@@ -151,6 +176,8 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         tick: RefCell::new(None),
         swallow_failure: Closure::new(|_: JsValue| {}),
         listeners: RefCell::new(Vec::new()),
+        event_listeners: RefCell::new(Vec::new()),
+        history_wrappers: RefCell::new(Vec::new()),
     });
     let weak = Rc::downgrade(&shared);
     *shared.tick.borrow_mut() = Some(Closure::new(move || {
@@ -160,8 +187,9 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         }
     }));
     listen(&shared);
+    autotrack::install(&shared);
     let tracker = Tracker { shared };
-    tracker.page_view(None, None);
+    page_view(&tracker.shared, None, None);
     Some(tracker)
 }
 
@@ -179,6 +207,7 @@ impl Tracker {
                 Ok(())
             }
             "ready" => ready(args),
+            "set" => self.set(args),
             "flush" => {
                 deliver(&self.shared, Pass::Flush);
                 Ok(())
@@ -189,7 +218,7 @@ impl Tracker {
             }
             _ => Err(
                 "unknown command; expected one of: page, track, identify, alias, reset, \
-                      ready, flush, debug",
+                      set, ready, flush, debug",
             ),
         };
         if let Err(message) = result {
@@ -240,27 +269,51 @@ impl Tracker {
         };
         let props = properties_json(&props)
             .ok_or("orbit('page', [name], [properties]): properties must be a plain object")?;
-        self.page_view(name.as_deref(), props.as_deref());
+        page_view(&self.shared, name.as_deref(), props.as_deref());
         Ok(())
     }
 
-    fn page_view(&self, name: Option<&str>, props: Option<&str>) {
-        let now = now_u64();
-        let url = web::page::href();
-        {
-            let mut state = self.shared.state.borrow_mut();
-            let campaign = parse_campaign(&url);
-            let (session, started) =
-                session::touch(state.session.take(), now, campaign.as_ref(), &url, || {
-                    new_id(now as i64)
-                });
-            if started && state.debug {
-                web::console::debug("new session", &JsValue::from_str(&session.id));
-            }
-            state.session = Some(session);
-            state.session_dirty = true;
+    /// `orbit('set', key, value)`: a custom attribute for personalisation rules, kept in
+    /// localStorage; `null` or `undefined` removes it.
+    fn set(&self, args: &Array) -> Result<(), &'static str> {
+        const USAGE: &str = "orbit('set', key, value): key must be letters, digits, '_', '-' or \
+                             '.', and value a string, number, boolean, array or plain object";
+        let key = args
+            .get(0)
+            .as_string()
+            .filter(|k| !k.is_empty() && k.bytes().all(is_attribute_key_byte))
+            .ok_or(USAGE)?;
+        let value = args.get(1);
+        let mut state = self.shared.state.borrow_mut();
+        state.attributes.retain(|(k, _)| *k != key);
+        if !(value.is_undefined() || value.is_null()) {
+            let json = JSON::stringify(&value)
+                .ok()
+                .and_then(|j| j.as_string())
+                .ok_or(USAGE)?;
+            state.attributes.push((key, json));
         }
-        self.enqueue(EventBody::Page { name }, props);
+        let mut w = orbit_core::json::JsonWriter::new();
+        w.begin_object();
+        for (k, v) in &state.attributes {
+            w.key(k).raw(v);
+        }
+        w.end_object();
+        web::storage::local_set(ATTRIBUTES_KEY, &w.finish());
+        Ok(())
+    }
+
+    /// The custom attributes as a JSON object (for rules and tests).
+    #[wasm_bindgen(getter)]
+    pub fn attributes(&self) -> String {
+        let state = self.shared.state.borrow();
+        let mut w = orbit_core::json::JsonWriter::new();
+        w.begin_object();
+        for (k, v) in &state.attributes {
+            w.key(k).raw(v);
+        }
+        w.end_object();
+        w.finish()
     }
 
     fn track(&self, args: &Array) -> Result<(), &'static str> {
@@ -271,8 +324,12 @@ impl Tracker {
             .ok_or("orbit('track', name, [properties]): name must be a non-empty string")?;
         let props = properties_json(&args.get(1))
             .ok_or("orbit('track', name, [properties]): properties must be a plain object")?;
-        self.touch_session();
-        self.enqueue(EventBody::Track { event: &name }, props.as_deref());
+        touch_session(&self.shared);
+        enqueue(
+            &self.shared,
+            EventBody::Track { event: &name },
+            props.as_deref(),
+        );
         Ok(())
     }
 
@@ -293,8 +350,8 @@ impl Tracker {
         }
         web::storage::local_set(USER_ID_KEY, &user_id);
         self.shared.state.borrow_mut().user_id = Some(user_id);
-        self.touch_session();
-        self.enqueue(EventBody::Identify, traits.as_deref());
+        touch_session(&self.shared);
+        enqueue(&self.shared, EventBody::Identify, traits.as_deref());
         Ok(())
     }
 
@@ -313,8 +370,9 @@ impl Tracker {
         };
         web::storage::local_set(USER_ID_KEY, &new_id);
         self.shared.state.borrow_mut().user_id = Some(new_id);
-        self.touch_session();
-        self.enqueue(
+        touch_session(&self.shared);
+        enqueue(
+            &self.shared,
             EventBody::Alias {
                 previous_id: &previous,
             },
@@ -335,40 +393,62 @@ impl Tracker {
         state.user_id = None;
         state.session = None;
     }
+}
 
-    fn touch_session(&self) {
-        let now = now_u64();
-        let mut state = self.shared.state.borrow_mut();
-        let (session, _) = session::touch_event(state.session.take(), now, || new_id(now as i64));
-        web::storage::local_set(SESSION_KEY, &session.encode());
-        state.session = Some(session);
-    }
-
-    fn enqueue(&self, body: EventBody<'_>, properties: Option<&str>) {
-        let now = web::now_ms();
-        let message_id = new_id(now);
-        let timestamp = format_rfc3339_ms(now);
-        {
-            let mut state = self.shared.state.borrow_mut();
-            let page = web::page::refresh(&state.page);
-            let meta = EventMeta {
-                message_id: &message_id,
-                anonymous_id: &state.anonymous_id,
-                timestamp: &timestamp,
-                user_id: state.user_id.as_deref(),
-                session_id: state.session.as_ref().map(|s| s.id.as_str()),
-            };
-            let event = events::write_event(&meta, &body, &page, properties);
-            if state.debug {
-                web::console::debug("queued", &JsValue::from_str(&event));
-            }
-            state.queue.push(event);
-            state.dirty = true;
+/// Records a page view: continues or starts the session, then queues the event.
+pub(crate) fn page_view(shared: &Rc<Shared>, name: Option<&str>, props: Option<&str>) {
+    let now = now_u64();
+    let url = web::page::href();
+    {
+        let mut state = shared.state.borrow_mut();
+        let campaign = parse_campaign(&url);
+        let (session, started) =
+            session::touch(state.session.take(), now, campaign.as_ref(), &url, || {
+                new_id(now as i64)
+            });
+        if started && state.debug {
+            web::console::debug("new session", &JsValue::from_str(&session.id));
         }
-        // Storing and sending wait for the end of the task, so a burst of calls is one
-        // write; the pass then sends when 20 events, 32 KB or 5 s are reached.
-        schedule(&self.shared, 0);
+        state.session = Some(session);
+        state.session_dirty = true;
     }
+    enqueue(shared, EventBody::Page { name }, props);
+}
+
+/// Continues the session (or starts one after 30 minutes) for an event that is not a page.
+fn touch_session(shared: &Rc<Shared>) {
+    let now = now_u64();
+    let mut state = shared.state.borrow_mut();
+    let (session, _) = session::touch_event(state.session.take(), now, || new_id(now as i64));
+    state.session = Some(session);
+    state.session_dirty = true;
+}
+
+/// Writes an event and queues it; storing and sending happen in the end-of-task pass.
+pub(crate) fn enqueue(shared: &Rc<Shared>, body: EventBody<'_>, properties: Option<&str>) {
+    let now = web::now_ms();
+    let message_id = new_id(now);
+    let timestamp = format_rfc3339_ms(now);
+    {
+        let mut state = shared.state.borrow_mut();
+        let page = web::page::refresh(&state.page);
+        let meta = EventMeta {
+            message_id: &message_id,
+            anonymous_id: &state.anonymous_id,
+            timestamp: &timestamp,
+            user_id: state.user_id.as_deref(),
+            session_id: state.session.as_ref().map(|s| s.id.as_str()),
+        };
+        let event = events::write_event(&meta, &body, &page, properties);
+        if state.debug {
+            web::console::debug("queued", &JsValue::from_str(&event));
+        }
+        state.queue.push(event);
+        state.dirty = true;
+    }
+    // Storing and sending wait for the end of the task, so a burst of calls is one
+    // write; the pass then sends when 20 events, 32 KB or 5 s are reached.
+    schedule(shared, 0);
 }
 
 /// `orbit('ready', callback)`: the tracker is running when commands are, so it is called
@@ -570,7 +650,10 @@ fn listen(shared: &Rc<Shared>) {
     let on_leave = Closure::new(move || {
         if let Some(shared) = weak.upgrade() {
             if web::is_hidden() {
+                autotrack::send_leave(&shared);
                 deliver(&shared, Pass::Leave);
+            } else {
+                autotrack::became_visible(&shared);
             }
         }
     });
@@ -578,6 +661,7 @@ fn listen(shared: &Rc<Shared>) {
     let weak = Rc::downgrade(shared);
     let on_pagehide = Closure::new(move || {
         if let Some(shared) = weak.upgrade() {
+            autotrack::send_leave(&shared);
             deliver(&shared, Pass::Leave);
         }
     });
@@ -614,7 +698,7 @@ fn schedule(shared: &Rc<Shared>, ms: u64) {
     }
 }
 
-fn now_u64() -> u64 {
+pub(crate) fn now_u64() -> u64 {
     web::now_ms().max(0) as u64
 }
 
@@ -644,6 +728,25 @@ fn load_anonymous_id() -> String {
             id
         }
     }
+}
+
+/// Attribute keys are plain names, so they need no escaping in the stored JSON.
+fn is_attribute_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+/// The stored custom attributes: each top-level member of the stored object, split
+/// without a JSON parser (the queue's scanner knows where values end).
+fn load_attributes() -> Vec<(String, String)> {
+    let Some(text) = web::storage::local_get(ATTRIBUTES_KEY) else {
+        return Vec::new();
+    };
+    orbit_core::json::object_members(&text)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| !k.is_empty() && k.bytes().all(is_attribute_key_byte))
+        .map(|(k, v)| (String::from(k), String::from(v)))
+        .collect()
 }
 
 /// Writes the anonymous id to the cookie and localStorage.

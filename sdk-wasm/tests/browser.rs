@@ -234,3 +234,21 @@ async fn sleep(ms: i32) {
     });
     wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+fn custom_attributes_are_kept_and_removed() {
+    clear_all();
+    let tracker = init_tracker(&options("demo", "k")).unwrap();
+    tracker.command("set", &args(&["plan".into(), "pro".into()]));
+    tracker.command("set", &args(&["seats".into(), JsValue::from(12)]));
+    tracker.command("set", &args(&["bad key!".into(), "x".into()]));
+    assert_eq!(tracker.attributes(), r#"{"plan":"pro","seats":12}"#);
+    let next = init_tracker(&options("demo", "k")).unwrap();
+    assert_eq!(
+        next.attributes(),
+        r#"{"plan":"pro","seats":12}"#,
+        "kept across pages"
+    );
+    next.command("set", &args(&["plan".into(), JsValue::NULL]));
+    assert_eq!(next.attributes(), r#"{"seats":12}"#);
+}

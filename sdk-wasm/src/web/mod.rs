@@ -62,3 +62,19 @@ pub fn call_method(target: &wasm_bindgen::JsValue, method: &str, argument: &wasm
         let _ = function.call1(target, argument);
     }
 }
+
+/// Calls `listener` with each `event` of the window in the capture phase, before the
+/// page's own handlers can stop it.
+pub fn on_window_capture(
+    event: &str,
+    listener: &wasm_bindgen::closure::Closure<dyn FnMut(wasm_bindgen::JsValue)>,
+) {
+    use wasm_bindgen::JsCast;
+    if let Some(window) = window() {
+        let _ = window.add_event_listener_with_callback_and_bool(
+            event,
+            listener.as_ref().unchecked_ref(),
+            true,
+        );
+    }
+}

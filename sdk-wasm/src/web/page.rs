@@ -62,3 +62,38 @@ pub fn href() -> String {
         .and_then(|w| w.location().href().ok())
         .unwrap_or_default()
 }
+
+/// How far down the page the visitor has seen, in percent of the document's height.
+pub fn scroll_depth_pct() -> u32 {
+    let Some(window) = super::window() else {
+        return 0;
+    };
+    let Some(root) = window.document().and_then(|d| d.document_element()) else {
+        return 0;
+    };
+    let height = f64::from(root.scroll_height());
+    if height <= 0.0 {
+        return 0;
+    }
+    let seen = window.scroll_y().unwrap_or(0.0)
+        + window
+            .inner_height()
+            .ok()
+            .and_then(|h| h.as_f64())
+            .unwrap_or(0.0);
+    (seen * 100.0 / height).clamp(0.0, 100.0) as u32
+}
+
+/// A link's absolute URL, and whether it leaves this site (another host, http or https).
+pub fn resolve_link(href: &str) -> Option<(String, bool)> {
+    let base = href_of_page()?;
+    let url = web_sys::Url::new_with_base(href, &base).ok()?;
+    let protocol = url.protocol();
+    let web = protocol == "http:" || protocol == "https:";
+    let here = web_sys::Url::new(&base).ok()?;
+    Some((url.href(), web && url.host() != here.host()))
+}
+
+fn href_of_page() -> Option<String> {
+    super::window()?.location().href().ok()
+}

@@ -1,0 +1,276 @@
+//! What the tracker records by itself: page views on SPA navigation (`history.pushState`,
+//! `replaceState`, `popstate`), a `Page Leave` event with engaged time and scroll depth when
+//! the page is hidden or left, and clicks on outbound links and on elements marked
+//! `data-orbit-track="Event Name"` (their other `data-orbit-*` attributes are properties).
+
+use alloc::rc::Rc;
+use alloc::string::String;
+
+use js_sys::Reflect;
+use orbit_core::json::JsonWriter;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::events::EventBody;
+use crate::{enqueue, now_u64, page_view, web, Shared};
+
+/// Event name of the engagement summary sent when a page is hidden or left.
+pub const PAGE_LEAVE_EVENT: &str = "Page Leave";
+/// Event name of a click on a link to another site.
+pub const OUTBOUND_CLICK_EVENT: &str = "Outbound Link Clicked";
+/// Attribute naming the event a click on an element sends.
+pub const TRACK_ATTRIBUTE: &str = "data-orbit-track";
+/// Longest link text kept in an outbound click event.
+pub const MAX_LINK_TEXT_CHARS: usize = 100;
+
+/// The current page view's engagement, since its start or its last `Page Leave`.
+#[derive(Debug, Default)]
+pub struct View {
+    /// `location.href` without the fragment, to tell a navigation from a no-op.
+    pub url: String,
+    /// Visible time accumulated so far.
+    pub engaged_ms: u64,
+    /// When the page last became visible, while it is.
+    pub visible_since: Option<u64>,
+    /// Deepest scroll seen, in percent of the document's height (kept for the whole view).
+    pub max_scroll_pct: u32,
+    /// Whether the visitor was here since the last `Page Leave` (one per visible stretch).
+    pub leave_pending: bool,
+}
+
+impl View {
+    /// A view starting now at `url`.
+    pub fn start(url: String, now: u64, visible: bool) -> View {
+        View {
+            url,
+            visible_since: visible.then_some(now),
+            leave_pending: true,
+            ..View::default()
+        }
+    }
+
+    /// Engaged time up to `now`.
+    fn engaged(&self, now: u64) -> u64 {
+        self.engaged_ms
+            + self
+                .visible_since
+                .map_or(0, |since| now.saturating_sub(since))
+    }
+}
+
+/// The URL without its fragment: a hash change is not a page view.
+pub fn without_fragment(url: &str) -> &str {
+    url.split('#').next().unwrap_or(url)
+}
+
+/// Installs the listeners; they live as long as the page.
+pub(crate) fn install(shared: &Rc<Shared>) {
+    let weak = Rc::downgrade(shared);
+    let on_navigate: Closure<dyn FnMut()> = Closure::new(move || {
+        if let Some(shared) = weak.upgrade() {
+            navigated(&shared);
+        }
+    });
+    wrap_history("pushState", &on_navigate, shared);
+    wrap_history("replaceState", &on_navigate, shared);
+    web::on_window("popstate", &on_navigate);
+
+    let weak = Rc::downgrade(shared);
+    let on_scroll: Closure<dyn FnMut()> = Closure::new(move || {
+        if let Some(shared) = weak.upgrade() {
+            let depth = web::page::scroll_depth_pct();
+            let mut state = shared.state.borrow_mut();
+            state.view.max_scroll_pct = state.view.max_scroll_pct.max(depth);
+        }
+    });
+    web::on_window("scroll", &on_scroll);
+
+    let weak = Rc::downgrade(shared);
+    let on_click = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        if let Some(shared) = weak.upgrade() {
+            clicked(&shared, &event);
+        }
+    });
+    web::on_window_capture("click", &on_click);
+
+    let mut listeners = shared.listeners.borrow_mut();
+    listeners.extend([on_navigate, on_scroll]);
+    shared.event_listeners.borrow_mut().push(on_click);
+}
+
+/// Replaces `history[method]` with a function that calls the original, then checks for a
+/// navigation. The original's exceptions (a cross-origin URL) reach the page unchanged.
+fn wrap_history(method: &str, on_navigate: &Closure<dyn FnMut()>, shared: &Rc<Shared>) {
+    let Some(history) = web::window().and_then(|w| w.history().ok()) else {
+        return;
+    };
+    let key = JsValue::from_str(method);
+    let Some(original) = Reflect::get(&history, &key)
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    else {
+        return;
+    };
+    let notify: js_sys::Function = on_navigate.as_ref().clone().unchecked_into();
+    let target = history.clone();
+    let wrapper = Closure::<dyn FnMut(JsValue, JsValue, JsValue)>::new(
+        move |state: JsValue, title: JsValue, url: JsValue| {
+            if let Err(error) = original.call3(&target, &state, &title, &url) {
+                wasm_bindgen::throw_val(error);
+            }
+            let _ = notify.call0(&JsValue::NULL);
+        },
+    );
+    let _ = Reflect::set(&history, &key, wrapper.as_ref());
+    shared.history_wrappers.borrow_mut().push(wrapper);
+}
+
+/// After a history change: a new page view when the URL (fragment aside) changed, with a
+/// `Page Leave` for the one before.
+fn navigated(shared: &Rc<Shared>) {
+    let href = web::page::href();
+    let url = without_fragment(&href);
+    if shared.state.borrow().view.url == url {
+        return;
+    }
+    send_leave(shared);
+    let now = now_u64();
+    shared.state.borrow_mut().view = View::start(String::from(url), now, !web::is_hidden());
+    page_view(shared, None, None);
+}
+
+/// Queues a `Page Leave` with the engaged time since the view started or became visible
+/// again, and the deepest scroll of the view; at most one per visible stretch (hiding the
+/// tab and then closing it sends one).
+pub(crate) fn send_leave(shared: &Rc<Shared>) {
+    let now = now_u64();
+    let properties = {
+        let mut state = shared.state.borrow_mut();
+        let view = &mut state.view;
+        if !view.leave_pending {
+            return;
+        }
+        let engaged = view.engaged(now);
+        view.leave_pending = false;
+        let mut w = JsonWriter::new();
+        w.begin_object()
+            .key("engaged_ms")
+            .uint(engaged)
+            .key("scroll_depth")
+            .uint(u64::from(view.max_scroll_pct))
+            .end_object();
+        view.engaged_ms = 0;
+        view.visible_since = None;
+        w.finish()
+    };
+    enqueue(
+        shared,
+        EventBody::Track {
+            event: PAGE_LEAVE_EVENT,
+        },
+        Some(&properties),
+    );
+}
+
+/// The page became visible again: engagement counts from now.
+pub(crate) fn became_visible(shared: &Rc<Shared>) {
+    let now = now_u64();
+    let mut state = shared.state.borrow_mut();
+    if state.view.visible_since.is_none() {
+        state.view.visible_since = Some(now);
+    }
+    state.view.leave_pending = true;
+}
+
+/// A click: an element marked `data-orbit-track`, or a link to another site.
+fn clicked(shared: &Rc<Shared>, event: &JsValue) {
+    let Some(target) = Reflect::get(event, &JsValue::from_str("target"))
+        .ok()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return;
+    };
+    let Ok(Some(element)) = target.closest("[data-orbit-track],a[href]") else {
+        return;
+    };
+    if let Some(name) = element
+        .get_attribute(TRACK_ATTRIBUTE)
+        .filter(|n| !n.trim().is_empty())
+    {
+        let properties = data_properties(&element);
+        enqueue(shared, EventBody::Track { event: &name }, Some(&properties));
+        return;
+    }
+    let Some(href) = element.get_attribute("href") else {
+        return;
+    };
+    let Some((url, outbound)) = web::page::resolve_link(&href) else {
+        return;
+    };
+    if !outbound {
+        return;
+    }
+    let text = element.text_content().unwrap_or_default();
+    let text: String = text.trim().chars().take(MAX_LINK_TEXT_CHARS).collect();
+    let mut w = JsonWriter::new();
+    w.begin_object()
+        .key("url")
+        .string(&url)
+        .key("text")
+        .string(&text)
+        .end_object();
+    enqueue(
+        shared,
+        EventBody::Track {
+            event: OUTBOUND_CLICK_EVENT,
+        },
+        Some(&w.finish()),
+    );
+}
+
+/// `data-orbit-plan="pro"` → `{"plan":"pro"}` for every `data-orbit-*` attribute but the
+/// event name.
+fn data_properties(element: &web_sys::Element) -> String {
+    let mut w = JsonWriter::new();
+    w.begin_object();
+    let attributes = element.attributes();
+    for i in 0..attributes.length() {
+        let Some(attribute) = attributes.item(i) else {
+            continue;
+        };
+        let name = attribute.name();
+        if name == TRACK_ATTRIBUTE {
+            continue;
+        }
+        if let Some(key) = name.strip_prefix("data-orbit-") {
+            w.key(key).string(&attribute.value());
+        }
+    }
+    w.end_object();
+    w.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fragment_is_not_a_new_page() {
+        assert_eq!(
+            without_fragment("https://x.test/a?b=1#top"),
+            "https://x.test/a?b=1"
+        );
+        assert_eq!(without_fragment("https://x.test/a"), "https://x.test/a");
+    }
+
+    #[test]
+    fn engaged_time_counts_only_while_visible() {
+        let mut view = View::start("u".into(), 1_000, true);
+        assert_eq!(view.engaged(4_000), 3_000);
+        view.engaged_ms = view.engaged(4_000);
+        view.visible_since = None;
+        assert_eq!(view.engaged(10_000), 3_000, "hidden time does not count");
+        let hidden = View::start("u".into(), 1_000, false);
+        assert_eq!(hidden.engaged(9_000), 0);
+    }
+}
