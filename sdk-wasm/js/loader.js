@@ -26,6 +26,9 @@
           site: data.site,
           key: data.key,
           endpoint: data.endpoint || new URL(base).origin,
+          consent: data.consent,
+          respectDnt: data.respectDnt,
+          cookieDomain: data.cookieDomain,
           wasm: wasm,
           global: true
         });

@@ -11,6 +11,12 @@ export interface OrbitOptions {
   key: string;
   /** The collector's origin (`data-endpoint`); defaults to the origin serving orbit.mjs. */
   endpoint?: string;
+  /** `'required'`: nothing is stored or sent until `orbit('consent', 'granted')` (`data-consent`). */
+  consent?: 'required';
+  /** `false` ignores Do Not Track and Global Privacy Control (`data-respect-dnt="false"`). */
+  respectDnt?: boolean | 'false';
+  /** Parent domain for the visitor id cookie, e.g. `example.com` (`data-cookie-domain`). */
+  cookieDomain?: string;
   /** Calls to replay first, e.g. `window.orbit.q` from the queue stub. */
   queue?: ArrayLike<ArrayLike<unknown>>;
   /** Replay `window.orbit.q` and install the function as `window.orbit`. */
@@ -25,9 +31,21 @@ export interface Orbit {
   (command: 'page', name?: string | Properties, properties?: Properties): void;
   /** Records a named action. */
   (command: 'track', event: string, properties?: Properties): void;
+  /** Links the visitor to a user id, with traits. */
+  (command: 'identify', userId: string | number, traits?: Properties): void;
+  /** Merges the current id into a new user id. */
+  (command: 'alias', newUserId: string): void;
+  /** Logout: a new anonymous id, no user id, a new session. */
+  (command: 'reset'): void;
+  /** A custom attribute for personalisation rules; `null` removes it. */
+  (command: 'set', key: string, value: unknown): void;
+  /** The visitor's answer when the site requires consent. */
+  (command: 'consent', answer: 'granted' | 'denied'): void;
+  /** Calls back once the tracker runs. */
+  (command: 'ready', callback: () => void): void;
   /** Sends queued events now. */
   (command: 'flush'): void;
-  /** Logs every batch to the console. */
+  /** Logs every decision to the console. */
   (command: 'debug', enabled: boolean): void;
 }
 

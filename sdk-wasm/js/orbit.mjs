@@ -21,7 +21,14 @@ export async function init(options = {}) {
   let tracker;
   try {
     await initWasm({ module_or_path: options.wasm || WASM_URL });
-    tracker = initTracker({ site: options.site, key: options.key, endpoint });
+    tracker = initTracker({
+      site: options.site,
+      key: options.key,
+      endpoint,
+      consent: options.consent,
+      respectDnt: options.respectDnt === false ? 'false' : options.respectDnt,
+      cookieDomain: options.cookieDomain,
+    });
   } catch (error) {
     warn('not started: ' + ((error && error.message) || error));
   }

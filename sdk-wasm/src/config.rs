@@ -12,6 +12,12 @@ pub struct RawOptions {
     pub key: Option<String>,
     /// `data-endpoint`: the collector's origin; the loader passes its own origin by default.
     pub endpoint: Option<String>,
+    /// `data-consent`: `"required"` holds everything until `orbit('consent', 'granted')`.
+    pub consent: Option<String>,
+    /// `data-respect-dnt`: `"false"` ignores Do Not Track and Global Privacy Control.
+    pub respect_dnt: Option<String>,
+    /// `data-cookie-domain`: the parent domain to share the visitor id across subdomains.
+    pub cookie_domain: Option<String>,
 }
 
 /// A configuration the tracker can run with.
@@ -23,6 +29,12 @@ pub struct TrackerConfig {
     pub write_key: String,
     /// The collector's base URL, without a trailing slash.
     pub endpoint: String,
+    /// Nothing is stored or sent before the visitor consents.
+    pub consent_required: bool,
+    /// Do Not Track / Global Privacy Control turn the tracker off.
+    pub respect_dnt: bool,
+    /// `Domain=` of the visitor id cookie.
+    pub cookie_domain: Option<String>,
 }
 
 /// Why options could not become a configuration; each message says what to fix.
@@ -34,6 +46,10 @@ pub enum ConfigError {
     MissingKey,
     /// An endpoint that is not an http(s) URL.
     BadEndpoint,
+    /// A `data-consent` value other than `required`.
+    BadConsent,
+    /// A cookie domain that is not a host name.
+    BadCookieDomain,
 }
 
 impl ConfigError {
@@ -48,6 +64,12 @@ impl ConfigError {
             }
             ConfigError::BadEndpoint => {
                 "not started: data-endpoint must be an http:// or https:// URL of the collector"
+            }
+            ConfigError::BadConsent => {
+                "not started: data-consent takes one value, \"required\" (or leave it out)"
+            }
+            ConfigError::BadCookieDomain => {
+                "not started: data-cookie-domain must be a domain such as example.com"
             }
         }
     }
@@ -65,12 +87,37 @@ impl TrackerConfig {
         while endpoint.ends_with('/') {
             endpoint.pop();
         }
+        let consent_required = match non_empty(raw.consent).as_deref() {
+            None => false,
+            Some("required") => true,
+            Some(_) => return Err(ConfigError::BadConsent),
+        };
+        let cookie_domain = match non_empty(raw.cookie_domain) {
+            None => None,
+            Some(domain) if is_domain(&domain) => Some(domain),
+            Some(_) => return Err(ConfigError::BadCookieDomain),
+        };
         Ok(TrackerConfig {
             site,
             write_key,
             endpoint,
+            consent_required,
+            respect_dnt: non_empty(raw.respect_dnt).as_deref() != Some("false"),
+            cookie_domain,
         })
     }
+}
+
+/// `example.com`, `.shop.example.co.uk`: letters, digits, `-` and dots, with a dot inside
+/// (a cookie for a bare host or a public suffix is refused by the browser anyway).
+fn is_domain(domain: &str) -> bool {
+    let host = domain.strip_prefix('.').unwrap_or(domain);
+    host.contains('.')
+        && !host.starts_with('.')
+        && !host.ends_with('.')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -88,6 +135,35 @@ mod tests {
             site: Some(site.into()),
             key: Some(key.into()),
             endpoint: Some(endpoint.into()),
+            ..RawOptions::default()
+        }
+    }
+
+    #[test]
+    fn privacy_options_are_read_and_checked() {
+        let config = TrackerConfig::from_raw(RawOptions {
+            consent: Some("required".into()),
+            respect_dnt: Some("false".into()),
+            cookie_domain: Some("example.com".into()),
+            ..raw("s", "k", "https://c.test")
+        })
+        .unwrap();
+        assert!(config.consent_required);
+        assert!(!config.respect_dnt);
+        assert_eq!(config.cookie_domain.as_deref(), Some("example.com"));
+        let defaults = TrackerConfig::from_raw(raw("s", "k", "https://c.test")).unwrap();
+        assert!(!defaults.consent_required && defaults.respect_dnt);
+        for (consent, domain, error) in [
+            ("yes", "", ConfigError::BadConsent),
+            ("", "localhost", ConfigError::BadCookieDomain),
+            ("", "exa mple.com", ConfigError::BadCookieDomain),
+        ] {
+            let options = RawOptions {
+                consent: Some(consent.into()),
+                cookie_domain: Some(domain.into()),
+                ..raw("s", "k", "https://c.test")
+            };
+            assert_eq!(TrackerConfig::from_raw(options), Err(error));
         }
     }
 

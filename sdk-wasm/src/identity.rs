@@ -36,6 +36,17 @@ pub fn anonymous_id_cookie(id: &str, secure: bool, domain: Option<&str>) -> Stri
     cookie
 }
 
+/// The `document.cookie` assignment that deletes the anonymous id cookie.
+pub fn expired_cookie(domain: Option<&str>) -> String {
+    let mut cookie = String::from(ANONYMOUS_ID_KEY);
+    cookie.push_str("=; Path=/; Max-Age=0");
+    if let Some(domain) = domain {
+        cookie.push_str("; Domain=");
+        cookie.push_str(domain);
+    }
+    cookie
+}
+
 /// Where the anonymous id came from, which decides what must be written back.
 #[derive(Debug, PartialEq, Eq)]
 pub enum IdSource {

@@ -67,11 +67,25 @@ pub const USER_ID_KEY: &str = "orbit_uid";
 pub const SESSION_KEY: &str = "orbit_session";
 /// localStorage key of the custom attributes (`orbit('set', …)`), a JSON object.
 pub const ATTRIBUTES_KEY: &str = "orbit_attrs";
+/// localStorage key recording that the visitor consented (only ever `granted`).
+pub const CONSENT_KEY: &str = "orbit_consent";
 
 /// The running tracker; the loader keeps it for the page's lifetime.
 #[wasm_bindgen]
 pub struct Tracker {
     shared: Rc<Shared>,
+}
+
+/// What the tracker may do, decided by the site's options and the visitor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Store and send.
+    Tracking,
+    /// `data-consent="required"` and no answer yet: events wait in memory, nothing is
+    /// stored or sent.
+    AwaitingConsent,
+    /// Consent denied, or Do Not Track / Global Privacy Control: no events at all.
+    Off,
 }
 
 /// A listener that reads its event.
@@ -97,6 +111,8 @@ pub(crate) struct Shared {
 
 struct State {
     config: TrackerConfig,
+    /// Whether events are recorded, held for consent, or not made at all.
+    mode: Mode,
     /// The current page view's engagement (autotrack).
     view: autotrack::View,
     /// Custom attributes from `orbit('set', key, value)`: key and JSON value.
@@ -133,6 +149,9 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         site: string_option(options, "site"),
         key: string_option(options, "key"),
         endpoint: string_option(options, "endpoint"),
+        consent: string_option(options, "consent"),
+        respect_dnt: string_option(options, "respectDnt"),
+        cookie_domain: string_option(options, "cookieDomain"),
     };
     let config = match TrackerConfig::from_raw(raw) {
         Ok(config) => config,
@@ -142,7 +161,15 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         }
     };
     let now = now_u64();
-    let storage_key = own_storage_key(now);
+    let mode = if config.respect_dnt && web::page::asks_not_to_be_tracked() {
+        Mode::Off
+    } else if config.consent_required
+        && web::storage::local_get(CONSENT_KEY).as_deref() != Some("granted")
+    {
+        Mode::AwaitingConsent
+    } else {
+        Mode::Tracking
+    };
     let href = web::page::href();
     let view = autotrack::View::start(
         String::from(autotrack::without_fragment(&href)),
@@ -151,13 +178,15 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
     );
     let mut state = State {
         config,
+        mode,
         view,
-        attributes: load_attributes(),
+        attributes: Vec::new(),
         page: web::page::info(),
         session_dirty: false,
-        anonymous_id: load_anonymous_id(),
-        user_id: web::storage::local_get(USER_ID_KEY).filter(|id| !id.is_empty()),
-        session: web::storage::local_get(SESSION_KEY).and_then(|s| SessionState::decode(&s)),
+        // Until consent, a visitor id that lives only in memory.
+        anonymous_id: new_id(now as i64),
+        user_id: None,
+        session: None,
         queue: Queue::new(),
         in_flight: InFlight::default(),
         sent_blind: Vec::new(),
@@ -167,10 +196,12 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         last_flush_ms: 0,
         tick_due_ms: None,
         dirty: false,
-        storage_key,
+        storage_key: String::new(),
         debug: false,
     };
-    adopt_stored_queues(&mut state, now);
+    if mode == Mode::Tracking {
+        load_stored_state(&mut state, now);
+    }
     let shared = Rc::new(Shared {
         state: RefCell::new(state),
         tick: RefCell::new(None),
@@ -208,6 +239,7 @@ impl Tracker {
             }
             "ready" => ready(args),
             "set" => self.set(args),
+            "consent" => self.consent(args),
             "flush" => {
                 deliver(&self.shared, Pass::Flush);
                 Ok(())
@@ -218,7 +250,7 @@ impl Tracker {
             }
             _ => Err(
                 "unknown command; expected one of: page, track, identify, alias, reset, \
-                      set, ready, flush, debug",
+                      set, consent, ready, flush, debug",
             ),
         };
         if let Err(message) = result {
@@ -273,6 +305,43 @@ impl Tracker {
         Ok(())
     }
 
+    /// `orbit('consent', 'granted' | 'denied')`: granted stores the visitor id and sends
+    /// what waited; denied drops it and removes everything Orbit stored.
+    fn consent(&self, args: &Array) -> Result<(), &'static str> {
+        let answer = args.get(0).as_string();
+        let now = now_u64();
+        match answer.as_deref() {
+            Some("granted") => {
+                let mut state = self.shared.state.borrow_mut();
+                if state.mode != Mode::Tracking {
+                    web::storage::local_set(CONSENT_KEY, "granted");
+                    let waiting_id = state.anonymous_id.clone();
+                    state.mode = Mode::Tracking;
+                    let waiting_session = state.session.take();
+                    load_stored_state(&mut state, now);
+                    if state.session.is_none() {
+                        state.session = waiting_session;
+                        state.session_dirty = true;
+                    }
+                    let stored_id = state.anonymous_id.clone();
+                    state.queue.replace_in_events(&waiting_id, &stored_id);
+                    state.dirty = true;
+                    drop(state);
+                    schedule(&self.shared, 0);
+                }
+                Ok(())
+            }
+            Some("denied") => {
+                let mut state = self.shared.state.borrow_mut();
+                state.mode = Mode::Off;
+                state.queue = Queue::new();
+                forget_everything(&state.storage_key, state.config.cookie_domain.as_deref());
+                Ok(())
+            }
+            _ => Err("orbit('consent', answer): answer must be 'granted' or 'denied'"),
+        }
+    }
+
     /// `orbit('set', key, value)`: a custom attribute for personalisation rules, kept in
     /// localStorage; `null` or `undefined` removes it.
     fn set(&self, args: &Array) -> Result<(), &'static str> {
@@ -299,7 +368,9 @@ impl Tracker {
             w.key(k).raw(v);
         }
         w.end_object();
-        web::storage::local_set(ATTRIBUTES_KEY, &w.finish());
+        if state.mode == Mode::Tracking {
+            web::storage::local_set(ATTRIBUTES_KEY, &w.finish());
+        }
         Ok(())
     }
 
@@ -348,7 +419,9 @@ impl Tracker {
             // Another person on this browser: their events must not join the last one's.
             self.reset();
         }
-        web::storage::local_set(USER_ID_KEY, &user_id);
+        if self.may_store() {
+            web::storage::local_set(USER_ID_KEY, &user_id);
+        }
         self.shared.state.borrow_mut().user_id = Some(user_id);
         touch_session(&self.shared);
         enqueue(&self.shared, EventBody::Identify, traits.as_deref());
@@ -368,7 +441,9 @@ impl Tracker {
                 .clone()
                 .unwrap_or_else(|| state.anonymous_id.clone())
         };
-        web::storage::local_set(USER_ID_KEY, &new_id);
+        if self.may_store() {
+            web::storage::local_set(USER_ID_KEY, &new_id);
+        }
         self.shared.state.borrow_mut().user_id = Some(new_id);
         touch_session(&self.shared);
         enqueue(
@@ -381,13 +456,21 @@ impl Tracker {
         Ok(())
     }
 
+    /// Whether the visitor's browser may be written to (not before consent).
+    fn may_store(&self) -> bool {
+        self.shared.state.borrow().mode == Mode::Tracking
+    }
+
     /// Forgets the user (logout): a new anonymous id, no user id, a new session.
     fn reset(&self) {
         let now = now_u64();
         let id = new_id(now as i64);
-        store_anonymous_id(&id);
-        web::storage::local_remove(USER_ID_KEY);
-        web::storage::local_remove(SESSION_KEY);
+        if self.may_store() {
+            let domain = self.shared.state.borrow().config.cookie_domain.clone();
+            store_anonymous_id(&id, domain.as_deref());
+            web::storage::local_remove(USER_ID_KEY);
+            web::storage::local_remove(SESSION_KEY);
+        }
         let mut state = self.shared.state.borrow_mut();
         state.anonymous_id = id;
         state.user_id = None;
@@ -483,6 +566,9 @@ fn deliver(shared: &Rc<Shared>, pass: Pass) {
     let url;
     {
         let mut state = shared.state.borrow_mut();
+        if state.mode != Mode::Tracking {
+            return; // nothing is stored or sent before consent
+        }
         url = web::transport::batch_url(&state.config.endpoint, &state.config.write_key);
         let waiting_retry = now < state.retry_at_ms;
         let due = all
@@ -703,14 +789,18 @@ pub(crate) fn now_u64() -> u64 {
 }
 
 /// Reads the stored anonymous id, or makes one, and writes back whichever copy is missing.
-fn load_anonymous_id() -> String {
+fn load_anonymous_id(cookie_domain: Option<&str>) -> String {
     let cookies = web::storage::cookies();
     let cookie = cookies
         .as_deref()
         .and_then(|c| cookie_value(c, identity::ANONYMOUS_ID_KEY));
     let local = web::storage::local_get(identity::ANONYMOUS_ID_KEY);
     let write_cookie = |id: &str| {
-        web::storage::set_cookie(&anonymous_id_cookie(id, web::page::is_https(), None));
+        web::storage::set_cookie(&anonymous_id_cookie(
+            id,
+            web::page::is_https(),
+            cookie_domain,
+        ));
     };
     match choose_anonymous_id(cookie, local.as_deref()) {
         IdSource::Both(id) => id,
@@ -724,9 +814,37 @@ fn load_anonymous_id() -> String {
         }
         IdSource::New => {
             let id = new_id(web::now_ms());
-            store_anonymous_id(&id);
+            store_anonymous_id(&id, cookie_domain);
             id
         }
+    }
+}
+
+/// Reads what earlier pages stored: visitor and user ids, session, attributes, and the
+/// unsent events of this tab and of closed tabs.
+fn load_stored_state(state: &mut State, now: u64) {
+    state.anonymous_id = load_anonymous_id(state.config.cookie_domain.as_deref());
+    state.user_id = web::storage::local_get(USER_ID_KEY).filter(|id| !id.is_empty());
+    state.session = web::storage::local_get(SESSION_KEY).and_then(|s| SessionState::decode(&s));
+    state.attributes = load_attributes();
+    state.storage_key = own_storage_key(now);
+    adopt_stored_queues(state, now);
+}
+
+/// Removes every cookie and storage item Orbit wrote (consent withdrawn).
+fn forget_everything(storage_key: &str, cookie_domain: Option<&str>) {
+    web::storage::set_cookie(&identity::expired_cookie(cookie_domain));
+    for key in [
+        identity::ANONYMOUS_ID_KEY,
+        USER_ID_KEY,
+        SESSION_KEY,
+        ATTRIBUTES_KEY,
+        CONSENT_KEY,
+    ] {
+        web::storage::local_remove(key);
+    }
+    if !storage_key.is_empty() {
+        web::storage::local_remove(storage_key);
     }
 }
 
@@ -750,8 +868,12 @@ fn load_attributes() -> Vec<(String, String)> {
 }
 
 /// Writes the anonymous id to the cookie and localStorage.
-fn store_anonymous_id(id: &str) {
-    web::storage::set_cookie(&anonymous_id_cookie(id, web::page::is_https(), None));
+fn store_anonymous_id(id: &str, cookie_domain: Option<&str>) {
+    web::storage::set_cookie(&anonymous_id_cookie(
+        id,
+        web::page::is_https(),
+        cookie_domain,
+    ));
     web::storage::local_set(identity::ANONYMOUS_ID_KEY, id);
 }
 

@@ -97,3 +97,16 @@ pub fn resolve_link(href: &str) -> Option<(String, bool)> {
 fn href_of_page() -> Option<String> {
     super::window()?.location().href().ok()
 }
+
+/// Whether the visitor asked not to be tracked: Do Not Track (`navigator.doNotTrack` is
+/// "1") or Global Privacy Control (`navigator.globalPrivacyControl` is true).
+pub fn asks_not_to_be_tracked() -> bool {
+    let Some(window) = super::window() else {
+        return false;
+    };
+    let navigator = window.navigator();
+    let read = |name: &str| js_sys::Reflect::get(&navigator, &JsValue::from_str(name)).ok();
+    let dnt = read("doNotTrack").and_then(|v| v.as_string());
+    let gpc = read("globalPrivacyControl").is_some_and(|v| v.as_bool() == Some(true));
+    dnt.as_deref() == Some("1") || gpc
+}

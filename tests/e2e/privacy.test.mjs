@@ -1,0 +1,111 @@
+// Consent and privacy signals: with data-consent="required" nothing is stored or sent
+// until consent; a denial drops what waited and removes what was stored; Do Not Track and
+// Global Privacy Control turn the tracker off unless the site says otherwise.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCollector, launchBrowser, waitFor } from './harness.mjs';
+
+let collector;
+let browser;
+let siteDir;
+
+const tag = (extra) =>
+  `<script async src="/sdk/orbit.js" data-site="demo" data-key="demo-write-key" ${extra}></script>`;
+
+before(async () => {
+  siteDir = mkdtempSync(join(tmpdir(), 'orbit-privacy-'));
+  writeFileSync(join(siteDir, 'consent.html'), `<!doctype html><title>C</title>${tag('data-consent="required"')}`);
+  writeFileSync(join(siteDir, 'plain.html'), `<!doctype html><title>P</title>${tag('')}`);
+  writeFileSync(join(siteDir, 'ignore-dnt.html'), `<!doctype html><title>I</title>${tag('data-respect-dnt="false"')}`);
+  collector = await startCollector({ siteDir });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+  if (siteDir) rmSync(siteDir, { recursive: true, force: true });
+});
+
+async function open(path, { gpc = false } = {}) {
+  const context = await browser.newContext();
+  if (gpc) {
+    await context.addInitScript(() =>
+      Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }),
+    );
+  }
+  const page = await context.newPage();
+  await page.goto(`${collector.url}/${path}`);
+  await page.evaluate(() => new Promise((resolve) => window.orbit('ready', resolve)));
+  return { context, page };
+}
+
+const stored = (page) =>
+  page.evaluate(() => ({ cookie: document.cookie, local: Object.keys(localStorage), session: Object.keys(sessionStorage) }));
+
+test('with consent required, nothing is stored or sent until granted, then everything is', async () => {
+  const { context, page } = await open('consent.html');
+  await page.evaluate(() => window.orbit('track', 'Before Consent', { n: 1 }));
+  await page.waitForTimeout(700);
+  assert.deepEqual(await stored(page), { cookie: '', local: [], session: [] });
+  const before = await collector.exportEvents();
+  assert.equal(before.filter((e) => e.event === 'Before Consent').length, 0);
+
+  await page.evaluate(() => window.orbit('consent', 'granted'));
+  const events = await waitFor(
+    () => collector.exportEvents(),
+    (all) => all.some((e) => e.event === 'Before Consent'),
+  );
+  const cookie = (await context.cookies()).find((c) => c.name === 'orbit_aid');
+  assert.ok(cookie, 'the visitor id is stored once consent is given');
+  const mine = events.filter((e) => e.anonymousId === cookie.value);
+  assert.deepEqual(mine.map((e) => e.type).sort(), ['page', 'track'], 'the held page view and track');
+  await context.close();
+});
+
+test('a denial drops what waited and removes what Orbit stored', async () => {
+  const { context, page } = await open('consent.html');
+  await page.evaluate(() => {
+    window.orbit('consent', 'granted');
+    window.orbit('flush');
+  });
+  await page.waitForTimeout(300);
+  assert.ok((await stored(page)).cookie.includes('orbit_aid'));
+  await page.evaluate(() => {
+    window.orbit('consent', 'denied');
+    window.orbit('track', 'After Denial');
+    window.orbit('flush');
+  });
+  await page.waitForTimeout(500);
+  const after = await stored(page);
+  assert.ok(!after.cookie.includes('orbit_aid'), after.cookie);
+  assert.deepEqual(after.local.filter((k) => k.startsWith('orbit')), []);
+  assert.equal((await collector.exportEvents()).filter((e) => e.event === 'After Denial').length, 0);
+  await context.close();
+});
+
+test('Global Privacy Control turns the tracker off unless the site opts out of honouring it', async () => {
+  const off = await open('plain.html', { gpc: true });
+  await off.page.evaluate(() => {
+    window.orbit('track', 'With GPC');
+    window.orbit('flush');
+  });
+  await off.page.waitForTimeout(500);
+  assert.deepEqual(await stored(off.page), { cookie: '', local: [], session: [] });
+  await off.context.close();
+
+  const on = await open('ignore-dnt.html', { gpc: true });
+  await on.page.evaluate(() => {
+    window.orbit('track', 'GPC Ignored');
+    window.orbit('flush');
+  });
+  await waitFor(
+    () => collector.exportEvents(),
+    (all) => all.some((e) => e.event === 'GPC Ignored'),
+  );
+  assert.equal((await collector.exportEvents()).filter((e) => e.event === 'With GPC').length, 0);
+  await on.context.close();
+});
