@@ -2,20 +2,15 @@
 // engaged time and scroll depth, clicks on marked elements and on outbound links.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startCollector, launchBrowser, waitFor } from './harness.mjs';
+import { startSite, openReady, waitFor } from './harness.mjs';
 
+let site;
 let collector;
-let browser;
-let siteDir;
 
 before(async () => {
-  siteDir = mkdtempSync(join(tmpdir(), 'orbit-spa-'));
-  writeFileSync(
-    join(siteDir, 'app.html'),
-    `<!doctype html><title>App</title>
+  site = await startSite(
+    {
+      'app.html': `<!doctype html><title>App</title>
      <body style="margin:0">
      <button id="buy" data-orbit-track="Plan Chosen" data-orbit-plan="pro" data-orbit-seats="5">
        <span id="inner">Buy</span></button>
@@ -24,30 +19,23 @@ before(async () => {
      <div style="height:5000px"></div>
      <script async src="/sdk/orbit.js" data-site="demo" data-key="demo-write-key"></script>
      </body>`,
+    },
+    { prefix: 'orbit-spa-' },
   );
-  collector = await startCollector({ siteDir });
-  browser = await launchBrowser();
+  collector = site.collector;
 });
 
 after(async () => {
-  await browser?.close();
-  await collector?.stop();
-  if (siteDir) rmSync(siteDir, { recursive: true, force: true });
+  await site?.stop();
 });
 
 async function open() {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${collector.url}/app.html`);
-  await page.evaluate(() => new Promise((resolve) => window.orbit('ready', resolve)));
-  return { context, page, errors };
+  const opened = await openReady(site.browser, `${collector.url}/app.html`);
+  return { ...opened, anonymousId: await opened.anonymousId() };
 }
 
 test('history navigation is a page view; a replaceState to the same URL or a hash is not', async () => {
-  const { context, page, errors } = await open();
-  const anonymousId = (await context.cookies()).find((c) => c.name === 'orbit_aid').value;
+  const { context, page, errors, anonymousId } = await open();
   await page.evaluate(() => {
     history.pushState({}, '', '/app.html?step=2');
     history.replaceState({}, '', '/app.html?step=2');
@@ -79,8 +67,7 @@ test('history navigation is a page view; a replaceState to the same URL or a has
 });
 
 test('leaving the page sends engaged time and scroll depth', async () => {
-  const { context, page } = await open();
-  const anonymousId = (await context.cookies()).find((c) => c.name === 'orbit_aid').value;
+  const { context, page, anonymousId } = await open();
   await page.mouse.wheel(0, 2500);
   await page.waitForTimeout(600);
   await page.close({ runBeforeUnload: true });
@@ -96,8 +83,7 @@ test('leaving the page sends engaged time and scroll depth', async () => {
 });
 
 test('clicks on marked elements and outbound links are tracked; same-site links are not', async () => {
-  const { context, page } = await open();
-  const anonymousId = (await context.cookies()).find((c) => c.name === 'orbit_aid').value;
+  const { context, page, anonymousId } = await open();
   await page.click('#inner'); // a child of the marked button
   await page.evaluate(() => {
     // Keep the page: stop the links from navigating, after the tracker saw the click.

@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests: start the real collector on a free loopback port with a
 // temporary database, drive Debian's Chromium with playwright-core, read /v1/export.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,4 +114,39 @@ export async function waitFor(read, done, ms = 10000) {
 export function artifactPath(name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   return join(ARTIFACTS, name);
+}
+
+/**
+ * For one test file: a site folder holding `pages` (file name → HTML), and the demo site's
+ * files too when `withDemo`; a collector serving it; a browser. `stop()` undoes all three.
+ */
+export async function startSite(pages, { withDemo = false, prefix = 'orbit-site-' } = {}) {
+  const siteDir = mkdtempSync(join(tmpdir(), prefix));
+  if (withDemo) cpSync(join(ROOT, 'demo-site'), siteDir, { recursive: true });
+  for (const [name, html] of Object.entries(pages)) writeFileSync(join(siteDir, name), html);
+  const collector = await startCollector({ siteDir });
+  const browser = await launchBrowser();
+  return {
+    collector,
+    browser,
+    async stop() {
+      await browser.close();
+      await collector.stop();
+      rmSync(siteDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Opens `url` in a fresh context and waits for `orbit('ready')`. */
+export async function openReady(browser, url, { initScript } = {}) {
+  const context = await browser.newContext();
+  if (initScript) await context.addInitScript(initScript);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.evaluate(() => new Promise((resolve) => window.orbit('ready', resolve)));
+  const anonymousId = async () =>
+    (await context.cookies()).find((c) => c.name === 'orbit_aid')?.value;
+  return { context, page, errors, anonymousId };
 }

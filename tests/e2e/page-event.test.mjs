@@ -2,34 +2,28 @@
 // cookie and stores a page event that /v1/export returns; a reload keeps the same id.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startCollector, launchBrowser, waitFor, artifactPath, ROOT } from './harness.mjs';
+import { startSite, waitFor, artifactPath } from './harness.mjs';
 
+let site;
 let collector;
 let browser;
-let siteDir;
 
 before(async () => {
   // The demo site plus one page that queues calls before the tracker has loaded.
-  siteDir = mkdtempSync(join(tmpdir(), 'orbit-site-'));
-  cpSync(join(ROOT, 'demo-site'), siteDir, { recursive: true });
-  writeFileSync(
-    join(siteDir, 'stub.html'),
-    `<!doctype html><title>Stub</title>
+  site = await startSite(
+    {
+      'stub.html': `<!doctype html><title>Stub</title>
      <script>window.orbit=window.orbit||function(){(orbit.q=orbit.q||[]).push(arguments)}</script>
      <script>orbit('track', 'First', {n: 1}); orbit('track', 'Second', {n: 2}); orbit('bogus');</script>
      <script async src="/sdk/orbit.js" data-site="demo" data-key="demo-write-key"></script>`,
+    },
+    { withDemo: true },
   );
-  collector = await startCollector({ siteDir });
-  browser = await launchBrowser();
+  ({ collector, browser } = site);
 });
 
 after(async () => {
-  await browser?.close();
-  await collector?.stop();
-  if (siteDir) rmSync(siteDir, { recursive: true, force: true });
+  await site?.stop();
 });
 
 test('the demo page stores a page event with the cookie anonymous id, kept across reloads', async () => {

@@ -3,44 +3,38 @@
 // Global Privacy Control turn the tracker off unless the site says otherwise.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startCollector, launchBrowser, waitFor } from './harness.mjs';
+import { startSite, openReady, waitFor } from './harness.mjs';
 
+let site;
 let collector;
-let browser;
-let siteDir;
 
 const tag = (extra) =>
   `<script async src="/sdk/orbit.js" data-site="demo" data-key="demo-write-key" ${extra}></script>`;
 
 before(async () => {
-  siteDir = mkdtempSync(join(tmpdir(), 'orbit-privacy-'));
-  writeFileSync(join(siteDir, 'consent.html'), `<!doctype html><title>C</title>${tag('data-consent="required"')}`);
-  writeFileSync(join(siteDir, 'plain.html'), `<!doctype html><title>P</title>${tag('')}`);
-  writeFileSync(join(siteDir, 'ignore-dnt.html'), `<!doctype html><title>I</title>${tag('data-respect-dnt="false"')}`);
-  collector = await startCollector({ siteDir });
-  browser = await launchBrowser();
+  site = await startSite(
+    {
+      'consent.html': `<!doctype html><title>C</title>${tag('data-consent="required"')}`,
+      'plain.html': `<!doctype html><title>P</title>${tag('')}`,
+      'ignore-dnt.html': `<!doctype html><title>I</title>${tag('data-respect-dnt="false"')}`,
+    },
+    { prefix: 'orbit-privacy-' },
+  );
+  collector = site.collector;
 });
 
 after(async () => {
-  await browser?.close();
-  await collector?.stop();
-  if (siteDir) rmSync(siteDir, { recursive: true, force: true });
+  await site?.stop();
 });
 
+/** A page whose browser sends Global Privacy Control. */
+const sendsGpc = () =>
+  Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true });
+
 async function open(path, { gpc = false } = {}) {
-  const context = await browser.newContext();
-  if (gpc) {
-    await context.addInitScript(() =>
-      Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }),
-    );
-  }
-  const page = await context.newPage();
-  await page.goto(`${collector.url}/${path}`);
-  await page.evaluate(() => new Promise((resolve) => window.orbit('ready', resolve)));
-  return { context, page };
+  return openReady(site.browser, `${collector.url}/${path}`, {
+    initScript: gpc ? sendsGpc : undefined,
+  });
 }
 
 const stored = (page) =>
