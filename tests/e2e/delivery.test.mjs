@@ -133,3 +133,78 @@ test('identify links the visitor and later events carry the user id', async () =
     await collector.stop();
   }
 });
+
+test('two tabs each send their own unsent events once, even after an outage', async () => {
+  let collector = await startCollector();
+  const port = new URL(collector.url).port;
+  const context = await browser.newContext();
+  const tabs = [await context.newPage(), await context.newPage()];
+  for (const tab of tabs) {
+    await tab.goto(`${collector.url}/`);
+    await tab.evaluate(() => new Promise((resolve) => window.orbit('ready', resolve)));
+  }
+  await collector.stop({ keepData: true });
+  for (const [i, tab] of tabs.entries()) {
+    await tab.evaluate((n) => {
+      for (let k = 0; k < 3; k++) window.orbit('track', 'Tab Event', { tab: n, k });
+      window.orbit('flush');
+    }, i);
+  }
+  await tabs[0].waitForTimeout(1200);
+  const keys = await tabs[0].evaluate(() =>
+    Object.keys(localStorage).filter((k) => k.startsWith('orbit_q.')),
+  );
+  assert.equal(keys.length, 2, `one stored queue per tab: ${keys}`);
+  collector = await startCollector({ listen: `127.0.0.1:${port}`, dataDir: collector.dataDir });
+  try {
+    const events = await waitFor(
+      () => collector.exportEvents(),
+      (all) => named(all, 'Tab Event').count >= 6,
+      20000,
+    );
+    // Give a duplicate the time to show up, if one were sent.
+    await tabs[0].waitForTimeout(1500);
+    const again = await collector.exportEvents();
+    assert.equal(named(again, 'Tab Event').count, 6);
+    assert.ok(named(events, 'Tab Event').unique);
+  } finally {
+    await context.close();
+    await collector.stop();
+  }
+});
+
+test('a browser that refuses storage still gets its events sent, and the page no errors', async () => {
+  const collector = await startCollector();
+  try {
+    const context = await browser.newContext();
+    await context.addInitScript(() => {
+      const refuse = () => {
+        throw new DOMException('storage is disabled', 'SecurityError');
+      };
+      Object.defineProperty(window, 'localStorage', { get: refuse });
+      Object.defineProperty(window, 'sessionStorage', { get: refuse });
+      Object.defineProperty(Document.prototype, 'cookie', { get: refuse, set: refuse });
+    });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${collector.url}/`);
+    await page.evaluate(() => new Promise((resolve) => window.orbit('ready', resolve)));
+    await page.evaluate(() => {
+      window.orbit('identify', 'no-storage-user');
+      window.orbit('track', 'No Storage');
+      window.orbit('flush');
+    });
+    const events = await waitFor(
+      () => collector.exportEvents(),
+      (all) => all.some((e) => e.event === 'No Storage'),
+    );
+    const event = events.find((e) => e.event === 'No Storage');
+    assert.equal(event.userId, 'no-storage-user');
+    assert.ok(event.anonymousId, 'an in-memory visitor id');
+    assert.deepEqual(errors, []);
+    await context.close();
+  } finally {
+    await collector.stop();
+  }
+});
