@@ -39,6 +39,8 @@ pub struct AppState {
     pub site_limiter: Arc<RateLimiter<String>>,
     /// Permits for requests in flight.
     pub in_flight: Arc<Semaphore>,
+    /// Today's salt for cookieless visitor ids.
+    pub salts: Arc<crate::visitor::SaltCache>,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
                 rates.site_burst,
             )),
             in_flight: Arc::new(Semaphore::new(config.http.max_concurrent_requests)),
+            salts: Arc::default(),
             config: Arc::new(config),
             storage,
             sdk: Arc::new(sdk),

@@ -11,6 +11,7 @@
 //! - [`client`]: the client address, from the socket or a trusted proxy's header.
 //! - [`rate_limit`]: token buckets per client and per site (429s).
 //! - [`metrics`]: counters and histograms for `/metrics`.
+//! - [`visitor`]: cookieless visitor ids from a daily salt.
 //! - [`server`]: binding, start-up messages, timeouts and graceful shutdown.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
@@ -25,3 +26,4 @@ pub mod rate_limit;
 pub mod routes;
 pub mod server;
 pub mod storage;
+pub mod visitor;

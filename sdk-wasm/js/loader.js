@@ -29,6 +29,7 @@
           consent: data.consent,
           respectDnt: data.respectDnt,
           cookieDomain: data.cookieDomain,
+          cookieless: data.cookieless,
           wasm: wasm,
           global: true
         });

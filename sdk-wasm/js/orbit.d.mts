@@ -17,6 +17,8 @@ export interface OrbitOptions {
   respectDnt?: boolean | 'false';
   /** Parent domain for the visitor id cookie, e.g. `example.com` (`data-cookie-domain`). */
   cookieDomain?: string;
+  /** Store nothing in the browser and send no ids; the collector derives a daily visitor id (`data-cookieless`). */
+  cookieless?: boolean;
   /** Calls to replay first, e.g. `window.orbit.q` from the queue stub. */
   queue?: ArrayLike<ArrayLike<unknown>>;
   /** Replay `window.orbit.q` and install the function as `window.orbit`. */

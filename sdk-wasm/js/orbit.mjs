@@ -28,6 +28,9 @@ export async function init(options = {}) {
       consent: options.consent,
       respectDnt: options.respectDnt === false ? 'false' : options.respectDnt,
       cookieDomain: options.cookieDomain,
+      // `data-cookieless` without a value reads as "": present means on.
+      cookieless:
+        options.cookieless === true ? '' : typeof options.cookieless === 'string' ? options.cookieless : undefined,
     });
   } catch (error) {
     warn('not started: ' + ((error && error.message) || error));

@@ -18,6 +18,8 @@ pub struct RawOptions {
     pub respect_dnt: Option<String>,
     /// `data-cookie-domain`: the parent domain to share the visitor id across subdomains.
     pub cookie_domain: Option<String>,
+    /// `data-cookieless` (present, not `"false"`): no storage, no ids sent.
+    pub cookieless: Option<String>,
 }
 
 /// A configuration the tracker can run with.
@@ -35,6 +37,8 @@ pub struct TrackerConfig {
     pub respect_dnt: bool,
     /// `Domain=` of the visitor id cookie.
     pub cookie_domain: Option<String>,
+    /// Store nothing in the browser and send no ids; the collector derives a daily visitor id.
+    pub cookieless: bool,
 }
 
 /// Why options could not become a configuration; each message says what to fix.
@@ -104,6 +108,7 @@ impl TrackerConfig {
             consent_required,
             respect_dnt: non_empty(raw.respect_dnt).as_deref() != Some("false"),
             cookie_domain,
+            cookieless: raw.cookieless.is_some_and(|v| v.trim() != "false"),
         })
     }
 }

@@ -39,8 +39,9 @@ pub struct PageInfo {
 pub struct EventMeta<'a> {
     /// The UUIDv7 idempotency key.
     pub message_id: &'a str,
-    /// The visitor's anonymous id.
-    pub anonymous_id: &'a str,
+    /// The visitor's anonymous id; `None` in cookieless mode, where the collector derives
+    /// one and the event says `context.cookieless: true`.
+    pub anonymous_id: Option<&'a str>,
     /// RFC 3339 creation time.
     pub timestamp: &'a str,
     /// The user id, once `identify` gave one.
@@ -110,7 +111,9 @@ pub fn write_event(
         }
     }
     w.key("messageId").string(meta.message_id);
-    w.key("anonymousId").string(meta.anonymous_id);
+    if let Some(anonymous_id) = meta.anonymous_id {
+        w.key("anonymousId").string(anonymous_id);
+    }
     if let Some(user_id) = meta.user_id {
         w.key("userId").string(user_id);
     }
@@ -118,6 +121,9 @@ pub fn write_event(
     w.key("context").begin_object();
     if let Some(session_id) = meta.session_id {
         w.key("sessionId").string(session_id);
+    }
+    if meta.anonymous_id.is_none() {
+        w.key("cookieless").bool(true);
     }
     w.key("library")
         .begin_object()
@@ -200,7 +206,7 @@ mod tests {
     fn meta() -> EventMeta<'static> {
         EventMeta {
             message_id: "m-1",
-            anonymous_id: "a-1",
+            anonymous_id: Some("a-1"),
             timestamp: "2026-11-22T10:00:00.000Z",
             user_id: None,
             session_id: Some("s-1"),
@@ -280,6 +286,22 @@ mod tests {
         assert_eq!(a["type"], "alias");
         assert_eq!(a["previousId"], "old");
         assert_eq!(a["userId"], "u-42");
+    }
+
+    #[test]
+    fn a_cookieless_event_has_no_id_and_says_so() {
+        let meta = EventMeta {
+            anonymous_id: None,
+            ..meta()
+        };
+        let e = parse(&write_event(
+            &meta,
+            &EventBody::Page { name: None },
+            &page(),
+            None,
+        ));
+        assert!(e.get("anonymousId").is_none());
+        assert_eq!(e["context"]["cookieless"], true);
     }
 
     #[test]

@@ -86,6 +86,9 @@ enum Mode {
     AwaitingConsent,
     /// Consent denied, or Do Not Track / Global Privacy Control: no events at all.
     Off,
+    /// `data-cookieless`: send, but store nothing and send no ids (the collector derives a
+    /// visitor id that changes every day).
+    Cookieless,
 }
 
 /// A listener that reads its event.
@@ -152,6 +155,7 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         consent: string_option(options, "consent"),
         respect_dnt: string_option(options, "respectDnt"),
         cookie_domain: string_option(options, "cookieDomain"),
+        cookieless: string_option(options, "cookieless"),
     };
     let config = match TrackerConfig::from_raw(raw) {
         Ok(config) => config,
@@ -162,7 +166,14 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
     };
     let now = now_u64();
     let mode = if config.respect_dnt && web::page::asks_not_to_be_tracked() {
-        Mode::Off
+        // A site that offers cookieless tracking may count such visitors anonymously.
+        if config.cookieless {
+            Mode::Cookieless
+        } else {
+            Mode::Off
+        }
+    } else if config.cookieless {
+        Mode::Cookieless
     } else if config.consent_required
         && web::storage::local_get(CONSENT_KEY).as_deref() != Some("granted")
     {
@@ -414,6 +425,9 @@ impl Tracker {
             .filter(|id| !id.trim().is_empty())
             .ok_or(USAGE)?;
         let traits = properties_json(&args.get(1)).ok_or(USAGE)?;
+        if self.shared.state.borrow().mode == Mode::Cookieless {
+            return Err("identify is ignored in cookieless mode: it would send a user id");
+        }
         let previous = self.shared.state.borrow().user_id.clone();
         if previous.as_deref().is_some_and(|p| p != user_id) {
             // Another person on this browser: their events must not join the last one's.
@@ -434,6 +448,9 @@ impl Tracker {
             .as_string()
             .filter(|id| !id.trim().is_empty())
             .ok_or("orbit('alias', newUserId): newUserId must be a non-empty string")?;
+        if self.shared.state.borrow().mode == Mode::Cookieless {
+            return Err("alias is ignored in cookieless mode: it would send a user id");
+        }
         let previous = {
             let state = self.shared.state.borrow();
             state
@@ -517,7 +534,7 @@ pub(crate) fn enqueue(shared: &Rc<Shared>, body: EventBody<'_>, properties: Opti
         let page = web::page::refresh(&state.page);
         let meta = EventMeta {
             message_id: &message_id,
-            anonymous_id: &state.anonymous_id,
+            anonymous_id: (state.mode != Mode::Cookieless).then_some(state.anonymous_id.as_str()),
             timestamp: &timestamp,
             user_id: state.user_id.as_deref(),
             session_id: state.session.as_ref().map(|s| s.id.as_str()),
@@ -566,7 +583,7 @@ fn deliver(shared: &Rc<Shared>, pass: Pass) {
     let url;
     {
         let mut state = shared.state.borrow_mut();
-        if state.mode != Mode::Tracking {
+        if matches!(state.mode, Mode::AwaitingConsent | Mode::Off) {
             return; // nothing is stored or sent before consent
         }
         url = web::transport::batch_url(&state.config.endpoint, &state.config.write_key);
@@ -603,6 +620,10 @@ fn deliver(shared: &Rc<Shared>, pass: Pass) {
                     break; // one request at a time keeps order and spares the collector
                 }
             }
+        }
+        if state.mode == Mode::Cookieless {
+            state.dirty = false;
+            state.session_dirty = false;
         }
         if state.dirty {
             persist(&mut state, now);

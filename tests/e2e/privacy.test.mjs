@@ -17,6 +17,7 @@ before(async () => {
       'consent.html': `<!doctype html><title>C</title>${tag('data-consent="required"')}`,
       'plain.html': `<!doctype html><title>P</title>${tag('')}`,
       'ignore-dnt.html': `<!doctype html><title>I</title>${tag('data-respect-dnt="false"')}`,
+      'cookieless.html': `<!doctype html><title>L</title>${tag('data-cookieless')}`,
     },
     { prefix: 'orbit-privacy-' },
   );
@@ -102,4 +103,31 @@ test('Global Privacy Control turns the tracker off unless the site opts out of h
   );
   assert.equal((await collector.exportEvents()).filter((e) => e.event === 'With GPC').length, 0);
   await on.context.close();
+});
+
+test('cookieless mode stores nothing, sends no id, and gets a daily visitor id from the collector', async () => {
+  const ids = [];
+  for (const gpc of [false, false, true]) {
+    const { context, page } = await open('cookieless.html', { gpc });
+    await page.evaluate(() => {
+      window.orbit('track', 'Cookieless');
+      window.orbit('identify', 'not-sent');
+      window.orbit('flush');
+    });
+    await page.waitForTimeout(300);
+    assert.deepEqual(await stored(page), { cookie: '', local: [], session: [] });
+    await context.close();
+  }
+  const events = await waitFor(
+    () => collector.exportEvents(),
+    (all) => all.filter((e) => e.event === 'Cookieless').length >= 3,
+  );
+  for (const event of events.filter((e) => e.event === 'Cookieless')) {
+    assert.match(event.anonymousId, /^cl-[0-9a-f]{32}$/);
+    assert.equal(event.context.cookieless, true);
+    assert.equal(event.userId, undefined);
+    ids.push(event.anonymousId);
+  }
+  assert.equal(new Set(ids).size, 1, 'the same browser is one visitor for the day');
+  assert.equal(events.filter((e) => e.type === 'identify').length, 0, 'identify sends no user id');
 });

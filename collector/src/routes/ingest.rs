@@ -136,11 +136,30 @@ async fn store(
         .then(|| headers.get(header::USER_AGENT))
         .flatten()
         .and_then(|v| v.to_str().ok());
+    let received_at_ms = now_ms();
+    // Cookieless events carry no id: derive one, when the site is known from the key in the
+    // URL or Basic auth (a body key is read only with the body).
+    let cookieless_id = match early_site(state, headers, &query) {
+        Some(site) if contains(&body, b"\"cookieless\"") => {
+            let ua = headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            Some(
+                state
+                    .salts
+                    .visitor_id(state.storage.as_ref(), received_at_ms, &site.id, client, ua)
+                    .await?,
+            )
+        }
+        _ => None,
+    };
     let request_info = RequestInfo {
-        received_at_ms: now_ms(),
+        received_at_ms,
         user_agent: browser_ua,
         client_ip: client,
         keep_full_ip: config.store_full_ip,
+        cookieless_id: cookieless_id.as_deref(),
     };
     let limits = &config.limits.events;
     let parsed = match endpoint {
@@ -208,6 +227,21 @@ async fn store(
         "rejected": rejected,
     }))
     .into_response())
+}
+
+/// The site, when its key is in Basic auth or the URL (known before the body is parsed).
+fn early_site<'a>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+    query: &IngestQuery,
+) -> Option<&'a Site> {
+    let key = basic_auth_key(headers).or_else(|| query.key.clone().filter(|k| !k.is_empty()))?;
+    state.site_by_key(&key)
+}
+
+/// Whether `haystack` contains `needle` (bytes).
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The site whose write key the request carries: Basic auth, then `?key=`, then the body.

@@ -80,4 +80,8 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Write requests waiting to be committed (for `/metrics`).
     fn queue_depth(&self) -> usize;
+
+    /// The random salt of a UTC day (days since 1970), made on first use; salts older than
+    /// the day before are deleted, so a cookieless visitor id cannot be recomputed later.
+    fn daily_salt(&self, day: i64) -> StorageFuture<'_, [u8; 32]>;
 }

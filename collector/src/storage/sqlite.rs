@@ -54,6 +54,12 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE events ADD COLUMN is_bot          INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX events_site_time ON events (site, timestamp_ms);
 "#,
+    r#"
+    CREATE TABLE salts (
+        day  INTEGER PRIMARY KEY,
+        salt BLOB    NOT NULL
+    );
+"#,
 ];
 
 struct WriteJob {
@@ -317,6 +323,31 @@ impl Storage for SqliteStorage {
         }))
     }
 
+    fn daily_salt(&self, day: i64) -> StorageFuture<'_, [u8; 32]> {
+        Box::pin(async move {
+            let mut fresh = [0u8; 32];
+            getrandom::fill(&mut fresh)
+                .map_err(|e| StorageError::Database(format!("no random source: {e}")))?;
+            self.read(move |conn| {
+                conn.execute("DELETE FROM salts WHERE day < ?1", params![day - 1])?;
+                conn.execute(
+                    "INSERT INTO salts (day, salt) VALUES (?1, ?2) ON CONFLICT (day) DO NOTHING",
+                    params![day, fresh.as_slice()],
+                )?;
+                let salt: Vec<u8> =
+                    conn.query_row("SELECT salt FROM salts WHERE day = ?1", params![day], |r| {
+                        r.get(0)
+                    })?;
+                let mut out = [0u8; 32];
+                if salt.len() == out.len() {
+                    out.copy_from_slice(&salt);
+                }
+                Ok(out)
+            })
+            .await
+        })
+    }
+
     fn queue_depth(&self) -> usize {
         self.writes.max_capacity() - self.writes.capacity()
     }
@@ -504,5 +535,27 @@ mod tests {
         filter.since_ms = None;
         filter.until_ms = Some(1_795_341_600_001);
         assert_eq!(storage.export_page(&filter, 0, 10).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_day_has_one_salt_and_old_salts_are_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orbit.db");
+        let storage = open(&path);
+        let monday = storage.daily_salt(20_000).await.unwrap();
+        assert_eq!(storage.daily_salt(20_000).await.unwrap(), monday);
+        assert_ne!(monday, [0u8; 32]);
+        let tuesday = storage.daily_salt(20_001).await.unwrap();
+        assert_ne!(tuesday, monday);
+        storage.daily_salt(20_002).await.unwrap();
+        let days: Vec<i64> = Connection::open(&path)
+            .unwrap()
+            .prepare("SELECT day FROM salts ORDER BY day")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(days, [20_001, 20_002], "older than yesterday is gone");
     }
 }

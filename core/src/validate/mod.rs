@@ -70,6 +70,10 @@ pub struct RequestInfo<'a> {
     pub client_ip: Option<IpAddr>,
     /// Store addresses whole instead of truncated (IPv4 /24, IPv6 /48); operator opt-in.
     pub keep_full_ip: bool,
+    /// The visitor id for cookieless events (`context.cookieless: true`, no ids): derived
+    /// by the collector from a daily salt, the site, the truncated address and the user
+    /// agent; `None` when the site was not known before the body was read.
+    pub cookieless_id: Option<&'a str>,
 }
 
 /// Why a whole body was refused.
@@ -300,13 +304,24 @@ fn normalize_event(
     obj.remove("writeKey");
     shape::check_shape(&obj, ctx.limits)?;
 
-    let anonymous_id = read_id(&obj, "anonymousId")?;
+    let mut anonymous_id = read_id(&obj, "anonymousId")?;
     let user_id = read_id(&obj, "userId")?;
     if anonymous_id.is_none() && user_id.is_none() {
-        return Err(Problem::new(
-            "missing_id",
-            ": needs an anonymousId or a userId",
-        ));
+        if !is_cookieless(&obj) {
+            return Err(Problem::new(
+                "missing_id",
+                ": needs an anonymousId or a userId",
+            ));
+        }
+        let id = ctx.request.cookieless_id.ok_or_else(|| {
+            Problem::new(
+                "missing_id",
+                ": a cookieless event needs the write key in the URL (?key=) or in Basic \
+                 auth, so the collector can derive its visitor id",
+            )
+        })?;
+        obj.insert("anonymousId".to_owned(), Value::String(id.to_owned()));
+        anonymous_id = Some(id.to_owned());
     }
     let event_name = match kind {
         EventType::Page => read_id(&obj, "name")?,
@@ -388,6 +403,14 @@ fn normalize_event(
         enrichment,
         json,
     })
+}
+
+/// Whether the sender marked the event cookieless (`context.cookieless: true`).
+fn is_cookieless(obj: &Map<String, Value>) -> bool {
+    obj.get("context")
+        .and_then(|c| c.get("cookieless"))
+        .and_then(Value::as_bool)
+        == Some(true)
 }
 
 fn type_problem() -> Problem {
@@ -505,6 +528,7 @@ mod tests {
         user_agent: None,
         client_ip: None,
         keep_full_ip: false,
+        cookieless_id: None,
     };
 
     fn parse(body: Value) -> Result<ParsedBatch, BatchError> {
@@ -755,5 +779,29 @@ mod tests {
         .remove(0)
         .unwrap();
         assert_eq!(a.message_id, b.message_id);
+    }
+
+    #[test]
+    fn cookieless_events_get_the_derived_visitor_id() {
+        let event = json!({"type": "page", "context": {"cookieless": true}});
+        let body = json!({ "batch": [event.clone()] }).to_string();
+        let request = RequestInfo {
+            cookieless_id: Some("cl-0123"),
+            ..REQUEST
+        };
+        let e = parse_batch(body.as_bytes(), &request, &BatchLimits::default())
+            .unwrap()
+            .events
+            .remove(0)
+            .unwrap();
+        assert_eq!(e.anonymous_id.as_deref(), Some("cl-0123"));
+        let without_site = one(event).unwrap_err();
+        assert!(
+            without_site.reason.contains("in the URL"),
+            "{}",
+            without_site.reason
+        );
+        let not_marked = one(json!({"type": "page"})).unwrap_err();
+        assert_eq!(not_marked.code, "missing_id");
     }
 }
