@@ -125,6 +125,20 @@ pub fn write_event(
     if meta.anonymous_id.is_none() {
         w.key("cookieless").bool(true);
     }
+    w.key("page").begin_object();
+    write_page_fields(&mut w, page);
+    w.end_object();
+    w.end_object();
+    w.end_object();
+    w.finish()
+}
+
+/// The context every event of the page shares (library, browser, language, time zone,
+/// screen), sent once per batch: the collector gives it to each event (the Segment batch
+/// API's `context`), which keeps stored and sent events small.
+pub fn write_batch_context(page: &PageInfo) -> String {
+    let mut w = JsonWriter::new();
+    w.begin_object();
     w.key("library")
         .begin_object()
         .key("name")
@@ -132,12 +146,11 @@ pub fn write_event(
         .key("version")
         .string(LIBRARY_VERSION)
         .end_object();
-    w.key("page").begin_object();
-    write_page_fields(&mut w, page);
-    w.end_object();
     w.key("userAgent").string(&page.user_agent);
     w.key("locale").string(&page.locale);
-    w.key("timezone").string(&page.timezone);
+    if !page.timezone.is_empty() {
+        w.key("timezone").string(&page.timezone);
+    }
     w.key("screen")
         .begin_object()
         .key("width")
@@ -145,7 +158,6 @@ pub fn write_event(
         .key("height")
         .uint(u64::from(page.screen.1))
         .end_object();
-    w.end_object();
     w.end_object();
     w.finish()
 }
@@ -172,14 +184,19 @@ fn splice_members(w: &mut JsonWriter, object: Option<&str>) {
     }
 }
 
-/// The `/v1/batch` body for queued events.
-pub fn write_batch(events: &[String], sent_at: &str) -> String {
+/// The `/v1/batch` body for queued events, with the page's shared `context` (a JSON object).
+pub fn write_batch(events: &[String], sent_at: &str, context: &str) -> String {
     let mut w = JsonWriter::new();
     w.begin_object().key("batch").begin_array();
     for event in events {
         w.raw(event);
     }
-    w.end_array().key("sentAt").string(sent_at).end_object();
+    w.end_array()
+        .key("sentAt")
+        .string(sent_at)
+        .key("context")
+        .raw(context)
+        .end_object();
     w.finish()
 }
 
@@ -227,8 +244,10 @@ mod tests {
         assert_eq!(e["timestamp"], "2026-11-22T10:00:00.000Z");
         assert_eq!(e["properties"]["title"], "Offer \"B\"");
         assert_eq!(e["context"]["page"]["path"], "/offer");
-        assert_eq!(e["context"]["library"]["name"], "orbit-sdk");
-        assert_eq!(e["context"]["screen"]["width"], 1280);
+        let shared = parse(&write_batch_context(&page()));
+        assert_eq!(shared["screen"]["width"], 1280);
+        assert_eq!(shared["library"]["name"], "orbit-sdk");
+        assert_eq!(shared["timezone"], "Europe/London");
     }
 
     #[test]
@@ -307,7 +326,12 @@ mod tests {
     #[test]
     fn a_batch_body_has_sent_at() {
         let events = vec![r#"{"a":1}"#.to_string(), r#"{"b":2}"#.to_string()];
-        let body = parse(&write_batch(&events, "2026-11-22T10:00:01.000Z"));
+        let body = parse(&write_batch(
+            &events,
+            "2026-11-22T10:00:01.000Z",
+            r#"{"locale":"fr"}"#,
+        ));
+        assert_eq!(body["context"]["locale"], "fr");
         assert_eq!(body["batch"][1]["b"], 2);
         assert_eq!(body["sentAt"], "2026-11-22T10:00:01.000Z");
     }

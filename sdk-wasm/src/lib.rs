@@ -61,6 +61,9 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
 }
 
+/// Bytes the batch `context` member adds besides the object itself: `,"context":`.
+const BATCH_CONTEXT_OVERHEAD: usize = 11;
+
 /// localStorage key of the user id given to `identify`.
 pub const USER_ID_KEY: &str = "orbit_uid";
 /// localStorage key of the session state.
@@ -122,6 +125,8 @@ struct State {
     attributes: Vec<(String, String)>,
     /// What does not change during the page's life (browser, language, screen).
     page: events::PageInfo,
+    /// Whether the time zone was read into `page` (done at the first send).
+    timezone_read: bool,
     /// The session changed since it was last stored.
     session_dirty: bool,
     anonymous_id: String,
@@ -193,6 +198,7 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         view,
         attributes: Vec::new(),
         page: web::page::info(),
+        timezone_read: false,
         session_dirty: false,
         // Until consent, a visitor id that lives only in memory.
         anonymous_id: new_id(now as i64),
@@ -594,12 +600,20 @@ fn deliver(shared: &Rc<Shared>, pass: Pass) {
                 && state.queue.should_flush(now, state.last_flush_ms));
         if due && !state.queue.is_empty() && web::transport::is_online() {
             state.last_flush_ms = now;
+            if !state.timezone_read {
+                // Here, not at start: the first Intl.DateTimeFormat costs ~40 ms.
+                state.timezone_read = true;
+                state.page.timezone = web::page::timezone().unwrap_or_default();
+            }
+            let context = events::write_batch_context(&state.page);
+            let budget =
+                KEEPALIVE_BUDGET_BYTES.saturating_sub(context.len() + BATCH_CONTEXT_OVERHEAD);
             loop {
-                let batch = state.queue.take_batch(KEEPALIVE_BUDGET_BYTES);
+                let batch = state.queue.take_batch(budget);
                 if batch.is_empty() {
                     break;
                 }
-                let body = events::write_batch(&batch, &format_rfc3339_ms(now as i64));
+                let body = events::write_batch(&batch, &format_rfc3339_ms(now as i64), &context);
                 if state.debug {
                     web::console::debug("sending batch", &JsValue::from_str(&body));
                 }

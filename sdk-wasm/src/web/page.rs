@@ -22,8 +22,8 @@ pub fn refresh(base: &PageInfo) -> PageInfo {
     info
 }
 
-/// A full snapshot of the page; fields the browser won't give stay empty. Reading the time
-/// zone builds an `Intl.DateTimeFormat`, which is slow, so this runs once per page load.
+/// A full snapshot of the page but the time zone (see [`timezone`]); fields the browser
+/// won't give stay empty. Runs once per page load.
 pub fn info() -> PageInfo {
     let mut info = refresh(&PageInfo::default());
     let Some(window) = super::window() else {
@@ -32,7 +32,6 @@ pub fn info() -> PageInfo {
     let navigator = window.navigator();
     info.user_agent = navigator.user_agent().unwrap_or_default();
     info.locale = navigator.language().unwrap_or_default();
-    info.timezone = timezone().unwrap_or_default();
     if let Ok(screen) = window.screen() {
         let width = screen.width().unwrap_or(0).max(0) as u32;
         let height = screen.height().unwrap_or(0).max(0) as u32;
@@ -48,7 +47,9 @@ pub fn is_https() -> bool {
         .is_some_and(|p| p == "https:")
 }
 
-fn timezone() -> Option<String> {
+/// The IANA time zone (`Europe/Paris`). The first `Intl.DateTimeFormat` of a page costs
+/// ~40 ms (the browser loads its locale data), so this is read once, off the start-up path.
+pub fn timezone() -> Option<String> {
     let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
     let options = format.resolved_options();
     js_sys::Reflect::get(&options, &JsValue::from_str("timeZone"))
