@@ -836,14 +836,7 @@ async fn the_export_filters_and_resumes_from_a_cursor() {
         ("&since=yesterday", "ISO-8601"),
         ("&cursor=-1", "exportCursor"),
     ] {
-        let answer = server
-            .send(
-                Method::GET,
-                &format!("/v1/export?site=shop{query}"),
-                &[("authorization", &format!("Bearer {REAL_ADMIN}"))],
-                Bytes::new(),
-            )
-            .await;
+        let answer = server.export_answer(query).await;
         assert_eq!(answer.status, 400, "{query}");
         assert!(
             error_of(&answer).contains(says),

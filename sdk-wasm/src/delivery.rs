@@ -11,6 +11,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use orbit_core::json::push_u64;
+use orbit_core::tracker::parse_u64;
 use orbit_core::tracker::queue::Queue;
 
 /// Prefix of the localStorage keys holding unsent events.
@@ -57,14 +58,10 @@ pub fn decode_stored(text: &str) -> (u64, Queue) {
     let Some((written, events)) = text.split_once('\n') else {
         return (0, Queue::new());
     };
-    let mut ms: u64 = 0;
-    for b in written.bytes() {
-        if !b.is_ascii_digit() {
-            return (0, Queue::new());
-        }
-        ms = ms.saturating_mul(10).saturating_add(u64::from(b - b'0'));
+    match parse_u64(written) {
+        Some(ms) => (ms, Queue::decode(events)),
+        None => (0, Queue::new()),
     }
-    (ms, Queue::decode(events))
 }
 
 /// Whether a queue stored by another tab at `written_ms` may be adopted at `now_ms`.

@@ -379,14 +379,8 @@ impl Tracker {
                 .ok_or(USAGE)?;
             state.attributes.push((key, json));
         }
-        let mut w = orbit_core::json::JsonWriter::new();
-        w.begin_object();
-        for (k, v) in &state.attributes {
-            w.key(k).raw(v);
-        }
-        w.end_object();
         if state.mode == Mode::Tracking {
-            web::storage::local_set(ATTRIBUTES_KEY, &w.finish());
+            web::storage::local_set(ATTRIBUTES_KEY, &attributes_json(&state.attributes));
         }
         Ok(())
     }
@@ -394,14 +388,7 @@ impl Tracker {
     /// The custom attributes as a JSON object (for rules and tests).
     #[wasm_bindgen(getter)]
     pub fn attributes(&self) -> String {
-        let state = self.shared.state.borrow();
-        let mut w = orbit_core::json::JsonWriter::new();
-        w.begin_object();
-        for (k, v) in &state.attributes {
-            w.key(k).raw(v);
-        }
-        w.end_object();
-        w.finish()
+        attributes_json(&self.shared.state.borrow().attributes)
     }
 
     fn track(&self, args: &Array) -> Result<(), &'static str> {
@@ -830,13 +817,6 @@ fn load_anonymous_id(cookie_domain: Option<&str>) -> String {
         .as_deref()
         .and_then(|c| cookie_value(c, identity::ANONYMOUS_ID_KEY));
     let local = web::storage::local_get(identity::ANONYMOUS_ID_KEY);
-    let write_cookie = |id: &str| {
-        web::storage::set_cookie(&anonymous_id_cookie(
-            id,
-            web::page::is_https(),
-            cookie_domain,
-        ));
-    };
     match choose_anonymous_id(cookie, local.as_deref()) {
         IdSource::Both(id) => id,
         IdSource::Cookie(id) => {
@@ -844,7 +824,7 @@ fn load_anonymous_id(cookie_domain: Option<&str>) -> String {
             id
         }
         IdSource::LocalStorage(id) => {
-            write_cookie(&id);
+            write_id_cookie(&id, cookie_domain);
             id
         }
         IdSource::New => {
@@ -883,6 +863,17 @@ fn forget_everything(storage_key: &str, cookie_domain: Option<&str>) {
     }
 }
 
+/// The custom attributes as one JSON object (what is stored, and what rules will read).
+fn attributes_json(attributes: &[(String, String)]) -> String {
+    let mut w = orbit_core::json::JsonWriter::new();
+    w.begin_object();
+    for (key, value) in attributes {
+        w.key(key).raw(value);
+    }
+    w.end_object();
+    w.finish()
+}
+
 /// Attribute keys are plain names, so they need no escaping in the stored JSON.
 fn is_attribute_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
@@ -904,12 +895,17 @@ fn load_attributes() -> Vec<(String, String)> {
 
 /// Writes the anonymous id to the cookie and localStorage.
 fn store_anonymous_id(id: &str, cookie_domain: Option<&str>) {
+    write_id_cookie(id, cookie_domain);
+    web::storage::local_set(identity::ANONYMOUS_ID_KEY, id);
+}
+
+/// Writes the anonymous id cookie (Secure on https).
+fn write_id_cookie(id: &str, cookie_domain: Option<&str>) {
     web::storage::set_cookie(&anonymous_id_cookie(
         id,
         web::page::is_https(),
         cookie_domain,
     ));
-    web::storage::local_set(identity::ANONYMOUS_ID_KEY, id);
 }
 
 /// A UUIDv7 from the Web Crypto API; `Math.random` only where crypto is missing (ids need

@@ -2,7 +2,7 @@
 // browser offline and back online, and the tab closed right after a call.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCollector, launchBrowser, waitFor } from './harness.mjs';
+import { startCollector, launchBrowser, openReady, waitFor } from './harness.mjs';
 
 let browser;
 
@@ -21,14 +21,8 @@ function named(events, name) {
   return { count: matching.length, unique: ids.size === matching.length };
 }
 
-async function openDemo(collector) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${collector.url}/`);
-  await page.evaluate(() => new Promise((resolve) => window.orbit('ready', resolve)));
-  return { context, page, errors };
+function openDemo(collector) {
+  return openReady(browser, `${collector.url}/`);
 }
 
 test('events made while the collector is down arrive once it is back, exactly once', async () => {

@@ -116,6 +116,8 @@ async fn store(
     }
     let Query(query) = Query::<IngestQuery>::try_from_uri(&parts.uri)
         .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    // The key from Basic auth or the URL, known before the body is read (a body key later).
+    let request_key = basic_auth_key(headers).or(query.key.filter(|k| !k.is_empty()));
     // One event needs no more than the event limit (plus room for what normalising drops,
     // such as `integrations`); a batch gets the whole request limit.
     let body_limit = match endpoint {
@@ -139,7 +141,10 @@ async fn store(
     let received_at_ms = now_ms();
     // Cookieless events carry no id: derive one, when the site is known from the key in the
     // URL or Basic auth (a body key is read only with the body).
-    let cookieless_id = match early_site(state, headers, &query) {
+    let early_site = request_key
+        .as_deref()
+        .and_then(|key| state.site_by_key(key));
+    let cookieless_id = match early_site {
         Some(site) if contains(&body, b"\"cookieless\"") => {
             let ua = headers
                 .get(header::USER_AGENT)
@@ -167,7 +172,7 @@ async fn store(
         Endpoint::Single(kind) => parse_event(&body, kind, &request_info, limits),
     };
 
-    let site = authenticate(state, headers, query, &parsed)?;
+    let site = authenticate(state, request_key, &parsed)?;
     check_origin(site, headers)?;
     let parsed = parsed.map_err(|error| match error {
         BatchError::TooManyEvents { .. } => ApiError::PayloadTooLarge(error.to_string()),
@@ -229,39 +234,26 @@ async fn store(
     .into_response())
 }
 
-/// The site, when its key is in Basic auth or the URL (known before the body is parsed).
-fn early_site<'a>(
-    state: &'a AppState,
-    headers: &HeaderMap,
-    query: &IngestQuery,
-) -> Option<&'a Site> {
-    let key = basic_auth_key(headers).or_else(|| query.key.clone().filter(|k| !k.is_empty()))?;
-    state.site_by_key(&key)
-}
-
 /// Whether `haystack` contains `needle` (bytes).
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// The site whose write key the request carries: Basic auth, then `?key=`, then the body.
+/// The site whose write key the request carries: Basic auth or `?key=` (`request_key`),
+/// then the body.
 fn authenticate<'a>(
     state: &'a AppState,
-    headers: &HeaderMap,
-    query: IngestQuery,
+    request_key: Option<String>,
     parsed: &Result<ParsedBatch, BatchError>,
 ) -> Result<&'a Site, ApiError> {
     let body_key = parsed.as_ref().ok().and_then(|p| p.write_key.clone());
-    let key = basic_auth_key(headers)
-        .or(query.key.filter(|k| !k.is_empty()))
-        .or(body_key)
-        .ok_or_else(|| {
-            ApiError::Unauthorized(
-                "no write key: send it as the Basic auth user (key:), as ?key= in the URL, \
+    let key = request_key.or(body_key).ok_or_else(|| {
+        ApiError::Unauthorized(
+            "no write key: send it as the Basic auth user (key:), as ?key= in the URL, \
                  or as \"writeKey\" in the body"
-                    .into(),
-            )
-        })?;
+                .into(),
+        )
+    })?;
     state.site_by_key(&key).ok_or_else(|| {
         ApiError::Unauthorized("unknown write key; check the site's write_key".into())
     })

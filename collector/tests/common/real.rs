@@ -160,16 +160,20 @@ impl Server {
         self.child.wait().unwrap()
     }
 
+    /// The answer to `GET /v1/export?site=shop{query}` with the admin token.
+    pub async fn export_answer(&self, query: &str) -> Answer {
+        self.send(
+            Method::GET,
+            &format!("/v1/export?site=shop{query}"),
+            &[("authorization", &format!("Bearer {REAL_ADMIN}"))],
+            Bytes::new(),
+        )
+        .await
+    }
+
     /// The site's export, one JSON value per line.
     pub async fn export(&self, query: &str) -> Vec<serde_json::Value> {
-        let answer = self
-            .send(
-                Method::GET,
-                &format!("/v1/export?site=shop{query}"),
-                &[("authorization", &format!("Bearer {REAL_ADMIN}"))],
-                Bytes::new(),
-            )
-            .await;
+        let answer = self.export_answer(query).await;
         assert_eq!(answer.status, 200, "{}", answer.text());
         answer
             .text()

@@ -14,7 +14,7 @@ pub mod session;
 
 /// Reads a plain decimal `u64` (ASCII digits only, no sign); `None` on anything else or on
 /// overflow, so stored and received numbers are checked, never trusted.
-pub(crate) fn parse_u64(s: &str) -> Option<u64> {
+pub fn parse_u64(s: &str) -> Option<u64> {
     if s.is_empty() {
         return None;
     }

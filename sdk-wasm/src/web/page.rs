@@ -86,17 +86,13 @@ pub fn scroll_depth_pct() -> u32 {
 }
 
 /// A link's absolute URL, and whether it leaves this site (another host, http or https).
-pub fn resolve_link(href: &str) -> Option<(String, bool)> {
-    let base = href_of_page()?;
-    let url = web_sys::Url::new_with_base(href, &base).ok()?;
+pub fn resolve_link(link: &str) -> Option<(String, bool)> {
+    let base = href();
+    let url = web_sys::Url::new_with_base(link, &base).ok()?;
     let protocol = url.protocol();
     let web = protocol == "http:" || protocol == "https:";
     let here = web_sys::Url::new(&base).ok()?;
     Some((url.href(), web && url.host() != here.host()))
-}
-
-fn href_of_page() -> Option<String> {
-    super::window()?.location().href().ok()
 }
 
 /// Whether the visitor asked not to be tracked: Do Not Track (`navigator.doNotTrack` is
