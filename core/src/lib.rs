@@ -9,6 +9,8 @@
 //! - [`json`]: a small JSON writer that the SDK uses instead of serde (SIZE.md).
 //! - [`time`]: RFC 3339 timestamps to and from Unix milliseconds.
 //! - [`enrich`]: browser, OS, device and campaign facts from the user agent and URL.
+//! - [`forms`]: which form fields are never read, and how a lead's email is normalised.
+//! - [`sha256`]: a small synchronous SHA-256 for hashed lead emails.
 //! - [`tracker`]: the SDK's session, retry and queue policies, tested without a browser.
 //! - [`validate`] (feature `validate`): reading, checking and normalising incoming batches.
 #![no_std]
@@ -18,9 +20,11 @@ extern crate alloc;
 
 pub mod enrich;
 pub mod event;
+pub mod forms;
 pub mod id;
 pub mod json;
 pub mod limits;
+pub mod sha256;
 pub mod time;
 pub mod tracker;
 #[cfg(feature = "validate")]

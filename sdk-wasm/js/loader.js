@@ -30,6 +30,8 @@
           respectDnt: data.respectDnt,
           cookieDomain: data.cookieDomain,
           cookieless: data.cookieless,
+          leadCapture: data.leadCapture,
+          hashEmail: data.hashEmail,
           wasm: wasm,
           global: true
         });

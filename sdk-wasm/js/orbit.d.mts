@@ -19,6 +19,10 @@ export interface OrbitOptions {
   cookieDomain?: string;
   /** Store nothing in the browser and send no ids; the collector derives a daily visitor id (`data-cookieless`). */
   cookieless?: boolean;
+  /** A submitted form with an email field identifies the visitor (`data-lead-capture`). */
+  leadCapture?: boolean;
+  /** Lead capture sends the email's SHA-256 instead of the email (`data-hash-email`). */
+  hashEmail?: boolean;
   /** Calls to replay first, e.g. `window.orbit.q` from the queue stub. */
   queue?: ArrayLike<ArrayLike<unknown>>;
   /** Replay `window.orbit.q` and install the function as `window.orbit`. */
@@ -47,6 +51,8 @@ export interface Orbit {
   (command: 'ready', callback: () => void): void;
   /** Sends queued events now. */
   (command: 'flush'): void;
+  /** Records the submission of a form that submits through JavaScript (no submit event). */
+  (command: 'formSubmitted', form: HTMLFormElement): void;
   /** Logs every decision to the console. */
   (command: 'debug', enabled: boolean): void;
 }

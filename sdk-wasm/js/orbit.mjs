@@ -12,6 +12,11 @@ function warn(message) {
   }
 }
 
+// A boolean option as the tracker reads it: `true` or a data attribute's string.
+function flag(value) {
+  return value === true ? '' : typeof value === 'string' ? value : undefined;
+}
+
 /**
  * Starts the tracker and resolves to the `orbit(command, ...args)` function. It never
  * rejects: when the tracker cannot start, the function it gives ignores calls.
@@ -29,8 +34,9 @@ export async function init(options = {}) {
       respectDnt: options.respectDnt === false ? 'false' : options.respectDnt,
       cookieDomain: options.cookieDomain,
       // `data-cookieless` without a value reads as "": present means on.
-      cookieless:
-        options.cookieless === true ? '' : typeof options.cookieless === 'string' ? options.cookieless : undefined,
+      cookieless: flag(options.cookieless),
+      leadCapture: flag(options.leadCapture),
+      hashEmail: flag(options.hashEmail),
     });
   } catch (error) {
     warn('not started: ' + ((error && error.message) || error));

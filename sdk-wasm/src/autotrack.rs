@@ -133,6 +133,7 @@ fn navigated(shared: &Rc<Shared>) {
     if shared.state.borrow().view.url == url {
         return;
     }
+    crate::forms::page_changed(shared);
     send_leave(shared);
     let now = now_u64();
     shared.state.borrow_mut().view = View::start(String::from(url), now, !web::is_hidden());

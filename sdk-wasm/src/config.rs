@@ -20,6 +20,11 @@ pub struct RawOptions {
     pub cookie_domain: Option<String>,
     /// `data-cookieless` (present, not `"false"`): no storage, no ids sent.
     pub cookieless: Option<String>,
+    /// `data-lead-capture` (present, not `"false"`): a submitted form with an email field
+    /// identifies the visitor.
+    pub lead_capture: Option<String>,
+    /// `data-hash-email` (present, not `"false"`): lead capture sends the email's SHA-256.
+    pub hash_email: Option<String>,
 }
 
 /// A configuration the tracker can run with.
@@ -39,6 +44,10 @@ pub struct TrackerConfig {
     pub cookie_domain: Option<String>,
     /// Store nothing in the browser and send no ids; the collector derives a daily visitor id.
     pub cookieless: bool,
+    /// A submitted form with an email field identifies the visitor (`identify` traits).
+    pub lead_capture: bool,
+    /// Lead capture sends `email_sha256` instead of the email.
+    pub hash_email: bool,
 }
 
 /// Why options could not become a configuration; each message says what to fix.
@@ -108,7 +117,9 @@ impl TrackerConfig {
             consent_required,
             respect_dnt: non_empty(raw.respect_dnt).as_deref() != Some("false"),
             cookie_domain,
-            cookieless: raw.cookieless.is_some_and(|v| v.trim() != "false"),
+            cookieless: flag(raw.cookieless),
+            lead_capture: flag(raw.lead_capture),
+            hash_email: flag(raw.hash_email),
         })
     }
 }
@@ -123,6 +134,11 @@ fn is_domain(domain: &str) -> bool {
         && host
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
+
+/// A boolean attribute: present (`data-x` or `data-x="true"`) and not `"false"`.
+fn flag(value: Option<String>) -> bool {
+    value.is_some_and(|v| v.trim() != "false")
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {

@@ -63,7 +63,11 @@ pub enum EventBody<'a> {
         event: &'a str,
     },
     /// Links the visitor to a user id; `properties` are its traits.
-    Identify,
+    Identify {
+        /// The form whose submission identified the visitor (lead capture):
+        /// `context.form_id`, which makes the profile a lead on the collector.
+        form_id: Option<&'a str>,
+    },
     /// Merges `previous_id` into the user id of the event.
     Alias {
         /// `previousId`: the id used until now.
@@ -97,7 +101,7 @@ pub fn write_event(
             splice_members(&mut w, properties);
             w.end_object();
         }
-        EventBody::Identify => {
+        EventBody::Identify { .. } => {
             w.key("type").string("identify");
             w.key("traits").begin_object();
             splice_members(&mut w, properties);
@@ -124,6 +128,12 @@ pub fn write_event(
     }
     if meta.anonymous_id.is_none() {
         w.key("cookieless").bool(true);
+    }
+    if let EventBody::Identify {
+        form_id: Some(form_id),
+    } = body
+    {
+        w.key("form_id").string(form_id);
     }
     w.key("page").begin_object();
     write_page_fields(&mut w, page);
@@ -287,7 +297,7 @@ mod tests {
         };
         let e = parse(&write_event(
             &meta,
-            &EventBody::Identify,
+            &EventBody::Identify { form_id: None },
             &page(),
             Some(r#"{"email":"ada@example.com"}"#),
         ));
@@ -305,6 +315,21 @@ mod tests {
         assert_eq!(a["type"], "alias");
         assert_eq!(a["previousId"], "old");
         assert_eq!(a["userId"], "u-42");
+    }
+
+    #[test]
+    fn a_lead_identify_names_its_form_in_the_context() {
+        let e = parse(&write_event(
+            &meta(),
+            &EventBody::Identify {
+                form_id: Some("signup"),
+            },
+            &page(),
+            Some(r#"{"email_sha256":"ab"}"#),
+        ));
+        assert_eq!(e["context"]["form_id"], "signup");
+        assert_eq!(e["traits"]["email_sha256"], "ab");
+        assert!(e.get("userId").is_none());
     }
 
     #[test]

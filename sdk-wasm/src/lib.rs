@@ -9,6 +9,7 @@
 //! - [`events`]: events and batches in the wire format, written without serde.
 //! - [`delivery`]: the stored queue of unsent events and which tab owns it.
 //! - [`autotrack`]: SPA page views, page leave (engaged time, scroll), tracked clicks.
+//! - [`forms`]: form starts, fields, errors, submissions, abandonment and lead capture.
 //! - `web`: the only module that touches the browser (storage, page, transport, console).
 //!
 //! Size matters here more than anywhere (SIZE.md): no serde reading, no `core::fmt`,
@@ -22,6 +23,7 @@ pub mod autotrack;
 pub mod config;
 pub mod delivery;
 pub mod events;
+pub mod forms;
 pub mod identity;
 mod web;
 
@@ -121,6 +123,8 @@ struct State {
     mode: Mode,
     /// The current page view's engagement (autotrack).
     view: autotrack::View,
+    /// The current page view's forms.
+    forms: forms::Forms,
     /// Custom attributes from `orbit('set', key, value)`: key and JSON value.
     attributes: Vec<(String, String)>,
     /// What does not change during the page's life (browser, language, screen).
@@ -161,6 +165,8 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         respect_dnt: string_option(options, "respectDnt"),
         cookie_domain: string_option(options, "cookieDomain"),
         cookieless: string_option(options, "cookieless"),
+        lead_capture: string_option(options, "leadCapture"),
+        hash_email: string_option(options, "hashEmail"),
     };
     let config = match TrackerConfig::from_raw(raw) {
         Ok(config) => config,
@@ -196,6 +202,7 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         config,
         mode,
         view,
+        forms: forms::Forms::default(),
         attributes: Vec::new(),
         page: web::page::info(),
         timezone_read: false,
@@ -236,6 +243,7 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
     }));
     listen(&shared);
     autotrack::install(&shared);
+    forms::install(&shared);
     let tracker = Tracker { shared };
     page_view(&tracker.shared, None, None);
     Some(tracker)
@@ -261,13 +269,14 @@ impl Tracker {
                 deliver(&self.shared, Pass::Flush);
                 Ok(())
             }
+            "formSubmitted" => forms::submitted_command(&self.shared, &args.get(0)),
             "debug" => {
                 self.shared.state.borrow_mut().debug = args.get(0).is_truthy();
                 Ok(())
             }
             _ => Err(
                 "unknown command; expected one of: page, track, identify, alias, reset, \
-                      set, consent, ready, flush, debug",
+                      set, consent, ready, flush, formSubmitted, debug",
             ),
         };
         if let Err(message) = result {
@@ -431,7 +440,11 @@ impl Tracker {
         }
         self.shared.state.borrow_mut().user_id = Some(user_id);
         touch_session(&self.shared);
-        enqueue(&self.shared, EventBody::Identify, traits.as_deref());
+        enqueue(
+            &self.shared,
+            EventBody::Identify { form_id: None },
+            traits.as_deref(),
+        );
         Ok(())
     }
 
@@ -509,7 +522,7 @@ pub(crate) fn page_view(shared: &Rc<Shared>, name: Option<&str>, props: Option<&
 }
 
 /// Continues the session (or starts one after 30 minutes) for an event that is not a page.
-fn touch_session(shared: &Rc<Shared>) {
+pub(crate) fn touch_session(shared: &Rc<Shared>) {
     let now = now_u64();
     let mut state = shared.state.borrow_mut();
     let (session, _) = session::touch_event(state.session.take(), now, || new_id(now as i64));
@@ -758,6 +771,7 @@ fn listen(shared: &Rc<Shared>) {
     let on_leave = Closure::new(move || {
         if let Some(shared) = weak.upgrade() {
             if web::is_hidden() {
+                forms::send_abandoned(&shared);
                 autotrack::send_leave(&shared);
                 deliver(&shared, Pass::Leave);
             } else {
@@ -769,6 +783,7 @@ fn listen(shared: &Rc<Shared>) {
     let weak = Rc::downgrade(shared);
     let on_pagehide = Closure::new(move || {
         if let Some(shared) = weak.upgrade() {
+            forms::send_abandoned(&shared);
             autotrack::send_leave(&shared);
             deliver(&shared, Pass::Leave);
         }

@@ -59,12 +59,20 @@ export async function startCollector({ env = {}, siteDir, listen = '127.0.0.1:0'
   return {
     url,
     dataDir,
-    async exportEvents(site = 'demo') {
-      const response = await fetch(`${url}/v1/export?site=${site}`, {
+    /** GETs an admin endpoint (`/v1/export?site=demo`) and returns its body as text. */
+    async adminText(path) {
+      const response = await fetch(`${url}${path}`, {
         headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
       });
-      if (!response.ok) throw new Error(`export: ${response.status} ${await response.text()}`);
-      return (await response.text())
+      if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+      return response.text();
+    },
+    /** The site's stored events as NDJSON text, as `/v1/export` gives them. */
+    exportText(site = 'demo') {
+      return this.adminText(`/v1/export?site=${site}`);
+    },
+    async exportEvents(site = 'demo') {
+      return (await this.exportText(site))
         .split('\n')
         .filter(Boolean)
         .map((line) => JSON.parse(line));

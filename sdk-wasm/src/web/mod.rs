@@ -78,3 +78,41 @@ pub fn on_window_capture(
         );
     }
 }
+
+/// `target[name]`, or `undefined` when reading it throws.
+pub fn prop(target: &wasm_bindgen::JsValue, name: &str) -> wasm_bindgen::JsValue {
+    js_sys::Reflect::get(target, &wasm_bindgen::JsValue::from_str(name))
+        .unwrap_or(wasm_bindgen::JsValue::UNDEFINED)
+}
+
+/// `target[name]` when it is a string.
+pub fn prop_string(target: &wasm_bindgen::JsValue, name: &str) -> Option<alloc::string::String> {
+    prop(target, name).as_string()
+}
+
+/// Calls `callback` with the mutation records each time any element of the document gets
+/// a new value for the attribute `name` (with the old value in `oldValue`).
+pub fn observe_attribute(
+    name: &str,
+    callback: &wasm_bindgen::closure::Closure<dyn FnMut(wasm_bindgen::JsValue)>,
+) {
+    use wasm_bindgen::{JsCast, JsValue};
+    let Some(document) = window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(observer) = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()) else {
+        return;
+    };
+    // Built with Reflect rather than MutationObserverInit's setters: one import, not four.
+    let options = js_sys::Object::new();
+    let filter = js_sys::Array::of1(&JsValue::from_str(name));
+    for (key, value) in [
+        ("subtree", JsValue::TRUE),
+        ("attributes", JsValue::TRUE),
+        ("attributeOldValue", JsValue::TRUE),
+        ("attributeFilter", filter.into()),
+    ] {
+        let _ = js_sys::Reflect::set(&options, &JsValue::from_str(key), &value);
+    }
+    let _ = observer.observe_with_options(&document, options.unchecked_ref());
+}

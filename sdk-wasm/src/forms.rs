@@ -1,0 +1,621 @@
+//! Form tracking: `Form Started`, `Form Field Changed`, `Form Error`, `Form Submitted` and
+//! `Form Abandoned` for every form on the page, including forms added later (the listeners
+//! sit on the window, in the capture phase, so no form needs to be found first).
+//!
+//! Values are never read unless a field opts in with `data-orbit-capture`, and never for
+//! password, hidden, payment or national-id fields or values that look like a card number
+//! or a national id ([`orbit_core::forms`]). `data-orbit-ignore` on a field or a form
+//! leaves it out entirely.
+
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use js_sys::Reflect;
+use orbit_core::forms::{
+    is_email_field, is_secret_type, is_sensitive_name, normalize_email, value_is_sendable,
+    FORM_ABANDONED, FORM_ERROR, FORM_FIELD_CHANGED, FORM_STARTED, FORM_SUBMITTED,
+    MAX_CAPTURED_VALUE_CHARS, MAX_FORM_NAME_CHARS, VALIDITY_KINDS,
+};
+use orbit_core::json::JsonWriter;
+use orbit_core::sha256::sha256_hex;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Element;
+
+use crate::events::EventBody;
+use crate::{enqueue, now_u64, touch_session, web, Mode, Shared};
+
+/// Attribute naming a form in reports, overriding its id and name.
+pub const FORM_NAME_ATTRIBUTE: &str = "data-orbit-form";
+/// Attribute that leaves a field or a whole form out of tracking.
+pub const IGNORE_ATTRIBUTE: &str = "data-orbit-ignore";
+/// Attribute that allows a field's value to be sent (never for sensitive fields).
+pub const CAPTURE_ATTRIBUTE: &str = "data-orbit-capture";
+/// Attribute on a form that hashes the lead's email even when the site does not.
+pub const HASH_EMAIL_ATTRIBUTE: &str = "data-orbit-hash-email";
+
+/// Window events the form listener handles (all in the capture phase: `invalid`, `focus`
+/// and `blur` do not bubble, and the page's own handlers cannot stop them first).
+const EVENTS: [&str; 6] = [
+    "focusin", "focusout", "input", "change", "invalid", "submit",
+];
+
+/// This page view's forms.
+#[derive(Debug, Default)]
+pub struct Forms {
+    forms: Vec<FormState>,
+}
+
+/// One form's progress during the page view.
+#[derive(Debug)]
+struct FormState {
+    id: String,
+    started_ms: u64,
+    submitted: bool,
+    abandon_sent: bool,
+    last_field: String,
+    fields: Vec<FieldState>,
+}
+
+/// One field's progress.
+#[derive(Debug, Default)]
+struct FieldState {
+    name: String,
+    focused_since: Option<u64>,
+    time_ms: u64,
+    corrections: u32,
+    changed: bool,
+    completed: bool,
+}
+
+impl FormState {
+    fn field(&mut self, name: &str) -> &mut FieldState {
+        let index = match self.fields.iter().position(|f| f.name == name) {
+            Some(index) => index,
+            None => {
+                self.fields.push(FieldState {
+                    name: String::from(name),
+                    ..FieldState::default()
+                });
+                self.fields.len() - 1
+            }
+        };
+        &mut self.fields[index]
+    }
+
+    fn completed_fields(&self) -> u64 {
+        self.fields.iter().filter(|f| f.completed).count() as u64
+    }
+}
+
+impl Forms {
+    fn get(&mut self, id: &str) -> Option<&mut FormState> {
+        self.forms.iter_mut().find(|f| f.id == id)
+    }
+
+    /// Starts tracking the form at its first field; false when it had started already.
+    fn start(&mut self, id: &str, field: &str, now: u64) -> bool {
+        if self.forms.iter().any(|f| f.id == id) {
+            return false;
+        }
+        self.forms.push(FormState {
+            id: String::from(id),
+            started_ms: now,
+            submitted: false,
+            abandon_sent: false,
+            last_field: String::from(field),
+            fields: Vec::new(),
+        });
+        true
+    }
+}
+
+/// A form field an event happened on, with what reports need to know about it.
+struct Field {
+    element: Element,
+    form: Element,
+    form_id: String,
+    name: String,
+    kind: String,
+    position: u32,
+}
+
+/// Installs the form listeners and the `aria-invalid` observer; they live as long as the
+/// page.
+pub(crate) fn install(shared: &Rc<Shared>) {
+    let weak = Rc::downgrade(shared);
+    let listener = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        if let Some(shared) = weak.upgrade() {
+            handle(&shared, &event);
+        }
+    });
+    for event in EVENTS {
+        web::on_window_capture(event, &listener);
+    }
+    let weak = Rc::downgrade(shared);
+    let observer = Closure::<dyn FnMut(JsValue)>::new(move |records: JsValue| {
+        if let Some(shared) = weak.upgrade() {
+            aria_invalid_changed(&shared, &records);
+        }
+    });
+    web::observe_attribute("aria-invalid", &observer);
+    shared
+        .event_listeners
+        .borrow_mut()
+        .extend([listener, observer]);
+}
+
+fn handle(shared: &Rc<Shared>, event: &JsValue) {
+    if shared.state.borrow().mode == Mode::Off {
+        return;
+    }
+    let kind = web::prop_string(event, "type").unwrap_or_default();
+    let target = web::prop(event, "target");
+    if kind == "submit" {
+        if let Ok(form) = target.dyn_into::<Element>() {
+            submitted(shared, &form);
+        }
+        return;
+    }
+    let Some(field) = field_of(&target) else {
+        return;
+    };
+    let now = now_u64();
+    match kind.as_str() {
+        "focusin" => {
+            started(shared, &field, now);
+            let mut state = shared.state.borrow_mut();
+            if let Some(form) = state.forms.get(&field.form_id) {
+                form.last_field.clone_from(&field.name);
+                form.field(&field.name).focused_since = Some(now);
+            }
+        }
+        "input" | "change" => {
+            started(shared, &field, now);
+            let deleting =
+                web::prop_string(event, "inputType").is_some_and(|t| t.starts_with("delete"));
+            let complete_now = {
+                let mut state = shared.state.borrow_mut();
+                let Some(form) = state.forms.get(&field.form_id) else {
+                    return;
+                };
+                form.last_field.clone_from(&field.name);
+                let state = form.field(&field.name);
+                state.changed = true;
+                if deleting {
+                    state.corrections += 1;
+                }
+                // A select or checkbox changed without focus (a script, a label click).
+                kind == "change" && state.focused_since.is_none()
+            };
+            if complete_now {
+                field_completed(shared, &field, now);
+            }
+        }
+        "focusout" => field_completed(shared, &field, now),
+        "invalid" => {
+            let validity = web::prop(field.element.as_ref(), "validity");
+            let error = VALIDITY_KINDS
+                .iter()
+                .find(|kind| web::prop(&validity, kind).is_truthy())
+                .copied()
+                .unwrap_or("invalid");
+            send_error(shared, &field, error);
+        }
+        _ => {}
+    }
+}
+
+/// `Form Started`, the first time a field of the form is focused or edited this page view.
+fn started(shared: &Rc<Shared>, field: &Field, now: u64) {
+    let first = {
+        let mut state = shared.state.borrow_mut();
+        state.forms.start(&field.form_id, &field.name, now)
+    };
+    if first {
+        let mut w = JsonWriter::new();
+        w.begin_object()
+            .key("form_id")
+            .string(&field.form_id)
+            .key("field")
+            .string(&field.name)
+            .end_object();
+        send(shared, FORM_STARTED, &w.finish());
+    }
+}
+
+/// `Form Field Changed` when a field that changed loses focus: time spent, corrections,
+/// whether it was left empty, and its value only when allowed.
+fn field_completed(shared: &Rc<Shared>, field: &Field, now: u64) {
+    let (time_ms, corrections) = {
+        let mut state = shared.state.borrow_mut();
+        let Some(form) = state.forms.get(&field.form_id) else {
+            return;
+        };
+        let state = form.field(&field.name);
+        if let Some(since) = state.focused_since.take() {
+            state.time_ms += now.saturating_sub(since);
+        }
+        if !state.changed {
+            return;
+        }
+        state.changed = false;
+        state.completed = true;
+        (state.time_ms, state.corrections)
+    };
+    let value = field_value(field);
+    let hash_emails = hashes_emails(shared, &field.form);
+    let mut w = JsonWriter::new();
+    w.begin_object()
+        .key("form_id")
+        .string(&field.form_id)
+        .key("field")
+        .string(&field.name)
+        .key("field_type")
+        .string(&field.kind)
+        .key("position")
+        .uint(u64::from(field.position))
+        .key("duration_ms")
+        .uint(time_ms)
+        .key("empty")
+        .bool(value.as_deref().is_none_or(|v| v.trim().is_empty()))
+        .key("corrections")
+        .uint(u64::from(corrections));
+    if let Some(value) = value
+        .as_deref()
+        .and_then(|v| capturable(field, v, hash_emails))
+    {
+        w.key("value").string(&value);
+    }
+    w.end_object();
+    send(shared, FORM_FIELD_CHANGED, &w.finish());
+}
+
+fn send_error(shared: &Rc<Shared>, field: &Field, error: &str) {
+    let mut w = JsonWriter::new();
+    w.begin_object()
+        .key("form_id")
+        .string(&field.form_id)
+        .key("field")
+        .string(&field.name)
+        .key("field_type")
+        .string(&field.kind)
+        .key("error")
+        .string(error)
+        .end_object();
+    send(shared, FORM_ERROR, &w.finish());
+}
+
+/// A page script set `aria-invalid="true"` on a field: a `Form Error` of kind
+/// `aria-invalid` (once per change to true).
+fn aria_invalid_changed(shared: &Rc<Shared>, records: &JsValue) {
+    let Ok(records) = records.clone().dyn_into::<js_sys::Array>() else {
+        return;
+    };
+    for record in records.iter() {
+        let was = web::prop_string(&record, "oldValue");
+        let target = web::prop(&record, "target");
+        let Ok(element) = target.clone().dyn_into::<Element>() else {
+            continue;
+        };
+        let now_invalid = element.get_attribute("aria-invalid").as_deref() == Some("true");
+        if now_invalid && was.as_deref() != Some("true") {
+            if let Some(field) = field_of(&target) {
+                send_error(shared, &field, "aria-invalid");
+            }
+        }
+    }
+}
+
+/// `orbit('formSubmitted', formElement)`, for forms that submit through JavaScript.
+pub(crate) fn submitted_command(shared: &Rc<Shared>, form: &JsValue) -> Result<(), &'static str> {
+    let form = form
+        .clone()
+        .dyn_into::<Element>()
+        .ok()
+        .filter(|f| web::prop(f.as_ref(), "elements").is_object())
+        .ok_or("orbit('formSubmitted', form): form must be a <form> element")?;
+    submitted(shared, &form);
+    Ok(())
+}
+
+/// `Form Submitted` (after an `identify` when lead capture applies).
+fn submitted(shared: &Rc<Shared>, form: &Element) {
+    if ignored(form) || shared.state.borrow().mode == Mode::Off {
+        return;
+    }
+    let fields = fields_of(form);
+    let form_id = form_id(form);
+    let now = now_u64();
+    // The field being edited when Enter submitted the form counts as completed.
+    for field in &fields {
+        field_completed(shared, field, now);
+    }
+    let duration = {
+        let mut state = shared.state.borrow_mut();
+        match state.forms.get(&form_id) {
+            Some(f) => {
+                f.submitted = true;
+                now.saturating_sub(f.started_ms)
+            }
+            None => 0,
+        }
+    };
+    let filled = fields
+        .iter()
+        .filter(|f| field_value(f).is_some_and(|v| !v.trim().is_empty()))
+        .count();
+    let lead = identify_lead(shared, form, &form_id, &fields);
+    let mut w = JsonWriter::new();
+    w.begin_object()
+        .key("form_id")
+        .string(&form_id)
+        .key("duration_ms")
+        .uint(duration)
+        .key("fields_filled")
+        .uint(filled as u64)
+        .key("lead")
+        .bool(lead)
+        .end_object();
+    send(shared, FORM_SUBMITTED, &w.finish());
+}
+
+/// With `data-lead-capture`, a submitted form with a valid email identifies the visitor:
+/// `identify` with the email (or its SHA-256) and the captured fields as traits.
+fn identify_lead(shared: &Rc<Shared>, form: &Element, form_id: &str, fields: &[Field]) -> bool {
+    let enabled = {
+        let state = shared.state.borrow();
+        state.config.lead_capture && matches!(state.mode, Mode::Tracking | Mode::AwaitingConsent)
+    };
+    if !enabled {
+        return false;
+    }
+    let hash = hashes_emails(shared, form);
+    let Some(email) = fields
+        .iter()
+        .filter(|f| is_email(f) && !is_secret(f))
+        .find_map(|f| field_value(f).and_then(|v| normalize_email(&v)))
+    else {
+        return false;
+    };
+    let mut w = JsonWriter::new();
+    w.begin_object();
+    if hash {
+        w.key("email_sha256").string(&sha256_hex(email.as_bytes()));
+    } else {
+        w.key("email").string(&email);
+    }
+    for field in fields.iter().filter(|f| !is_email(f)) {
+        if let Some(value) = field_value(field).and_then(|v| capturable(field, &v, hash)) {
+            w.key(&field.name).string(&value);
+        }
+    }
+    w.end_object();
+    touch_session(shared);
+    enqueue(
+        shared,
+        EventBody::Identify {
+            form_id: Some(form_id),
+        },
+        Some(&w.finish()),
+    );
+    true
+}
+
+/// `Form Abandoned` for every form started and not submitted, once per form: on page hide
+/// (closing the tab) and before an SPA navigation.
+pub(crate) fn send_abandoned(shared: &Rc<Shared>) {
+    let now = now_u64();
+    let pending: Vec<String> = {
+        let mut state = shared.state.borrow_mut();
+        state
+            .forms
+            .forms
+            .iter_mut()
+            .filter(|f| !f.submitted && !f.abandon_sent)
+            .map(|f| {
+                f.abandon_sent = true;
+                let mut w = JsonWriter::new();
+                w.begin_object()
+                    .key("form_id")
+                    .string(&f.id)
+                    .key("last_field")
+                    .string(&f.last_field)
+                    .key("fields_completed")
+                    .uint(f.completed_fields())
+                    .key("duration_ms")
+                    .uint(now.saturating_sub(f.started_ms))
+                    .end_object();
+                w.finish()
+            })
+            .collect()
+    };
+    for properties in pending {
+        send(shared, FORM_ABANDONED, &properties);
+    }
+}
+
+/// A new page view (SPA navigation): forms left behind are abandoned, and counting starts
+/// afresh.
+pub(crate) fn page_changed(shared: &Rc<Shared>) {
+    send_abandoned(shared);
+    shared.state.borrow_mut().forms = Forms::default();
+}
+
+fn send(shared: &Rc<Shared>, event: &str, properties: &str) {
+    touch_session(shared);
+    enqueue(shared, EventBody::Track { event }, Some(properties));
+}
+
+/// The field an event target is, if it is a tracked field of a tracked form.
+fn field_of(target: &JsValue) -> Option<Field> {
+    let element = target.clone().dyn_into::<Element>().ok()?;
+    let form = web::prop(target, "form").dyn_into::<Element>().ok()?;
+    if ignored(&element) {
+        return None;
+    }
+    let fields = tracked_elements(&form);
+    let position = fields.iter().position(|f| *f == element)? as u32 + 1;
+    Some(describe(element, form, position))
+}
+
+fn describe(element: Element, form: Element, position: u32) -> Field {
+    let kind = web::prop_string(element.as_ref(), "type").unwrap_or_default();
+    let name = element
+        .get_attribute("name")
+        .or_else(|| element.get_attribute("id"))
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| {
+            let mut name = kind.clone();
+            name.push('-');
+            orbit_core::json::push_u64(&mut name, u64::from(position));
+            name
+        });
+    Field {
+        form_id: form_id(&form),
+        name: truncate(&name, MAX_FORM_NAME_CHARS),
+        kind,
+        position,
+        element,
+        form,
+    }
+}
+
+/// Every tracked field of a form, described.
+fn fields_of(form: &Element) -> Vec<Field> {
+    tracked_elements(form)
+        .into_iter()
+        .enumerate()
+        .map(|(i, element)| describe(element, form.clone(), i as u32 + 1))
+        .collect()
+}
+
+/// The form's controls that are fields: not buttons, not hidden, not ignored.
+fn tracked_elements(form: &Element) -> Vec<Element> {
+    let elements = web::prop(form.as_ref(), "elements");
+    let length = web::prop(&elements, "length").as_f64().unwrap_or(0.0) as u32;
+    let mut fields = Vec::new();
+    for i in 0..length {
+        let Ok(element) = Reflect::get_u32(&elements, i).and_then(|e| e.dyn_into::<Element>())
+        else {
+            continue;
+        };
+        let kind = web::prop_string(element.as_ref(), "type").unwrap_or_default();
+        let is_field = !matches!(
+            kind.as_str(),
+            "" | "submit" | "button" | "reset" | "image" | "hidden" | "fieldset" | "output"
+        );
+        if is_field && !ignored(&element) {
+            fields.push(element);
+        }
+    }
+    fields
+}
+
+/// `data-orbit-form`, else the id, else the name, else the form's place among the page's
+/// forms (`form-2`).
+fn form_id(form: &Element) -> String {
+    let named = form
+        .get_attribute(FORM_NAME_ATTRIBUTE)
+        .or_else(|| form.get_attribute("id"))
+        .or_else(|| form.get_attribute("name"))
+        .filter(|n| !n.trim().is_empty());
+    if let Some(name) = named {
+        return truncate(&name, MAX_FORM_NAME_CHARS);
+    }
+    let forms = web::window()
+        .and_then(|w| w.document())
+        .map(|d| web::prop(d.as_ref(), "forms"))
+        .unwrap_or(JsValue::UNDEFINED);
+    let length = web::prop(&forms, "length").as_f64().unwrap_or(0.0) as u32;
+    let form: &JsValue = form.as_ref();
+    let index = (0..length)
+        .find(|i| Reflect::get_u32(&forms, *i).is_ok_and(|f| &f == form))
+        .unwrap_or(0);
+    let mut id = String::from("form-");
+    orbit_core::json::push_u64(&mut id, u64::from(index) + 1);
+    id
+}
+
+fn ignored(element: &Element) -> bool {
+    element
+        .closest("[data-orbit-ignore]")
+        .ok()
+        .flatten()
+        .is_some()
+}
+
+/// Whether lead emails are sent hashed: `data-hash-email` on the script, or
+/// `data-orbit-hash-email` on the form.
+fn hashes_emails(shared: &Rc<Shared>, form: &Element) -> bool {
+    shared.state.borrow().config.hash_email || form.get_attribute(HASH_EMAIL_ATTRIBUTE).is_some()
+}
+
+fn is_email(field: &Field) -> bool {
+    let autocomplete = field
+        .element
+        .get_attribute("autocomplete")
+        .unwrap_or_default();
+    is_email_field(&field.kind, &field.name, &autocomplete)
+}
+
+/// Whether the field's value must never be read beyond emptiness.
+fn is_secret(field: &Field) -> bool {
+    let attribute = |name| field.element.get_attribute(name).unwrap_or_default();
+    is_secret_type(&field.kind)
+        || is_sensitive_name(&field.name)
+        || is_sensitive_name(&attribute("id"))
+        || is_sensitive_name(&attribute("autocomplete"))
+}
+
+/// The field's value (a checkbox or radio: its value when checked, else empty).
+fn field_value(field: &Field) -> Option<String> {
+    let target = field.element.as_ref();
+    if matches!(field.kind.as_str(), "checkbox" | "radio")
+        && !web::prop(target, "checked").is_truthy()
+    {
+        return Some(String::new());
+    }
+    web::prop_string(target, "value")
+}
+
+/// The value to send for a field that opted in with `data-orbit-capture`, if it may be sent
+/// (an email field's value is not, when emails are sent hashed).
+fn capturable(field: &Field, value: &str, hash_emails: bool) -> Option<String> {
+    let allowed = field.element.get_attribute(CAPTURE_ATTRIBUTE).is_some()
+        && !is_secret(field)
+        && !(hash_emails && is_email(field))
+        && !value.trim().is_empty()
+        && value_is_sendable(value);
+    allowed.then(|| truncate(value.trim(), MAX_CAPTURED_VALUE_CHARS))
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_starts_once_and_counts_completed_fields() {
+        let mut forms = Forms::default();
+        assert!(forms.start("signup", "email", 1_000));
+        assert!(!forms.start("signup", "company", 2_000));
+        let form = forms.get("signup").unwrap();
+        assert_eq!(form.started_ms, 1_000);
+        assert_eq!(form.last_field, "email");
+        form.field("email").completed = true;
+        form.field("company");
+        form.field("email").corrections += 1;
+        assert_eq!(form.fields.len(), 2);
+        assert_eq!(form.completed_fields(), 1);
+    }
+
+    #[test]
+    fn truncation_counts_characters_not_bytes() {
+        assert_eq!(truncate("héllo", 2), "hé");
+    }
+}

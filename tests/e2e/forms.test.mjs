@@ -1,0 +1,195 @@
+// Form tracking against the real collector: starts, completed fields, errors, submissions,
+// abandonment when the tab is closed, lead capture linking earlier page views, and the
+// guarantee that typed passwords and card numbers never leave the browser in any form.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { startSite, openReady, waitFor } from './harness.mjs';
+
+let site;
+let collector;
+
+const tag = (extra = '') =>
+  `<script async src="/sdk/orbit.js" data-site="demo" data-key="demo-write-key" ${extra}></script>`;
+
+const SIGNUP = `
+  <form id="signup" action="#">
+    <input name="full_name" id="full_name">
+    <input name="email" type="email" id="email" required>
+    <input name="company" id="company" data-orbit-capture>
+    <input name="password" type="password" id="password" data-orbit-capture>
+    <input name="card" id="card" autocomplete="cc-number" data-orbit-capture>
+    <input name="notes" id="notes" data-orbit-capture>
+    <input type="hidden" name="campaign" value="spring">
+    <select name="role" id="role"><option value="">-</option><option>Sales</option></select>
+    <button type="submit" id="go">Go</button>
+  </form>
+  <form data-orbit-ignore id="private"><input name="secret" id="secret"></form>
+  <div id="later"></div>
+  <script>
+    document.getElementById('signup').addEventListener('submit', (e) => e.preventDefault());
+  </script>`;
+
+before(async () => {
+  site = await startSite(
+    {
+      'form.html': `<!doctype html><title>Form</title>${tag()}${SIGNUP}`,
+      'lead.html': `<!doctype html><title>Lead</title>${tag('data-lead-capture')}${SIGNUP}`,
+      'hashed.html': `<!doctype html><title>Hashed</title>${tag('data-lead-capture data-hash-email')}${SIGNUP}`,
+    },
+    { prefix: 'orbit-forms-' },
+  );
+  collector = site.collector;
+});
+
+after(async () => {
+  await site?.stop();
+});
+
+async function open(path) {
+  const opened = await openReady(site.browser, `${collector.url}/${path}`);
+  return { ...opened, id: await opened.anonymousId() };
+}
+
+const mine = async (id) => (await collector.exportEvents()).filter((e) => e.anonymousId === id);
+const named = (events, name) => events.filter((e) => e.event === name);
+
+test('a half-filled form whose tab is closed is stored as abandoned, with its last field', async () => {
+  const { page, id } = await open('form.html');
+  await page.fill('#full_name', 'Ada Lovelace');
+  await page.fill('#company', 'Analytical Engines');
+  await page.focus('#role');
+  await page.close({ runBeforeUnload: true });
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Form Abandoned').length > 0,
+  );
+  assert.equal(named(events, 'Form Started').length, 1, 'started once');
+  assert.deepEqual(named(events, 'Form Started')[0].properties.form_id, 'signup');
+  const [abandoned] = named(events, 'Form Abandoned');
+  assert.equal(abandoned.properties.form_id, 'signup');
+  assert.equal(abandoned.properties.last_field, 'role');
+  assert.equal(abandoned.properties.fields_completed, 2);
+  const fields = named(events, 'Form Field Changed').map((e) => e.properties);
+  assert.deepEqual(
+    fields.map((f) => [f.field, f.position, f.field_type, f.empty]),
+    [
+      ['full_name', 1, 'text', false],
+      ['company', 3, 'text', false],
+    ],
+  );
+  assert.equal(fields[0].value, undefined, 'no value without data-orbit-capture');
+  assert.equal(fields[1].value, 'Analytical Engines', 'data-orbit-capture sends the value');
+});
+
+test('passwords and card numbers leave no value, length or hash anywhere in the stored events', async () => {
+  const { context, page, id } = await open('form.html');
+  const password = 'Hunter2-Sekrit!';
+  const card = '4111 1111 1111 1111';
+  const ssn = '123-45-6789';
+  await page.fill('#password', password);
+  await page.fill('#card', card);
+  await page.fill('#notes', ssn); // captured field, but the value looks like a national id
+  await page.fill('#secret', 'in an ignored form');
+  await page.fill('#email', 'ada@example.com'); // required: the submit needs it
+  await page.focus('#full_name');
+  await page.click('#go');
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Form Submitted').length > 0,
+  );
+  const raw = await collector.exportText();
+  const sha = (s) => createHash('sha256').update(s).digest('hex');
+  for (const secret of [password, card, card.replaceAll(' ', ''), ssn, 'in an ignored form']) {
+    assert.ok(!raw.includes(secret), `"${secret}" is not stored`);
+    assert.ok(!raw.includes(sha(secret)), `no hash of "${secret}" is stored`);
+  }
+  const allowed = ['corrections', 'duration_ms', 'empty', 'field', 'field_type', 'form_id', 'position'];
+  for (const event of named(events, 'Form Field Changed')) {
+    assert.deepEqual(Object.keys(event.properties).sort(), allowed, JSON.stringify(event.properties));
+  }
+  assert.ok(!raw.includes('"secret"'), 'a field of an ignored form is not tracked');
+  const submitted = named(events, 'Form Submitted')[0].properties;
+  assert.equal(submitted.form_id, 'signup');
+  assert.equal(submitted.lead, false, 'lead capture is off on this page');
+  assert.equal(submitted.fields_filled, 4);
+  await context.close();
+});
+
+test('an invalid email and a field the page marks aria-invalid are form errors', async () => {
+  const { context, page, id } = await open('form.html');
+  await page.fill('#email', 'not-an-email');
+  await page.evaluate(() => document.getElementById('signup').requestSubmit());
+  await page.evaluate(() => document.getElementById('company').setAttribute('aria-invalid', 'true'));
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Form Error').length >= 2,
+  );
+  const errors = named(events, 'Form Error').map((e) => [e.properties.field, e.properties.error]);
+  assert.deepEqual(errors.sort(), [
+    ['company', 'aria-invalid'],
+    ['email', 'typeMismatch'],
+  ]);
+  assert.ok(!JSON.stringify(events).includes('not-an-email'), 'the typed text is not sent');
+  await context.close();
+});
+
+test('forms added after load and submitted through JavaScript are tracked', async () => {
+  const { context, page, id } = await open('form.html');
+  await page.evaluate(() => {
+    document.getElementById('later').innerHTML =
+      '<form data-orbit-form="Step 1"><input name="size"><input name="budget"></form>';
+  });
+  await page.fill('[name=size]', '51-200');
+  await page.focus('[name=budget]');
+  await page.evaluate(() => window.orbit('formSubmitted', document.querySelector('[data-orbit-form]')));
+  await page.evaluate(() => window.orbit('formSubmitted', 'not a form'));
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Form Submitted').length > 0,
+  );
+  assert.deepEqual(
+    named(events, 'Form Started').map((e) => e.properties),
+    [{ form_id: 'Step 1', field: 'size' }],
+  );
+  const submitted = named(events, 'Form Submitted')[0].properties;
+  assert.equal(submitted.form_id, 'Step 1');
+  assert.equal(submitted.fields_filled, 1);
+  assert.ok(submitted.duration_ms >= 0);
+  await context.close();
+});
+
+test('with lead capture, a submission identifies the visitor and links earlier page views', async () => {
+  const { context, page, id } = await open('lead.html');
+  await page.evaluate(() => window.orbit('page', 'Pricing'));
+  await page.fill('#email', '  Ada@Example.com ');
+  await page.fill('#company', 'Analytical Engines');
+  await page.fill('#password', 'Hunter2-Sekrit!');
+  await page.click('#go');
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Form Submitted').length > 0 && all.some((e) => e.type === 'identify'),
+  );
+  const identify = events.find((e) => e.type === 'identify');
+  assert.deepEqual(identify.traits, { email: 'ada@example.com', company: 'Analytical Engines' });
+  assert.equal(identify.context.form_id, 'signup');
+  assert.equal(named(events, 'Form Submitted')[0].properties.lead, true);
+  assert.ok(events.filter((e) => e.type === 'page').length >= 2, 'earlier page views share the id');
+  await context.close();
+});
+
+test('with hashed emails, only the SHA-256 of the normalised email is sent', async () => {
+  const { context, page, id } = await open('hashed.html');
+  await page.fill('#email', 'Grace@Example.com');
+  await page.click('#go');
+  const events = await waitFor(
+    () => mine(id),
+    (all) => all.some((e) => e.type === 'identify'),
+  );
+  const identify = events.find((e) => e.type === 'identify');
+  const expected = createHash('sha256').update('grace@example.com').digest('hex');
+  assert.deepEqual(identify.traits, { email_sha256: expected });
+  const raw = await collector.exportText();
+  assert.ok(!raw.toLowerCase().includes('grace@example.com'), 'the plain email is not stored');
+  await context.close();
+});
