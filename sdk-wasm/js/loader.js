@@ -32,6 +32,7 @@
           cookieless: data.cookieless,
           leadCapture: data.leadCapture,
           hashEmail: data.hashEmail,
+          trackHash: data.trackHash,
           wasm: wasm,
           global: true
         });

@@ -23,6 +23,8 @@ export interface OrbitOptions {
   leadCapture?: boolean;
   /** Lead capture sends the email's SHA-256 instead of the email (`data-hash-email`). */
   hashEmail?: boolean;
+  /** A new URL fragment (`#/pricing`) is a page view, for hash-routed apps (`data-track-hash`). */
+  trackHash?: boolean;
   /** Calls to replay first, e.g. `window.orbit.q` from the queue stub. */
   queue?: ArrayLike<ArrayLike<unknown>>;
   /** Replay `window.orbit.q` and install the function as `window.orbit`. */

@@ -37,6 +37,7 @@ export async function init(options = {}) {
       cookieless: flag(options.cookieless),
       leadCapture: flag(options.leadCapture),
       hashEmail: flag(options.hashEmail),
+      trackHash: flag(options.trackHash),
     });
   } catch (error) {
     warn('not started: ' + ((error && error.message) || error));

@@ -63,6 +63,16 @@ pub fn without_fragment(url: &str) -> &str {
     url.split('#').next().unwrap_or(url)
 }
 
+/// What identifies a page view: the URL without its fragment, or with it when hash changes
+/// count (`data-track-hash`, for hash-routed apps).
+pub fn view_url(url: &str, track_hash: bool) -> &str {
+    if track_hash {
+        url
+    } else {
+        without_fragment(url)
+    }
+}
+
 /// Installs the listeners; they live as long as the page.
 pub(crate) fn install(shared: &Rc<Shared>) {
     let weak = Rc::downgrade(shared);
@@ -74,6 +84,9 @@ pub(crate) fn install(shared: &Rc<Shared>) {
     wrap_history("pushState", &on_navigate, shared);
     wrap_history("replaceState", &on_navigate, shared);
     web::on_window("popstate", &on_navigate);
+    if shared.state.borrow().config.track_hash {
+        web::on_window("hashchange", &on_navigate);
+    }
 
     let weak = Rc::downgrade(shared);
     let on_scroll: Closure<dyn FnMut()> = Closure::new(move || {
@@ -129,7 +142,7 @@ fn wrap_history(method: &str, on_navigate: &Closure<dyn FnMut()>, shared: &Rc<Sh
 /// `Page Leave` for the one before.
 fn navigated(shared: &Rc<Shared>) {
     let href = web::page::href();
-    let url = without_fragment(&href);
+    let url = view_url(&href, shared.state.borrow().config.track_hash);
     if shared.state.borrow().view.url == url {
         return;
     }
@@ -262,6 +275,18 @@ mod tests {
             "https://x.test/a?b=1"
         );
         assert_eq!(without_fragment("https://x.test/a"), "https://x.test/a");
+    }
+
+    #[test]
+    fn with_hash_tracking_the_fragment_makes_a_new_view() {
+        assert_eq!(
+            view_url("https://x.test/#/pricing", true),
+            "https://x.test/#/pricing"
+        );
+        assert_eq!(
+            view_url("https://x.test/#/pricing", false),
+            "https://x.test/"
+        );
     }
 
     #[test]

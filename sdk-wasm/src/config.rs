@@ -25,6 +25,8 @@ pub struct RawOptions {
     pub lead_capture: Option<String>,
     /// `data-hash-email` (present, not `"false"`): lead capture sends the email's SHA-256.
     pub hash_email: Option<String>,
+    /// `data-track-hash` (present, not `"false"`): a new fragment (`#/pricing`) is a page view.
+    pub track_hash: Option<String>,
 }
 
 /// A configuration the tracker can run with.
@@ -42,12 +44,17 @@ pub struct TrackerConfig {
     pub respect_dnt: bool,
     /// `Domain=` of the visitor id cookie.
     pub cookie_domain: Option<String>,
+    /// No `data-cookie-domain`: share the cookie on the registrable domain the browser
+    /// accepts (found once tracking starts). `data-cookie-domain="none"` keeps it on the host.
+    pub detect_cookie_domain: bool,
     /// Store nothing in the browser and send no ids; the collector derives a daily visitor id.
     pub cookieless: bool,
     /// A submitted form with an email field identifies the visitor (`identify` traits).
     pub lead_capture: bool,
     /// Lead capture sends `email_sha256` instead of the email.
     pub hash_email: bool,
+    /// Hash changes are page views (hash-routed single-page apps).
+    pub track_hash: bool,
 }
 
 /// Why options could not become a configuration; each message says what to fix.
@@ -105,8 +112,11 @@ impl TrackerConfig {
             Some("required") => true,
             Some(_) => return Err(ConfigError::BadConsent),
         };
-        let cookie_domain = match non_empty(raw.cookie_domain) {
+        let cookie_domain = non_empty(raw.cookie_domain);
+        let detect_cookie_domain = cookie_domain.is_none();
+        let cookie_domain = match cookie_domain {
             None => None,
+            Some(none) if none == "none" => None,
             Some(domain) if is_domain(&domain) => Some(domain),
             Some(_) => return Err(ConfigError::BadCookieDomain),
         };
@@ -117,9 +127,11 @@ impl TrackerConfig {
             consent_required,
             respect_dnt: non_empty(raw.respect_dnt).as_deref() != Some("false"),
             cookie_domain,
+            detect_cookie_domain,
             cookieless: flag(raw.cookieless),
             lead_capture: flag(raw.lead_capture),
             hash_email: flag(raw.hash_email),
+            track_hash: flag(raw.track_hash),
         })
     }
 }
@@ -174,6 +186,13 @@ mod tests {
         assert_eq!(config.cookie_domain.as_deref(), Some("example.com"));
         let defaults = TrackerConfig::from_raw(raw("s", "k", "https://c.test")).unwrap();
         assert!(!defaults.consent_required && defaults.respect_dnt);
+        assert!(defaults.detect_cookie_domain && !config.detect_cookie_domain);
+        let host_only = TrackerConfig::from_raw(RawOptions {
+            cookie_domain: Some("none".into()),
+            ..raw("s", "k", "https://c.test")
+        })
+        .unwrap();
+        assert!(host_only.cookie_domain.is_none() && !host_only.detect_cookie_domain);
         for (consent, domain, error) in [
             ("yes", "", ConfigError::BadConsent),
             ("", "localhost", ConfigError::BadCookieDomain),

@@ -583,11 +583,9 @@ fn field_value(field: &Field) -> Option<String> {
 /// The value to send for a field that opted in with `data-orbit-capture`, if it may be sent
 /// (an email field's value is not, when emails are sent hashed).
 fn capturable(field: &Field, value: &str, hash_emails: bool) -> Option<String> {
-    let allowed = field.element.get_attribute(CAPTURE_ATTRIBUTE).is_some()
-        && !is_secret(field)
-        && !(hash_emails && is_email(field))
-        && !value.trim().is_empty()
-        && value_is_sendable(value);
+    let opted_in = field.element.get_attribute(CAPTURE_ATTRIBUTE).is_some();
+    let forbidden = is_secret(field) || (hash_emails && is_email(field));
+    let allowed = opted_in && !forbidden && !value.trim().is_empty() && value_is_sendable(value);
     allowed.then(|| truncate(value.trim(), MAX_CAPTURED_VALUE_CHARS))
 }
 

@@ -36,6 +36,35 @@ pub fn anonymous_id_cookie(id: &str, secure: bool, domain: Option<&str>) -> Stri
     cookie
 }
 
+/// Cookie name of the probe that finds the registrable domain.
+pub const DOMAIN_PROBE_COOKIE: &str = "orbit_probe";
+
+/// The parent domains a cookie could be shared on, broadest first: `www.shop.example.co.uk`
+/// gives `co.uk`, `example.co.uk`, `shop.example.co.uk`. The browser refuses a cookie on a
+/// public suffix (its own copy of the Public Suffix List: `co.uk`, `vercel.app`), so the
+/// first candidate it accepts is the registrable domain, with no list in the bundle. None
+/// for IP addresses and single-label hosts (`localhost`).
+pub fn domain_candidates(host: &str) -> alloc::vec::Vec<&str> {
+    let mut candidates = alloc::vec::Vec::new();
+    let is_ip = host.contains(':') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    if is_ip {
+        return candidates;
+    }
+    let dots: alloc::vec::Vec<usize> = host
+        .bytes()
+        .enumerate()
+        .filter(|(_, b)| *b == b'.')
+        .map(|(i, _)| i)
+        .collect();
+    // Suffixes of two labels or more, short of the host itself.
+    for &dot in dots.iter().rev().skip(1) {
+        if let Some(suffix) = host.get(dot + 1..) {
+            candidates.push(suffix);
+        }
+    }
+    candidates
+}
+
 /// The `document.cookie` assignment that deletes the anonymous id cookie.
 pub fn expired_cookie(domain: Option<&str>) -> String {
     let mut cookie = String::from(ANONYMOUS_ID_KEY);
@@ -75,6 +104,23 @@ pub fn choose_anonymous_id(cookie: Option<&str>, local: Option<&str>) -> IdSourc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn domain_candidates_go_from_broadest_to_the_parent_of_the_host() {
+        assert_eq!(
+            domain_candidates("www.shop.example.co.uk"),
+            ["co.uk", "example.co.uk", "shop.example.co.uk"]
+        );
+        assert_eq!(domain_candidates("www.example.com"), ["example.com"]);
+        assert_eq!(domain_candidates("myapp.vercel.app"), ["vercel.app"]);
+        assert!(
+            domain_candidates("example.com").is_empty(),
+            "the host itself"
+        );
+        assert!(domain_candidates("localhost").is_empty());
+        assert!(domain_candidates("127.0.0.1").is_empty());
+        assert!(domain_candidates("::1").is_empty());
+    }
 
     const A: &str = "01923456-789a-7fff-bfff-ffffffffffff";
     const B: &str = "01923456-789a-7fff-bfff-000000000000";

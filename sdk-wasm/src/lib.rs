@@ -167,6 +167,7 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         cookieless: string_option(options, "cookieless"),
         lead_capture: string_option(options, "leadCapture"),
         hash_email: string_option(options, "hashEmail"),
+        track_hash: string_option(options, "trackHash"),
     };
     let config = match TrackerConfig::from_raw(raw) {
         Ok(config) => config,
@@ -194,7 +195,7 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
     };
     let href = web::page::href();
     let view = autotrack::View::start(
-        String::from(autotrack::without_fragment(&href)),
+        String::from(autotrack::view_url(&href, config.track_hash)),
         now,
         !web::is_hidden(),
     );
@@ -833,7 +834,12 @@ fn load_anonymous_id(cookie_domain: Option<&str>) -> String {
         .and_then(|c| cookie_value(c, identity::ANONYMOUS_ID_KEY));
     let local = web::storage::local_get(identity::ANONYMOUS_ID_KEY);
     match choose_anonymous_id(cookie, local.as_deref()) {
-        IdSource::Both(id) => id,
+        IdSource::Both(id) => {
+            // Renews the cookie's lifetime (browsers cap script-set cookies, e.g. Safari at
+            // 7 days) and moves it to the shared domain.
+            write_id_cookie(&id, cookie_domain);
+            id
+        }
         IdSource::Cookie(id) => {
             web::storage::local_set(identity::ANONYMOUS_ID_KEY, &id);
             id
@@ -853,6 +859,10 @@ fn load_anonymous_id(cookie_domain: Option<&str>) -> String {
 /// Reads what earlier pages stored: visitor and user ids, session, attributes, and the
 /// unsent events of this tab and of closed tabs.
 fn load_stored_state(state: &mut State, now: u64) {
+    if state.config.detect_cookie_domain {
+        state.config.detect_cookie_domain = false;
+        state.config.cookie_domain = detect_cookie_domain();
+    }
     state.anonymous_id = load_anonymous_id(state.config.cookie_domain.as_deref());
     state.user_id = web::storage::local_get(USER_ID_KEY).filter(|id| !id.is_empty());
     state.session = web::storage::local_get(SESSION_KEY).and_then(|s| SessionState::decode(&s));
@@ -906,6 +916,30 @@ fn load_attributes() -> Vec<(String, String)> {
         .filter(|(k, _)| !k.is_empty() && k.bytes().all(is_attribute_key_byte))
         .map(|(k, v)| (String::from(k), String::from(v)))
         .collect()
+}
+
+/// The registrable domain of the page's host: the broadest parent domain the browser
+/// accepts a cookie on (it refuses public suffixes), found with a probe cookie that is
+/// removed at once. None on `localhost`, IP addresses, or a host under a public suffix
+/// such as `myapp.vercel.app`, where the cookie stays on the host.
+fn detect_cookie_domain() -> Option<String> {
+    let host = web::page::hostname()?;
+    for candidate in identity::domain_candidates(&host) {
+        let mut probe = String::from(identity::DOMAIN_PROBE_COOKIE);
+        probe.push_str("=1; Path=/; SameSite=Lax; Domain=");
+        probe.push_str(candidate);
+        web::storage::set_cookie(&probe);
+        let accepted = web::storage::cookies()
+            .as_deref()
+            .and_then(|c| cookie_value(c, identity::DOMAIN_PROBE_COOKIE))
+            .is_some();
+        if accepted {
+            probe.push_str("; Max-Age=0");
+            web::storage::set_cookie(&probe);
+            return Some(String::from(candidate));
+        }
+    }
+    None
 }
 
 /// Writes the anonymous id to the cookie and localStorage.

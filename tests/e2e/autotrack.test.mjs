@@ -19,6 +19,8 @@ before(async () => {
      <div style="height:5000px"></div>
      <script async src="/sdk/orbit.js" data-site="demo" data-key="demo-write-key"></script>
      </body>`,
+      'hash.html': `<!doctype html><title>Hash app</title>
+     <script async src="/sdk/orbit.js" data-site="demo" data-key="demo-write-key" data-track-hash></script>`,
     },
     { prefix: 'orbit-spa-' },
   );
@@ -29,8 +31,8 @@ after(async () => {
   await site?.stop();
 });
 
-async function open() {
-  const opened = await openReady(site.browser, `${collector.url}/app.html`);
+async function open(path = 'app.html') {
+  const opened = await openReady(site.browser, `${collector.url}/${path}`);
   return { ...opened, anonymousId: await opened.anonymousId() };
 }
 
@@ -103,5 +105,23 @@ test('clicks on marked elements and outbound links are tracked; same-site links 
   assert.equal(outbound.length, 1, 'the same-site link is not outbound');
   assert.equal(outbound[0].properties.url, 'https://partner.example.org/offer?x=1');
   assert.equal(outbound[0].properties.text, 'Partner offer');
+  await context.close();
+});
+
+test('with data-track-hash, a new fragment is a page view', async () => {
+  const { context, page, anonymousId } = await open('hash.html');
+  await page.evaluate(() => {
+    location.hash = '#/pricing';
+  });
+  await page.waitForTimeout(100);
+  await page.evaluate(() => history.pushState({}, '', '#/signup'));
+  const events = await waitFor(
+    () => collector.exportEvents(),
+    (all) => all.filter((e) => e.type === 'page' && e.anonymousId === anonymousId).length >= 3,
+  );
+  const urls = events
+    .filter((e) => e.type === 'page' && e.anonymousId === anonymousId)
+    .map((e) => new URL(e.properties.url).hash);
+  assert.deepEqual(urls, ['', '#/pricing', '#/signup']);
   await context.close();
 });

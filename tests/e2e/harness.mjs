@@ -103,6 +103,8 @@ export async function launchBrowser() {
       '--disable-component-update',
       '--disable-sync',
       '--disable-dev-shm-usage',
+      // Test host names (subdomains, a public-suffix host) that all resolve to loopback.
+      '--host-resolver-rules=MAP *.shop.test 127.0.0.1, MAP *.herokuapp.com 127.0.0.1, MAP *.example.co.uk 127.0.0.1',
     ],
   });
 }

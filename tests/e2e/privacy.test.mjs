@@ -18,6 +18,7 @@ before(async () => {
       'plain.html': `<!doctype html><title>P</title>${tag('')}`,
       'ignore-dnt.html': `<!doctype html><title>I</title>${tag('data-respect-dnt="false"')}`,
       'cookieless.html': `<!doctype html><title>L</title>${tag('data-cookieless')}`,
+      'host-only.html': `<!doctype html><title>H</title>${tag('data-cookie-domain="none"')}`,
     },
     { prefix: 'orbit-privacy-' },
   );
@@ -130,4 +131,41 @@ test('cookieless mode stores nothing, sends no id, and gets a daily visitor id f
   }
   assert.equal(new Set(ids).size, 1, 'the same browser is one visitor for the day');
   assert.equal(events.filter((e) => e.type === 'identify').length, 0, 'identify sends no user id');
+});
+
+test('the visitor id cookie is shared on the registrable domain, never on a public suffix', async () => {
+  const port = new URL(collector.url).port;
+  let context = await site.browser.newContext();
+  const visit = async (host, path = 'plain.html') => {
+    const page = await context.newPage();
+    await page.goto(`http://${host}:${port}/${path}`);
+    await page.evaluate(() => new Promise((resolve) => window.orbit('ready', resolve)));
+    const cookies = await context.cookies(`http://${host}:${port}/`);
+    await page.close();
+    return cookies.filter((c) => c.name.startsWith('orbit'));
+  };
+  const www = await visit('www.shop.test');
+  assert.deepEqual(www.map((c) => [c.name, c.domain]), [['orbit_aid', '.shop.test']]);
+  const app = await visit('app.shop.test');
+  assert.equal(app.find((c) => c.name === 'orbit_aid').value, www[0].value, 'one visitor on both');
+
+  // herokuapp.com is a public suffix like vercel.app (whose .app is HTTPS-only, which a
+  // plain-http test server cannot serve); co.uk is one of the ICANN section.
+  const heroku = await visit('myapp.herokuapp.com');
+  assert.deepEqual(
+    heroku.map((c) => [c.name, c.domain]),
+    [['orbit_aid', 'myapp.herokuapp.com']],
+    'herokuapp.com is a public suffix: the cookie stays on the host',
+  );
+  const uk = await visit('www.example.co.uk');
+  assert.deepEqual(uk.map((c) => [c.name, c.domain]), [['orbit_aid', '.example.co.uk']]);
+  await context.close();
+  context = await site.browser.newContext();
+  const hostOnly = await visit('docs.shop.test', 'host-only.html');
+  assert.deepEqual(
+    hostOnly.map((c) => [c.name, c.domain]),
+    [['orbit_aid', 'docs.shop.test']],
+    'data-cookie-domain="none" keeps the cookie on the host',
+  );
+  await context.close();
 });

@@ -40,6 +40,12 @@ pub fn info() -> PageInfo {
     info
 }
 
+/// `location.hostname` (no port).
+pub fn hostname() -> Option<String> {
+    let location = super::window()?.location();
+    super::prop_string(location.as_ref(), "hostname")
+}
+
 /// Whether the page was served over https (cookies then get `Secure`).
 pub fn is_https() -> bool {
     super::window()
