@@ -1,14 +1,17 @@
 // Writes FILE.gz and FILE.br beside each FILE, deterministically (no names, no timestamps),
 // and prints raw/gzip/brotli sizes with the tracker's total transfer size.
-// Usage: node compress.mjs DIR FILE...   (FILE names relative to DIR; the first ones listed
-// after "--transfer" are what a visitor downloads).
+// Usage: node compress.mjs DIR FILE... [-- EXTRA...]   (names relative to DIR; the FILEs are
+// what every visitor downloads and are totalled, the EXTRAs are fetched only in some cases).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 
-const [dir, ...names] = process.argv.slice(2);
+const [dir, ...args] = process.argv.slice(2);
+const split = args.indexOf('--');
+const names = split < 0 ? args : args.slice(0, split);
+const extras = split < 0 ? [] : args.slice(split + 1);
 const rows = [];
-for (const name of names) {
+for (const name of [...names, ...extras]) {
   const raw = readFileSync(join(dir, name));
   const gz = gzipSync(raw, { level: 9 });
   const br = brotliCompressSync(raw, {
@@ -24,5 +27,5 @@ for (const name of names) {
 const pad = (v, n) => String(v).padStart(n);
 console.log('file'.padEnd(34) + pad('raw', 9) + pad('gzip', 9) + pad('brotli', 9));
 for (const r of rows) console.log(r.name.padEnd(34) + pad(r.raw, 9) + pad(r.gzip, 9) + pad(r.brotli, 9));
-const total = rows.reduce((t, r) => ({ raw: t.raw + r.raw, gzip: t.gzip + r.gzip, brotli: t.brotli + r.brotli }), { raw: 0, gzip: 0, brotli: 0 });
+const total = rows.filter((r) => names.includes(r.name)).reduce((t, r) => ({ raw: t.raw + r.raw, gzip: t.gzip + r.gzip, brotli: t.brotli + r.brotli }), { raw: 0, gzip: 0, brotli: 0 });
 console.log('total transfer (loader + entry + glue + wasm)'.padEnd(34) + '\n' + ''.padEnd(34) + pad(total.raw, 9) + pad(total.gzip, 9) + pad(total.brotli, 9));

@@ -23,24 +23,41 @@ function flag(value) {
  */
 export async function init(options = {}) {
   const endpoint = options.endpoint || new URL(import.meta.url).origin;
+  const settings = {
+    site: options.site,
+    key: options.key,
+    endpoint,
+    consent: options.consent,
+    respectDnt: options.respectDnt === false ? 'false' : options.respectDnt,
+    cookieDomain: options.cookieDomain,
+    // `data-cookieless` without a value reads as "": present means on.
+    cookieless: flag(options.cookieless),
+    leadCapture: flag(options.leadCapture),
+    hashEmail: flag(options.hashEmail),
+    trackHash: flag(options.trackHash),
+  };
   let tracker;
+  let wasmReady = false;
   try {
     await initWasm({ module_or_path: options.wasm || WASM_URL });
-    tracker = initTracker({
-      site: options.site,
-      key: options.key,
-      endpoint,
-      consent: options.consent,
-      respectDnt: options.respectDnt === false ? 'false' : options.respectDnt,
-      cookieDomain: options.cookieDomain,
-      // `data-cookieless` without a value reads as "": present means on.
-      cookieless: flag(options.cookieless),
-      leadCapture: flag(options.leadCapture),
-      hashEmail: flag(options.hashEmail),
-      trackHash: flag(options.trackHash),
-    });
+    wasmReady = true;
+    tracker = initTracker(settings);
   } catch (error) {
-    warn('not started: ' + ((error && error.message) || error));
+    const reason = (error && error.message) || String(error);
+    if (wasmReady) {
+      warn('not started: ' + reason);
+    } else if (settings.site && settings.key) {
+      // No WebAssembly: page views still count, through the small JavaScript fallback.
+      warn(
+        'WebAssembly could not start (' + reason + "); recording page views only. If the page " +
+          "has a Content-Security-Policy, add 'wasm-unsafe-eval' to its script-src.",
+      );
+      try {
+        tracker = (await import('./orbit-lite.mjs')).start(settings, 'no-wasm');
+      } catch (_) {
+        // Nothing more to do without the fallback either.
+      }
+    }
   }
   const orbit = function (command, ...args) {
     if (!tracker) return;

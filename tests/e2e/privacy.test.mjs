@@ -18,6 +18,10 @@ before(async () => {
       'plain.html': `<!doctype html><title>P</title>${tag('')}`,
       'ignore-dnt.html': `<!doctype html><title>I</title>${tag('data-respect-dnt="false"')}`,
       'cookieless.html': `<!doctype html><title>L</title>${tag('data-cookieless')}`,
+      'csp.html': `<!doctype html><title>CSP</title>
+        <meta http-equiv="Content-Security-Policy" content="script-src 'self' 'unsafe-inline'">
+        <script>window.orbit=window.orbit||function(){(orbit.q=orbit.q||[]).push(arguments)}</script>
+        <script>orbit('page', 'Queued Before Load')</script>${tag('')}`,
       'host-only.html': `<!doctype html><title>H</title>${tag('data-cookie-domain="none"')}`,
     },
     { prefix: 'orbit-privacy-' },
@@ -167,5 +171,30 @@ test('the visitor id cookie is shared on the registrable domain, never on a publ
     [['orbit_aid', 'docs.shop.test']],
     'data-cookie-domain="none" keeps the cookie on the host',
   );
+  await context.close();
+});
+
+test('where a CSP forbids WebAssembly, page views are still recorded and one warning says why', async () => {
+  const context = await site.browser.newContext();
+  const page = await context.newPage();
+  const warnings = [];
+  const errors = [];
+  page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${collector.url}/csp.html`);
+  await page.evaluate(() => new Promise((resolve) => window.orbit('ready', resolve)));
+  const id = (await context.cookies()).find((c) => c.name === 'orbit_aid')?.value;
+  assert.ok(id, 'the fallback keeps the visitor id');
+  const events = await waitFor(
+    () => collector.exportEvents(),
+    (all) => all.filter((e) => e.anonymousId === id && e.type === 'page').length >= 2,
+  );
+  const pages = events.filter((e) => e.anonymousId === id && e.type === 'page');
+  assert.deepEqual(pages.map((e) => e.name ?? null).sort(), ['Queued Before Load', null].sort());
+  assert.equal(pages[0].context.fallback, 'no-wasm');
+  const orbitWarnings = warnings.filter((w) => w.startsWith('[orbit]'));
+  assert.equal(orbitWarnings.length, 1, JSON.stringify(orbitWarnings));
+  assert.match(orbitWarnings[0], /wasm-unsafe-eval/);
+  assert.deepEqual(errors, []);
   await context.close();
 });

@@ -1,0 +1,94 @@
+// Orbit's fallback for pages where WebAssembly cannot start (a Content-Security-Policy
+// without 'wasm-unsafe-eval', a very old browser): loaded by orbit.mjs only then, it records
+// page views with the same visitor id, consent and privacy rules, so data is not lost where
+// personalisation and form tracking cannot run. Everything else is ignored.
+
+const ID_KEY = 'orbit_aid';
+const MAX_AGE_SECONDS = 400 * 24 * 60 * 60;
+
+function uuid() {
+  const b = new Uint8Array(16);
+  try {
+    crypto.getRandomValues(b);
+  } catch (_) {
+    for (let i = 0; i < 16; i++) b[i] = (Math.random() * 256) | 0;
+  }
+  b[6] = (b[6] & 0x0f) | 0x40; // version 4
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function get(key) {
+  try {
+    return localStorage.getItem(key);
+  } catch (_) {
+    return null;
+  }
+}
+
+function visitorId(cookieDomain) {
+  const match = document.cookie.match(/(?:^|;\s*)orbit_aid=([^;]+)/);
+  const id = (match && match[1]) || get(ID_KEY) || uuid();
+  try {
+    let cookie = `${ID_KEY}=${id}; Path=/; Max-Age=${MAX_AGE_SECONDS}; SameSite=Lax`;
+    if (cookieDomain && cookieDomain !== 'none') cookie += `; Domain=${cookieDomain}`;
+    if (location.protocol === 'https:') cookie += '; Secure';
+    document.cookie = cookie;
+    localStorage.setItem(ID_KEY, id);
+  } catch (_) {
+    // Storage refused: the id lives for this page only.
+  }
+  return id;
+}
+
+/** Starts the page-view-only tracker; returns `{ command }` or null when it must not run. */
+export function start(options, reason) {
+  const flag = (v) => v !== undefined && v !== 'false';
+  const nav = navigator;
+  const cookieless = flag(options.cookieless);
+  const optedOut = nav.doNotTrack === '1' || nav.globalPrivacyControl === true;
+  if (optedOut && options.respectDnt !== 'false' && !cookieless) return null;
+  if (options.consent === 'required' && get('orbit_consent') !== 'granted') return null;
+  const id = cookieless ? null : visitorId(options.cookieDomain);
+  const url = `${options.endpoint.replace(/\/+$/, '')}/v1/batch?key=${encodeURIComponent(options.key)}`;
+
+  function page(name, properties) {
+    const info = {
+      path: location.pathname,
+      referrer: document.referrer,
+      search: location.search,
+      title: document.title,
+      url: location.href,
+    };
+    const event = {
+      type: 'page',
+      messageId: uuid(),
+      timestamp: new Date().toISOString(),
+      properties: { ...info, ...(properties || {}) },
+      context: { page: info, fallback: reason },
+    };
+    if (name) event.name = name;
+    if (id) event.anonymousId = id;
+    else event.context.cookieless = true;
+    const body = JSON.stringify({
+      batch: [event],
+      sentAt: new Date().toISOString(),
+      context: { library: { name: 'orbit-sdk', version: 'lite' }, userAgent: nav.userAgent, locale: nav.language },
+    });
+    // text/plain and no custom headers: a CORS-simple request, no preflight.
+    fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit' }).catch(() => {});
+  }
+
+  page();
+  return {
+    command(name, args) {
+      if (name === 'page') {
+        const named = typeof args[0] === 'string';
+        page(named ? args[0] : undefined, named ? args[1] : args[0]);
+      } else if (name === 'ready' && typeof args[0] === 'function') {
+        args[0]();
+      }
+    },
+  };
+}
