@@ -95,6 +95,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/alias", post(ingest::alias).options(preflight))
         .route("/v1/group", post(ingest::group).options(preflight))
         .route("/v1/export", get(routes::export::export))
+        .route("/v1/leads", get(routes::leads::leads))
+        .route("/v1/reports/forms", get(routes::reports::forms))
         .route("/healthz", get(routes::health::healthz))
         .route("/metrics", get(routes::health::metrics))
         .route("/sdk/{*path}", get(routes::assets::sdk))
@@ -149,6 +151,8 @@ fn route_label(path: &str) -> &'static str {
         "/v1/alias" => "/v1/alias",
         "/v1/group" => "/v1/group",
         "/v1/export" => "/v1/export",
+        "/v1/leads" => "/v1/leads",
+        "/v1/reports/forms" => "/v1/reports/forms",
         "/healthz" => "/healthz",
         "/metrics" => "/metrics",
         p if p.starts_with("/sdk/") => "/sdk/*",

@@ -3,8 +3,10 @@
 //!
 //! - [`config`]: the TOML file, environment and flags, validated into one `Config`.
 //! - [`app`]: `app(state) -> Router`, the whole HTTP interface as a function.
-//! - [`routes`]: the handlers (ingest, export, health, static files) and auth.
+//! - [`routes`]: the handlers (ingest, export, leads, reports, health, static files) and
+//!   auth.
 //! - [`storage`]: the `Storage` trait and its SQLite backend (WAL, group commit).
+//! - [`reports`]: leads and the form report, as plain Rust over storage's rows.
 //! - [`assets`]: static files in memory with precompressed variants and ETags.
 //! - [`error`]: `ApiError`, the one place failures become HTTP answers.
 //! - [`body`]: reading request bodies within time and size limits, gunzipping them.
@@ -23,6 +25,7 @@ pub mod config;
 pub mod error;
 pub mod metrics;
 pub mod rate_limit;
+pub mod reports;
 pub mod routes;
 pub mod server;
 pub mod storage;

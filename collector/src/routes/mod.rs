@@ -5,3 +5,6 @@ pub mod auth;
 pub mod export;
 pub mod health;
 pub mod ingest;
+pub mod leads;
+pub mod params;
+pub mod reports;

@@ -8,6 +8,9 @@ use std::pin::Pin;
 
 use orbit_core::validate::NormalizedEvent;
 
+use crate::reports::forms::{FormReport, FormReportFilter};
+use crate::reports::leads::{LeadFilter, LeadList};
+
 /// A boxed future, so that the trait can be used as `dyn Storage`.
 pub type StorageFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StorageError>> + Send + 'a>>;
 
@@ -74,6 +77,12 @@ pub trait Storage: Send + Sync + 'static {
         after_id: i64,
         limit: usize,
     ) -> StorageFuture<'_, Vec<StoredEvent>>;
+
+    /// The leads of a site, as [`crate::reports::leads`] defines them.
+    fn leads(&self, filter: &LeadFilter) -> StorageFuture<'_, LeadList>;
+
+    /// The form report of a site over a window, as [`crate::reports::forms`] defines it.
+    fn form_report(&self, filter: &FormReportFilter) -> StorageFuture<'_, FormReport>;
 
     /// Answers when the storage is reachable.
     fn ping(&self) -> StorageFuture<'_, ()>;
