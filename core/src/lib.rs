@@ -6,12 +6,15 @@
 //! - [`event`]: the Segment-spec event types.
 //! - [`limits`]: every size and count limit, named once.
 //! - [`id`]: UUIDv7 identifiers for visitors, sessions and messages.
-//! - [`json`]: a small JSON writer that the SDK uses instead of serde (SIZE.md).
+//! - [`json`]: a small JSON writer, and a bounded reader for rule documents, instead of serde
+//!   (SIZE.md).
 //! - [`time`]: RFC 3339 timestamps to and from Unix milliseconds.
 //! - [`enrich`]: browser, OS, device and campaign facts from the user agent and URL.
 //! - [`forms`]: which form fields are never read, and how a lead's email is normalised.
 //! - [`sha256`]: a small synchronous SHA-256 for hashed lead emails.
 //! - [`tracker`]: the SDK's session, retry and queue policies, tested without a browser.
+//! - [`rules`]: the personalisation and experiment language: parse, lint, evaluate, bucket,
+//!   sanitise.
 //! - [`validate`] (feature `validate`): reading, checking and normalising incoming batches.
 #![no_std]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -24,6 +27,7 @@ pub mod forms;
 pub mod id;
 pub mod json;
 pub mod limits;
+pub mod rules;
 pub mod sha256;
 pub mod time;
 pub mod tracker;

@@ -151,6 +151,7 @@ fn navigated(shared: &Rc<Shared>) {
     let now = now_u64();
     shared.state.borrow_mut().view = View::start(String::from(url), now, !web::is_hidden());
     page_view(shared, None, None);
+    crate::personalize::reapply(shared);
 }
 
 /// Queues a `Page Leave` with the engaged time since the view started or became visible

@@ -41,6 +41,76 @@ const EVENTS: [&str; 6] = [
     "focusin", "focusout", "input", "change", "invalid", "submit",
 ];
 
+/// localStorage key of the visitor's form counts (for rules): `started|submitted|id,id`.
+pub const FORM_COUNTS_KEY: &str = "orbit_forms";
+/// Most submitted form ids remembered for rules (`forms_submitted_ids`).
+pub const MAX_REMEMBERED_FORMS: usize = 20;
+
+/// How many forms the visitor started and submitted, across visits, for rules.
+#[derive(Debug, Default)]
+pub struct FormCounts {
+    /// Forms started.
+    pub started: u32,
+    /// Forms submitted.
+    pub submitted: u32,
+    /// The ids of the forms submitted (the last [`MAX_REMEMBERED_FORMS`]).
+    pub submitted_ids: Vec<String>,
+}
+
+impl FormCounts {
+    /// Reads the stored form `started|submitted|id,id`; anything unreadable counts as none.
+    pub fn decode(text: &str) -> FormCounts {
+        let mut parts = text.splitn(3, '|');
+        let mut number = || parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        let started = number();
+        let submitted = number();
+        let submitted_ids = parts
+            .next()
+            .unwrap_or("")
+            .split(',')
+            .filter(|id| !id.is_empty())
+            .map(String::from)
+            .collect();
+        FormCounts {
+            started,
+            submitted,
+            submitted_ids,
+        }
+    }
+
+    /// The stored form (ids lose `,` and `|`, which separate them).
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        orbit_core::json::push_u64(&mut out, u64::from(self.started));
+        out.push('|');
+        orbit_core::json::push_u64(&mut out, u64::from(self.submitted));
+        out.push('|');
+        for (i, id) in self.submitted_ids.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.extend(id.chars().filter(|c| *c != ',' && *c != '|'));
+        }
+        out
+    }
+
+    fn submitted(&mut self, id: &str) {
+        self.submitted += 1;
+        self.submitted_ids.retain(|i| i != id);
+        self.submitted_ids.push(String::from(id));
+        if self.submitted_ids.len() > MAX_REMEMBERED_FORMS {
+            self.submitted_ids.remove(0);
+        }
+    }
+}
+
+/// Stores the counts, where the visitor's browser may be written to.
+fn store_counts(state: &crate::State) {
+    if state.mode == Mode::Tracking {
+        crate::web::storage::local_set(FORM_COUNTS_KEY, &state.form_counts.encode());
+    }
+}
+
 /// This page view's forms.
 #[derive(Debug, Default)]
 pub struct Forms {
@@ -211,7 +281,12 @@ fn handle(shared: &Rc<Shared>, event: &JsValue) {
 fn started(shared: &Rc<Shared>, field: &Field, now: u64) {
     let first = {
         let mut state = shared.state.borrow_mut();
-        state.forms.start(&field.form_id, &field.name, now)
+        let first = state.forms.start(&field.form_id, &field.name, now);
+        if first {
+            state.form_counts.started += 1;
+            store_counts(&state);
+        }
+        first
     };
     if first {
         let mut w = JsonWriter::new();
@@ -334,6 +409,8 @@ fn submitted(shared: &Rc<Shared>, form: &Element) {
     }
     let duration = {
         let mut state = shared.state.borrow_mut();
+        state.form_counts.submitted(&form_id);
+        store_counts(&state);
         match state.forms.get(&form_id) {
             Some(f) => {
                 f.submitted = true;
@@ -610,6 +687,26 @@ mod tests {
         form.field("email").corrections += 1;
         assert_eq!(form.fields.len(), 2);
         assert_eq!(form.completed_fields(), 1);
+    }
+
+    #[test]
+    fn form_counts_survive_their_stored_form() {
+        let mut counts = FormCounts::decode("");
+        assert_eq!((counts.started, counts.submitted), (0, 0));
+        counts.started = 3;
+        counts.submitted("signup");
+        counts.submitted("demo|x,y");
+        counts.submitted("signup");
+        let text = counts.encode();
+        assert_eq!(text, "3|3|demoxy,signup");
+        let back = FormCounts::decode(&text);
+        assert_eq!((back.started, back.submitted), (3, 3));
+        assert_eq!(back.submitted_ids, ["demoxy", "signup"]);
+        assert_eq!(
+            FormCounts::decode("x|y").started,
+            0,
+            "unreadable counts as none"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - [`delivery`]: the stored queue of unsent events and which tab owns it.
 //! - [`autotrack`]: SPA page views, page leave (engaged time, scroll), tracked clicks.
 //! - [`forms`]: form starts, fields, errors, submissions, abandonment and lead capture.
+//! - [`personalize`]: the site's rules applied to the page, reverted, re-applied, measured.
 //! - `web`: the only module that touches the browser (storage, page, transport, console).
 //!
 //! Size matters here more than anywhere (SIZE.md): no serde reading, no `core::fmt`,
@@ -25,6 +26,7 @@ pub mod delivery;
 pub mod events;
 pub mod forms;
 pub mod identity;
+pub mod personalize;
 mod web;
 
 use alloc::rc::Rc;
@@ -72,6 +74,8 @@ pub const USER_ID_KEY: &str = "orbit_uid";
 pub const SESSION_KEY: &str = "orbit_session";
 /// localStorage key of the custom attributes (`orbit('set', …)`), a JSON object.
 pub const ATTRIBUTES_KEY: &str = "orbit_attrs";
+/// localStorage key of the traits `identify` gave last (a JSON object), for rules.
+pub const TRAITS_KEY: &str = "orbit_traits";
 /// localStorage key recording that the visitor consented (only ever `granted`).
 pub const CONSENT_KEY: &str = "orbit_consent";
 
@@ -125,6 +129,12 @@ struct State {
     view: autotrack::View,
     /// The current page view's forms.
     forms: forms::Forms,
+    /// Forms started and submitted across visits (for rules).
+    form_counts: forms::FormCounts,
+    /// The traits `identify` gave last, as a JSON object (for rules).
+    traits: Option<String>,
+    /// The rules, what they changed, and what was reported.
+    personal: personalize::Personalization,
     /// Custom attributes from `orbit('set', key, value)`: key and JSON value.
     attributes: Vec<(String, String)>,
     /// What does not change during the page's life (browser, language, screen).
@@ -204,6 +214,9 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         mode,
         view,
         forms: forms::Forms::default(),
+        form_counts: forms::FormCounts::default(),
+        traits: None,
+        personal: personalize::Personalization::default(),
         attributes: Vec::new(),
         page: web::page::info(),
         timezone_read: false,
@@ -247,6 +260,7 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
     forms::install(&shared);
     let tracker = Tracker { shared };
     page_view(&tracker.shared, None, None);
+    personalize::start(&tracker.shared);
     Some(tracker)
 }
 
@@ -271,13 +285,17 @@ impl Tracker {
                 Ok(())
             }
             "formSubmitted" => forms::submitted_command(&self.shared, &args.get(0)),
+            "reapply" => {
+                personalize::reapply(&self.shared);
+                Ok(())
+            }
             "debug" => {
                 self.shared.state.borrow_mut().debug = args.get(0).is_truthy();
                 Ok(())
             }
             _ => Err(
                 "unknown command; expected one of: page, track, identify, alias, reset, \
-                      set, consent, ready, flush, formSubmitted, debug",
+                      set, consent, ready, flush, formSubmitted, reapply, debug",
             ),
         };
         if let Err(message) = result {
@@ -438,8 +456,17 @@ impl Tracker {
         }
         if self.may_store() {
             web::storage::local_set(USER_ID_KEY, &user_id);
+            if let Some(traits) = traits.as_deref() {
+                web::storage::local_set(TRAITS_KEY, traits);
+            }
         }
-        self.shared.state.borrow_mut().user_id = Some(user_id);
+        {
+            let mut state = self.shared.state.borrow_mut();
+            state.user_id = Some(user_id);
+            if traits.is_some() {
+                state.traits.clone_from(&traits);
+            }
+        }
         touch_session(&self.shared);
         enqueue(
             &self.shared,
@@ -494,10 +521,12 @@ impl Tracker {
             store_anonymous_id(&id, domain.as_deref());
             web::storage::local_remove(USER_ID_KEY);
             web::storage::local_remove(SESSION_KEY);
+            web::storage::local_remove(TRAITS_KEY);
         }
         let mut state = self.shared.state.borrow_mut();
         state.anonymous_id = id;
         state.user_id = None;
+        state.traits = None;
         state.session = None;
     }
 }
@@ -569,6 +598,11 @@ fn ready(args: &Array) -> Result<(), &'static str> {
         .call0(&JsValue::NULL)
         .map(|_| ())
         .map_err(|_| "the ready callback threw; see the error above")
+}
+
+/// Sends everything queued with `keepalive`, before the page navigates away (a redirect).
+pub(crate) fn deliver_now(shared: &Rc<Shared>) {
+    deliver(shared, Pass::Leave);
 }
 
 /// Why a delivery pass runs.
@@ -867,6 +901,10 @@ fn load_stored_state(state: &mut State, now: u64) {
     state.user_id = web::storage::local_get(USER_ID_KEY).filter(|id| !id.is_empty());
     state.session = web::storage::local_get(SESSION_KEY).and_then(|s| SessionState::decode(&s));
     state.attributes = load_attributes();
+    state.traits = web::storage::local_get(TRAITS_KEY);
+    state.form_counts = forms::FormCounts::decode(
+        &web::storage::local_get(forms::FORM_COUNTS_KEY).unwrap_or_default(),
+    );
     state.storage_key = own_storage_key(now);
     adopt_stored_queues(state, now);
 }
@@ -880,6 +918,12 @@ fn forget_everything(storage_key: &str, cookie_domain: Option<&str>) {
         SESSION_KEY,
         ATTRIBUTES_KEY,
         CONSENT_KEY,
+        TRAITS_KEY,
+        forms::FORM_COUNTS_KEY,
+        personalize::RULES_CACHE_KEY,
+        personalize::RULES_ETAG_KEY,
+        personalize::ASSIGNMENTS_KEY,
+        personalize::EXPOSED_KEY,
     ] {
         web::storage::local_remove(key);
     }

@@ -175,6 +175,12 @@ test('with lead capture, a submission identifies the visitor and links earlier p
   assert.equal(identify.context.form_id, 'signup');
   assert.equal(named(events, 'Form Submitted')[0].properties.lead, true);
   assert.ok(events.filter((e) => e.type === 'page').length >= 2, 'earlier page views share the id');
+  const { leads } = JSON.parse(await collector.adminText('/v1/leads?site=demo'));
+  const lead = leads.find((l) => l.email === 'ada@example.com');
+  assert.ok(lead, JSON.stringify(leads));
+  assert.deepEqual(lead.anonymous_ids, [id]);
+  assert.deepEqual(lead.forms_submitted.map((f) => f.form_id), ['signup']);
+  assert.match(lead.landing_page, /\/lead\.html$/);
   await context.close();
 });
 

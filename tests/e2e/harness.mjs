@@ -148,10 +148,11 @@ export async function startSite(pages, { withDemo = false, prefix = 'orbit-site-
 }
 
 /** Opens `url` in a fresh context and waits for `orbit('ready')`. */
-export async function openReady(browser, url, { initScript } = {}) {
+export async function openReady(browser, url, { initScript, onPage } = {}) {
   const context = await browser.newContext();
   if (initScript) await context.addInitScript(initScript);
   const page = await context.newPage();
+  if (onPage) onPage(page);
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(url);

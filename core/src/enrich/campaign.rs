@@ -145,6 +145,14 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
         .map(|(_, raw_value)| decode(raw_value))
 }
 
+/// Every query parameter of a URL, decoded, in order; a parameter without a value (`?debug`)
+/// has an empty one. Rules test them as `query.NAME`.
+pub fn query_params(url: &str) -> Vec<(String, String)> {
+    raw_params(url)
+        .map(|(name, value)| (decode(name), decode(value)))
+        .collect()
+}
+
 /// The still-encoded `(name, value)` pairs of the query string: after the first `?` and
 /// before the `#`, which the server never sees and so cannot carry tags.
 fn raw_params(url: &str) -> impl Iterator<Item = (&str, &str)> {

@@ -2,6 +2,7 @@
 //! missing API or a throwing one yields `None`/`false`, never an exception into the page.
 
 pub mod console;
+pub mod dom;
 pub mod page;
 pub mod random;
 pub mod storage;

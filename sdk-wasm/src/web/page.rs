@@ -63,6 +63,27 @@ pub fn timezone() -> Option<String> {
         .as_string()
 }
 
+/// `document.referrer`.
+pub fn referrer() -> String {
+    super::window()
+        .and_then(|w| w.document())
+        .map(|d| d.referrer())
+        .unwrap_or_default()
+}
+
+/// The value of the query parameter `name` in the page's URL.
+pub fn query_param(name: &str) -> Option<String> {
+    orbit_core::enrich::campaign::query_param(&href(), name)
+}
+
+/// The visitor's local hour (0–23) and ISO weekday (1 = Monday … 7 = Sunday), for
+/// time-based rules.
+pub fn local_hour_and_weekday() -> (u8, u8) {
+    let now = js_sys::Date::new_0();
+    let day = now.get_day() as u8; // 0 = Sunday
+    (now.get_hours() as u8, if day == 0 { 7 } else { day })
+}
+
 /// `location.href`.
 pub fn href() -> String {
     super::window()

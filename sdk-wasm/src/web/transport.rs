@@ -9,9 +9,62 @@ use wasm_bindgen::JsValue;
 pub fn batch_url(endpoint: &str, write_key: &str) -> String {
     let mut url = String::from(endpoint);
     url.push_str("/v1/batch?key=");
-    let encoded: String = js_sys::encode_uri_component(write_key).into();
-    url.push_str(&encoded);
+    url.push_str(&encode_component(write_key));
     url
+}
+
+/// `encodeURIComponent(text)`.
+pub fn encode_component(text: &str) -> String {
+    js_sys::encode_uri_component(text).into()
+}
+
+/// GETs `url` (with `If-None-Match: etag`) and calls `done` once: with the body and the
+/// `ETag` of a 200, or `None` for anything else (304, an error, no network). `swallow`
+/// turns a rejected fetch into `undefined`.
+pub fn get_text(
+    url: &str,
+    etag: Option<&str>,
+    swallow: &wasm_bindgen::closure::Closure<dyn FnMut(JsValue)>,
+    done: impl FnOnce(Option<(String, Option<String>)>) + 'static,
+) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    let Some(window) = super::window() else {
+        return done(None);
+    };
+    let init = web_sys::RequestInit::new();
+    init.set_mode(web_sys::RequestMode::Cors);
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    if let Some(etag) = etag {
+        let headers = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(
+            &headers,
+            &JsValue::from_str("If-None-Match"),
+            &JsValue::from_str(etag),
+        );
+        let _ = js_sys::Reflect::set(&init, &JsValue::from_str("headers"), &headers);
+    }
+    let settled = window.fetch_with_str_and_init(url, &init).catch(swallow);
+    let swallow: js_sys::Function = swallow.as_ref().clone().unchecked_into();
+    let on_response = Closure::once_into_js(move |response: JsValue| {
+        let (status, _) = response_status(&response);
+        if status != 200 {
+            return done(None);
+        }
+        let etag = response
+            .dyn_ref::<web_sys::Response>()
+            .and_then(|r| r.headers().get("etag").ok().flatten());
+        let Ok(text) = super::dom::call(&response, "text", &[]).dyn_into::<js_sys::Promise>()
+        else {
+            return done(None);
+        };
+        let on_text = Closure::once_into_js(move |body: JsValue| {
+            done(body.as_string().map(|body| (body, etag)));
+        });
+        let text = super::dom::call(&text, "catch", &[&swallow]);
+        super::call_method(&text, "then", &on_text);
+    });
+    super::call_method(&settled, "then", &on_response);
 }
 
 /// Posts `body` to `url`: the promise of the `Response`, or `None` when the request could

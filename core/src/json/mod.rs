@@ -1,11 +1,14 @@
-//! A minimal JSON writer for the browser SDK.
+//! A minimal JSON writer for the browser SDK, and a small bounded reader ([`read`]).
 //!
 //! serde_json costs ~1 KB gzip to write and ~23 KB to read (SIZE.md); events only need
 //! writing, and their free-form parts (properties, traits) arrive already serialised by the
-//! browser's own `JSON.stringify`, so they are spliced in as raw JSON.
+//! browser's own `JSON.stringify`, so they are spliced in as raw JSON. Rule documents do need
+//! reading, in the browser too, so [`read`] is a few hundred lines instead of serde.
 
 use alloc::string::String;
 use alloc::vec::Vec;
+
+pub mod read;
 
 /// Builds one JSON value into a string, inserting commas where they belong.
 #[derive(Default)]
@@ -80,6 +83,17 @@ impl JsonWriter {
     pub fn uint(&mut self, value: u64) -> &mut Self {
         self.separate();
         push_u64(&mut self.out, value);
+        self.needs_comma = true;
+        self
+    }
+
+    /// Writes a signed integer.
+    pub fn int(&mut self, value: i64) -> &mut Self {
+        self.separate();
+        if value < 0 {
+            self.out.push('-');
+        }
+        push_u64(&mut self.out, value.unsigned_abs());
         self.needs_comma = true;
         self
     }
@@ -227,6 +241,8 @@ mod tests {
             .string("page")
             .key("n")
             .uint(42)
+            .key("neg")
+            .int(-7)
             .key("ok")
             .bool(true)
             .key("props")
@@ -244,7 +260,7 @@ mod tests {
         let text = w.finish();
         assert_eq!(
             text,
-            r#"{"type":"page","n":42,"ok":true,"props":{"a":1},"list":[1,2,{}],"none":null}"#
+            r#"{"type":"page","n":42,"neg":-7,"ok":true,"props":{"a":1},"list":[1,2,{}],"none":null}"#
         );
         let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(parsed["list"][1], 2);

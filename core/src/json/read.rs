@@ -1,0 +1,593 @@
+//! A small, bounded JSON reader (RFC 8259) into a [`Json`] tree.
+//!
+//! The browser reads rule documents with it: serde's reader would cost ~23 KB gzip there and
+//! `core`'s float parser carries ~10 KB of tables (SIZE.md), so numbers are read by hand
+//! (exact for up to 15 significant digits, which is all a rule document needs). The size and
+//! nesting limits are the caller's, so hostile input cannot exhaust memory or the stack.
+//! Objects keep their members in order and refuse duplicate keys: `JSON.parse` keeps the last
+//! and other readers the first, and a document must not mean two things.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// A JSON value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Json {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// Any number, as the nearest `f64`.
+    Number(f64),
+    /// A string, unescaped.
+    String(String),
+    /// An array.
+    Array(Vec<Json>),
+    /// An object's members in document order (keys are unique).
+    Object(Vec<(String, Json)>),
+}
+
+impl Json {
+    /// The member `key` of an object; `None` for other values or when there is none.
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The text of a string value.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value of a number.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Json::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The value of a boolean.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Json::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The elements of an array.
+    pub fn as_array(&self) -> Option<&[Json]> {
+        match self {
+            Json::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The members of an object.
+    pub fn as_object(&self) -> Option<&[(String, Json)]> {
+        match self {
+            Json::Object(members) => Some(members),
+            _ => None,
+        }
+    }
+
+    /// What kind of value this is, for error messages ("expected a string, found an array").
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Json::Null => "null",
+            Json::Bool(_) => "a boolean",
+            Json::Number(_) => "a number",
+            Json::String(_) => "a string",
+            Json::Array(_) => "an array",
+            Json::Object(_) => "an object",
+        }
+    }
+}
+
+/// Why a text is not JSON this reader accepts, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadError {
+    /// Byte offset of the problem in the text.
+    pub offset: usize,
+    /// What is wrong, e.g. `"expected ',' or '}'"`.
+    pub reason: &'static str,
+}
+
+impl ReadError {
+    /// The 1-based line and column (in chars) of the problem, for people.
+    pub fn line_column(&self, text: &str) -> (usize, usize) {
+        let (mut line, mut column) = (1, 1);
+        for &b in text.as_bytes().iter().take(self.offset) {
+            if b == b'\n' {
+                line += 1;
+                column = 1;
+            } else if b & 0xC0 != 0x80 {
+                column += 1; // count chars, not UTF-8 continuation bytes
+            }
+        }
+        (line, column)
+    }
+}
+
+/// Reads one JSON value that makes up the whole of `text` (surrounding whitespace allowed).
+/// Refuses texts longer than `max_bytes` and nesting deeper than `max_depth` arrays/objects.
+pub fn read_json(text: &str, max_bytes: usize, max_depth: usize) -> Result<Json, ReadError> {
+    if text.len() > max_bytes {
+        return Err(ReadError {
+            offset: max_bytes,
+            reason: "the document is larger than the limit",
+        });
+    }
+    let mut reader = Reader {
+        text,
+        bytes: text.as_bytes(),
+        at: 0,
+        depth_left: max_depth,
+    };
+    reader.skip_ws();
+    let value = reader.value()?;
+    reader.skip_ws();
+    if reader.at < reader.bytes.len() {
+        return Err(reader.error("unexpected text after the JSON value"));
+    }
+    Ok(value)
+}
+
+/// Reads a number written in JSON's grammar (surrounding ASCII whitespace allowed), e.g. a
+/// query parameter compared with `gt`; `None` when it is not one or is not finite.
+pub fn parse_number(text: &str) -> Option<f64> {
+    let trimmed = text.trim_ascii();
+    let mut reader = Reader {
+        text: trimmed,
+        bytes: trimmed.as_bytes(),
+        at: 0,
+        depth_left: 0,
+    };
+    let n = reader.number().ok()?;
+    (reader.at == trimmed.len()).then_some(n)
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+    depth_left: usize,
+}
+
+/// Exact powers of ten: a mantissa below 2^53 times or divided by one of these is correctly
+/// rounded (Clinger's fast path), which covers every number people write in a document.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+impl Reader<'_> {
+    fn peek(&self) -> u8 {
+        self.bytes.get(self.at).copied().unwrap_or(0)
+    }
+
+    fn error(&self, reason: &'static str) -> ReadError {
+        ReadError {
+            offset: self.at,
+            reason,
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), b' ' | b'\t' | b'\n' | b'\r') {
+            self.at += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &str, value: Json) -> Result<Json, ReadError> {
+        if self.bytes.get(self.at..self.at + word.len()) == Some(word.as_bytes()) {
+            self.at += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("expected a JSON value"))
+        }
+    }
+
+    fn value(&mut self) -> Result<Json, ReadError> {
+        match self.peek() {
+            b'{' => self.object(),
+            b'[' => self.array(),
+            b'"' => self.string().map(Json::String),
+            b't' => self.literal("true", Json::Bool(true)),
+            b'f' => self.literal("false", Json::Bool(false)),
+            b'n' => self.literal("null", Json::Null),
+            b'-' | b'0'..=b'9' => self.number().map(Json::Number),
+            0 if self.at >= self.bytes.len() => Err(self.error("unexpected end of the document")),
+            _ => Err(self.error("expected a JSON value")),
+        }
+    }
+
+    fn enter(&mut self) -> Result<(), ReadError> {
+        if self.depth_left == 0 {
+            return Err(self.error("nested deeper than the limit"));
+        }
+        self.depth_left -= 1;
+        self.at += 1;
+        self.skip_ws();
+        Ok(())
+    }
+
+    fn array(&mut self) -> Result<Json, ReadError> {
+        self.enter()?;
+        let mut items = Vec::new();
+        if self.peek() == b']' {
+            self.at += 1;
+            self.depth_left += 1;
+            return Ok(Json::Array(items));
+        }
+        loop {
+            items.push(self.value()?);
+            self.skip_ws();
+            match self.peek() {
+                b',' => {
+                    self.at += 1;
+                    self.skip_ws();
+                }
+                b']' => {
+                    self.at += 1;
+                    self.depth_left += 1;
+                    return Ok(Json::Array(items));
+                }
+                _ => return Err(self.error("expected ',' or ']'")),
+            }
+        }
+    }
+
+    fn object(&mut self) -> Result<Json, ReadError> {
+        self.enter()?;
+        let mut members: Vec<(String, Json)> = Vec::new();
+        if self.peek() == b'}' {
+            self.at += 1;
+            self.depth_left += 1;
+            return Ok(Json::Object(members));
+        }
+        loop {
+            if self.peek() != b'"' {
+                return Err(self.error("expected a member name in double quotes"));
+            }
+            let key_at = self.at;
+            let key = self.string()?;
+            if members.iter().any(|(k, _)| *k == key) {
+                return Err(ReadError {
+                    offset: key_at,
+                    reason: "duplicate member name",
+                });
+            }
+            self.skip_ws();
+            if self.peek() != b':' {
+                return Err(self.error("expected ':' after the member name"));
+            }
+            self.at += 1;
+            self.skip_ws();
+            let value = self.value()?;
+            members.push((key, value));
+            self.skip_ws();
+            match self.peek() {
+                b',' => {
+                    self.at += 1;
+                    self.skip_ws();
+                }
+                b'}' => {
+                    self.at += 1;
+                    self.depth_left += 1;
+                    return Ok(Json::Object(members));
+                }
+                _ => return Err(self.error("expected ',' or '}'")),
+            }
+        }
+    }
+
+    fn string(&mut self) -> Result<String, ReadError> {
+        self.at += 1; // the opening quote
+        let mut out = String::new();
+        loop {
+            let run_start = self.at;
+            while !matches!(self.peek(), b'"' | b'\\' | 0..=0x1f) {
+                self.at += 1;
+            }
+            // The run ends at an ASCII byte, so it is a whole number of UTF-8 chars.
+            out.push_str(self.text.get(run_start..self.at).unwrap_or(""));
+            match self.peek() {
+                b'"' => {
+                    self.at += 1;
+                    return Ok(out);
+                }
+                b'\\' => {
+                    self.at += 1;
+                    self.escape(&mut out)?;
+                }
+                _ if self.at >= self.bytes.len() => {
+                    return Err(self.error("unterminated string"));
+                }
+                _ => return Err(self.error("control character in a string")),
+            }
+        }
+    }
+
+    fn escape(&mut self, out: &mut String) -> Result<(), ReadError> {
+        let c = match self.peek() {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                self.at += 1;
+                let unit = self.hex4()?;
+                let c = if (0xD800..0xDC00).contains(&unit)
+                    && self.bytes.get(self.at..self.at + 2) == Some(b"\\u")
+                {
+                    let save = self.at;
+                    self.at += 2;
+                    let low = self.hex4()?;
+                    if (0xDC00..0xE000).contains(&low) {
+                        char::from_u32(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
+                    } else {
+                        self.at = save;
+                        None
+                    }
+                } else {
+                    char::from_u32(unit)
+                };
+                // A lone surrogate is valid JSON but not text: keep the place, visibly.
+                out.push(c.unwrap_or('\u{FFFD}'));
+                return Ok(());
+            }
+            _ => return Err(self.error("invalid escape in a string")),
+        };
+        self.at += 1;
+        out.push(c);
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Result<u32, ReadError> {
+        let mut n = 0u32;
+        for _ in 0..4 {
+            let digit = match self.peek() {
+                d @ b'0'..=b'9' => d - b'0',
+                d @ b'a'..=b'f' => d - b'a' + 10,
+                d @ b'A'..=b'F' => d - b'A' + 10,
+                _ => return Err(self.error("expected four hex digits after \\u")),
+            };
+            n = n * 16 + u32::from(digit);
+            self.at += 1;
+        }
+        Ok(n)
+    }
+
+    fn number(&mut self) -> Result<f64, ReadError> {
+        let negative = self.peek() == b'-';
+        if negative {
+            self.at += 1;
+        }
+        // Up to 19 significant digits go into the mantissa; later ones only scale it.
+        let mut mantissa = 0u64;
+        let mut digits = 0u32;
+        let mut exp10 = 0i32;
+        match self.peek() {
+            b'0' => self.at += 1,
+            b'1'..=b'9' => {
+                while let d @ b'0'..=b'9' = self.peek() {
+                    if digits < 19 {
+                        mantissa = mantissa * 10 + u64::from(d - b'0');
+                        digits += 1;
+                    } else {
+                        exp10 += 1;
+                    }
+                    self.at += 1;
+                }
+            }
+            _ => return Err(self.error("expected a digit")),
+        }
+        if self.peek() == b'.' {
+            self.at += 1;
+            if !self.peek().is_ascii_digit() {
+                return Err(self.error("expected a digit after the decimal point"));
+            }
+            while let d @ b'0'..=b'9' = self.peek() {
+                if digits < 19 && (mantissa != 0 || d != b'0') {
+                    mantissa = mantissa * 10 + u64::from(d - b'0');
+                    digits += 1;
+                    exp10 -= 1;
+                } else if digits < 19 {
+                    exp10 -= 1; // leading zeros of a fraction
+                }
+                self.at += 1;
+            }
+        }
+        if matches!(self.peek(), b'e' | b'E') {
+            self.at += 1;
+            let exp_negative = match self.peek() {
+                b'-' => {
+                    self.at += 1;
+                    true
+                }
+                b'+' => {
+                    self.at += 1;
+                    false
+                }
+                _ => false,
+            };
+            if !self.peek().is_ascii_digit() {
+                return Err(self.error("expected a digit in the exponent"));
+            }
+            let mut exp = 0i32;
+            while let d @ b'0'..=b'9' = self.peek() {
+                exp = exp.saturating_mul(10).saturating_add(i32::from(d - b'0'));
+                self.at += 1;
+            }
+            exp10 = exp10.saturating_add(if exp_negative { -exp } else { exp });
+        }
+        let value = scale(mantissa as f64, exp10);
+        if !value.is_finite() {
+            return Err(self.error("number out of range"));
+        }
+        Ok(if negative { -value } else { value })
+    }
+}
+
+/// `value × 10^exp10`, exactly when both fit the fast path, else by repeated scaling.
+fn scale(mut value: f64, mut exp10: i32) -> f64 {
+    if value == 0.0 {
+        return 0.0;
+    }
+    while exp10 > 22 {
+        value *= 1e22;
+        exp10 -= 22;
+        if !value.is_finite() {
+            return value;
+        }
+    }
+    while exp10 < -22 {
+        value /= 1e22;
+        exp10 += 22;
+        if value == 0.0 {
+            return 0.0;
+        }
+    }
+    let power = POW10
+        .get(exp10.unsigned_abs() as usize)
+        .copied()
+        .unwrap_or(1.0);
+    if exp10 < 0 {
+        value / power
+    } else {
+        value * power
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    fn read(text: &str) -> Result<Json, ReadError> {
+        read_json(text, 1 << 20, 32)
+    }
+
+    #[test]
+    fn reads_every_kind_of_value() {
+        let json = read(r#" {"a": [1, -2.5, 3e2, true, false, null], "b": {"c": "d"}} "#).unwrap();
+        assert_eq!(
+            json.get("a").unwrap().as_array().unwrap(),
+            &[
+                Json::Number(1.0),
+                Json::Number(-2.5),
+                Json::Number(300.0),
+                Json::Bool(true),
+                Json::Bool(false),
+                Json::Null
+            ]
+        );
+        assert_eq!(json.get("b").unwrap().get("c").unwrap().as_str(), Some("d"));
+    }
+
+    #[test]
+    fn numbers_people_write_are_read_exactly() {
+        for (text, want) in [
+            ("0", 0.0),
+            ("0.001", 0.001),
+            ("0.1", 0.1),
+            ("0.3333", 0.3333),
+            ("12345.678", 12345.678),
+            ("-0.5", -0.5),
+            ("1E3", 1000.0),
+            ("2.5e-3", 0.0025),
+            ("1700000000000", 1_700_000_000_000.0),
+            ("99.999", 99.999),
+        ] {
+            assert_eq!(parse_number(text), Some(want), "{text}");
+        }
+        let big: f64 = "123456789012345678901234567890".parse().unwrap();
+        let got = parse_number("123456789012345678901234567890").unwrap();
+        assert!(((got - big) / big).abs() < 1e-15);
+    }
+
+    #[test]
+    fn what_is_not_a_json_number_is_refused() {
+        for bad in [
+            "", "-", "01", "1.", ".5", "+1", "1e", "0x10", "NaN", "1e999", "1 2",
+        ] {
+            assert_eq!(parse_number(bad), None, "{bad}");
+        }
+        assert_eq!(parse_number(" 42 "), Some(42.0));
+    }
+
+    #[test]
+    fn strings_are_unescaped_including_surrogate_pairs() {
+        let json = read(r#""a\"b\\c\/d\n\u00e9\ud83d\ude00\ud800x""#).unwrap();
+        assert_eq!(json.as_str(), Some("a\"b\\c/d\né😀\u{FFFD}x"));
+        assert_eq!(read("\"naïve ☃\"").unwrap().as_str(), Some("naïve ☃"));
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_round_trips() {
+        let text = r#"{"rules":[{"id":"r1","priority":-3,"x":[[],{}],"s":"tab\tquote\""}]}"#;
+        let ours = read(text).unwrap();
+        let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            ours.get("rules").unwrap().as_array().unwrap()[0]
+                .get("s")
+                .unwrap()
+                .as_str(),
+            theirs["rules"][0]["s"].as_str()
+        );
+    }
+
+    #[test]
+    fn malformed_documents_are_refused_with_a_position() {
+        for (bad, reason) in [
+            ("", "unexpected end of the document"),
+            ("{", "expected a member name in double quotes"),
+            ("[1,]", "expected a JSON value"),
+            ("[1 2]", "expected ',' or ']'"),
+            ("{\"a\" 1}", "expected ':' after the member name"),
+            ("{\"a\":1,}", "expected a member name in double quotes"),
+            ("\"abc", "unterminated string"),
+            ("\"a\nb\"", "control character in a string"),
+            ("\"\\x\"", "invalid escape in a string"),
+            ("tru", "expected a JSON value"),
+            ("{} x", "unexpected text after the JSON value"),
+            ("{\"a\":1,\"a\":2}", "duplicate member name"),
+            ("'a'", "expected a JSON value"),
+        ] {
+            assert_eq!(read(bad).unwrap_err().reason, reason, "{bad}");
+        }
+        let err = read("{\n  \"a\": tru\n}").unwrap_err();
+        assert_eq!(err.line_column("{\n  \"a\": tru\n}"), (2, 8));
+    }
+
+    #[test]
+    fn depth_and_size_limits_hold() {
+        let deep = "[".repeat(33) + &"]".repeat(33);
+        assert_eq!(
+            read(&deep).unwrap_err().reason,
+            "nested deeper than the limit"
+        );
+        let ok = "[".repeat(32) + &"]".repeat(32);
+        assert!(read(&ok).is_ok());
+        let long = vec!['1'; 100].into_iter().collect::<String>();
+        assert_eq!(
+            read_json(&long, 10, 4).unwrap_err().reason,
+            "the document is larger than the limit"
+        );
+        // Deep nesting far past the limit fails fast instead of overflowing the stack.
+        let hostile = "[".repeat(100_000);
+        assert!(read_json(&hostile, 1 << 20, 32).is_err());
+        assert_eq!(Json::Null.kind().to_string(), "null");
+    }
+}

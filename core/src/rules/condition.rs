@@ -1,0 +1,487 @@
+//! Evaluating conditions against a visitor, and explaining why one was false.
+//!
+//! Missing attributes: every positive operator (`equals`, `in`, `contains`, `starts_with`,
+//! `ends_with`, `regex`, `gt`…`between`, `before`, `after`, `exists`) is false for a missing
+//! attribute, and every negative one (`not_equals`, `not_in`, `not_contains`, `not_regex`,
+//! `missing`) is exactly the negation of its twin, so it is true. A value of the wrong kind
+//! (text where a number is needed and not parseable as one) behaves like a missing one. On a
+//! list attribute (`segments`, `forms_submitted_ids`, a list trait) `contains` means "has an
+//! element equal to", and every other operator holds when it holds for some element.
+
+use alloc::string::String;
+
+use super::context::{Val, Value, VisitorContext};
+use super::document::{Condition, DateRef, Leaf, Op, Operand, RegexSource, Scalar};
+use super::eval::Host;
+use super::text::contains;
+use crate::json::read::parse_number;
+use crate::json::{push_json_string, push_u64};
+use crate::time::{format_rfc3339_ms, parse_rfc3339_ms};
+
+/// What a condition is evaluated against.
+pub(crate) struct Env<'a, H: Host> {
+    pub(crate) ctx: &'a VisitorContext,
+    pub(crate) host: &'a H,
+    pub(crate) regexes: &'a [Option<H::Regex>],
+    pub(crate) sources: &'a [RegexSource],
+    /// Variants assigned earlier in this evaluation (experiment id, variant id).
+    pub(crate) assigned: &'a [(&'a str, &'a str)],
+}
+
+/// Whether `cond` holds for the visitor.
+pub(crate) fn holds<H: Host>(cond: &Condition, env: &Env<'_, H>) -> bool {
+    match cond {
+        Condition::All(children) => children.iter().all(|c| holds(c, env)),
+        Condition::Any(children) => children.iter().any(|c| holds(c, env)),
+        Condition::Not(inner) => !holds(inner, env),
+        Condition::Leaf(leaf) => leaf_holds(leaf, env),
+    }
+}
+
+fn leaf_holds<H: Host>(leaf: &Leaf, env: &Env<'_, H>) -> bool {
+    let (op, negated) = leaf.op.positive();
+    let positive = env
+        .ctx
+        .lookup(&leaf.attr, env.assigned)
+        .is_some_and(|value| positive_holds(op, leaf, value, env));
+    positive != negated
+}
+
+fn positive_holds<H: Host>(op: Op, leaf: &Leaf, value: Val<'_>, env: &Env<'_, H>) -> bool {
+    if op == Op::Exists {
+        return true;
+    }
+    let member = |v: Val<'_>| match (&leaf.operand, op) {
+        (Operand::Text(t), Op::Contains) => equals_text(v, t, leaf.ignore_case),
+        _ => scalar_holds(op, leaf, v, env),
+    };
+    match value {
+        Val::Texts(items) => items.iter().any(|s| member(Val::Text(s))),
+        Val::List(items) => items
+            .iter()
+            .filter(|v| !matches!(v, Value::List(_)))
+            .any(|v| member(v.view())),
+        _ => scalar_holds(op, leaf, value, env),
+    }
+}
+
+fn scalar_holds<H: Host>(op: Op, leaf: &Leaf, value: Val<'_>, env: &Env<'_, H>) -> bool {
+    let ic = leaf.ignore_case;
+    match (op, &leaf.operand) {
+        (Op::Equals, Operand::Scalar(s)) => equals(value, s, ic),
+        (Op::In, Operand::List(list)) => list.iter().any(|s| equals(value, s, ic)),
+        (Op::Contains, Operand::Text(t)) => as_text(value).is_some_and(|a| contains(a, t, ic)),
+        (Op::StartsWith, Operand::Text(t)) => as_text(value).is_some_and(|a| affix(a, t, ic, true)),
+        (Op::EndsWith, Operand::Text(t)) => as_text(value).is_some_and(|a| affix(a, t, ic, false)),
+        (Op::Regex, Operand::Regex(i)) => as_text(value).is_some_and(|a| {
+            env.regexes
+                .get(*i)
+                .and_then(Option::as_ref)
+                .is_some_and(|re| env.host.regex_is_match(re, a))
+        }),
+        (Op::Gt, Operand::Number(n)) => number(value).is_some_and(|x| x > *n),
+        (Op::Gte, Operand::Number(n)) => number(value).is_some_and(|x| x >= *n),
+        (Op::Lt, Operand::Number(n)) => number(value).is_some_and(|x| x < *n),
+        (Op::Lte, Operand::Number(n)) => number(value).is_some_and(|x| x <= *n),
+        (Op::Between, Operand::Range(lo, hi)) => {
+            number(value).is_some_and(|x| *lo <= x && x <= *hi)
+        }
+        (Op::Before | Op::After, Operand::Date(d)) => {
+            let (Some(x), Some(at)) = (date(value), resolve(*d, env.ctx.now_ms)) else {
+                return false;
+            };
+            if op == Op::Before {
+                x < at
+            } else {
+                x > at
+            }
+        }
+        _ => false,
+    }
+}
+
+fn as_text(value: Val<'_>) -> Option<&str> {
+    match value {
+        Val::Text(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn number(value: Val<'_>) -> Option<f64> {
+    match value {
+        Val::Number(n) => Some(n),
+        Val::Text(s) => parse_number(s),
+        _ => None,
+    }
+}
+
+fn date(value: Val<'_>) -> Option<i64> {
+    match value {
+        Val::Number(n) => Some(n as i64),
+        Val::Text(s) => parse_date_ms(s),
+        _ => None,
+    }
+}
+
+fn resolve(d: DateRef, now_ms: Option<i64>) -> Option<i64> {
+    match d {
+        DateRef::Absolute(ms) => Some(ms),
+        DateRef::Relative(offset) => now_ms.map(|now| now.saturating_add(offset)),
+    }
+}
+
+fn text_eq(a: &str, b: &str, ignore_case: bool) -> bool {
+    if ignore_case {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a == b
+    }
+}
+
+/// Equality across kinds: text that reads as a number equals that number (`query.page`
+/// equals `2`); otherwise kinds must match.
+fn equals(value: Val<'_>, s: &Scalar, ignore_case: bool) -> bool {
+    match (value, s) {
+        (v, Scalar::Text(t)) => equals_text(v, t, ignore_case),
+        (Val::Number(a), Scalar::Number(b)) => a == *b,
+        (Val::Text(a), Scalar::Number(b)) => parse_number(a) == Some(*b),
+        (Val::Bool(a), Scalar::Bool(b)) => a == *b,
+        _ => false,
+    }
+}
+
+fn equals_text(value: Val<'_>, t: &str, ignore_case: bool) -> bool {
+    match value {
+        Val::Text(a) => text_eq(a, t, ignore_case),
+        Val::Number(a) => parse_number(t) == Some(a),
+        _ => false,
+    }
+}
+
+fn affix(hay: &str, fix: &str, ignore_case: bool, start: bool) -> bool {
+    let (h, f) = (hay.as_bytes(), fix.as_bytes());
+    let Some(from) = h.len().checked_sub(f.len()) else {
+        return false;
+    };
+    let part = if start {
+        h.get(..f.len())
+    } else {
+        h.get(from..)
+    };
+    part.is_some_and(|p| {
+        if ignore_case {
+            p.eq_ignore_ascii_case(f)
+        } else {
+            p == f
+        }
+    })
+}
+
+/// Reads a date: RFC 3339 (`2026-11-22T10:00:00Z`, offsets allowed) or a plain date
+/// (`2026-11-22`, midnight UTC), as Unix ms.
+pub(crate) fn parse_date_ms(s: &str) -> Option<i64> {
+    let s = s.trim_ascii();
+    if s.len() == 10 {
+        let mut buf = [0u8; 20];
+        buf.get_mut(..10)?.copy_from_slice(s.as_bytes());
+        buf.get_mut(10..)?.copy_from_slice(b"T00:00:00Z");
+        return parse_rfc3339_ms(core::str::from_utf8(&buf).ok()?);
+    }
+    parse_rfc3339_ms(s)
+}
+
+const MINUTE_MS: i64 = 60_000;
+const UNITS: [(&str, i64); 4] = [
+    ("minute", MINUTE_MS),
+    ("hour", 60 * MINUTE_MS),
+    ("day", 24 * 60 * MINUTE_MS),
+    ("week", 7 * 24 * 60 * MINUTE_MS),
+];
+
+/// Reads the operand of `before` / `after`: an absolute date, `now`, `N units ago`,
+/// `in N units` or `N units from now` (units: minute, hour, day, week, singular or plural).
+pub(crate) fn parse_date_ref(s: &str) -> Option<DateRef> {
+    let t = s.trim_ascii();
+    if t.eq_ignore_ascii_case("now") {
+        return Some(DateRef::Relative(0));
+    }
+    if let Some(ms) = parse_date_ms(t) {
+        return Some(DateRef::Absolute(ms));
+    }
+    let mut words = t.split_ascii_whitespace();
+    let mut word = || words.next().map(|w| w.to_ascii_lowercase());
+    let first = word()?;
+    let (count, unit, sign) = if first == "in" {
+        (word()?, word()?, 1)
+    } else {
+        let unit = word()?;
+        match (word().as_deref(), word().as_deref()) {
+            (Some("ago"), None) => (first, unit, -1),
+            (Some("from"), Some("now")) => (first, unit, 1),
+            _ => return None,
+        }
+    };
+    if word().is_some() {
+        return None;
+    }
+    let n = crate::tracker::parse_u64(&count).filter(|n| *n <= 100_000)? as i64;
+    let singular = unit.strip_suffix('s').unwrap_or(&unit);
+    let (_, ms) = UNITS.iter().find(|(name, _)| *name == singular)?;
+    Some(DateRef::Relative(sign * n * ms))
+}
+
+// Explanations for `debug`: only built when asked for, without `core::fmt`.
+
+/// Appends why `cond` did not hold: the deciding leaf with the visitor's value.
+pub(crate) fn explain_false<H: Host>(cond: &Condition, env: &Env<'_, H>, out: &mut String) {
+    match cond {
+        Condition::All(children) => match children.iter().find(|c| !holds(c, env)) {
+            Some(child) => explain_false(child, env, out),
+            None => out.push_str("conditions were false"),
+        },
+        Condition::Any(children) => match children.first() {
+            None => out.push_str("an empty \"any\" never holds"),
+            Some(first) => {
+                out.push_str("none of the ");
+                push_u64(out, children.len() as u64);
+                out.push_str(" alternatives held; the first: ");
+                explain_false(first, env, out);
+            }
+        },
+        Condition::Not(inner) => {
+            out.push_str("\"not\" was false because ");
+            match &**inner {
+                Condition::Leaf(leaf) => {
+                    describe_leaf(leaf, env, out);
+                    out.push_str(" held");
+                    push_actual(leaf, env, out);
+                }
+                _ => out.push_str("its inner condition held"),
+            }
+        }
+        Condition::Leaf(leaf) => {
+            describe_leaf(leaf, env, out);
+            out.push_str(" was false");
+            push_actual(leaf, env, out);
+        }
+    }
+}
+
+fn describe_leaf<H: Host>(leaf: &Leaf, env: &Env<'_, H>, out: &mut String) {
+    out.push_str("condition ");
+    out.push_str(&leaf.attr_name);
+    out.push(' ');
+    out.push_str(leaf.op.name());
+    match &leaf.operand {
+        Operand::None => {}
+        Operand::Scalar(s) => {
+            out.push(' ');
+            push_scalar(s, out);
+        }
+        Operand::List(list) => {
+            out.push_str(" [");
+            for (i, s) in list.iter().take(10).enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                push_scalar(s, out);
+            }
+            if list.len() > 10 {
+                out.push_str(", …");
+            }
+            out.push(']');
+        }
+        Operand::Text(t) => {
+            out.push(' ');
+            push_json_string(out, t);
+        }
+        Operand::Number(n) => {
+            out.push(' ');
+            push_number(out, *n);
+        }
+        Operand::Range(lo, hi) => {
+            out.push_str(" [");
+            push_number(out, *lo);
+            out.push_str(", ");
+            push_number(out, *hi);
+            out.push(']');
+        }
+        Operand::Date(DateRef::Absolute(ms)) => {
+            out.push(' ');
+            out.push_str(&format_rfc3339_ms(*ms));
+        }
+        Operand::Date(DateRef::Relative(offset)) => {
+            out.push_str(" now");
+            if *offset != 0 {
+                out.push_str(if *offset < 0 { " - " } else { " + " });
+                push_u64(out, offset.unsigned_abs() / 1000);
+                out.push('s');
+            }
+        }
+        Operand::Regex(i) => {
+            out.push(' ');
+            let source = env.sources.get(*i);
+            push_json_string(out, source.map_or("", |s| s.pattern.as_str()));
+            if env.regexes.get(*i).is_some_and(Option::is_none) {
+                out.push_str(" (the pattern did not compile)");
+            }
+        }
+    }
+    if leaf.ignore_case {
+        out.push_str(" (ignoring case)");
+    }
+}
+
+fn push_actual<H: Host>(leaf: &Leaf, env: &Env<'_, H>, out: &mut String) {
+    match env.ctx.lookup(&leaf.attr, env.assigned) {
+        None => out.push_str(" (attribute missing)"),
+        Some(value) => {
+            out.push_str(" (value ");
+            push_val(value, out);
+            out.push(')');
+        }
+    }
+}
+
+fn push_val(value: Val<'_>, out: &mut String) {
+    match value {
+        Val::Text(s) => push_json_string(out, s),
+        Val::Number(n) => push_number(out, n),
+        Val::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+        Val::Texts(items) => {
+            out.push('[');
+            for (i, s) in items.iter().take(10).enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                push_json_string(out, s);
+            }
+            out.push(']');
+        }
+        Val::List(items) => {
+            out.push('[');
+            for (i, v) in items.iter().take(10).enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                match v {
+                    Value::List(_) => out.push_str("[…]"),
+                    v => push_val(v.view(), out),
+                }
+            }
+            out.push(']');
+        }
+    }
+}
+
+fn push_scalar(s: &Scalar, out: &mut String) {
+    match s {
+        Scalar::Text(t) => push_json_string(out, t),
+        Scalar::Number(n) => push_number(out, *n),
+        Scalar::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+    }
+}
+
+/// Appends a number for people (up to 6 decimals), without `core::fmt`.
+pub(crate) fn push_number(out: &mut String, n: f64) {
+    if !n.is_finite() {
+        out.push_str("NaN");
+        return;
+    }
+    let mut n = n;
+    if n < 0.0 {
+        out.push('-');
+        n = -n;
+    }
+    if n >= 1e12 {
+        // Too large for six decimals in a u64; the whole part is what people read anyway.
+        push_u64(out, n as u64);
+        return;
+    }
+    let scaled = (n * 1_000_000.0 + 0.5) as u64;
+    push_u64(out, scaled / 1_000_000);
+    let mut frac = scaled % 1_000_000;
+    if frac > 0 {
+        out.push('.');
+        let mut width = 6;
+        while frac % 10 == 0 {
+            frac /= 10;
+            width -= 1;
+        }
+        let mut digits = String::new();
+        push_u64(&mut digits, frac);
+        for _ in digits.len()..width {
+            out.push('0');
+        }
+        out.push_str(&digits);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_dates_read_like_english() {
+        let day = 86_400_000;
+        assert_eq!(
+            parse_date_ref("7 days ago"),
+            Some(DateRef::Relative(-7 * day))
+        );
+        assert_eq!(
+            parse_date_ref("1 Week ago"),
+            Some(DateRef::Relative(-7 * day))
+        );
+        assert_eq!(
+            parse_date_ref("in 2 hours"),
+            Some(DateRef::Relative(7_200_000))
+        );
+        assert_eq!(
+            parse_date_ref("30 minutes from now"),
+            Some(DateRef::Relative(1_800_000))
+        );
+        assert_eq!(parse_date_ref("now"), Some(DateRef::Relative(0)));
+        assert_eq!(
+            parse_date_ref("2026-11-22"),
+            Some(DateRef::Absolute(1_795_305_600_000))
+        );
+        for bad in [
+            "7 days",
+            "days ago",
+            "7 fortnights ago",
+            "-7 days ago",
+            "in 2",
+            "yesterday",
+            "7 days ago!",
+        ] {
+            assert_eq!(parse_date_ref(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn case_folding_is_ascii_only_and_allocation_free() {
+        assert!(contains("Spring-SALE", "sale", true));
+        assert!(!contains("Spring-SALE", "sale", false));
+        assert!(contains("x", "", true));
+        assert!(!contains("ab", "abc", true));
+        assert!(affix("Summer", "SUM", true, true));
+        assert!(affix("Summer", "mer", false, false));
+        assert!(!affix("er", "summer", false, false));
+    }
+
+    #[test]
+    fn numbers_print_for_people() {
+        for (n, want) in [
+            (0.0, "0"),
+            (42.0, "42"),
+            (-3.5, "-3.5"),
+            (0.001, "0.001"),
+            (12.345678, "12.345678"),
+            (1e15, "1000000000000000"),
+        ] {
+            let mut s = String::new();
+            push_number(&mut s, n);
+            assert_eq!(s, want);
+        }
+    }
+}

@@ -1,0 +1,542 @@
+//! The parsed rule document: what [`parse_rules`](super::parse_rules) builds and the
+//! evaluator runs.
+//!
+//! Only the parser builds these (fields are crate-private), so everything in them has been
+//! checked: ids, limits, sanitised HTML, safe URLs, compiled-once regex slots. Conditions are
+//! precompiled: attributes are enum values, not names looked up at evaluation time.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::attribute::Attr;
+use super::sanitize::SafeHtml;
+
+/// A site's parsed rule document, its rules in evaluation order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rules {
+    pub(crate) revision: Option<String>,
+    pub(crate) holdout: Option<Holdout>,
+    /// Highest priority first; equal priorities keep their document order.
+    pub(crate) rules: Vec<Rule>,
+    /// Exclusive groups, in order of first use; rules refer to them by index.
+    pub(crate) groups: Vec<String>,
+    /// Distinct regex patterns; conditions refer to them by index so each compiles once.
+    pub(crate) regexes: Vec<RegexSource>,
+}
+
+impl Rules {
+    /// The document's `revision`, which exposure events carry so reports can tell versions
+    /// apart; the collector sets it when it stores a document.
+    pub fn revision(&self) -> Option<&str> {
+        self.revision.as_deref()
+    }
+
+    /// The site-wide holdout, if the document has one.
+    pub fn holdout(&self) -> Option<&Holdout> {
+        self.holdout.as_ref()
+    }
+
+    /// Every rule, in evaluation order (highest priority first, then document order).
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The rule with this id.
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// The distinct regex patterns of the document, in the order a host compiles them.
+    pub fn regex_sources(&self) -> &[RegexSource] {
+        &self.regexes
+    }
+}
+
+/// A regex pattern as written, with its case flag: what a [`Host`](super::Host) compiles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegexSource {
+    /// The pattern, at most [`MAX_REGEX_PATTERN_BYTES`](crate::limits::MAX_REGEX_PATTERN_BYTES).
+    pub pattern: String,
+    /// Whether it matches regardless of case (`ignore_case: true`).
+    pub ignore_case: bool,
+}
+
+/// Visitors in the holdout see no personalisation at all, so lift over "nothing" can be
+/// measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Holdout {
+    pub(crate) percent: f64,
+    pub(crate) seed: String,
+}
+
+impl Holdout {
+    /// Share of visitors held out, 0–100.
+    pub fn percent(&self) -> f64 {
+        self.percent
+    }
+
+    /// The hashing seed: changing it reshuffles who is held out.
+    pub fn seed(&self) -> &str {
+        &self.seed
+    }
+}
+
+/// One rule: when its conditions hold, its actions (or its experiment's variant) apply.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    pub(crate) id: String,
+    /// Index in the document's `rules` array, for JSON paths in lint findings.
+    pub(crate) position: usize,
+    pub(crate) enabled: bool,
+    pub(crate) priority: i32,
+    pub(crate) group: Option<usize>,
+    pub(crate) group_name: Option<String>,
+    pub(crate) conditions: Option<Condition>,
+    pub(crate) actions: Vec<Action>,
+    pub(crate) experiment: Option<Experiment>,
+}
+
+impl Rule {
+    /// The rule's id, unique in the document; events and `?orbit_preview=` name it.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Where the rule is in the document's `rules` array.
+    pub fn position(&self) -> usize {
+        self.position
+    }
+
+    /// Whether the rule runs for visitors (a disabled rule can still be previewed).
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Higher runs first and wins its exclusive group.
+    pub fn priority(&self) -> i32 {
+        self.priority
+    }
+
+    /// The exclusive group: at most one rule of a group applies to a visitor.
+    pub fn group(&self) -> Option<&str> {
+        self.group_name.as_deref()
+    }
+
+    /// The actions of a rule without an experiment (empty when it has one).
+    pub fn actions(&self) -> &[Action] {
+        &self.actions
+    }
+
+    /// The experiment whose variant decides this rule's actions.
+    pub fn experiment(&self) -> Option<&Experiment> {
+        self.experiment.as_ref()
+    }
+
+    /// Whether the rule has conditions at all (without, it applies to everyone).
+    pub fn has_conditions(&self) -> bool {
+        self.conditions.is_some()
+    }
+}
+
+/// An A/B(/n) test: who is in it, and which variant each visitor sees.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Experiment {
+    pub(crate) id: String,
+    pub(crate) seed: String,
+    pub(crate) traffic_percent: f64,
+    /// The variants' weights as written, summed (1 when none were given); lint checks it.
+    pub(crate) weight_sum: f64,
+    pub(crate) variants: Vec<Variant>,
+}
+
+impl Experiment {
+    /// The experiment's id (`experiment_id` of `Experiment Viewed`).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The hashing seed (the id unless set): changing it reshuffles assignments.
+    pub fn seed(&self) -> &str {
+        &self.seed
+    }
+
+    /// Share of eligible visitors who enter the experiment, 0–100.
+    pub fn traffic_percent(&self) -> f64 {
+        self.traffic_percent
+    }
+
+    /// The variants, control included, in document order.
+    pub fn variants(&self) -> &[Variant] {
+        &self.variants
+    }
+
+    /// The variant with this id.
+    pub fn variant(&self, id: &str) -> Option<&Variant> {
+        self.variants.iter().find(|v| v.id == id)
+    }
+}
+
+/// One arm of an experiment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variant {
+    pub(crate) id: String,
+    /// Share of the experiment's visitors, normalised so the variants sum to 1.
+    pub(crate) weight: f64,
+    /// Upper end of this variant's bucket range in [0, 1].
+    pub(crate) upper: f64,
+    pub(crate) control: bool,
+    pub(crate) actions: Vec<Action>,
+}
+
+impl Variant {
+    /// The variant's id (`variation_id` of `Experiment Viewed`).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Share of the experiment's visitors who get it, normalised to sum to 1.
+    pub fn weight(&self) -> f64 {
+        self.weight
+    }
+
+    /// Whether this is the control, which changes nothing.
+    pub fn is_control(&self) -> bool {
+        self.control
+    }
+
+    /// What this variant changes (empty for the control).
+    pub fn actions(&self) -> &[Action] {
+        &self.actions
+    }
+}
+
+/// A change to the page. Every variant but [`Action::Redirect`] targets the elements matching
+/// a CSS selector. Built by the parser, so HTML is sanitised and URLs and styles are checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Replace the elements' text (`textContent`).
+    SetText {
+        /// Which elements.
+        selector: String,
+        /// The new text, set as text, never parsed as HTML.
+        text: String,
+    },
+    /// Replace the elements' content with sanitised HTML (`innerHTML`).
+    SetHtml {
+        /// Which elements.
+        selector: String,
+        /// The sanitised HTML.
+        html: SafeHtml,
+    },
+    /// Set an attribute (URL-bearing attributes only to safe URLs; never `on*` or `style`).
+    SetAttribute {
+        /// Which elements.
+        selector: String,
+        /// The attribute's name, lowercase.
+        name: String,
+        /// Its new value.
+        value: String,
+    },
+    /// Remove an attribute.
+    RemoveAttribute {
+        /// Which elements.
+        selector: String,
+        /// The attribute's name, lowercase.
+        name: String,
+    },
+    /// Add classes (`classList.add`).
+    AddClass {
+        /// Which elements.
+        selector: String,
+        /// The class names, one or more.
+        classes: Vec<String>,
+    },
+    /// Remove classes (`classList.remove`).
+    RemoveClass {
+        /// Which elements.
+        selector: String,
+        /// The class names, one or more.
+        classes: Vec<String>,
+    },
+    /// Set one style property (`style.setProperty`).
+    SetStyle {
+        /// Which elements.
+        selector: String,
+        /// The CSS property, e.g. `background-color` or `--brand`.
+        property: String,
+        /// Its value, checked: no `expression(`, no script URLs, no escapes or comments.
+        value: String,
+        /// Whether to set it with `!important` priority.
+        important: bool,
+    },
+    /// Make the elements visible again (remove `hidden`, undo a `display: none`).
+    Show {
+        /// Which elements.
+        selector: String,
+    },
+    /// Hide the elements (`display: none !important`).
+    Hide {
+        /// Which elements.
+        selector: String,
+    },
+    /// Insert sanitised HTML next to or inside the elements (`insertAdjacentHTML`).
+    Insert {
+        /// Which elements.
+        selector: String,
+        /// Where, relative to each element.
+        position: InsertPosition,
+        /// The sanitised HTML.
+        html: SafeHtml,
+    },
+    /// Send the visitor to another URL (see [`redirect_allowed`](super::redirect_allowed)).
+    Redirect {
+        /// The target, absolute or relative; its scheme, if any, is http(s).
+        url: String,
+        /// Whether the current page's query parameters (UTM tags…) are carried over.
+        keep_query: bool,
+    },
+}
+
+impl Action {
+    /// The selector, for every action but a redirect.
+    pub fn selector(&self) -> Option<&str> {
+        match self {
+            Action::SetText { selector, .. }
+            | Action::SetHtml { selector, .. }
+            | Action::SetAttribute { selector, .. }
+            | Action::RemoveAttribute { selector, .. }
+            | Action::AddClass { selector, .. }
+            | Action::RemoveClass { selector, .. }
+            | Action::SetStyle { selector, .. }
+            | Action::Show { selector }
+            | Action::Hide { selector }
+            | Action::Insert { selector, .. } => Some(selector),
+            Action::Redirect { .. } => None,
+        }
+    }
+
+    /// The action's `type` as written in the document.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Action::SetText { .. } => "set_text",
+            Action::SetHtml { .. } => "set_html",
+            Action::SetAttribute { .. } => "set_attribute",
+            Action::RemoveAttribute { .. } => "remove_attribute",
+            Action::AddClass { .. } => "add_class",
+            Action::RemoveClass { .. } => "remove_class",
+            Action::SetStyle { .. } => "set_style",
+            Action::Show { .. } => "show",
+            Action::Hide { .. } => "hide",
+            Action::Insert { .. } => "insert",
+            Action::Redirect { .. } => "redirect",
+        }
+    }
+}
+
+/// Where [`Action::Insert`] puts its HTML; the names of `insertAdjacentHTML` positions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InsertPosition {
+    /// Before the element (`beforebegin`).
+    Before,
+    /// After the element (`afterend`).
+    After,
+    /// Inside, before its first child (`afterbegin`).
+    Prepend,
+    /// Inside, after its last child (`beforeend`).
+    Append,
+}
+
+impl InsertPosition {
+    /// The name used in documents.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InsertPosition::Before => "before",
+            InsertPosition::After => "after",
+            InsertPosition::Prepend => "prepend",
+            InsertPosition::Append => "append",
+        }
+    }
+
+    /// The `insertAdjacentHTML` position the browser passes.
+    pub fn dom_position(self) -> &'static str {
+        match self {
+            InsertPosition::Before => "beforebegin",
+            InsertPosition::After => "afterend",
+            InsertPosition::Prepend => "afterbegin",
+            InsertPosition::Append => "beforeend",
+        }
+    }
+}
+
+/// A rule's conditions, precompiled.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Condition {
+    /// Every child holds (an empty `all` holds).
+    All(Vec<Condition>),
+    /// Some child holds (an empty `any` does not).
+    Any(Vec<Condition>),
+    /// The child does not hold.
+    Not(Box<Condition>),
+    /// One attribute compared with one operator.
+    Leaf(Leaf),
+}
+
+/// One comparison: `attribute op value`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Leaf {
+    pub(crate) attr: Attr,
+    /// The attribute as written, for explanations.
+    pub(crate) attr_name: String,
+    pub(crate) op: Op,
+    pub(crate) ignore_case: bool,
+    pub(crate) operand: Operand,
+}
+
+/// The right-hand side of a comparison, in the form its operator needs.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Operand {
+    /// `exists` / `missing`.
+    None,
+    /// `equals` / `not_equals`.
+    Scalar(Scalar),
+    /// `in` / `not_in`.
+    List(Vec<Scalar>),
+    /// `contains`, `starts_with`, `ends_with` (lowercase when `ignore_case`).
+    Text(String),
+    /// `gt`, `gte`, `lt`, `lte`.
+    Number(f64),
+    /// `between`, inclusive.
+    Range(f64, f64),
+    /// `before` / `after`.
+    Date(DateRef),
+    /// `regex` / `not_regex`: index into [`Rules::regex_sources`].
+    Regex(usize),
+}
+
+/// A constant a value is compared with.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Scalar {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+}
+
+/// A point in time in a date comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DateRef {
+    /// A fixed instant (Unix ms).
+    Absolute(i64),
+    /// An offset from the evaluation's `now_ms` (negative is in the past).
+    Relative(i64),
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Op {
+    Equals,
+    NotEquals,
+    In,
+    NotIn,
+    Contains,
+    NotContains,
+    StartsWith,
+    EndsWith,
+    Regex,
+    NotRegex,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    Between,
+    Before,
+    After,
+    Exists,
+    Missing,
+}
+
+/// Every operator with its name in documents (docs/rules.md lists them in this order).
+pub(crate) const OPERATORS: [(Op, &str); 19] = [
+    (Op::Equals, "equals"),
+    (Op::NotEquals, "not_equals"),
+    (Op::In, "in"),
+    (Op::NotIn, "not_in"),
+    (Op::Contains, "contains"),
+    (Op::NotContains, "not_contains"),
+    (Op::StartsWith, "starts_with"),
+    (Op::EndsWith, "ends_with"),
+    (Op::Regex, "regex"),
+    (Op::NotRegex, "not_regex"),
+    (Op::Gt, "gt"),
+    (Op::Gte, "gte"),
+    (Op::Lt, "lt"),
+    (Op::Lte, "lte"),
+    (Op::Between, "between"),
+    (Op::Before, "before"),
+    (Op::After, "after"),
+    (Op::Exists, "exists"),
+    (Op::Missing, "missing"),
+];
+
+/// The operator names (docs/rules.md, same order).
+pub const OPERATOR_NAMES: [&str; 19] = [
+    "equals",
+    "not_equals",
+    "in",
+    "not_in",
+    "contains",
+    "not_contains",
+    "starts_with",
+    "ends_with",
+    "regex",
+    "not_regex",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "between",
+    "before",
+    "after",
+    "exists",
+    "missing",
+];
+
+impl Op {
+    /// The operator named `name` in a document.
+    pub(crate) fn from_name(name: &str) -> Option<Op> {
+        OPERATORS
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(op, _)| *op)
+    }
+
+    /// The operator's name in documents.
+    pub(crate) fn name(self) -> &'static str {
+        OPERATORS
+            .iter()
+            .find(|(op, _)| *op == self)
+            .map_or("", |(_, n)| n)
+    }
+
+    /// A negative operator's positive twin and `true`, or the operator itself and `false`:
+    /// every `not_…` operator (and `missing`) is exactly the negation of its twin, missing
+    /// attributes included.
+    pub(crate) fn positive(self) -> (Op, bool) {
+        match self {
+            Op::NotEquals => (Op::Equals, true),
+            Op::NotIn => (Op::In, true),
+            Op::NotContains => (Op::Contains, true),
+            Op::NotRegex => (Op::Regex, true),
+            Op::Missing => (Op::Exists, true),
+            op => (op, false),
+        }
+    }
+
+    /// Whether `ignore_case` means something for this operator.
+    pub(crate) fn compares_text(self) -> bool {
+        matches!(
+            self.positive().0,
+            Op::Equals | Op::In | Op::Contains | Op::StartsWith | Op::EndsWith | Op::Regex
+        )
+    }
+}

@@ -1,0 +1,624 @@
+//! Every problem in a rule document, for the collector (on save) and the CLI
+//! (`orbit-collector rules check FILE`).
+//!
+//! Lint runs the parser in its collecting mode, so every parse error is listed (with "did you
+//! mean"), and then checks what a parser cannot: regexes against the host, CSS selectors,
+//! duplicate ids, weights, unreachable rules, HTML the sanitiser would change, and attribute
+//! and operator combinations that can never match. The browser never calls it, so it may use
+//! `format!` freely: link-time optimisation leaves it out of the bundle.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use super::attribute::{Attr, Kind};
+use super::document::{Action, Condition, Leaf, Op, Operand, Rule, Rules, Scalar};
+use super::error::RulesError;
+use super::eval::Host;
+use super::parse::parse_collecting;
+use super::sanitize::{sanitize_html_reporting, Removed};
+use super::selector::check_selector;
+use crate::json::read::{parse_number, Json};
+
+/// How bad a finding is: errors make the collector refuse a document, warnings do not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The document is wrong or unsafe; it must not be saved.
+    Error,
+    /// Probably a mistake: the document works, but not as its author likely meant.
+    Warning,
+}
+
+impl Severity {
+    /// `"error"` or `"warning"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One problem, located by its JSON path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Where, e.g. `rules[3].conditions.all[1].op`.
+    pub path: String,
+    /// What is wrong, and what to do about it.
+    pub message: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}: {}",
+            self.severity.as_str(),
+            self.path,
+            self.message
+        )
+    }
+}
+
+/// Whether any finding is an error.
+pub fn has_errors(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.severity == Severity::Error)
+}
+
+/// Lists every problem in a rule document. Regexes are compiled with `host` (the collector's
+/// `regex`-crate host), so a pattern it refuses is an error.
+pub fn lint<H: Host>(text: &str, host: &H) -> Vec<Finding> {
+    let parsed = parse_collecting(text);
+    let mut lint = Lint {
+        findings: parsed.errors.iter().map(from_parse_error).collect(),
+    };
+    let rules = &parsed.rules;
+    let compiled: Vec<bool> = rules
+        .regexes
+        .iter()
+        .map(|r| host.compile_regex(&r.pattern, r.ignore_case).is_some())
+        .collect();
+    let mut in_document_order: Vec<&Rule> = rules.rules.iter().collect();
+    in_document_order.sort_by_key(|r| r.position);
+    lint.duplicate_ids(&in_document_order);
+    for rule in &in_document_order {
+        lint.rule(rules, rule, &compiled);
+    }
+    lint.unreachable(rules);
+    if let Some(json) = &parsed.json {
+        lint.html(json);
+    }
+    if let Some(h) = &rules.holdout {
+        if h.percent >= 100.0 {
+            lint.warn(
+                "holdout.percent",
+                "every visitor is held out: nothing will ever apply",
+            );
+        }
+    }
+    lint.findings
+}
+
+struct Lint {
+    findings: Vec<Finding>,
+}
+
+impl Lint {
+    fn push(&mut self, severity: Severity, path: impl Into<String>, message: impl Into<String>) {
+        self.findings.push(Finding {
+            severity,
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.push(Severity::Error, path, message);
+    }
+
+    fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.push(Severity::Warning, path, message);
+    }
+
+    fn duplicate_ids(&mut self, rules: &[&Rule]) {
+        for (i, rule) in rules.iter().enumerate() {
+            if let Some(first) = rules
+                .get(..i)
+                .and_then(|before| before.iter().find(|r| r.id == rule.id))
+            {
+                self.error(
+                    format!("rules[{}].id", rule.position),
+                    format!(
+                        "duplicate rule id \"{}\"; rules[{}] has it too",
+                        rule.id, first.position
+                    ),
+                );
+            }
+            let Some(exp) = &rule.experiment else {
+                continue;
+            };
+            let earlier = rules.get(..i).and_then(|before| {
+                before
+                    .iter()
+                    .find(|r| r.experiment.as_ref().is_some_and(|e| e.id == exp.id))
+            });
+            if let Some(first) = earlier {
+                self.error(
+                    format!("rules[{}].experiment.id", rule.position),
+                    format!(
+                        "duplicate experiment id \"{}\"; rules[{}] has it too",
+                        exp.id, first.position
+                    ),
+                );
+            }
+            for (k, v) in exp.variants.iter().enumerate() {
+                if exp
+                    .variants
+                    .get(..k)
+                    .is_some_and(|b| b.iter().any(|w| w.id == v.id))
+                {
+                    self.error(
+                        format!("rules[{}].experiment.variants[{k}].id", rule.position),
+                        format!("duplicate variant id \"{}\"", v.id),
+                    );
+                }
+            }
+        }
+    }
+
+    fn rule(&mut self, rules: &Rules, rule: &Rule, compiled: &[bool]) {
+        let base = format!("rules[{}]", rule.position);
+        if let Some(c) = &rule.conditions {
+            self.condition(rules, c, &format!("{base}.conditions"), compiled);
+        }
+        match &rule.experiment {
+            None => {
+                if rule.actions.is_empty() {
+                    self.warn(
+                        &base,
+                        format!(
+                            "rule \"{}\" has no actions and no experiment: it does nothing",
+                            rule.id
+                        ),
+                    );
+                }
+                self.actions(&rule.actions, &format!("{base}.actions"));
+            }
+            Some(exp) => {
+                let path = format!("{base}.experiment");
+                if (exp.weight_sum - 1.0).abs() > 0.001 {
+                    self.error(
+                        format!("{path}.variants"),
+                        format!(
+                            "the variant weights sum to {}, not 1 (± 0.001)",
+                            exp.weight_sum
+                        ),
+                    );
+                }
+                if !exp.variants.iter().any(|v| v.control) {
+                    self.warn(
+                        format!("{path}.variants"),
+                        "no variant is the control (\"control\": true): lift cannot be measured against the unchanged page",
+                    );
+                }
+                if exp.traffic_percent <= 0.0 {
+                    self.warn(
+                        format!("{path}.traffic_percent"),
+                        "traffic_percent is 0: the experiment takes no visitors",
+                    );
+                }
+                if exp.variants.iter().all(|v| v.actions.is_empty()) {
+                    self.warn(format!("{path}.variants"), "no variant changes anything");
+                }
+                for (k, v) in exp.variants.iter().enumerate() {
+                    self.actions(&v.actions, &format!("{path}.variants[{k}].actions"));
+                }
+            }
+        }
+    }
+
+    fn condition(&mut self, rules: &Rules, cond: &Condition, path: &str, compiled: &[bool]) {
+        match cond {
+            Condition::All(children) | Condition::Any(children) => {
+                let key = if matches!(cond, Condition::All(_)) {
+                    "all"
+                } else {
+                    "any"
+                };
+                if key == "any" && children.is_empty() {
+                    self.warn(
+                        format!("{path}.any"),
+                        "an empty \"any\" never holds: the rule never applies",
+                    );
+                }
+                for (i, c) in children.iter().enumerate() {
+                    self.condition(rules, c, &format!("{path}.{key}[{i}]"), compiled);
+                }
+            }
+            Condition::Not(inner) => self.condition(rules, inner, &format!("{path}.not"), compiled),
+            Condition::Leaf(leaf) => self.leaf(rules, leaf, path, compiled),
+        }
+    }
+
+    fn leaf(&mut self, rules: &Rules, leaf: &Leaf, path: &str, compiled: &[bool]) {
+        if let Operand::Regex(i) = leaf.operand {
+            let pattern = rules.regexes.get(i).map_or("", |r| r.pattern.as_str());
+            if !compiled.get(i).copied().unwrap_or(false) {
+                self.error(
+                    format!("{path}.value"),
+                    format!("the regex \"{pattern}\" does not compile"),
+                );
+            } else if let Some(problem) = regex_portability(pattern) {
+                self.error(
+                    format!("{path}.value"),
+                    format!("the regex \"{pattern}\" uses {problem}, which the browser's RegExp and the collector's regex crate read differently"),
+                );
+            }
+        }
+        if let Operand::List(list) = &leaf.operand {
+            if list.is_empty() {
+                self.warn(
+                    format!("{path}.value"),
+                    format!("an empty list: \"{}\" never holds", Op::In.name()),
+                );
+            }
+        }
+        if let Attr::Experiment(id) = &leaf.attr {
+            let known = rules
+                .rules
+                .iter()
+                .any(|r| r.experiment.as_ref().is_some_and(|e| e.id == *id));
+            if !known {
+                self.warn(
+                    format!("{path}.attribute"),
+                    format!("no experiment in this document has the id \"{id}\""),
+                );
+            }
+        }
+        if let Some(problem) = type_problem(leaf) {
+            self.warn(format!("{path}.op"), problem);
+        }
+    }
+
+    fn actions(&mut self, actions: &[Action], path: &str) {
+        let has_redirect = actions.iter().any(|a| matches!(a, Action::Redirect { .. }));
+        if has_redirect && actions.len() > 1 {
+            self.warn(
+                path,
+                "a redirect leaves the page: the other actions next to it are never seen",
+            );
+        }
+        for (j, action) in actions.iter().enumerate() {
+            if let Some(selector) = action.selector() {
+                if let Err(e) = check_selector(selector) {
+                    self.error(
+                        format!("{path}[{j}].selector"),
+                        format!(
+                            "invalid CSS selector \"{selector}\": {} (at byte {})",
+                            e.message, e.offset
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Rules in an exclusive group that can never apply because an earlier one always does,
+    /// or has the very same conditions.
+    fn unreachable(&mut self, rules: &Rules) {
+        for (i, rule) in rules.rules.iter().enumerate() {
+            let Some(group) = rule.group else { continue };
+            if !rule.enabled {
+                continue;
+            }
+            let takes_everyone = |r: &Rule| {
+                r.experiment
+                    .as_ref()
+                    .is_none_or(|e| e.traffic_percent >= 100.0)
+            };
+            let shadow = rules.rules.get(..i).and_then(|before| {
+                before.iter().find(|e| {
+                    e.enabled
+                        && e.group == Some(group)
+                        && takes_everyone(e)
+                        && (always_holds(e.conditions.as_ref()) || e.conditions == rule.conditions)
+                })
+            });
+            if let Some(e) = shadow {
+                let why = if always_holds(e.conditions.as_ref()) {
+                    "always applies"
+                } else {
+                    "has the same conditions"
+                };
+                self.warn(
+                    format!("rules[{}]", rule.position),
+                    format!(
+                        "rule \"{}\" never applies: rule \"{}\" (rules[{}]) comes first in group \"{}\" and {why}",
+                        rule.id,
+                        e.id,
+                        e.position,
+                        rule.group_name.as_deref().unwrap_or("")
+                    ),
+                );
+            }
+        }
+    }
+
+    /// HTML the sanitiser would change: unsafe removals are errors, the rest warnings.
+    fn html(&mut self, json: &Json) {
+        let Some(rules) = json.get("rules").and_then(Json::as_array) else {
+            return;
+        };
+        for (i, rule) in rules.iter().enumerate() {
+            self.html_in_actions(rule.get("actions"), &format!("rules[{i}].actions"));
+            let variants = rule
+                .get("experiment")
+                .and_then(|e| e.get("variants"))
+                .and_then(Json::as_array)
+                .unwrap_or(&[]);
+            for (k, v) in variants.iter().enumerate() {
+                self.html_in_actions(
+                    v.get("actions"),
+                    &format!("rules[{i}].experiment.variants[{k}].actions"),
+                );
+            }
+        }
+    }
+
+    fn html_in_actions(&mut self, actions: Option<&Json>, path: &str) {
+        let Some(actions) = actions.and_then(Json::as_array) else {
+            return;
+        };
+        for (j, action) in actions.iter().enumerate() {
+            let Some(html) = action.get("html").and_then(Json::as_str) else {
+                continue;
+            };
+            let mut removed: Vec<String> = Vec::new();
+            let mut unsafe_removed = false;
+            sanitize_html_reporting(html, |r| {
+                unsafe_removed |= r.is_unsafe();
+                let what = match r {
+                    Removed::UnsafeElement(name) | Removed::Element(name) => {
+                        format!("<{name}> element")
+                    }
+                    Removed::EventHandler(name) => format!("{name} event handler"),
+                    Removed::UnsafeUrl(name) => format!("unsafe URL in {name}"),
+                    Removed::Attribute(name) => format!("{name} attribute"),
+                    Removed::Comment => String::from("comment"),
+                };
+                if !removed.contains(&what) {
+                    removed.push(what);
+                }
+            });
+            if removed.is_empty() {
+                continue;
+            }
+            let message = format!("the sanitiser removes: {}", removed.join(", "));
+            if unsafe_removed {
+                self.error(
+                    format!("{path}[{j}].html"),
+                    format!("{message} (content that could run code is never inserted)"),
+                );
+            } else {
+                self.warn(format!("{path}[{j}].html"), message);
+            }
+        }
+    }
+}
+
+fn always_holds(c: Option<&Condition>) -> bool {
+    match c {
+        None => true,
+        Some(Condition::All(children)) => children.iter().all(|c| always_holds(Some(c))),
+        Some(_) => false,
+    }
+}
+
+/// Operator and attribute combinations that can never match (or always match, negated).
+fn type_problem(leaf: &Leaf) -> Option<String> {
+    let op = leaf.op.positive().0;
+    let attr = &leaf.attr_name;
+    let text_operand = |s: &Scalar| matches!(s, Scalar::Text(t) if parse_number(t).is_none());
+    let bool_operand = |s: &Scalar| matches!(s, Scalar::Bool(_));
+    let operands_are = |f: &dyn Fn(&Scalar) -> bool| match &leaf.operand {
+        Operand::Scalar(s) => f(s),
+        Operand::List(l) => !l.is_empty() && l.iter().all(f),
+        _ => false,
+    };
+    let never = |what: &str, hint: &str| {
+        let negated = if leaf.op.positive().1 {
+            " (so this negation always holds)"
+        } else {
+            ""
+        };
+        Some(format!(
+            "{attr} is {what}, so \"{}\" can never match{negated}{hint}",
+            leaf.op.positive().0.name()
+        ))
+    };
+    match leaf.attr.kind() {
+        Kind::Number => match op {
+            Op::Contains | Op::StartsWith | Op::EndsWith | Op::Regex => never("a number", ""),
+            Op::Equals | Op::In if operands_are(&|s| text_operand(s) || bool_operand(s)) => {
+                never("a number", "")
+            }
+            Op::Before | Op::After => never("a number, not a date", ""),
+            _ => None,
+        },
+        Kind::Bool => match op {
+            Op::Exists => None,
+            Op::Equals | Op::In if operands_are(&bool_operand) => None,
+            _ => never(
+                "true or false",
+                "; compare it with equals true or equals false",
+            ),
+        },
+        Kind::TextList => match op {
+            Op::Gt | Op::Gte | Op::Lt | Op::Lte | Op::Between | Op::Before | Op::After => {
+                never("a list of names", "")
+            }
+            _ => None,
+        },
+        Kind::Text => match op {
+            Op::Equals | Op::In if operands_are(&bool_operand) => never("text", ""),
+            Op::Before | Op::After if !matches!(leaf.attr, Attr::Query(_)) => {
+                never("text, not a date", "")
+            }
+            _ => None,
+        },
+        Kind::Any => None,
+    }
+}
+
+/// Regex syntax that JavaScript's `RegExp` (without the `u` flag) and Rust's `regex` crate
+/// read differently, or only one of them accepts; `None` when the pattern is portable.
+fn regex_portability(pattern: &str) -> Option<&'static str> {
+    let b = pattern.as_bytes();
+    let mut i = 0;
+    let mut in_class = false;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'\\' => {
+                match b.get(i + 1) {
+                    Some(b'A' | b'z' | b'Z') => return Some("\\A / \\z anchors (use ^ and $)"),
+                    Some(b'p' | b'P') => return Some("Unicode classes \\p{…}"),
+                    Some(b'1'..=b'9') if !in_class => return Some("backreferences"),
+                    Some(b'h' | b'K' | b'Q' | b'E') => {
+                        return Some("an escape only one engine knows")
+                    }
+                    _ => {}
+                }
+                i += 2;
+                continue;
+            }
+            b'[' if in_class && b.get(i + 1) == Some(&b':') => {
+                return Some("POSIX classes [[:alpha:]]")
+            }
+            b'[' => in_class = true,
+            b']' => in_class = false,
+            b'(' if !in_class && b.get(i + 1) == Some(&b'?') => {
+                match b.get(i + 2) {
+                    Some(b':') => {}
+                    Some(b'<') if !matches!(b.get(i + 3), Some(b'=' | b'!')) => {} // (?<name>
+                    Some(b'=' | b'!' | b'<') => return Some("lookaround (?= (?! (?<="),
+                    Some(b'P') => return Some("(?P<name>) groups (use (?<name>))"),
+                    _ => return Some("inline flags such as (?i) (use \"ignore_case\": true)"),
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// A parse error as a finding, with "did you mean" for misspelt names.
+fn from_parse_error(e: &RulesError) -> Finding {
+    let mut message = String::from(e.message);
+    if let Some(found) = &e.found {
+        message.push_str(&format!(" \"{found}\""));
+    }
+    match e.found.as_deref().and_then(|f| did_you_mean(f, e.expected)) {
+        Some(suggestion) => message.push_str(&format!("; did you mean \"{suggestion}\"?")),
+        None if !e.expected.is_empty() => {
+            message.push_str(&format!("; expected one of {}", e.expected.join(", ")));
+        }
+        None => {}
+    }
+    Finding {
+        severity: Severity::Error,
+        path: e.path.clone(),
+        message,
+    }
+}
+
+/// The closest expected name, if one is close enough to be a typo. Map prefixes
+/// (`traits.NAME`) are compared by their prefix (`trait.plan` → `traits.plan`).
+pub(crate) fn did_you_mean(found: &str, expected: &[&str]) -> Option<String> {
+    let mut best: Option<(usize, String)> = None;
+    for candidate in expected {
+        let (candidate, compare_to) = match (candidate.split_once('.'), found.split_once('.')) {
+            (Some((prefix, "NAME" | "ID")), Some((found_prefix, rest))) => {
+                (format!("{prefix}.{rest}"), (prefix, found_prefix))
+            }
+            (Some((_, "NAME" | "ID")), None) => continue,
+            _ => (String::from(*candidate), (*candidate, found)),
+        };
+        let distance = levenshtein(compare_to.0, compare_to.1);
+        let limit = (compare_to.0.len() / 3).max(1);
+        if distance <= limit && best.as_ref().is_none_or(|(d, _)| distance < *d) {
+            best = Some((distance, candidate));
+        }
+    }
+    best.map(|(_, name)| name)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row.first().copied().unwrap_or(0);
+        if let Some(first) = row.first_mut() {
+            *first = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let above = row.get(j + 1).copied().unwrap_or(0);
+            let left = row.get(j).copied().unwrap_or(0);
+            let cost = usize::from(ca != *cb);
+            let value = (above + 1).min(left + 1).min(diagonal + cost);
+            diagonal = above;
+            if let Some(cell) = row.get_mut(j + 1) {
+                *cell = value;
+            }
+        }
+    }
+    row.last().copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_get_a_suggestion() {
+        let ops = &super::super::document::OPERATOR_NAMES;
+        assert_eq!(did_you_mean("equal", ops).as_deref(), Some("equals"));
+        assert_eq!(
+            did_you_mean("startswith", ops).as_deref(),
+            Some("starts_with")
+        );
+        assert_eq!(did_you_mean("frobnicate", ops), None);
+        let attrs = &super::super::attribute::ATTRIBUTE_NAMES;
+        assert_eq!(
+            did_you_mean("utm_sorce", attrs).as_deref(),
+            Some("utm_source")
+        );
+        assert_eq!(
+            did_you_mean("trait.plan", attrs).as_deref(),
+            Some("traits.plan")
+        );
+        assert_eq!(did_you_mean("segment", attrs).as_deref(), Some("segments"));
+    }
+
+    #[test]
+    fn regexes_that_differ_between_engines_are_flagged() {
+        for (pattern, portable) in [
+            ("^/blog/[a-z0-9-]+$", true),
+            ("(?:spring|summer)", true),
+            ("(?<slug>[a-z]+)", true),
+            ("[(?i)]", true),
+            ("(?i)spring", false),
+            ("\\Aspring\\z", false),
+            ("a(?=b)", false),
+            ("(a)\\1", false),
+            ("[[:alpha:]]", false),
+            ("\\p{L}", false),
+            ("(?P<x>a)", false),
+        ] {
+            assert_eq!(regex_portability(pattern).is_none(), portable, "{pattern}");
+        }
+    }
+}

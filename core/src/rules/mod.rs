@@ -1,0 +1,75 @@
+//! The rule language: personalisation and experiments, shared by the browser and the
+//! collector (docs/rules.md is the reference, docs/rules.schema.json the schema).
+//!
+//! Parse once ([`parse_rules`]), compile the regexes once with the platform's [`Host`]
+//! ([`RuleEngine::new`]), evaluate per page view ([`RuleEngine::evaluate`]) against a
+//! [`VisitorContext`]. Nothing here touches a DOM, a clock or the network, and nothing the
+//! browser calls uses serde, `core::fmt` or Unicode tables (SIZE.md).
+//!
+//! - [`document`]: the parsed, checked document (rules, experiments, actions).
+//! - [`parse`]: JSON text → document, with JSON-path errors ([`RulesError`]).
+//! - [`context`]: what is known about the visitor.
+//! - [`condition`](self): evaluating conditions and explaining them (internal).
+//! - [`eval`]: the evaluator, the [`Host`] trait, decisions and debug traces.
+//! - [`bucket`](mod@bucket): deterministic, versioned hashing for experiments and the holdout.
+//! - [`sanitize`]: the HTML allowlist sanitiser.
+//! - [`url`]: URL and style safety, redirect targets and the redirect loop guard.
+//! - [`lint`](mod@lint): every problem in a document, for the collector and the CLI (not the browser).
+//! - [`selector`]: the CSS selector checker lint uses.
+
+mod attribute;
+pub mod bucket;
+mod condition;
+pub mod context;
+pub mod document;
+mod error;
+pub mod eval;
+pub mod lint;
+pub mod parse;
+pub mod sanitize;
+pub mod selector;
+mod text;
+pub mod url;
+mod write;
+
+pub use attribute::ATTRIBUTE_NAMES;
+pub use bucket::{bucket, fnv1a32, HASH_VERSION};
+pub use context::{Value, VisitorContext};
+pub use document::{
+    Action, Experiment, Holdout, InsertPosition, RegexSource, Rule, Rules, Variant, OPERATOR_NAMES,
+};
+pub use error::RulesError;
+pub use eval::{
+    Assignment, AssignmentSource, Decision, EvalOptions, Evaluation, Host, Outcome, RuleEngine,
+    Trace,
+};
+pub use lint::{has_errors, lint, Finding, Severity};
+pub use parse::{parse_rules, ACTION_TYPES};
+pub use sanitize::{sanitize_html, SafeHtml};
+pub use url::{is_safe_url, redirect_allowed, redirect_target};
+pub use write::write_action;
+
+#[cfg(test)]
+#[path = "../../tests/support/mini_regex.rs"]
+mod mini_regex;
+
+/// A [`Host`] for native tests, backed by a tiny regex matcher.
+#[cfg(test)]
+pub(crate) mod test_host {
+    pub(crate) use super::mini_regex::MiniRegex;
+
+    /// Compiles with [`MiniRegex`].
+    pub(crate) struct TestHost;
+
+    impl super::Host for TestHost {
+        type Regex = MiniRegex;
+
+        fn compile_regex(&self, pattern: &str, ignore_case: bool) -> Option<MiniRegex> {
+            MiniRegex::new(pattern, ignore_case)
+        }
+
+        fn regex_is_match(&self, regex: &MiniRegex, text: &str) -> bool {
+            regex.is_match(text)
+        }
+    }
+}

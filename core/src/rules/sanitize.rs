@@ -1,0 +1,905 @@
+//! The HTML sanitiser: what `set_html` and `insert` may put into a page.
+//!
+//! One allowlist, used by the browser before any `innerHTML` and by the collector when a
+//! document is saved, so neither can let `<script>`, an event handler or a `javascript:` URL
+//! through. A small tokenizer reads the input; the output is built only from allowlisted
+//! elements and attributes that this code writes itself, attribute values decoded, checked
+//! and re-escaped (what was checked is exactly what the browser gets), text escaped, and every
+//! element closed. Elements that carry code or another parser's rules (`script`, `style`,
+//! `svg`, `math`, `template`…) are dropped with their content; other unknown elements are
+//! dropped but their text is kept.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::url::{is_safe_srcset, is_safe_url};
+use crate::limits::MAX_HTML_DEPTH;
+
+/// HTML that went through [`sanitize_html`]: only it may reach `innerHTML`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SafeHtml(String);
+
+impl SafeHtml {
+    /// The sanitised markup.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The sanitised markup, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// Something the sanitiser took out, for lint: unsafe removals are errors when a document is
+/// saved, the others warnings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Removed<'a> {
+    /// An element that can run code or load content (`script`, `iframe`, `svg`…), with its
+    /// content.
+    UnsafeElement(&'a str),
+    /// An element outside the allowlist; its text was kept.
+    Element(&'a str),
+    /// An event-handler attribute (`onerror`…).
+    EventHandler(&'a str),
+    /// A URL attribute whose URL is not http(s), mailto, tel or relative.
+    UnsafeUrl(&'a str),
+    /// An attribute outside the allowlist (`style`…).
+    Attribute(&'a str),
+    /// A comment, CDATA section or processing instruction.
+    Comment,
+}
+
+impl Removed<'_> {
+    /// Whether what was removed could have run code.
+    pub fn is_unsafe(&self) -> bool {
+        matches!(
+            self,
+            Removed::UnsafeElement(_) | Removed::EventHandler(_) | Removed::UnsafeUrl(_)
+        )
+    }
+}
+
+/// Sanitises HTML for `innerHTML` / `insertAdjacentHTML`.
+pub fn sanitize_html(input: &str) -> SafeHtml {
+    sanitize_html_reporting(input, |_| {})
+}
+
+/// [`sanitize_html`], telling `on_removed` about everything it took out.
+pub fn sanitize_html_reporting(input: &str, on_removed: impl FnMut(Removed<'_>)) -> SafeHtml {
+    let mut s = Sanitizer {
+        src: input,
+        bytes: input.as_bytes(),
+        at: 0,
+        out: String::with_capacity(input.len()),
+        open: Vec::new(),
+        on_removed,
+    };
+    s.run();
+    SafeHtml(s.out)
+}
+
+/// Elements kept, with the attributes they may carry beyond [`GLOBAL_ATTRIBUTES`].
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("a", &["href", "target", "rel", "hreflang"]),
+    ("abbr", &[]),
+    ("article", &[]),
+    ("aside", &[]),
+    ("b", &[]),
+    ("blockquote", &["cite"]),
+    ("br", &[]),
+    ("button", &["type", "disabled"]),
+    ("cite", &[]),
+    ("code", &[]),
+    ("dd", &[]),
+    ("del", &["cite"]),
+    ("div", &[]),
+    ("dl", &[]),
+    ("dt", &[]),
+    ("em", &[]),
+    ("figcaption", &[]),
+    ("figure", &[]),
+    ("footer", &[]),
+    ("h1", &[]),
+    ("h2", &[]),
+    ("h3", &[]),
+    ("h4", &[]),
+    ("h5", &[]),
+    ("h6", &[]),
+    ("header", &[]),
+    ("hr", &[]),
+    ("i", &[]),
+    (
+        "img",
+        &[
+            "src", "srcset", "sizes", "alt", "width", "height", "loading", "decoding",
+        ],
+    ),
+    ("ins", &["cite"]),
+    ("label", &["for"]),
+    ("li", &["value"]),
+    ("mark", &[]),
+    ("nav", &[]),
+    ("ol", &["start", "reversed", "type"]),
+    ("p", &[]),
+    ("picture", &[]),
+    ("pre", &[]),
+    ("q", &["cite"]),
+    ("s", &[]),
+    ("section", &[]),
+    ("small", &[]),
+    (
+        "source",
+        &["src", "srcset", "sizes", "type", "media", "width", "height"],
+    ),
+    ("span", &[]),
+    ("strong", &[]),
+    ("sub", &[]),
+    ("sup", &[]),
+    ("time", &["datetime"]),
+    ("u", &[]),
+    ("ul", &[]),
+    ("wbr", &[]),
+];
+
+/// Elements without content or end tag.
+const VOID: &[&str] = &["br", "hr", "img", "source", "wbr"];
+
+/// Attributes any kept element may carry, plus `aria-*` and `data-*` (but not `data-orbit-*`,
+/// which the tracker itself reads).
+const GLOBAL_ATTRIBUTES: &[&str] = &["class", "id", "title", "lang", "dir", "role", "hidden"];
+
+/// Elements whose content the browser does not parse as HTML (raw text): dropped up to their
+/// end tag.
+const RAW_TEXT: &[&str] = &[
+    "script", "style", "xmp", "iframe", "noembed", "noframes", "noscript", "textarea", "title",
+];
+
+/// Elements dropped with everything inside them (foreign content, templates, plugins, forms).
+const DROP_WITH_CONTENT: &[&str] = &[
+    "svg", "math", "template", "object", "applet", "select", "frameset", "head", "audio", "video",
+    "canvas", "form", "datalist", "dialog",
+];
+
+/// Of the dropped elements, those whose presence means someone tried to run or load code.
+const UNSAFE: &[&str] = &[
+    "script",
+    "style",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "svg",
+    "math",
+    "template",
+    "base",
+    "link",
+    "meta",
+    "noscript",
+    "portal",
+    "xmp",
+    "plaintext",
+];
+
+/// The named character references decoded in attribute values (the rest stay literal text,
+/// which is safe: values are re-escaped on output).
+const NAMED_REFS: &[(&str, char)] = &[
+    ("amp", '&'),
+    ("lt", '<'),
+    ("gt", '>'),
+    ("quot", '"'),
+    ("apos", '\''),
+    ("nbsp", '\u{a0}'),
+    ("colon", ':'),
+    ("Tab", '\t'),
+    ("NewLine", '\n'),
+    ("sol", '/'),
+    ("lpar", '('),
+    ("rpar", ')'),
+    ("period", '.'),
+    ("comma", ','),
+    ("excl", '!'),
+    ("num", '#'),
+    ("percnt", '%'),
+    ("semi", ';'),
+    ("equals", '='),
+    ("quest", '?'),
+    ("commat", '@'),
+    ("lowbar", '_'),
+    ("copy", '©'),
+    ("reg", '®'),
+    ("trade", '™'),
+    ("hellip", '…'),
+    ("mdash", '—'),
+    ("ndash", '–'),
+    ("lsquo", '‘'),
+    ("rsquo", '’'),
+    ("ldquo", '“'),
+    ("rdquo", '”'),
+    ("laquo", '«'),
+    ("raquo", '»'),
+    ("euro", '€'),
+    ("pound", '£'),
+    ("yen", '¥'),
+    ("cent", '¢'),
+    ("deg", '°'),
+    ("times", '×'),
+    ("divide", '÷'),
+    ("middot", '·'),
+    ("bull", '•'),
+];
+
+fn find_name(table: &[&'static str], name: &str) -> Option<&'static str> {
+    table.iter().copied().find(|n| n.eq_ignore_ascii_case(name))
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0c)
+}
+
+/// A tag's attributes as the tokenizer read them.
+struct Tag {
+    /// The kept attributes, already written as ` name="value"`.
+    attributes: String,
+    self_closing: bool,
+}
+
+struct Sanitizer<'a, F> {
+    src: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+    out: String,
+    /// Kept elements still open, innermost last.
+    open: Vec<&'static str>,
+    on_removed: F,
+}
+
+impl<'a, F: FnMut(Removed<'_>)> Sanitizer<'a, F> {
+    fn peek(&self, offset: usize) -> u8 {
+        self.bytes.get(self.at + offset).copied().unwrap_or(0)
+    }
+
+    fn slice(&self, from: usize, to: usize) -> &'a str {
+        self.src.get(from..to).unwrap_or("")
+    }
+
+    fn starts_with_ignore_case(&self, at: usize, word: &str) -> bool {
+        self.bytes
+            .get(at..at + word.len())
+            .is_some_and(|b| b.eq_ignore_ascii_case(word.as_bytes()))
+    }
+
+    fn run(&mut self) {
+        while self.at < self.bytes.len() {
+            match self.peek(0) {
+                b'<' => self.markup(),
+                b'>' => {
+                    self.out.push_str("&gt;");
+                    self.at += 1;
+                }
+                b'&' => self.text_reference(),
+                0 => self.at += 1,
+                _ => {
+                    let start = self.at;
+                    while !matches!(self.peek(0), b'<' | b'>' | b'&' | 0) {
+                        self.at += 1;
+                    }
+                    // Stops only at ASCII bytes, so the run is whole UTF-8 chars.
+                    self.out.push_str(self.slice(start, self.at));
+                }
+            }
+        }
+        while let Some(name) = self.open.pop() {
+            self.close(name);
+        }
+    }
+
+    /// Copies a well-formed character reference in text as it is (it can only ever be text),
+    /// and escapes any other `&`.
+    fn text_reference(&mut self) {
+        let mut i = self.at + 1;
+        let b = |i: usize| self.bytes.get(i).copied().unwrap_or(0);
+        let well_formed = if b(i) == b'#' {
+            i += 1;
+            let hex = matches!(b(i), b'x' | b'X');
+            if hex {
+                i += 1;
+            }
+            let start = i;
+            while (hex && b(i).is_ascii_hexdigit()) || (!hex && b(i).is_ascii_digit()) {
+                i += 1;
+            }
+            i > start && i - start <= 8 && b(i) == b';'
+        } else {
+            let start = i;
+            while b(i).is_ascii_alphanumeric() {
+                i += 1;
+            }
+            i > start && i - start <= 32 && b(start).is_ascii_alphabetic() && b(i) == b';'
+        };
+        if well_formed {
+            self.out.push_str(self.slice(self.at, i + 1));
+            self.at = i + 1;
+        } else {
+            self.out.push_str("&amp;");
+            self.at += 1;
+        }
+    }
+
+    fn markup(&mut self) {
+        let next = self.peek(1);
+        if next == b'!' {
+            (self.on_removed)(Removed::Comment);
+            if self.starts_with_ignore_case(self.at, "<!--") {
+                self.skip_comment();
+            } else {
+                self.skip_past(b'>'); // doctype, CDATA (a bogus comment in HTML)
+            }
+        } else if next == b'?' {
+            (self.on_removed)(Removed::Comment);
+            self.skip_past(b'>');
+        } else if next == b'/' {
+            if self.peek(2).is_ascii_alphabetic() {
+                self.at += 2;
+                self.end_tag();
+            } else if self.peek(2) == b'>' {
+                self.at += 3; // `</>` is nothing
+            } else if self.at + 2 >= self.bytes.len() {
+                self.out.push_str("&lt;/");
+                self.at += 2;
+            } else {
+                self.skip_past(b'>'); // `</ x>` is a bogus comment
+            }
+        } else if next.is_ascii_alphabetic() {
+            self.at += 1;
+            self.start_tag();
+        } else {
+            self.out.push_str("&lt;");
+            self.at += 1;
+        }
+    }
+
+    fn skip_past(&mut self, byte: u8) {
+        while self.at < self.bytes.len() && self.peek(0) != byte {
+            self.at += 1;
+        }
+        self.at += 1;
+    }
+
+    fn skip_comment(&mut self) {
+        let body = self.at + 4;
+        // `<!-->` and `<!--->` are complete (empty) comments.
+        if self.peek(4) == b'>' {
+            self.at = body + 1;
+            return;
+        }
+        if self.peek(4) == b'-' && self.peek(5) == b'>' {
+            self.at = body + 2;
+            return;
+        }
+        let mut i = body;
+        while i < self.bytes.len() {
+            if self.bytes.get(i..i + 3) == Some(b"-->") {
+                self.at = i + 3;
+                return;
+            }
+            if self.bytes.get(i..i + 4) == Some(b"--!>") {
+                self.at = i + 4;
+                return;
+            }
+            i += 1;
+        }
+        self.at = self.bytes.len(); // an unclosed comment runs to the end
+    }
+
+    fn read_name(&mut self) -> &'a str {
+        let start = self.at;
+        while self.at < self.bytes.len()
+            && !matches!(self.peek(0), b'/' | b'>')
+            && !is_space(self.peek(0))
+        {
+            self.at += 1;
+        }
+        self.slice(start, self.at)
+    }
+
+    /// Reads attributes up to and including `>`; `None` when the input ends first (browsers
+    /// drop such a tag). For a kept `element`, its allowed attributes are written out.
+    fn read_attributes(&mut self, element: Option<&'static str>) -> Option<Tag> {
+        let mut tag = Tag {
+            attributes: String::new(),
+            self_closing: false,
+        };
+        let mut seen: Vec<&'a str> = Vec::new();
+        let (mut has_target, mut has_rel) = (false, false);
+        loop {
+            while is_space(self.peek(0)) {
+                self.at += 1;
+            }
+            match self.peek(0) {
+                b'>' => {
+                    self.at += 1;
+                    break;
+                }
+                b'/' => {
+                    self.at += 1;
+                    tag.self_closing = self.peek(0) == b'>';
+                    continue;
+                }
+                _ if self.at >= self.bytes.len() => return None,
+                _ => tag.self_closing = false,
+            }
+            let name_start = self.at;
+            self.at += 1; // a leading `=` belongs to the name
+            while self.at < self.bytes.len()
+                && !matches!(self.peek(0), b'/' | b'>' | b'=')
+                && !is_space(self.peek(0))
+            {
+                self.at += 1;
+            }
+            let name = self.slice(name_start, self.at);
+            while is_space(self.peek(0)) {
+                self.at += 1;
+            }
+            let mut raw_value = "";
+            if self.peek(0) == b'=' {
+                self.at += 1;
+                while is_space(self.peek(0)) {
+                    self.at += 1;
+                }
+                let quote = self.peek(0);
+                let start;
+                if quote == b'"' || quote == b'\'' {
+                    start = self.at + 1;
+                    self.at = start;
+                    while self.at < self.bytes.len() && self.peek(0) != quote {
+                        self.at += 1;
+                    }
+                    if self.at >= self.bytes.len() {
+                        return None;
+                    }
+                    raw_value = self.slice(start, self.at);
+                    self.at += 1;
+                } else {
+                    start = self.at;
+                    while self.at < self.bytes.len()
+                        && self.peek(0) != b'>'
+                        && !is_space(self.peek(0))
+                    {
+                        self.at += 1;
+                    }
+                    raw_value = self.slice(start, self.at);
+                }
+            }
+            let Some(element) = element else { continue };
+            if seen.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+                continue; // the first of duplicate attributes wins, as in browsers
+            }
+            seen.push(name);
+            if self.keep_attribute(element, name, raw_value, &mut tag.attributes) {
+                has_target |= name.eq_ignore_ascii_case("target");
+                has_rel |= name.eq_ignore_ascii_case("rel");
+            }
+        }
+        if element == Some("a") && has_target && !has_rel {
+            tag.attributes.push_str(" rel=\"noopener noreferrer\"");
+        }
+        Some(tag)
+    }
+
+    /// Writes ` name="value"` when `element` may carry the attribute and its value is safe;
+    /// reports it otherwise. Returns whether it was kept.
+    fn keep_attribute(
+        &mut self,
+        element: &str,
+        name: &str,
+        raw_value: &str,
+        out: &mut String,
+    ) -> bool {
+        let lower_is = |prefix: &str| {
+            name.len() >= prefix.len()
+                && name
+                    .as_bytes()
+                    .get(..prefix.len())
+                    .is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()))
+        };
+        if lower_is("on") {
+            (self.on_removed)(Removed::EventHandler(name));
+            return false;
+        }
+        let canonical = find_name(GLOBAL_ATTRIBUTES, name).or_else(|| {
+            ALLOWED
+                .iter()
+                .find(|(el, _)| *el == element)
+                .and_then(|(_, attrs)| find_name(attrs, name))
+        });
+        let prefixed = (lower_is("aria-") || (lower_is("data-") && !lower_is("data-orbit-")))
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if canonical.is_none() && !prefixed {
+            (self.on_removed)(Removed::Attribute(name));
+            return false;
+        }
+        let value = decode_references(raw_value);
+        let url_ok = match canonical {
+            Some("href" | "src" | "cite") => is_safe_url(&value),
+            Some("srcset") => is_safe_srcset(&value),
+            _ => true,
+        };
+        if !url_ok {
+            (self.on_removed)(Removed::UnsafeUrl(name));
+            return false;
+        }
+        out.push(' ');
+        match canonical {
+            Some(c) => out.push_str(c),
+            None => out.extend(name.chars().map(|c| c.to_ascii_lowercase())),
+        }
+        out.push_str("=\"");
+        push_escaped(out, &value);
+        out.push('"');
+        true
+    }
+
+    fn start_tag(&mut self) {
+        let name = self.read_name();
+        let kept = ALLOWED
+            .iter()
+            .map(|(el, _)| *el)
+            .find(|el| el.eq_ignore_ascii_case(name))
+            .filter(|_| self.open.len() < MAX_HTML_DEPTH);
+        let Some(tag) = self.read_attributes(kept) else {
+            self.at = self.bytes.len();
+            return;
+        };
+        if let Some(element) = kept {
+            self.out.push('<');
+            self.out.push_str(element);
+            self.out.push_str(&tag.attributes);
+            self.out.push('>');
+            if !VOID.contains(&element) {
+                self.open.push(element);
+            }
+            return;
+        }
+        let report = if find_name(UNSAFE, name).is_some() {
+            Removed::UnsafeElement(name)
+        } else {
+            Removed::Element(name)
+        };
+        (self.on_removed)(report);
+        if name.eq_ignore_ascii_case("plaintext") {
+            self.at = self.bytes.len(); // everything after it is text to a browser
+        } else if let Some(raw) = find_name(RAW_TEXT, name) {
+            self.skip_until_end_tag(raw, false);
+        } else if let Some(container) = find_name(DROP_WITH_CONTENT, name) {
+            if !tag.self_closing {
+                self.skip_until_end_tag(container, true);
+            }
+        }
+    }
+
+    /// Skips to just after `</name…>`. With `nested`, inner `<name` tags must be closed first
+    /// (containers); without, the content is raw text and only the end tag counts.
+    fn skip_until_end_tag(&mut self, name: &str, nested: bool) {
+        let mut depth = 1usize;
+        while self.at < self.bytes.len() {
+            if self.peek(0) != b'<' {
+                self.at += 1;
+                continue;
+            }
+            let closing = self.peek(1) == b'/';
+            let name_at = self.at + if closing { 2 } else { 1 };
+            let after = self
+                .bytes
+                .get(name_at + name.len())
+                .copied()
+                .unwrap_or(b'>');
+            let matches = self.starts_with_ignore_case(name_at, name)
+                && (is_space(after) || after == b'/' || after == b'>');
+            if matches && closing {
+                depth -= 1;
+                if depth == 0 {
+                    self.skip_past(b'>');
+                    return;
+                }
+            } else if matches && nested {
+                depth += 1;
+            }
+            self.at += 1;
+        }
+    }
+
+    fn end_tag(&mut self) {
+        let name = self.read_name();
+        if self.read_attributes(None).is_none() {
+            self.at = self.bytes.len();
+            return;
+        }
+        let Some(pos) = self
+            .open
+            .iter()
+            .rposition(|el| el.eq_ignore_ascii_case(name))
+        else {
+            return; // nothing of that name is open: a stray end tag means nothing
+        };
+        while self.open.len() > pos {
+            if let Some(el) = self.open.pop() {
+                self.close(el);
+            }
+        }
+    }
+
+    fn close(&mut self, element: &str) {
+        self.out.push_str("</");
+        self.out.push_str(element);
+        self.out.push('>');
+    }
+}
+
+/// Decodes the character references in an attribute value: numeric ones, and the named
+/// ones of [`NAMED_REFS`] (which need their `;`).
+fn decode_references(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(i) = rest.find('&') {
+        out.push_str(rest.get(..i).unwrap_or(""));
+        let after = rest.get(i + 1..).unwrap_or("");
+        let (decoded, used) = decode_one(after);
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = after.get(used..).unwrap_or("");
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The character a reference after `&` stands for, and how many bytes it used.
+fn decode_one(after: &str) -> (Option<char>, usize) {
+    let b = after.as_bytes();
+    if b.first() == Some(&b'#') {
+        let hex = matches!(b.get(1), Some(b'x' | b'X'));
+        let start = if hex { 2 } else { 1 };
+        let mut i = start;
+        let mut code: u32 = 0;
+        while let Some(&d) = b.get(i) {
+            let digit = match d {
+                b'0'..=b'9' => u32::from(d - b'0'),
+                b'a'..=b'f' if hex => u32::from(d - b'a' + 10),
+                b'A'..=b'F' if hex => u32::from(d - b'A' + 10),
+                _ => break,
+            };
+            code = code
+                .saturating_mul(if hex { 16 } else { 10 })
+                .saturating_add(digit);
+            i += 1;
+        }
+        if i == start {
+            return (None, 0);
+        }
+        if b.get(i) == Some(&b';') {
+            i += 1;
+        }
+        // NUL, surrogates and out-of-range code points become U+FFFD, as in browsers.
+        let c = char::from_u32(code)
+            .filter(|&c| c != '\0')
+            .unwrap_or('\u{FFFD}');
+        return (Some(c), i);
+    }
+    let len = b.iter().take_while(|c| c.is_ascii_alphanumeric()).count();
+    if b.get(len) != Some(&b';') {
+        return (None, 0);
+    }
+    let name = after.get(..len).unwrap_or("");
+    match NAMED_REFS.iter().find(|(n, _)| *n == name) {
+        Some((_, c)) => (Some(*c), len + 1),
+        None => (None, 0),
+    }
+}
+
+/// Appends text escaped for a double-quoted attribute value (and for text).
+fn push_escaped(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\0' => {}
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn clean(input: &str) -> String {
+        sanitize_html(input).into_string()
+    }
+
+    /// Whatever went in, nothing that runs code comes out.
+    fn assert_inert(output: &str) {
+        let lower = output.to_ascii_lowercase();
+        for marker in [
+            "<script",
+            "<svg",
+            "<iframe",
+            "<style",
+            "<object",
+            "<embed",
+            "javascript:",
+            "vbscript:",
+            "data:",
+            " on",
+            "<math",
+            "<template",
+        ] {
+            // " on" would also flag text such as "turn on"; the vectors below have none.
+            assert!(!lower.contains(marker), "{marker} survived in {output}");
+        }
+    }
+
+    #[test]
+    fn allowed_markup_is_kept_and_normalised() {
+        assert_eq!(
+            clean(r#"<p class="lead">Hello <strong>world</strong><br/>!</p>"#),
+            r#"<p class="lead">Hello <strong>world</strong><br>!</p>"#
+        );
+        assert_eq!(
+            clean(r#"<A HREF='/pricing' Title=Plans>See plans</A>"#),
+            r#"<a href="/pricing" title="Plans">See plans</a>"#
+        );
+        assert_eq!(
+            clean(r#"<img src="/hero.jpg" alt="A &quot;hero&quot;" width=600>"#),
+            r#"<img src="/hero.jpg" alt="A &quot;hero&quot;" width="600">"#
+        );
+        assert_eq!(
+            clean(r#"<span data-variant="b" aria-label="x" data-orbit-slot="y">ok</span>"#),
+            r#"<span data-variant="b" aria-label="x">ok</span>"#
+        );
+        assert_eq!(
+            clean("caf&eacute; &amp; 5 < 6 > 4 & co"),
+            "caf&eacute; &amp; 5 &lt; 6 &gt; 4 &amp; co"
+        );
+    }
+
+    #[test]
+    fn links_opening_a_new_tab_get_noopener() {
+        assert_eq!(
+            clean(r#"<a href="https://x.com" target="_blank">x</a>"#),
+            r#"<a href="https://x.com" target="_blank" rel="noopener noreferrer">x</a>"#
+        );
+    }
+
+    #[test]
+    fn every_element_is_closed_and_stray_end_tags_vanish() {
+        assert_eq!(clean("<div><p>unclosed"), "<div><p>unclosed</p></div>");
+        assert_eq!(clean("<b><i>x</b>y</i>"), "<b><i>x</i></b>y");
+        assert_eq!(clean("</div>text</p>"), "text");
+    }
+
+    #[test]
+    fn classic_xss_vectors_come_out_inert() {
+        let cases = vec![
+            ("<script>alert(1)</script>", ""),
+            ("<SCRIPT SRC=http://x/x.js></SCRIPT>", ""),
+            ("<img src=x onerror=alert(1)>", "<img src=\"x\">"),
+            ("<IMG SRC=\"javascript:alert('XSS');\">", "<img>"),
+            ("<IMG SRC=JaVaScRiPt:alert('XSS')>", "<img>"),
+            ("<a href=\"jav&#x09;ascript:alert(1)\">x</a>", "<a>x</a>"),
+            ("<a href=\"jav&#9;ascript:alert(1)\">x</a>", "<a>x</a>"),
+            ("<a href=\"&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)\">x</a>", "<a>x</a>"),
+            ("<a href=\"&#x6A&#x61&#x76&#x61&#x73&#x63&#x72&#x69&#x70&#x74&#x3A;alert(1)\">x</a>", "<a>x</a>"),
+            ("<a href=\"javascript&colon;alert(1)\">x</a>", "<a>x</a>"),
+            ("<a href=\" &#14;  javascript:alert(1)\">x</a>", "<a>x</a>"),
+            ("<a href=\"data:text/html;base64,PHNjcmlwdD4=\">x</a>", "<a>x</a>"),
+            ("<a href=\"vbscript:msgbox(1)\">x</a>", "<a>x</a>"),
+            ("<svg onload=alert(1)>", ""),
+            ("<svg><script>alert(1)</script></svg>after", "after"),
+            ("<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>", ""),
+            ("<scr<script>ipt>alert(1)</script>", "ipt&gt;alert(1)"),
+            ("<<script>script>alert(1)<</script>/script>", "&lt;/script&gt;"),
+            ("<iframe src=\"javascript:alert(1)\"></iframe>", ""),
+            ("<iframe srcdoc=\"<script>alert(1)</script>\">", ""),
+            ("<object data=\"javascript:alert(1)\"></object>", ""),
+            ("<embed src=\"javascript:alert(1)\">", ""),
+            ("<body onload=alert(1)>", ""),
+            ("<div style=\"background:url(javascript:alert(1))\">x</div>", "<div>x</div>"),
+            ("<style>@import 'http://x/x.css';</style>", ""),
+            ("<!--<script>alert(1)</script>-->ok", "ok"),
+            ("<!-- unclosed <script>alert(1)</script>", ""),
+            ("<![CDATA[<script>alert(1)</script>]]>", "alert(1)]]&gt;"),
+            ("<?xml version=\"1.0\"?><b>x</b>", "<b>x</b>"),
+            ("<img src=x onerror=\"alert(1)\"", ""),
+            ("<img/src=x/onerror=alert(1)>", "<img src=\"x/onerror=alert(1)\">"),
+            ("<img src=`x` onerror=alert(1)>", "<img src=\"`x`\">"),
+            ("<div onclick = 'alert(1)' >x</div>", "<div>x</div>"),
+            ("<a href=\"x\" onmouseover=\"alert(1)\" ONCLICK=alert(2)>x</a>", "<a href=\"x\">x</a>"),
+            ("<form action=\"javascript:alert(1)\"><button>x</button></form>", ""),
+            ("<button formaction=\"javascript:alert(1)\">x</button>", "<button>x</button>"),
+            ("<template><img src=x onerror=alert(1)></template>", ""),
+            ("<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">", "<img src=\"x\">\"&gt;"),
+            ("<textarea><script>alert(1)</script></textarea>", ""),
+            ("<title></title><img src=x onerror=alert(1)>", "<img src=\"x\">"),
+            ("<a href=\"/ok\" title=\"\" onfocus=\"alert(1)\" autofocus>x</a>", "<a href=\"/ok\" title=\"\">x</a>"),
+            ("<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert(1)\">", ""),
+            ("<base href=\"javascript:alert(1)//\">", ""),
+            ("<link rel=stylesheet href=\"javascript:alert(1)\">", ""),
+            ("<img srcset=\"x.png 1x, javascript:alert(1) 2x\">", "<img>"),
+            ("<a href=\"java\0script:alert(1)\">x</a>", "<a>x</a>"),
+            ("<div\0 onclick=alert(1)>x</div>", "x"),
+            ("<plaintext><script>alert(1)</script>", ""),
+            ("<xmp><script>alert(1)</script></xmp>", ""),
+            ("<p title=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\">x</p>", "<p title=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\">x</p>"),
+            ("<div data-orbit-slot=x data-x=1>x</div>", "<div data-x=\"1\">x</div>"),
+        ];
+        let mut wrong = Vec::new();
+        for (input, want) in cases {
+            let got = clean(input);
+            assert_inert(&got);
+            if got != want {
+                wrong.push(alloc::format!(
+                    "{input:?}\n   got  {got:?}\n   want {want:?}"
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_limit_keeps_text_only() {
+        let input = "<div>".repeat(MAX_HTML_DEPTH + 5) + "deep";
+        let out = clean(&input);
+        assert_eq!(out.matches("<div>").count(), MAX_HTML_DEPTH);
+        assert!(out.contains("deep"));
+        assert!(out.ends_with(&"</div>".repeat(MAX_HTML_DEPTH)));
+    }
+
+    #[test]
+    fn removals_are_reported_with_their_danger() {
+        let mut removed = Vec::new();
+        sanitize_html_reporting(
+            "<script>x</script><font>y</font><img src=x onerror=1 style=a><a href=javascript:x>z</a><!--c-->",
+            |r| removed.push(alloc::format!("{r:?}:{}", r.is_unsafe())),
+        );
+        assert_eq!(
+            removed,
+            [
+                "UnsafeElement(\"script\"):true",
+                "Element(\"font\"):false",
+                "EventHandler(\"onerror\"):true",
+                "Attribute(\"style\"):false",
+                "UnsafeUrl(\"href\"):true",
+                "Comment:false",
+            ]
+        );
+    }
+
+    #[test]
+    fn any_input_gives_balanced_output() {
+        // A cheap fuzz: every prefix of a nasty document sanitises to inert, balanced HTML.
+        let nasty = "<div><a href='jav&#x61;script:x' onclick=x>t<svg><p>q</svg><b>\"&<i></div>";
+        for end in 0..=nasty.len() {
+            let Some(prefix) = nasty.get(..end) else {
+                continue;
+            };
+            let out = clean(prefix);
+            assert_inert(&out);
+            let opens = out.matches('<').count() - out.matches("</").count();
+            assert_eq!(opens, out.matches("</").count(), "{prefix} -> {out}");
+        }
+    }
+}

@@ -1,0 +1,409 @@
+//! Which URLs and styles a rule may put into a page, and the redirect loop guard.
+//!
+//! URLs are checked by an allowlist of schemes, after doing what browsers' URL parsers do
+//! first (trim C0 controls and spaces, drop tabs and newlines anywhere), so `jav&#x09;ascript:`
+//! and ` JAVASCRIPT:` are caught and anything without a scheme is a harmless relative URL.
+
+use alloc::string::String;
+
+use super::context::split_url;
+use super::text::{contains, find};
+
+/// The schemes a URL in a rule may have; anything else (`javascript:`, `data:`, `vbscript:`,
+/// `file:`, `blob:`…) is refused. A URL without a scheme is relative and allowed.
+pub const SAFE_URL_SCHEMES: [&str; 4] = ["http", "https", "mailto", "tel"];
+
+/// Whether a URL is safe to put in `href`, `src` or a redirect: relative, or with one of
+/// [`SAFE_URL_SCHEMES`]. Any control character other than tab/newline refuses it.
+pub fn is_safe_url(url: &str) -> bool {
+    let trimmed = url.trim_matches(|c: char| c <= ' ');
+    let mut scheme = [0u8; 8];
+    let mut len = 0usize;
+    for b in trimmed.bytes() {
+        match b {
+            b'\t' | b'\n' | b'\r' => {}
+            0..=0x1f | 0x7f => return false,
+            b':' => {
+                return SAFE_URL_SCHEMES
+                    .iter()
+                    .any(|s| s.len() == len && Some(s.as_bytes()) == scheme.get(..len));
+            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'+' | b'-' | b'.'
+                if len > 0 || b.is_ascii_alphabetic() =>
+            {
+                // Schemes longer than the buffer are counted, not stored: none is allowed.
+                if let Some(slot) = scheme.get_mut(len) {
+                    *slot = b.to_ascii_lowercase();
+                }
+                len += 1;
+            }
+            // Anything else ends a would-be scheme: the URL is relative.
+            _ => return true,
+        }
+    }
+    true
+}
+
+/// Whether every URL of a `srcset` list (`a.png 1x, b.png 2x`) is safe.
+pub(crate) fn is_safe_srcset(srcset: &str) -> bool {
+    srcset
+        .split(',')
+        .filter_map(|candidate| candidate.split_ascii_whitespace().next())
+        .all(is_safe_url)
+}
+
+/// Attributes whose value is loaded or navigated to, checked with [`is_safe_url`].
+const URL_ATTRIBUTES: [&str; 16] = [
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "xlink:href",
+    "poster",
+    "cite",
+    "background",
+    "data",
+    "codebase",
+    "ping",
+    "lowsrc",
+    "dynsrc",
+    "manifest",
+    "longdesc",
+    "icon",
+];
+
+const UNSAFE_URL: &str = "unsafe URL: only http, https, mailto, tel or relative URLs are allowed";
+
+/// Why `set_attribute name=value` may not run, if it may not: the field at fault (`name` or
+/// `value`) and what is wrong. `name` is lowercase.
+pub(crate) fn attribute_problem(name: &str, value: &str) -> Option<(&'static str, &'static str)> {
+    if !is_attribute_name(name) {
+        return Some(("name", "invalid attribute name"));
+    }
+    if name.starts_with("on") {
+        return Some(("name", "event-handler attributes are not allowed"));
+    }
+    match name {
+        "style" => Some(("name", "use set_style to change styles")),
+        "srcdoc" => Some(("name", "srcdoc holds unsanitised HTML and is not allowed")),
+        "srcset" | "imagesrcset" if !is_safe_srcset(value) => Some(("value", UNSAFE_URL)),
+        _ if URL_ATTRIBUTES.contains(&name) && !is_safe_url(value) => Some(("value", UNSAFE_URL)),
+        _ => None,
+    }
+}
+
+/// Whether `name` is an attribute name `setAttribute` accepts and a rule may use: ASCII
+/// letters, digits, `-`, `_`, `:` and `.`, starting with a letter or `_`.
+pub(crate) fn is_attribute_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    matches!(bytes.next(), Some(b'a'..=b'z' | b'A'..=b'Z' | b'_'))
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.'))
+}
+
+/// Why `set_style property: value` may not run, if it may not: the field at fault
+/// (`property` or `value`) and what is wrong.
+pub(crate) fn style_problem(property: &str, value: &str) -> Option<(&'static str, &'static str)> {
+    value_problem(property, value).map(|problem| {
+        let field = if problem == BAD_PROPERTY || problem == CODE_PROPERTY {
+            "property"
+        } else {
+            "value"
+        };
+        (field, problem)
+    })
+}
+
+const BAD_PROPERTY: &str = "invalid CSS property name";
+const CODE_PROPERTY: &str = "this CSS property can run code and is not allowed";
+
+fn value_problem(property: &str, value: &str) -> Option<&'static str> {
+    let custom = property.strip_prefix("--");
+    let name_ok = match custom {
+        Some(rest) => {
+            !rest.is_empty()
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        }
+        None => {
+            let body = property.strip_prefix('-').unwrap_or(property);
+            body.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+                && body.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-')
+        }
+    };
+    if !name_ok {
+        return Some(BAD_PROPERTY);
+    }
+    let property = property.to_ascii_lowercase();
+    if property == "behavior" || property == "-moz-binding" {
+        return Some(CODE_PROPERTY);
+    }
+    if value
+        .bytes()
+        .any(|b| b < 0x20 || b == 0x7f || matches!(b, b'\\' | b'<' | b'>' | b'{' | b'}' | b';'))
+    {
+        return Some("CSS value with a control character, escape, '<', '>', '{', '}' or ';'");
+    }
+    let lower = value.to_ascii_lowercase();
+    if contains(&lower, "/*", false) {
+        return Some("CSS comments are not allowed in a value");
+    }
+    for marker in [
+        "expression(",
+        "javascript:",
+        "vbscript:",
+        "@import",
+        "-moz-binding",
+    ] {
+        if contains(&lower, marker, false) {
+            return Some("CSS value that can run code");
+        }
+    }
+    let mut rest = lower.as_str();
+    while let Some(i) = find(rest, "url(", false) {
+        let after = rest.get(i + 4..).unwrap_or("");
+        let Some(end) = after.find(')') else {
+            return Some("unclosed url( in a CSS value");
+        };
+        let inner = after
+            .get(..end)
+            .unwrap_or("")
+            .trim_matches(|c: char| c.is_ascii_whitespace() || c == '"' || c == '\'');
+        if !is_safe_url(inner) {
+            return Some("unsafe URL in a CSS value");
+        }
+        rest = after.get(end..).unwrap_or("");
+    }
+    None
+}
+
+/// The URL a redirect action goes to: `target` resolved against the current page, with the
+/// current page's query parameters appended when `keep_query` (those the target does not set
+/// itself), so campaign tags survive a split-URL test.
+pub fn redirect_target(current_url: &str, target: &str, keep_query: bool) -> String {
+    let mut resolved = resolve(current_url, target);
+    if !keep_query {
+        return resolved;
+    }
+    let Some(current_query) = split_url(current_url).query.filter(|q| !q.is_empty()) else {
+        return resolved;
+    };
+    let fragment = resolved.find('#').map(|i| {
+        let tail = String::from(resolved.get(i..).unwrap_or(""));
+        resolved.truncate(i);
+        tail
+    });
+    let own_query = String::from(split_url(&resolved).query.unwrap_or(""));
+    let has_param = |name: &str| {
+        own_query
+            .split('&')
+            .any(|pair| pair.split_once('=').map_or(pair, |(n, _)| n) == name)
+    };
+    for pair in current_query.split('&').filter(|p| !p.is_empty()) {
+        let name = pair.split_once('=').map_or(pair, |(n, _)| n);
+        if has_param(name) {
+            continue;
+        }
+        resolved.push(if resolved.contains('?') { '&' } else { '?' });
+        resolved.push_str(pair);
+    }
+    if let Some(tail) = fragment {
+        resolved.push_str(&tail);
+    }
+    resolved
+}
+
+/// The redirect loop guard: whether the browser may go from `current_url` to `target` (the
+/// result of [`redirect_target`]). No when this page view already redirected (or was itself
+/// reached through an Orbit redirect: the browser keeps that flag in sessionStorage), when
+/// the target is unsafe, or when it is the same page (same origin and path; query and
+/// fragment ignored), which would redirect again on arrival.
+pub fn redirect_allowed(current_url: &str, target: &str, already_redirected: bool) -> bool {
+    if already_redirected || target.trim_ascii().is_empty() || !is_safe_url(target) {
+        return false;
+    }
+    let resolved = resolve(current_url, target);
+    let (a, b) = (split_url(current_url), split_url(&resolved));
+    let same_host = match (a.host, b.host) {
+        (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
+        (x, y) => x == y,
+    };
+    !(same_host && a.path == b.path)
+}
+
+/// `target` resolved against `base` the way a browser would for the common forms: absolute,
+/// protocol-relative, root-relative, query-only, fragment-only and path-relative (dot segments
+/// are left as they are).
+fn resolve(base: &str, target: &str) -> String {
+    let target = target.trim_ascii();
+    let base_no_fragment = base.split_once('#').map_or(base, |(b, _)| b);
+    let base_no_query = base_no_fragment
+        .split_once('?')
+        .map_or(base_no_fragment, |(b, _)| b);
+    let scheme_end = find(base, "://", false);
+    let has_scheme = target.find(':').is_some_and(|i| {
+        target
+            .get(..i)
+            .is_some_and(|s| !s.contains(['/', '?', '#']))
+    });
+    let mut out = String::new();
+    if has_scheme {
+        out.push_str(target);
+    } else if target.starts_with("//") {
+        out.push_str(scheme_end.and_then(|i| base.get(..=i)).unwrap_or("https:"));
+        out.push_str(target);
+    } else if target.starts_with('/') {
+        let origin_end = scheme_end
+            .and_then(|i| {
+                let after = i + 3;
+                base_no_query
+                    .get(after..)
+                    .map(|rest| after + rest.find('/').unwrap_or(rest.len()))
+            })
+            .unwrap_or(0);
+        out.push_str(base_no_query.get(..origin_end).unwrap_or(""));
+        out.push_str(target);
+    } else if target.starts_with('?') {
+        out.push_str(base_no_query);
+        out.push_str(target);
+    } else if target.starts_with('#') || target.is_empty() {
+        out.push_str(base_no_fragment);
+        out.push_str(target);
+    } else {
+        let path_start = scheme_end.map_or(0, |i| i + 3);
+        let dir_end = base_no_query
+            .get(path_start..)
+            .and_then(|rest| rest.rfind('/'))
+            .map_or(base_no_query.len(), |i| path_start + i + 1);
+        out.push_str(base_no_query.get(..dir_end).unwrap_or(""));
+        if !out.ends_with('/') {
+            out.push('/');
+        }
+        out.push_str(target);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_urls_are_refused_however_they_are_dressed() {
+        for bad in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            " \u{1}javascript:alert(1)",
+            "java\tscript:alert(1)",
+            "java\nscript:alert(1)",
+            "vbscript:msgbox(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "file:///etc/passwd",
+            "javascript\u{0}:x",
+            "blob:https://a.com/x",
+            "somethingverylongscheme:x",
+        ] {
+            assert!(!is_safe_url(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn web_urls_and_relative_urls_are_allowed() {
+        for good in [
+            "https://example.com/a?b#c",
+            "HTTP://example.com",
+            "mailto:sales@example.com",
+            "tel:+49301234",
+            "/pricing",
+            "pricing.html",
+            "?plan=pro",
+            "#top",
+            "//cdn.example.com/x.png",
+            "",
+            "a/b:c",
+            "&#x6a;avascript:alert(1)",
+            "averyveryverylongpath/with:colon",
+        ] {
+            assert!(is_safe_url(good), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn attributes_that_run_code_or_load_unsafe_urls_are_refused() {
+        assert!(attribute_problem("onclick", "x").is_some());
+        assert!(attribute_problem("href", "javascript:alert(1)").is_some());
+        assert!(attribute_problem("formaction", "data:x").is_some());
+        assert!(attribute_problem("srcset", "a.png 1x, javascript:x 2x").is_some());
+        assert!(attribute_problem("style", "color:red").is_some());
+        assert!(attribute_problem("srcdoc", "<b>").is_some());
+        assert!(attribute_problem("bad name", "x").is_some());
+        assert_eq!(attribute_problem("href", "/signup?plan=pro"), None);
+        assert_eq!(attribute_problem("data-variant", "javascript:"), None);
+        assert_eq!(attribute_problem("aria-label", "Close"), None);
+    }
+
+    #[test]
+    fn styles_that_could_run_code_are_refused() {
+        assert_eq!(style_problem("color", "#c00"), None);
+        assert_eq!(style_problem("--brand", "rgb(1, 2, 3)"), None);
+        assert_eq!(
+            style_problem("background", "url('/img/hero.jpg') no-repeat"),
+            None
+        );
+        for (prop, value) in [
+            ("width", "expression(alert(1))"),
+            ("background", "url(javascript:alert(1))"),
+            ("background", "url( \"JAVASCRIPT:alert(1)\" )"),
+            ("width", "expr/**/ession(alert(1))"),
+            ("width", "expr\\65 ssion(alert(1))"),
+            ("behavior", "url(x.htc)"),
+            ("color", "red; background: url(x)"),
+            ("color", "red</style><script>"),
+            ("co lor", "red"),
+            ("background", "url(data:image/svg+xml,x)"),
+        ] {
+            assert!(style_problem(prop, value).is_some(), "{prop}: {value}");
+        }
+    }
+
+    #[test]
+    fn redirect_targets_resolve_and_keep_campaign_tags() {
+        let here = "https://shop.com/landing/spring?utm_source=mail&x=1#top";
+        assert_eq!(
+            redirect_target(here, "/offer", true),
+            "https://shop.com/offer?utm_source=mail&x=1"
+        );
+        assert_eq!(
+            redirect_target(here, "/offer?x=2#f", true),
+            "https://shop.com/offer?x=2&utm_source=mail#f"
+        );
+        assert_eq!(
+            redirect_target(here, "b", false),
+            "https://shop.com/landing/b"
+        );
+        assert_eq!(
+            redirect_target(here, "https://other.com/", false),
+            "https://other.com/"
+        );
+        assert_eq!(
+            redirect_target(here, "//cdn.com/x", false),
+            "https://cdn.com/x"
+        );
+        assert_eq!(
+            redirect_target("https://shop.com", "?v=b", false),
+            "https://shop.com?v=b"
+        );
+    }
+
+    #[test]
+    fn redirect_loop_guard_refuses_same_page_repeats_and_unsafe_targets() {
+        let here = "https://shop.com/a?utm_source=x";
+        assert!(redirect_allowed(here, "/b", false));
+        assert!(redirect_allowed(here, "https://other.com/a", false));
+        assert!(!redirect_allowed(here, "/b", true), "already redirected");
+        assert!(!redirect_allowed(here, "/a?variant=b", false), "same page");
+        assert!(!redirect_allowed(here, "https://SHOP.com/a#x", false));
+        assert!(!redirect_allowed(here, "javascript:alert(1)", false));
+        assert!(!redirect_allowed(here, "  ", false));
+    }
+}

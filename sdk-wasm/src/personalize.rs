@@ -1,0 +1,868 @@
+//! Personalisation in the browser: the site's rule document (inline in the page, cached
+//! from the last visit, or fetched from the collector) is evaluated by `orbit-core`'s
+//! engine against what the tracker knows about the visitor, and its actions are applied to
+//! the page before the slots hidden by the anti-flicker snippet are revealed.
+//!
+//! Every change is recorded with what it replaced, so SPA navigation (or
+//! `orbit('reapply')`) reverts what no longer applies. One MutationObserver applies the rules
+//! to elements that appear later and re-applies changes the page undid, with a circuit
+//! breaker: an element patched more than [`MAX_PATCHES_PER_SECOND`] times in a second means
+//! the page fights back, and patching stops with one console warning. Each change, once
+//! rendered, is reported: `Experiment Viewed` once per visitor, experiment and variant
+//! (controls included) and `Personalization Applied` once per rule and page view.
+
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use orbit_core::enrich::campaign::parse_campaign;
+use orbit_core::json::JsonWriter;
+use orbit_core::rules::{
+    parse_rules, redirect_allowed, redirect_target, Action, EvalOptions, Host, RuleEngine, Value,
+    VisitorContext,
+};
+use orbit_core::tracker::session::campaign_from_key;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Element;
+
+use crate::events::EventBody;
+use crate::web::dom;
+use crate::{enqueue, now_u64, web, Mode, Shared, State};
+
+/// localStorage key of the last rule document the collector sent.
+pub const RULES_CACHE_KEY: &str = "orbit_rules";
+/// localStorage key of that document's ETag, sent back as `If-None-Match`.
+pub const RULES_ETAG_KEY: &str = "orbit_rules_etag";
+/// localStorage key of the visitor's experiment variants (`experiment:variant|…`).
+pub const ASSIGNMENTS_KEY: &str = "orbit_exp";
+/// localStorage key of the exposures already sent (`experiment:variant|…`).
+pub const EXPOSED_KEY: &str = "orbit_exposed";
+/// sessionStorage key set before a redirect, so the page it leads to does not redirect again.
+pub const REDIRECTED_KEY: &str = "orbit_redirected";
+/// Id of the page's inline rule document, `<script type="application/json" id="orbit-rules">`.
+pub const INLINE_RULES_ID: &str = "orbit-rules";
+/// Id of the anti-flicker snippet's `<style>`; removing it reveals every slot.
+pub const HIDE_STYLE_ID: &str = "orbit-hide";
+/// Attribute set on each `data-orbit-slot` element once its decision is made.
+pub const SLOT_SHOWN_ATTRIBUTE: &str = "data-orbit-shown";
+/// Most times one element is changed in a second before the page counts as fighting back.
+pub const MAX_PATCHES_PER_SECOND: u32 = 10;
+/// Event sent when a visitor first sees an experiment's variant.
+pub const EXPERIMENT_VIEWED: &str = "Experiment Viewed";
+/// Event sent when a rule without an experiment changed the page.
+pub const PERSONALIZATION_APPLIED: &str = "Personalization Applied";
+/// The `experiment_id` of the site-wide holdout's `Experiment Viewed`.
+pub const HOLDOUT_EXPERIMENT: &str = "holdout";
+
+/// Regular expressions for the rule engine: the browser's own `RegExp` (a regex crate
+/// would cost ~27 KB gzip).
+pub struct JsHost;
+
+impl Host for JsHost {
+    type Regex = js_sys::RegExp;
+
+    fn compile_regex(&self, pattern: &str, ignore_case: bool) -> Option<js_sys::RegExp> {
+        // Through Reflect.construct, which catches the SyntaxError of a bad pattern.
+        let constructor: js_sys::Function =
+            web::prop(&js_sys::global(), "RegExp").dyn_into().ok()?;
+        let args = js_sys::Array::of2(
+            &JsValue::from_str(pattern),
+            &JsValue::from_str(if ignore_case { "i" } else { "" }),
+        );
+        js_sys::Reflect::construct(&constructor, &args)
+            .ok()?
+            .dyn_into()
+            .ok()
+    }
+
+    fn regex_is_match(&self, regex: &js_sys::RegExp, text: &str) -> bool {
+        regex.test(text)
+    }
+}
+
+/// Personalisation state for the page's lifetime.
+#[derive(Default)]
+pub(crate) struct Personalization {
+    engine: Option<RuleEngine<JsHost>>,
+    /// The document's revision, reported with each exposure.
+    revision: String,
+    /// What the current page view's evaluation asks for.
+    plan: Vec<Planned>,
+    /// Changes made, with what they replaced.
+    applied: Vec<Applied>,
+    /// Experiment variants (`experiment`, `variant`), stored for stickiness.
+    assignments: Vec<(String, String)>,
+    /// Exposures sent: `experiment:variant` (kept for good) and `rule:ID` (per page view).
+    exposed: Vec<String>,
+    /// Re-applications per element in the current second: the circuit breaker.
+    patches: Vec<(Element, u64, u32)>,
+    /// The page fought back: no more patching.
+    stopped: bool,
+    /// Numbers the wrappers of inserted HTML, to find them again.
+    inserted: u32,
+    observer: Option<web_sys::MutationObserver>,
+    /// Whether slots were revealed (after which late rules wait for the next page view).
+    revealed: bool,
+}
+
+/// One action of the current evaluation.
+struct Planned {
+    rule_id: String,
+    /// `(experiment, variant)` for an experiment's rule.
+    experiment: Option<(String, String)>,
+    action: Option<Action>,
+    /// Whether its change reached the page (and was reported).
+    reported: bool,
+    /// Whether rendering it counts as an exposure (not a preview).
+    exposure: bool,
+}
+
+/// One change made to one element.
+struct Applied {
+    plan: usize,
+    element: Element,
+    undo: Undo,
+    /// What the changed part of the element read right after the change; when it reads
+    /// differently, the page undid it.
+    fingerprint: String,
+}
+
+/// How to put an element back.
+enum Undo {
+    Html(String),
+    Attribute(&'static str, Option<String>),
+    NamedAttribute(String, Option<String>),
+    Style(String, (String, String)),
+    Visibility(Option<String>, (String, String)),
+    Remove(Option<Element>),
+}
+
+/// Loads the rule document (inline, then cached), applies it, reveals the slots, installs
+/// the observer, and fetches the collector's current document in the background.
+pub(crate) fn start(shared: &Rc<Shared>) {
+    let inline = dom::query(&id_selector(INLINE_RULES_ID)).map(|e| dom::text(&e));
+    let cached = if shared.state.borrow().mode == Mode::Tracking {
+        web::storage::local_get(RULES_CACHE_KEY)
+    } else {
+        None
+    };
+    {
+        let mut state = shared.state.borrow_mut();
+        state.personal.assignments = decode_pairs(web::storage::local_get(ASSIGNMENTS_KEY));
+        state.personal.exposed = split_list(web::storage::local_get(EXPOSED_KEY));
+    }
+    let had_rules = match inline.or(cached) {
+        Some(text) => load(shared, &text),
+        None => false,
+    };
+    if had_rules {
+        evaluate_and_apply(shared);
+    }
+    if had_rules || shared.state.borrow().mode != Mode::Tracking {
+        reveal(shared);
+    }
+    observe(shared);
+    fetch_rules(shared);
+}
+
+/// Parses and compiles a document; a bad one is reported once and ignored.
+fn load(shared: &Rc<Shared>, text: &str) -> bool {
+    match parse_rules(text) {
+        Ok(rules) => {
+            let mut state = shared.state.borrow_mut();
+            state.personal.revision = String::from(rules.revision().unwrap_or(""));
+            state.personal.engine = Some(RuleEngine::new(rules, JsHost));
+            true
+        }
+        Err(error) => {
+            web::console::warn(&join(&[
+                "the rule document was ignored: ",
+                &error.to_message(),
+            ]));
+            false
+        }
+    }
+}
+
+/// `orbit('reapply')` and SPA navigation: evaluates again, reverting what no longer applies.
+pub(crate) fn reapply(shared: &Rc<Shared>) {
+    if shared.state.borrow().personal.engine.is_some() {
+        evaluate_and_apply(shared);
+    }
+}
+
+fn evaluate_and_apply(shared: &Rc<Shared>) {
+    let preview = web::page::query_param("orbit_preview");
+    let mut redirect = None;
+    let mut holdout_event = None;
+    let mut trace = Vec::new();
+    {
+        let mut guard = shared.state.borrow_mut();
+        let state = &mut *guard;
+        let ctx = visitor_context(state);
+        let debug = state.debug;
+        let personal = &mut state.personal;
+        revert_all(personal);
+        let Some(engine) = personal.engine.as_ref() else {
+            return;
+        };
+        let evaluation = engine.evaluate(
+            &ctx,
+            &EvalOptions {
+                preview: preview.as_deref(),
+                debug,
+            },
+        );
+        if debug {
+            trace = evaluation.trace.iter().map(|t| t.detail.clone()).collect();
+        }
+        if engine.rules().holdout().is_some() {
+            let variation = if evaluation.holdout {
+                "holdout"
+            } else {
+                "personalized"
+            };
+            holdout_event = Some(variation);
+        }
+        let mut plan = Vec::new();
+        for decision in evaluation.decisions.iter().rev() {
+            let experiment = decision
+                .assignment
+                .as_ref()
+                .map(|a| (a.experiment.id().into(), a.variant.id().into()));
+            let exposure = decision
+                .assignment
+                .as_ref()
+                .map_or(!decision.forced, |a| a.exposure);
+            if decision.actions.is_empty() {
+                // A control: nothing to render, seen as it is.
+                plan.push(Planned {
+                    rule_id: decision.rule.id().into(),
+                    experiment,
+                    action: None,
+                    reported: false,
+                    exposure,
+                });
+                continue;
+            }
+            for action in decision.actions {
+                plan.push(Planned {
+                    rule_id: decision.rule.id().into(),
+                    experiment: experiment.clone(),
+                    action: Some(action.clone()),
+                    reported: false,
+                    exposure,
+                });
+            }
+        }
+        if let Some((_, Action::Redirect { url, keep_query })) = evaluation.redirect() {
+            redirect = Some((url.clone(), *keep_query));
+        }
+        let mut changed = false;
+        for (experiment, variant) in evaluation.new_assignments() {
+            personal
+                .assignments
+                .retain(|(e, _)| e.as_str() != experiment);
+            personal
+                .assignments
+                .push((experiment.into(), variant.into()));
+            changed = true;
+        }
+        personal.plan = plan;
+        personal.exposed.retain(|e| !e.starts_with("rule:"));
+        if changed && state.mode == Mode::Tracking {
+            web::storage::local_set(ASSIGNMENTS_KEY, &encode_pairs(&personal.assignments));
+        }
+    }
+    for line in trace {
+        web::console::debug(&line, &JsValue::UNDEFINED);
+    }
+    if let Some(variation) = holdout_event {
+        report_once(shared, HOLDOUT_EXPERIMENT, variation, None);
+    }
+    if let Some((url, keep_query)) = redirect {
+        if try_redirect(shared, &url, keep_query) {
+            return;
+        }
+    }
+    reconcile(shared);
+}
+
+/// Follows a redirect rule unless the loop guard refuses; true when leaving the page.
+fn try_redirect(shared: &Rc<Shared>, url: &str, keep_query: bool) -> bool {
+    let current = web::page::href();
+    let target = redirect_target(&current, url, keep_query);
+    let already = web::storage::session_get(REDIRECTED_KEY).is_some_and(|t| t == current);
+    if !redirect_allowed(&current, &target, already) {
+        if shared.state.borrow().debug {
+            web::console::debug(
+                "redirect refused by the loop guard",
+                &JsValue::from_str(&target),
+            );
+        }
+        return false;
+    }
+    web::storage::session_set(REDIRECTED_KEY, &target);
+    report_rendered(shared, |_, p| {
+        matches!(p.action, Some(Action::Redirect { .. }))
+    });
+    crate::deliver_now(shared);
+    dom::replace_location(&target);
+    true
+}
+
+/// Applies every planned action to the elements that match it now, re-applying changes the
+/// page undid (within the circuit breaker), then reports what newly reached the page.
+fn reconcile(shared: &Rc<Shared>) {
+    let now = now_u64();
+    let mut fought = false;
+    {
+        let mut guard = shared.state.borrow_mut();
+        let personal = &mut guard.personal;
+        if personal.stopped {
+            return;
+        }
+        for index in 0..personal.plan.len() {
+            let Some(action) = personal.plan[index].action.clone() else {
+                continue;
+            };
+            let Some(selector) = action.selector() else {
+                continue;
+            };
+            for element in dom::query_all(selector).unwrap_or_default() {
+                if inside_inserted(&element) {
+                    continue;
+                }
+                let existing = personal
+                    .applied
+                    .iter()
+                    .position(|a| a.plan == index && a.element == element);
+                match existing {
+                    None => {
+                        let undo = capture(&element, &action);
+                        let marker = apply(&element, &action, &mut personal.inserted);
+                        let undo = match (undo, marker) {
+                            (Undo::Remove(_), marker) => Undo::Remove(marker),
+                            (undo, _) => undo,
+                        };
+                        let fingerprint = fingerprint(&element, &action, &undo);
+                        personal.applied.push(Applied {
+                            plan: index,
+                            element,
+                            undo,
+                            fingerprint,
+                        });
+                    }
+                    Some(i) => {
+                        let current = fingerprint(&element, &action, &personal.applied[i].undo);
+                        if current == personal.applied[i].fingerprint {
+                            continue;
+                        }
+                        if !allow_patch(&mut personal.patches, &element, now) {
+                            fought = true;
+                            break;
+                        }
+                        let marker = apply(&element, &action, &mut personal.inserted);
+                        if let Undo::Remove(old) = &mut personal.applied[i].undo {
+                            *old = marker;
+                        }
+                        let applied = &personal.applied[i];
+                        personal.applied[i].fingerprint =
+                            fingerprint(&element, &action, &applied.undo);
+                    }
+                }
+            }
+            if fought {
+                break;
+            }
+        }
+        if fought {
+            personal.stopped = true;
+            if let Some(observer) = personal.observer.take() {
+                observer.disconnect();
+            }
+        } else if let Some(observer) = personal.observer.as_ref() {
+            // Our own changes are not news.
+            let _ = observer.take_records();
+        }
+    }
+    if fought {
+        web::console::warn(
+            "personalisation stopped: the page keeps undoing a change (more than 10 times a \
+             second); check for scripts that re-render the personalised elements",
+        );
+    }
+    let applied_plans: Vec<usize> = {
+        let state = shared.state.borrow();
+        state.personal.applied.iter().map(|a| a.plan).collect()
+    };
+    // Controls are seen as they are; changes once they reached an element.
+    report_rendered(shared, |index, planned| {
+        planned.action.is_none() || applied_plans.contains(&index)
+    });
+}
+
+/// Sends the exposures of planned actions for which `rendered(index, planned)` holds and
+/// that were not reported yet.
+fn report_rendered(shared: &Rc<Shared>, rendered: impl Fn(usize, &Planned) -> bool) {
+    let mut pending = Vec::new();
+    {
+        let mut state = shared.state.borrow_mut();
+        for (index, planned) in state.personal.plan.iter_mut().enumerate() {
+            if rendered(index, planned) && !planned.reported {
+                planned.reported = true;
+                if planned.exposure {
+                    pending.push((planned.rule_id.clone(), planned.experiment.clone()));
+                }
+            }
+        }
+    }
+    for (rule_id, experiment) in pending {
+        match experiment {
+            Some((experiment, variant)) => {
+                report_once(shared, &experiment, &variant, Some(&rule_id));
+            }
+            None => report_rule(shared, &rule_id),
+        }
+    }
+}
+
+/// `Experiment Viewed`, once per visitor, experiment and variant.
+fn report_once(shared: &Rc<Shared>, experiment: &str, variant: &str, rule_id: Option<&str>) {
+    let key = join(&[experiment, ":", variant]);
+    let properties = {
+        let mut state = shared.state.borrow_mut();
+        if state.mode == Mode::Off || state.personal.exposed.contains(&key) {
+            return;
+        }
+        state.personal.exposed.push(key);
+        if state.mode == Mode::Tracking {
+            let kept: Vec<&str> = state
+                .personal
+                .exposed
+                .iter()
+                .filter(|e| !e.starts_with("rule:"))
+                .map(String::as_str)
+                .collect();
+            web::storage::local_set(EXPOSED_KEY, &kept.join("|"));
+        }
+        let mut w = JsonWriter::new();
+        w.begin_object()
+            .key("experiment_id")
+            .string(experiment)
+            .key("variation_id")
+            .string(variant);
+        if let Some(rule_id) = rule_id {
+            w.key("rule_id").string(rule_id);
+        }
+        w.key("revision")
+            .string(&state.personal.revision)
+            .end_object();
+        w.finish()
+    };
+    crate::touch_session(shared);
+    enqueue(
+        shared,
+        EventBody::Track {
+            event: EXPERIMENT_VIEWED,
+        },
+        Some(&properties),
+    );
+}
+
+/// `Personalization Applied`, once per rule and page view.
+fn report_rule(shared: &Rc<Shared>, rule_id: &str) {
+    let key = join(&["rule:", rule_id]);
+    let properties = {
+        let mut state = shared.state.borrow_mut();
+        if state.mode == Mode::Off || state.personal.exposed.contains(&key) {
+            return;
+        }
+        state.personal.exposed.push(key);
+        let mut w = JsonWriter::new();
+        w.begin_object()
+            .key("rule_id")
+            .string(rule_id)
+            .key("revision")
+            .string(&state.personal.revision)
+            .end_object();
+        w.finish()
+    };
+    crate::touch_session(shared);
+    enqueue(
+        shared,
+        EventBody::Track {
+            event: PERSONALIZATION_APPLIED,
+        },
+        Some(&properties),
+    );
+}
+
+/// The circuit breaker: false once `element` was re-patched too often this second.
+fn allow_patch(patches: &mut Vec<(Element, u64, u32)>, element: &Element, now: u64) -> bool {
+    match patches.iter_mut().find(|(e, _, _)| e == element) {
+        Some((_, since, count)) => {
+            if now.saturating_sub(*since) >= 1_000 {
+                *since = now;
+                *count = 0;
+            }
+            *count += 1;
+            *count <= MAX_PATCHES_PER_SECOND
+        }
+        None => {
+            patches.push((element.clone(), now, 1));
+            true
+        }
+    }
+}
+
+/// Puts every changed element back, newest change first.
+fn revert_all(personal: &mut Personalization) {
+    while let Some(applied) = personal.applied.pop() {
+        let element = &applied.element;
+        match applied.undo {
+            Undo::Html(html) => dom::set_html(element, &html),
+            Undo::Attribute(name, old) => restore_attribute(element, name, old),
+            Undo::NamedAttribute(name, old) => restore_attribute(element, &name, old),
+            Undo::Style(property, (value, priority)) => {
+                dom::set_style_property(element, &property, &value, &priority);
+            }
+            Undo::Visibility(hidden, (value, priority)) => {
+                restore_attribute(element, "hidden", hidden);
+                dom::set_style_property(element, "display", &value, &priority);
+            }
+            Undo::Remove(marker) => {
+                if let Some(marker) = marker {
+                    dom::remove(&marker);
+                }
+            }
+        }
+    }
+    personal.plan.clear();
+    personal.patches.clear();
+}
+
+fn restore_attribute(element: &Element, name: &str, old: Option<String>) {
+    match old {
+        Some(value) => {
+            let _ = element.set_attribute(name, &value);
+        }
+        None => {
+            let _ = element.remove_attribute(name);
+        }
+    }
+}
+
+/// What an action will change, as it is now.
+fn capture(element: &Element, action: &Action) -> Undo {
+    match action {
+        Action::SetText { .. } | Action::SetHtml { .. } => Undo::Html(dom::html(element)),
+        Action::SetAttribute { name, .. } | Action::RemoveAttribute { name, .. } => {
+            Undo::NamedAttribute(name.clone(), element.get_attribute(name))
+        }
+        Action::AddClass { .. } | Action::RemoveClass { .. } => {
+            Undo::Attribute("class", element.get_attribute("class"))
+        }
+        Action::SetStyle { property, .. } => {
+            Undo::Style(property.clone(), dom::style_property(element, property))
+        }
+        Action::Show { .. } | Action::Hide { .. } => Undo::Visibility(
+            element.get_attribute("hidden"),
+            dom::style_property(element, "display"),
+        ),
+        Action::Insert { .. } | Action::Redirect { .. } => Undo::Remove(None),
+    }
+}
+
+/// Makes the change; for an insertion, returns the wrapper of the inserted HTML.
+fn apply(element: &Element, action: &Action, inserted: &mut u32) -> Option<Element> {
+    match action {
+        Action::SetText { text, .. } => dom::set_text(element, text),
+        Action::SetHtml { html, .. } => dom::set_html(element, html.as_str()),
+        Action::SetAttribute { name, value, .. } => {
+            let _ = element.set_attribute(name, value);
+        }
+        Action::RemoveAttribute { name, .. } => {
+            let _ = element.remove_attribute(name);
+        }
+        Action::AddClass { classes, .. } => {
+            let mut list = element.get_attribute("class").unwrap_or_default();
+            for class in classes {
+                if !list.split_ascii_whitespace().any(|c| c == class) {
+                    if !list.is_empty() {
+                        list.push(' ');
+                    }
+                    list.push_str(class);
+                }
+            }
+            let _ = element.set_attribute("class", &list);
+        }
+        Action::RemoveClass { classes, .. } => {
+            let list = element.get_attribute("class").unwrap_or_default();
+            let kept: Vec<&str> = list
+                .split_ascii_whitespace()
+                .filter(|c| !classes.iter().any(|r| r == c))
+                .collect();
+            let _ = element.set_attribute("class", &kept.join(" "));
+        }
+        Action::SetStyle {
+            property,
+            value,
+            important,
+            ..
+        } => {
+            let priority = if *important { "important" } else { "" };
+            dom::set_style_property(element, property, value, priority);
+        }
+        Action::Show { .. } => {
+            let _ = element.remove_attribute("hidden");
+            if dom::style_property(element, "display").0 == "none" {
+                dom::set_style_property(element, "display", "", "");
+            }
+        }
+        Action::Hide { .. } => dom::set_style_property(element, "display", "none", "important"),
+        Action::Insert { position, html, .. } => {
+            *inserted += 1;
+            let mut number = String::new();
+            orbit_core::json::push_u64(&mut number, u64::from(*inserted));
+            let wrapper = join(&[
+                "<div data-orbit-inserted=\"",
+                &number,
+                "\" style=\"display:contents\">",
+                html.as_str(),
+                "</div>",
+            ]);
+            dom::insert_html(element, position.dom_position(), &wrapper);
+            return dom::query(&join(&["[data-orbit-inserted=\"", &number, "\"]"]));
+        }
+        Action::Redirect { .. } => {}
+    }
+    None
+}
+
+/// What the changed part of the element reads now.
+fn fingerprint(element: &Element, action: &Action, undo: &Undo) -> String {
+    match action {
+        Action::SetText { .. } | Action::SetHtml { .. } => dom::html(element),
+        Action::SetAttribute { name, .. } | Action::RemoveAttribute { name, .. } => element
+            .get_attribute(name)
+            .unwrap_or_else(|| String::from("\u{0}")),
+        Action::AddClass { .. } | Action::RemoveClass { .. } => {
+            element.get_attribute("class").unwrap_or_default()
+        }
+        Action::SetStyle { property, .. } => {
+            let (value, priority) = dom::style_property(element, property);
+            join(&[&value, "!", &priority])
+        }
+        Action::Show { .. } | Action::Hide { .. } => {
+            let (value, priority) = dom::style_property(element, "display");
+            let hidden = element.get_attribute("hidden").is_some();
+            join(&[if hidden { "hidden " } else { "" }, &value, "!", &priority])
+        }
+        Action::Insert { .. } => match undo {
+            Undo::Remove(Some(marker)) if dom::is_connected(marker) => String::from("1"),
+            _ => String::from("0"),
+        },
+        Action::Redirect { .. } => String::new(),
+    }
+}
+
+/// Whether the element is part of HTML a rule inserted (rules apply to the page's own
+/// elements, so an insertion that matches its own selector does not repeat forever).
+fn inside_inserted(element: &Element) -> bool {
+    element
+        .closest("[data-orbit-inserted]")
+        .ok()
+        .flatten()
+        .is_some()
+}
+
+/// Marks every slot as decided and removes the anti-flicker style.
+fn reveal(shared: &Rc<Shared>) {
+    shared.state.borrow_mut().personal.revealed = true;
+    for slot in dom::query_all("[data-orbit-slot]").unwrap_or_default() {
+        let _ = slot.set_attribute(SLOT_SHOWN_ATTRIBUTE, "");
+    }
+    if let Some(style) = dom::query(&id_selector(HIDE_STYLE_ID)) {
+        dom::remove(&style);
+    }
+}
+
+/// One observer for the page's lifetime: new or changed elements get the rules too.
+fn observe(shared: &Rc<Shared>) {
+    let weak = Rc::downgrade(shared);
+    let callback = Closure::<dyn FnMut(JsValue)>::new(move |_records: JsValue| {
+        if let Some(shared) = weak.upgrade() {
+            let active = {
+                let state = shared.state.borrow();
+                !state.personal.stopped && !state.personal.plan.is_empty()
+            };
+            if active {
+                reconcile(&shared);
+            }
+        }
+    });
+    let observer = dom::observe_document(&callback);
+    shared.state.borrow_mut().personal.observer = observer;
+    shared.event_listeners.borrow_mut().push(callback);
+}
+
+/// Fetches the collector's current document (`If-None-Match` the cached one): stored for
+/// the next page view, and applied now while the slots are still hidden.
+fn fetch_rules(shared: &Rc<Shared>) {
+    let (url, etag) = {
+        let state = shared.state.borrow();
+        if state.mode != Mode::Tracking {
+            return;
+        }
+        let config = &state.config;
+        let mut url = config.endpoint.clone();
+        url.push_str("/v1/sites/");
+        url.push_str(&web::transport::encode_component(&config.site));
+        url.push_str("/rules.json?key=");
+        url.push_str(&web::transport::encode_component(&config.write_key));
+        (url, web::storage::local_get(RULES_ETAG_KEY))
+    };
+    let weak = Rc::downgrade(shared);
+    let swallow = &shared.swallow_failure;
+    web::transport::get_text(&url, etag.as_deref(), swallow, move |answer| {
+        let Some(shared) = weak.upgrade() else {
+            return;
+        };
+        if let Some((body, etag)) = answer {
+            web::storage::local_set(RULES_CACHE_KEY, &body);
+            if let Some(etag) = etag {
+                web::storage::local_set(RULES_ETAG_KEY, &etag);
+            }
+            let hidden = !shared.state.borrow().personal.revealed;
+            if hidden && load(&shared, &body) {
+                evaluate_and_apply(&shared);
+            }
+        }
+        if !shared.state.borrow().personal.revealed {
+            reveal(&shared);
+        }
+    });
+}
+
+/// Everything the rules can test about this visitor on this page view.
+fn visitor_context(state: &State) -> VisitorContext {
+    let now = now_u64();
+    let href = web::page::href();
+    let mut ctx = VisitorContext {
+        visitor_id: state.anonymous_id.clone(),
+        now_ms: Some(now as i64),
+        language: Some(state.page.locale.clone()).filter(|l| !l.is_empty()),
+        identified: Some(state.user_id.is_some()),
+        experiments: state.personal.assignments.clone(),
+        ..VisitorContext::default()
+    };
+    ctx.set_url(&href);
+    ctx.set_referrer(&web::page::referrer());
+    ctx.set_user_agent(&state.page.user_agent);
+    let (hour, weekday) = web::page::local_hour_and_weekday();
+    ctx.local_hour = Some(hour);
+    ctx.local_weekday = Some(weekday);
+    if let Some(session) = state.session.as_ref() {
+        ctx.campaign = session
+            .campaign_key
+            .as_deref()
+            .and_then(campaign_from_key)
+            .or_else(|| parse_campaign(&href))
+            .unwrap_or_default();
+        ctx.first_touch = session
+            .first_campaign
+            .as_deref()
+            .and_then(campaign_from_key)
+            .unwrap_or_default();
+        ctx.landing_page = session.landing_page.clone();
+        ctx.returning = Some(session.session_count > 1);
+        ctx.visit_count = Some(session.session_count);
+        ctx.session_page_views = Some(session.page_views);
+        ctx.seconds_on_site = Some(now.saturating_sub(session.started_ms) / 1000);
+    }
+    let counts = &state.form_counts;
+    ctx.forms_started = Some(counts.started);
+    ctx.forms_submitted = Some(counts.submitted);
+    ctx.forms_submitted_ids = Some(counts.submitted_ids.clone());
+    ctx.traits = value_members(state.traits.as_deref());
+    ctx.custom = state
+        .attributes
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), json_value(v)?)))
+        .collect();
+    ctx
+}
+
+/// The members of a JSON object's text as rule values.
+fn value_members(json: Option<&str>) -> Vec<(String, Value)> {
+    let Some(json) = json else {
+        return Vec::new();
+    };
+    orbit_core::json::object_members(json)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(k, v)| Some((String::from(k), json_value(v)?)))
+        .collect()
+}
+
+/// A stored JSON value (an attribute or a trait) as a rule value; objects and `null` are
+/// not values rules can test.
+fn json_value(text: &str) -> Option<Value> {
+    use orbit_core::json::read::{read_json, Json};
+    fn convert(json: &Json) -> Option<Value> {
+        Some(match json {
+            Json::String(s) => Value::Text(s.clone()),
+            Json::Number(n) => Value::Number(*n),
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Array(items) => Value::List(items.iter().filter_map(convert).collect()),
+            Json::Null | Json::Object(_) => return None,
+        })
+    }
+    let json = read_json(
+        text,
+        orbit_core::limits::MAX_EVENT_BYTES,
+        orbit_core::limits::MAX_DEPTH,
+    )
+    .ok()?;
+    convert(&json)
+}
+
+/// The parts as one string (`format!` would pull `core::fmt` into the bundle).
+fn join(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
+fn id_selector(id: &str) -> String {
+    let mut selector = String::from("#");
+    selector.push_str(id);
+    selector
+}
+
+fn split_list(text: Option<String>) -> Vec<String> {
+    text.unwrap_or_default()
+        .split('|')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn decode_pairs(text: Option<String>) -> Vec<(String, String)> {
+    split_list(text)
+        .iter()
+        .filter_map(|pair| {
+            let (experiment, variant) = pair.split_once(':')?;
+            Some((String::from(experiment), String::from(variant)))
+        })
+        .collect()
+}
+
+fn encode_pairs(pairs: &[(String, String)]) -> String {
+    let items: Vec<String> = pairs.iter().map(|(e, v)| join(&[e, ":", v])).collect();
+    items.join("|")
+}

@@ -1,0 +1,141 @@
+//! The page's elements, for personalisation: find them, read and change their text, HTML,
+//! attributes, classes and style. Methods are called through `Reflect` where web-sys would
+//! add one import (and glue) per method; every failure is a `None`/no-op, never a throw.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use js_sys::{Array, Function, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Element;
+
+use super::prop;
+
+fn document() -> Option<web_sys::Document> {
+    super::window()?.document()
+}
+
+/// `target.method(...args)`, or `undefined` when it is missing or throws.
+pub fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> JsValue {
+    let Ok(function) = prop(target, method).dyn_into::<Function>() else {
+        return JsValue::UNDEFINED;
+    };
+    let list = Array::new();
+    for arg in args {
+        list.push(arg);
+    }
+    function.apply(target, &list).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Every element matching `selector`; `None` when the selector is invalid.
+pub fn query_all(selector: &str) -> Option<Vec<Element>> {
+    let document = document()?;
+    let list = document.query_selector_all(selector).ok()?;
+    let mut elements = Vec::new();
+    for i in 0..list.length() {
+        if let Some(element) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+            elements.push(element);
+        }
+    }
+    Some(elements)
+}
+
+/// The first element matching `selector`.
+pub fn query(selector: &str) -> Option<Element> {
+    document()?.query_selector(selector).ok()?
+}
+
+/// `element.textContent`.
+pub fn text(element: &Element) -> String {
+    element.text_content().unwrap_or_default()
+}
+
+/// Sets `element.textContent` (never parsed as HTML).
+pub fn set_text(element: &Element, text: &str) {
+    element.set_text_content(Some(text));
+}
+
+/// `element.innerHTML`.
+pub fn html(element: &Element) -> String {
+    element.inner_html()
+}
+
+/// Sets `element.innerHTML`; callers pass only sanitised HTML.
+pub fn set_html(element: &Element, html: &str) {
+    element.set_inner_html(html);
+}
+
+/// `element.insertAdjacentHTML(position, html)`; callers pass only sanitised HTML.
+pub fn insert_html(element: &Element, position: &str, html: &str) {
+    call(
+        element.as_ref(),
+        "insertAdjacentHTML",
+        &[&JsValue::from_str(position), &JsValue::from_str(html)],
+    );
+}
+
+/// Removes the element from the page.
+pub fn remove(element: &Element) {
+    element.remove();
+}
+
+/// Whether the element is still in the page.
+pub fn is_connected(element: &Element) -> bool {
+    prop(element.as_ref(), "isConnected").is_truthy()
+}
+
+fn style(element: &Element) -> JsValue {
+    prop(element.as_ref(), "style")
+}
+
+/// `element.style.getPropertyValue(property)` and its priority (`"important"` or `""`).
+pub fn style_property(element: &Element, property: &str) -> (String, String) {
+    let style = style(element);
+    let name = JsValue::from_str(property);
+    let value = call(&style, "getPropertyValue", &[&name]).as_string();
+    let priority = call(&style, "getPropertyPriority", &[&name]).as_string();
+    (value.unwrap_or_default(), priority.unwrap_or_default())
+}
+
+/// `element.style.setProperty(property, value, priority)`; an empty value removes it.
+pub fn set_style_property(element: &Element, property: &str, value: &str, priority: &str) {
+    let style = style(element);
+    let name = JsValue::from_str(property);
+    if value.is_empty() {
+        call(&style, "removeProperty", &[&name]);
+    } else {
+        call(
+            &style,
+            "setProperty",
+            &[
+                &name,
+                &JsValue::from_str(value),
+                &JsValue::from_str(priority),
+            ],
+        );
+    }
+}
+
+/// Redirects with `location.replace`, so the personalised page is not in the history.
+pub fn replace_location(url: &str) {
+    if let Some(window) = super::window() {
+        let _ = window.location().replace(url);
+    }
+}
+
+/// Calls `callback` with the records of every change to the document's elements
+/// (children, text, attributes), and returns the observer to read or stop it.
+pub fn observe_document(
+    callback: &wasm_bindgen::closure::Closure<dyn FnMut(JsValue)>,
+) -> Option<web_sys::MutationObserver> {
+    let document = document()?;
+    let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).ok()?;
+    let options = js_sys::Object::new();
+    for key in ["subtree", "childList", "characterData", "attributes"] {
+        let _ = Reflect::set(&options, &JsValue::from_str(key), &JsValue::TRUE);
+    }
+    observer
+        .observe_with_options(&document, options.unchecked_ref())
+        .ok()?;
+    Some(observer)
+}

@@ -1,0 +1,298 @@
+// Personalisation in headless Chromium against the real collector: rules inline in the page
+// change it before the slot is ever shown, experiments are sticky and measured once,
+// SPA navigation reverts what no longer applies, unsafe HTML never runs, a page that fights
+// back stops being patched, and previews and redirects behave.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSite, openReady, waitFor } from './harness.mjs';
+
+let site;
+let collector;
+
+const SNIPPET = `<style id="orbit-hide">[data-orbit-slot]:not([data-orbit-shown]){visibility:hidden!important}</style>
+<script>setTimeout(function(){var s=document.getElementById('orbit-hide');s&&s.remove()},800)</script>`;
+const TAG = `<script async src="/sdk/orbit.js" data-site="demo" data-key="demo-write-key"></script>`;
+
+// `</script>` inside the JSON would end the script element: `<` is written as \u003c.
+const inlineJson = (value) => JSON.stringify(value).replace(/</g, '\\u003c');
+
+const page = (rules, body, { head = '' } = {}) => `<!doctype html><html><head><title>P</title>
+${SNIPPET}${head}
+<script type="application/json" id="orbit-rules">${inlineJson(rules)}</script>
+${TAG}</head><body>${body}</body></html>`;
+
+const HERO = `<section data-orbit-slot="hero" id="hero"><h1>Original headline</h1>
+  <p class="offer">Original offer</p><a class="cta" href="/signup">Sign up</a></section>
+  <div id="later"></div>`;
+
+const SPRING = {
+  version: 1,
+  rules: [
+    {
+      id: 'spring-hero',
+      conditions: { attribute: 'utm_campaign', op: 'equals', value: 'spring' },
+      actions: [
+        { type: 'set_text', selector: '#hero h1', text: 'Spring sale: 20% off' },
+        { type: 'add_class', selector: '#hero', class: 'spring' },
+        { type: 'set_attribute', selector: 'a.cta', name: 'href', value: '/signup?plan=spring' },
+      ],
+    },
+    {
+      id: 'path-banner',
+      conditions: { attribute: 'path', op: 'equals', value: '/spring.html' },
+      actions: [{ type: 'insert', selector: '#hero', position: 'prepend', html: '<p class="banner">Hello</p>' }],
+    },
+    {
+      id: 'lazy',
+      actions: [{ type: 'set_text', selector: '.lazy-title', text: 'Personalised later' }],
+    },
+  ],
+};
+
+const EXPERIMENT = {
+  version: 1,
+  rules: [
+    {
+      id: 'hero-ab',
+      experiment: {
+        id: 'hero-test',
+        variants: [
+          { id: 'control', weight: 0.5, control: true },
+          { id: 'b', weight: 0.5, actions: [{ type: 'set_text', selector: '#hero h1', text: 'Variant B' }] },
+        ],
+      },
+    },
+  ],
+};
+
+const UNSAFE = {
+  version: 1,
+  rules: [
+    {
+      id: 'html',
+      actions: [
+        {
+          type: 'set_html',
+          selector: '.offer',
+          html: '<b>Save</b><img src=x onerror="window.pwned=1"><script>window.pwned=2</script><a href="javascript:window.pwned=3">x</a>',
+        },
+      ],
+    },
+  ],
+};
+
+const FIGHT = `<script>
+  // A page that re-renders the headline whenever it changes.
+  new MutationObserver(() => {
+    const h = document.querySelector('#hero h1');
+    if (h && h.textContent !== 'Original headline') h.textContent = 'Original headline';
+  }).observe(document.documentElement, { subtree: true, childList: true, characterData: true });
+</script>`;
+
+before(async () => {
+  site = await startSite(
+    {
+      'spring.html': page(SPRING, HERO),
+      'ab.html': page(EXPERIMENT, HERO),
+      'unsafe.html': page(UNSAFE, HERO),
+      'fight.html': page(SPRING, HERO + FIGHT),
+      'redirect.html': page(
+        { version: 1, rules: [{ id: 'go', actions: [{ type: 'redirect', url: '/landed.html' }] }] },
+        HERO,
+      ),
+      'loop.html': page(
+        { version: 1, rules: [{ id: 'self', actions: [{ type: 'redirect', url: '/loop.html?again=1' }] }] },
+        HERO,
+      ),
+      'landed.html': `<!doctype html><title>Landed</title>${TAG}<p>landed</p>`,
+    },
+    { prefix: 'orbit-personalize-' },
+  );
+  collector = site.collector;
+});
+
+after(async () => {
+  await site?.stop();
+});
+
+/** Records, before every frame, the text of each slot that is visible. */
+function recordPaints() {
+  window.__seen = [];
+  const sample = () => {
+    for (const slot of document.querySelectorAll('[data-orbit-slot]')) {
+      if (getComputedStyle(slot).visibility !== 'hidden') {
+        const text = slot.querySelector('h1')?.textContent;
+        if (window.__seen[window.__seen.length - 1] !== text) window.__seen.push(text);
+      }
+    }
+    requestAnimationFrame(sample);
+  };
+  requestAnimationFrame(sample);
+}
+
+async function open(path, options = {}) {
+  const opened = await openReady(site.browser, `${collector.url}/${path}`, {
+    initScript: recordPaints,
+    ...options,
+  });
+  return { ...opened, id: await opened.anonymousId() };
+}
+
+const mine = async (id) => (await collector.exportEvents()).filter((e) => e.anonymousId === id);
+const named = (events, name) => events.filter((e) => e.event === name);
+
+test('inline rules change the page before the slot is ever shown, and report it', async () => {
+  const { context, page, id, errors } = await open('spring.html?utm_campaign=spring');
+  await page.waitForTimeout(300);
+  assert.equal(await page.textContent('#hero h1'), 'Spring sale: 20% off');
+  assert.equal(await page.getAttribute('a.cta', 'href'), '/signup?plan=spring');
+  assert.match(await page.getAttribute('#hero', 'class'), /spring/);
+  assert.equal(await page.textContent('#hero .banner'), 'Hello');
+  const seen = await page.evaluate(() => window.__seen);
+  assert.ok(seen.length > 0, 'the slot was shown');
+  assert.ok(!seen.includes('Original headline'), `the original headline was painted: ${seen}`);
+  assert.ok(await page.evaluate(() => !document.getElementById('orbit-hide')), 'the snippet style is gone');
+
+  await page.evaluate(() => {
+    document.getElementById('later').innerHTML = '<h2 class="lazy-title">Lazy</h2>';
+  });
+  await page.waitForTimeout(50);
+  assert.equal(await page.textContent('.lazy-title'), 'Personalised later', 'late elements too');
+
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Personalization Applied').length >= 3,
+  );
+  assert.deepEqual(
+    named(events, 'Personalization Applied').map((e) => e.properties.rule_id).sort(),
+    ['lazy', 'path-banner', 'spring-hero'],
+  );
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('SPA navigation reverts what no longer applies and re-applies on the way back', async () => {
+  const { context, page } = await open('spring.html?utm_campaign=spring');
+  await page.evaluate(() => history.pushState({}, '', '/elsewhere.html'));
+  assert.equal(await page.locator('#hero .banner').count(), 0, 'the path rule is reverted');
+  assert.equal(await page.textContent('#hero h1'), 'Spring sale: 20% off', 'the campaign rule stays');
+  await page.evaluate(() => history.pushState({}, '', '/spring.html'));
+  assert.equal(await page.textContent('#hero .banner'), 'Hello');
+  await page.evaluate(() => window.orbit('reapply'));
+  assert.equal(await page.locator('#hero .banner').count(), 1, 'reapply does not duplicate');
+  await context.close();
+});
+
+test('without the campaign nothing changes and the original is shown', async () => {
+  const { context, page } = await open('spring.html');
+  await page.waitForTimeout(200);
+  assert.equal(await page.textContent('#hero h1'), 'Original headline');
+  assert.equal(await page.getAttribute('a.cta', 'href'), '/signup');
+  await context.close();
+});
+
+test('experiment variants are sticky and exposures are sent once per visitor', async () => {
+  const context = await site.browser.newContext();
+  const texts = [];
+  let id;
+  for (let i = 0; i < 3; i++) {
+    const page = await context.newPage();
+    await page.goto(`${collector.url}/ab.html`);
+    await page.evaluate(() => new Promise((r) => window.orbit('ready', r)));
+    texts.push(await page.textContent('#hero h1'));
+    id = (await context.cookies()).find((c) => c.name === 'orbit_aid').value;
+    await page.close();
+  }
+  assert.equal(new Set(texts).size, 1, `the same variant every time: ${texts}`);
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Experiment Viewed').length >= 1 && all.filter((e) => e.type === 'page').length >= 3,
+  );
+  const viewed = named(events, 'Experiment Viewed');
+  assert.equal(viewed.length, 1, JSON.stringify(viewed.map((e) => e.properties)));
+  const variant = viewed[0].properties.variation_id;
+  assert.equal(viewed[0].properties.experiment_id, 'hero-test');
+  assert.equal(texts[0], variant === 'b' ? 'Variant B' : 'Original headline');
+  await context.close();
+});
+
+test('?orbit_preview forces a variant without counting an exposure', async () => {
+  const { context, page, id } = await open('ab.html?orbit_preview=hero-test:b');
+  assert.equal(await page.textContent('#hero h1'), 'Variant B');
+  await page.evaluate(() => window.orbit('flush'));
+  await page.waitForTimeout(500);
+  assert.equal(named(await mine(id), 'Experiment Viewed').length, 0);
+  await context.close();
+});
+
+test('unsafe HTML in a rule is sanitised: no script, no handler, no javascript: URL runs', async () => {
+  const { context, page } = await open('unsafe.html');
+  await page.waitForTimeout(300);
+  const html = await page.innerHTML('.offer');
+  assert.match(html, /<b>Save<\/b>/);
+  assert.ok(!/onerror|<script|javascript:/i.test(html), html);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  await context.close();
+});
+
+test('a page that keeps undoing a change stops being patched, with one warning', async () => {
+  const warnings = [];
+  const { context, page } = await open('fight.html?utm_campaign=spring', {
+    onPage: (p) => p.on('console', (m) => m.type() === 'warning' && warnings.push(m.text())),
+  });
+  await page.waitForTimeout(500);
+  // The page is still responsive and the tracker gave up.
+  assert.equal(await page.evaluate(() => 1 + 1), 2);
+  await waitFor(
+    async () => warnings,
+    (w) => w.some((m) => m.includes('personalisation stopped')),
+  );
+  assert.equal(warnings.filter((m) => m.includes('personalisation stopped')).length, 1);
+  await context.close();
+});
+
+test('a redirect rule redirects once, and never to the page itself', async () => {
+  const context = await site.browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${collector.url}/redirect.html?utm_source=mail`);
+  await page.waitForURL(/landed\.html/);
+  assert.match(page.url(), /landed\.html\?utm_source=mail/, 'the query is kept');
+  await context.close();
+  const loop = await open('loop.html');
+  await loop.page.waitForTimeout(500);
+  assert.match(loop.page.url(), /loop\.html$/, 'a redirect to the same page is refused');
+  await loop.context.close();
+});
+
+test('the demo page personalises for a campaign and for mobile, with its rules valid', async () => {
+  const demo = await startSite({}, { withDemo: true, prefix: 'orbit-demo-rules-' });
+  // The demo keeps a 5 % holdout; this visitor id is outside it, so the test is deterministic.
+  const visitor = '01900000-0000-7000-8000-000000000001';
+  const visit = async (path, options = {}) => {
+    const context = await demo.browser.newContext(options);
+    await context.addCookies([{ name: 'orbit_aid', value: visitor, url: demo.collector.url }]);
+    const page = await context.newPage();
+    const warnings = [];
+    page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+    await page.goto(`${demo.collector.url}${path}`);
+    await page.evaluate(() => new Promise((r) => window.orbit('ready', r)));
+    return { context, page, warnings };
+  };
+  try {
+    const spring = await visit('/?utm_campaign=Spring');
+    assert.match(await spring.page.textContent('#headline'), /^Spring is for pipeline/);
+    assert.deepEqual(spring.warnings, [], 'the demo rules are valid');
+    await spring.context.close();
+
+    const mobile = await visit('/', {
+      viewport: { width: 390, height: 844 },
+      userAgent:
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
+    });
+    assert.equal((await mobile.page.textContent('[data-cta=hero]')).trim(), 'Text me the report');
+    assert.match(await mobile.page.textContent('#headline'), /^Know which accounts/, 'no campaign, no change');
+    await mobile.context.close();
+  } finally {
+    await demo.stop();
+  }
+});
