@@ -5,6 +5,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::text::contains;
+
 /// Event sent at the first focus or input in a form (once per form per page view).
 pub const FORM_STARTED: &str = "Form Started";
 /// Event sent when a field was completed (it changed and lost focus).
@@ -79,17 +81,9 @@ pub fn is_sensitive_name(text: &str) -> bool {
         }
         squashed.push_str(&token);
     }
-    SENSITIVE_FRAGMENTS.iter().any(|f| contains(&squashed, f))
-}
-
-/// `haystack.contains(needle)` without `str`'s two-way searcher, whose panic path pulls
-/// `core::fmt` and Unicode tables (~5 KB gzip) into the browser bundle.
-fn contains(haystack: &str, needle: &str) -> bool {
-    needle.is_empty()
-        || haystack
-            .as_bytes()
-            .windows(needle.len())
-            .any(|w| w == needle.as_bytes())
+    SENSITIVE_FRAGMENTS
+        .iter()
+        .any(|f| contains(&squashed, f, false))
 }
 
 /// Whether an input `type` never has its value read (`password`, `hidden`).
@@ -141,7 +135,7 @@ pub fn normalize_email(value: &str) -> Option<String> {
 pub fn is_email_field(kind: &str, name: &str, autocomplete: &str) -> bool {
     kind.eq_ignore_ascii_case("email")
         || autocomplete.eq_ignore_ascii_case("email")
-        || contains(&name.to_ascii_lowercase(), "email")
+        || contains(name, "email", true)
 }
 
 fn digits_only(value: &str) -> Vec<u8> {

@@ -12,6 +12,7 @@
 //! - [`enrich`]: browser, OS, device and campaign facts from the user agent and URL.
 //! - [`forms`]: which form fields are never read, and how a lead's email is normalised.
 //! - [`sha256`]: a small synchronous SHA-256 for hashed lead emails.
+//! - [`text`]: byte-level substring search that keeps `str`'s searcher out of the bundle.
 //! - [`tracker`]: the SDK's session, retry and queue policies, tested without a browser.
 //! - [`rules`]: the personalisation and experiment language: parse, lint, evaluate, bucket,
 //!   sanitise.
@@ -29,6 +30,7 @@ pub mod json;
 pub mod limits;
 pub mod rules;
 pub mod sha256;
+pub mod text;
 pub mod time;
 pub mod tracker;
 #[cfg(feature = "validate")]

@@ -5,6 +5,7 @@
 //! bundle hundreds of kilobytes. Matching is on ASCII bytes and never allocates, except for
 //! the version string it returns.
 
+use crate::text::{contains, find};
 use alloc::string::String;
 
 /// What a user agent says about the software and device behind it.
@@ -129,13 +130,13 @@ fn browser(ua: &str) -> (Option<&'static str>, Option<String>) {
             return (Some(name), version);
         }
     }
-    if ua.contains("Safari/") {
+    if contains(ua, "Safari/", false) {
         if let Some(version) = version_after(ua, "Version/") {
             return (Some("Safari"), version);
         }
     }
     // IE 11 dropped `MSIE`; its version is in `rv:`.
-    if ua.contains("Trident/") {
+    if contains(ua, "Trident/", false) {
         return (
             Some("Internet Explorer"),
             version_after(ua, "rv:").flatten(),
@@ -146,26 +147,33 @@ fn browser(ua: &str) -> (Option<&'static str>, Option<String>) {
 
 /// `None` when `token` is absent; otherwise the major version that follows it, if any.
 fn version_after(ua: &str, token: &str) -> Option<Option<String>> {
-    let rest = &ua[ua.find(token)? + token.len()..];
+    let rest = ua.get(find(ua, token, false)? + token.len()..)?;
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    Some((digits > 0).then(|| String::from(&rest[..digits])))
+    Some(
+        rest.get(..digits)
+            .filter(|d| !d.is_empty())
+            .map(String::from),
+    )
 }
 
 fn os(ua: &str) -> Option<&'static str> {
     // Order matters: iOS says "like Mac OS X", Android and Chrome OS run on Linux.
-    if ua.contains("Windows") {
+    if contains(ua, "Windows", false) {
         Some("Windows")
-    } else if ua.contains("iPhone") || ua.contains("iPad") || ua.contains("iPod") {
+    } else if contains(ua, "iPhone", false)
+        || contains(ua, "iPad", false)
+        || contains(ua, "iPod", false)
+    {
         // iPadOS in its default "desktop" mode sends a Mac user agent; only touch support
         // tells them apart, which a user-agent string cannot.
         Some("iOS")
-    } else if ua.contains("Android") {
+    } else if contains(ua, "Android", false) {
         Some("Android")
-    } else if ua.contains("CrOS") {
+    } else if contains(ua, "CrOS", false) {
         Some("Chrome OS")
-    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+    } else if contains(ua, "Mac OS X", false) || contains(ua, "Macintosh", false) {
         Some("macOS")
-    } else if ua.contains("Linux") {
+    } else if contains(ua, "Linux", false) {
         Some("Linux")
     } else {
         None
@@ -175,18 +183,18 @@ fn os(ua: &str) -> Option<&'static str> {
 fn device(ua: &str, os: Option<&str>, bot: bool) -> DeviceType {
     if bot {
         DeviceType::Bot
-    } else if ua.contains("iPad") {
+    } else if contains(ua, "iPad", false) {
         DeviceType::Tablet
-    } else if ua.contains("iPhone") || ua.contains("iPod") {
+    } else if contains(ua, "iPhone", false) || contains(ua, "iPod", false) {
         DeviceType::Mobile
     } else if os == Some("Android") {
         // Android phones send "Mobile"; tablets leave it out by convention.
-        if ua.contains("Mobile") {
+        if contains(ua, "Mobile", false) {
             DeviceType::Mobile
         } else {
             DeviceType::Tablet
         }
-    } else if ua.contains("Mobi") {
+    } else if contains(ua, "Mobi", false) {
         DeviceType::Mobile
     } else if matches!(os, Some("Windows" | "macOS" | "Linux" | "Chrome OS")) {
         DeviceType::Desktop

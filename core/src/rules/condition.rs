@@ -13,9 +13,9 @@ use alloc::string::String;
 use super::context::{Val, Value, VisitorContext};
 use super::document::{Condition, DateRef, Leaf, Op, Operand, RegexSource, Scalar};
 use super::eval::Host;
-use super::text::contains;
 use crate::json::read::parse_number;
 use crate::json::{push_json_string, push_u64};
+use crate::text::contains;
 use crate::time::{format_rfc3339_ms, parse_rfc3339_ms};
 
 /// What a condition is evaluated against.

@@ -277,7 +277,7 @@ pub(crate) fn split_url(url: &str) -> UrlParts<'_> {
         Some((before, query)) => (before, Some(query)),
         None => (rest, None),
     };
-    let scheme = super::text::find(rest, "://", false)
+    let scheme = crate::text::find(rest, "://", false)
         .and_then(|i| rest.get(..i))
         .filter(|s| {
             !s.is_empty()

@@ -28,7 +28,6 @@ pub mod lint;
 pub mod parse;
 pub mod sanitize;
 pub mod selector;
-mod text;
 pub mod url;
 mod write;
 

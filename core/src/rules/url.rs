@@ -7,7 +7,7 @@
 use alloc::string::String;
 
 use super::context::split_url;
-use super::text::{contains, find};
+use crate::text::{contains, find};
 
 /// The schemes a URL in a rule may have; anything else (`javascript:`, `data:`, `vbscript:`,
 /// `file:`, `blob:`…) is refused. A URL without a scheme is relative and allowed.

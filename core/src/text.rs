@@ -1,12 +1,12 @@
-//! Byte-level text helpers for the browser path.
+//! Byte-level text search for the browser path.
 //!
-//! `str::contains(&str)`, `find(&str)` and `trim()` pull in the two-way string searcher and
-//! Unicode whitespace tables (~3 KB in the bundle, SIZE.md's kind of slip); rules only ever
-//! search short ASCII needles in short texts, so a plain scan does.
+//! `str::contains(&str)`, `find(&str)` and `trim()` pull in the two-way string searcher,
+//! its panic formatting and Unicode tables (~5 KB in the bundle, SIZE.md's kind of slip);
+//! the tracker only searches short ASCII needles in short texts, so a plain scan does.
 
 /// Where `needle` first occurs in `hay`, comparing bytes (ASCII case folded when
 /// `ignore_case`; then `needle` must already be lowercase or the fold is applied to both).
-pub(crate) fn find(hay: &str, needle: &str, ignore_case: bool) -> Option<usize> {
+pub fn find(hay: &str, needle: &str, ignore_case: bool) -> Option<usize> {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     let last = h.len().checked_sub(n.len())?;
     (0..=last).find(|&i| {
@@ -21,7 +21,7 @@ pub(crate) fn find(hay: &str, needle: &str, ignore_case: bool) -> Option<usize> 
 }
 
 /// Whether `needle` occurs in `hay` (see [`find`]).
-pub(crate) fn contains(hay: &str, needle: &str, ignore_case: bool) -> bool {
+pub fn contains(hay: &str, needle: &str, ignore_case: bool) -> bool {
     find(hay, needle, ignore_case).is_some()
 }
 
