@@ -290,7 +290,11 @@ impl Tracker {
                 Ok(())
             }
             "debug" => {
-                self.shared.state.borrow_mut().debug = args.get(0).is_truthy();
+                let on = args.get(0).is_truthy();
+                self.shared.state.borrow_mut().debug = on;
+                if on {
+                    personalize::explain(&self.shared);
+                }
                 Ok(())
             }
             _ => Err(

@@ -185,6 +185,28 @@ fn load(shared: &Rc<Shared>, text: &str) -> bool {
     }
 }
 
+/// `orbit('debug', true)`: explains, in the console, why each rule of the current page view
+/// applies or not (the first evaluation ran before the page's queued calls).
+pub(crate) fn explain(shared: &Rc<Shared>) {
+    let preview = web::page::query_param("orbit_preview");
+    let lines: Vec<String> = {
+        let state = shared.state.borrow();
+        let Some(engine) = state.personal.engine.as_ref() else {
+            return;
+        };
+        let ctx = visitor_context(&state);
+        let options = EvalOptions {
+            preview: preview.as_deref(),
+            debug: true,
+        };
+        let evaluation = engine.evaluate(&ctx, &options);
+        evaluation.trace.iter().map(|t| t.detail.clone()).collect()
+    };
+    for line in lines {
+        web::console::debug(&line, &JsValue::UNDEFINED);
+    }
+}
+
 /// `orbit('reapply')` and SPA navigation: evaluates again, reverting what no longer applies.
 pub(crate) fn reapply(shared: &Rc<Shared>) {
     if shared.state.borrow().personal.engine.is_some() {

@@ -296,3 +296,15 @@ test('the demo page personalises for a campaign and for mobile, with its rules v
     await demo.stop();
   }
 });
+
+test("orbit('debug', true) explains why each rule applies or not", async () => {
+  const logs = [];
+  const { context, page } = await open('spring.html?utm_campaign=autumn', {
+    onPage: (p) => p.on('console', (m) => logs.push(m.text())),
+  });
+  await page.evaluate(() => window.orbit('debug', true));
+  const lines = logs.filter((l) => l.startsWith('[orbit] rule '));
+  assert.ok(lines.some((l) => l.includes('spring-hero') && l.includes('autumn')), lines.join('\n'));
+  assert.ok(lines.some((l) => l.includes('lazy') && l.includes('applied')), lines.join('\n'));
+  await context.close();
+});
