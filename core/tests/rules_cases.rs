@@ -10,9 +10,7 @@ mod mini_regex;
 use std::time::{Duration, Instant};
 
 use mini_regex::MiniRegex;
-use orbit_core::rules::{
-    bucket, lint, parse_rules, sanitize_html, EvalOptions, Host, RuleEngine, VisitorContext,
-};
+use orbit_core::rules::{fixtures, parse_rules, EvalOptions, Host, RuleEngine, VisitorContext};
 use serde_json::{json, Value};
 
 /// The stand-in for `RegExp` / the `regex` crate.
@@ -35,199 +33,32 @@ fn fixtures() -> Value {
         env!("CARGO_MANIFEST_DIR"),
         "/../tests/fixtures/rules/cases.json"
     );
-    let text = std::fs::read_to_string(path).expect("the shared fixture file");
-    serde_json::from_str(&text).expect("the fixture file is JSON")
-}
-
-fn section(name: &str) -> Vec<Value> {
-    fixtures()[name].as_array().cloned().unwrap_or_default()
-}
-
-/// Panics with every failing case at once, so one run shows them all.
-fn report(failures: Vec<String>, total: usize) {
-    assert!(
-        failures.is_empty(),
-        "{} of {total} cases failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-}
-
-/// Whether `actual` has every key of `expected` with an equal value (a bare string in
-/// `expected` is shorthand for `{"rule": …}`).
-fn matches_subset(expected: &Value, actual: &Value) -> bool {
-    let expected = match expected {
-        Value::String(rule) => json!({ "rule": rule }),
-        other => other.clone(),
-    };
-    expected
-        .as_object()
-        .is_some_and(|keys| keys.iter().all(|(k, v)| actual.get(k) == Some(v)))
-}
-
-/// Flattens a decision of `Evaluation::to_json` so experiment fields sit next to `rule`.
-fn flat_decision(d: &Value) -> Value {
-    let mut flat = json!({
-        "rule": d["rule"],
-        "forced": d["forced"],
-        "actions": d["actions"],
-    });
-    if let Some(exp) = d["experiment"].as_object() {
-        flat["variant"] = exp["variant"].clone();
-        flat["source"] = exp["source"].clone();
-        flat["exposure"] = exp["exposure"].clone();
-    }
-    flat
+    fixtures::read(&std::fs::read_to_string(path).expect("the shared fixture file"))
 }
 
 #[test]
 fn every_evaluate_case_passes() {
-    let cases = section("evaluate");
-    let mut failures = Vec::new();
-    for case in &cases {
-        let name = case["name"].as_str().unwrap_or("?");
-        let rules = match parse_rules(&case["document"].to_string()) {
-            Ok(rules) => rules,
-            Err(e) => {
-                failures.push(format!("{name}: document does not parse: {e}"));
-                continue;
-            }
-        };
-        let ctx = match VisitorContext::from_json(&case["context"].to_string()) {
-            Ok(ctx) => ctx,
-            Err(e) => {
-                failures.push(format!("{name}: context does not parse: {e}"));
-                continue;
-            }
-        };
-        let engine = RuleEngine::new(rules, TestHost);
-        let options = EvalOptions {
-            preview: case["preview"].as_str(),
-            debug: case["debug"].as_bool().unwrap_or(false),
-        };
-        let result: Value = serde_json::from_str(&engine.evaluate(&ctx, &options).to_json())
-            .expect("to_json writes JSON");
-        let expected = &case["expected"];
-        let decisions: Vec<Value> = result["decisions"]
-            .as_array()
-            .map(|d| d.iter().map(flat_decision).collect())
-            .unwrap_or_default();
-        let want = expected["decisions"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let decisions_ok = decisions.len() == want.len()
-            && want
-                .iter()
-                .zip(&decisions)
-                .all(|(w, d)| matches_subset(w, d));
-        let trace_ok = match expected["trace"].as_array() {
-            None => true,
-            Some(want) => {
-                let trace = result["trace"].as_array().cloned().unwrap_or_default();
-                trace.len() == want.len()
-                    && want.iter().zip(&trace).all(|(w, t)| matches_subset(w, t))
-            }
-        };
-        if result["holdout"] != expected["holdout"] || !decisions_ok || !trace_ok {
-            failures.push(format!(
-                "{name}:\n  expected {expected}\n  got      {}",
-                json!({ "holdout": result["holdout"], "decisions": decisions, "trace": result["trace"] })
-            ));
-        }
-    }
-    report(failures, cases.len());
+    fixtures::evaluate_cases(&fixtures(), || TestHost).assert_passed("evaluate");
 }
 
 #[test]
 fn every_parse_error_case_passes() {
-    let cases = section("parse_errors");
-    let mut failures = Vec::new();
-    for case in &cases {
-        let name = case["name"].as_str().unwrap_or("?");
-        let text = match case["document_text"].as_str() {
-            Some(text) => text.to_owned(),
-            None => case["document"].to_string(),
-        };
-        match parse_rules(&text) {
-            Ok(_) => failures.push(format!("{name}: parsed, but should fail")),
-            Err(e) => {
-                let found_ok = case
-                    .get("found")
-                    .is_none_or(|f| f.as_str() == e.found.as_deref());
-                if e.path != case["path"] || e.message != case["message"] || !found_ok {
-                    failures.push(format!("{name}: got {e}"));
-                }
-            }
-        }
-    }
-    report(failures, cases.len());
+    fixtures::parse_error_cases(&fixtures()).assert_passed("parse_errors");
 }
 
 #[test]
 fn every_lint_case_passes() {
-    let cases = section("lint");
-    let mut failures = Vec::new();
-    for case in &cases {
-        let name = case["name"].as_str().unwrap_or("?");
-        let findings = lint(&case["document"].to_string(), &TestHost);
-        let mut got: Vec<(String, String)> = findings
-            .iter()
-            .map(|f| (f.severity.as_str().to_owned(), f.path.clone()))
-            .collect();
-        let mut want: Vec<(String, String)> = case["findings"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|f| {
-                (
-                    f["severity"].as_str().unwrap_or("").to_owned(),
-                    f["path"].as_str().unwrap_or("").to_owned(),
-                )
-            })
-            .collect();
-        got.sort();
-        want.sort();
-        if got != want {
-            let listed: Vec<String> = findings.iter().map(ToString::to_string).collect();
-            failures.push(format!(
-                "{name}:\n  want {want:?}\n  got  {}",
-                listed.join("\n       ")
-            ));
-        }
-    }
-    report(failures, cases.len());
+    fixtures::lint_cases(&fixtures(), &TestHost).assert_passed("lint");
 }
 
 #[test]
 fn every_sanitize_case_passes() {
-    let cases = section("sanitize");
-    let mut failures = Vec::new();
-    for case in &cases {
-        let input = case["input"].as_str().unwrap_or("");
-        let got = sanitize_html(input);
-        if got.as_str() != case["output"].as_str().unwrap_or("") {
-            failures.push(format!("{}: got {:?}", case["name"], got.as_str()));
-        }
-    }
-    report(failures, cases.len());
+    fixtures::sanitize_cases(&fixtures()).assert_passed("sanitize");
 }
 
 #[test]
 fn every_bucket_case_passes() {
-    let cases = section("bucket");
-    let mut failures = Vec::new();
-    for case in &cases {
-        let got = bucket(
-            case["seed"].as_str().unwrap_or(""),
-            case["salt"].as_str().unwrap_or(""),
-            case["visitor_id"].as_str().unwrap_or(""),
-        );
-        if Some(got) != case["bucket"].as_f64() {
-            failures.push(format!("{case}: got {got}"));
-        }
-    }
-    report(failures, cases.len());
+    fixtures::bucket_cases(&fixtures()).assert_passed("bucket");
 }
 
 #[test]

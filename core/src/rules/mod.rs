@@ -16,6 +16,7 @@
 //! - [`url`]: URL and style safety, redirect targets and the redirect loop guard.
 //! - [`lint`](mod@lint): every problem in a document, for the collector and the CLI (not the browser).
 //! - [`selector`]: the CSS selector checker lint uses.
+//! - `fixtures` (feature `fixtures`): the runner of the shared fixture file, for tests.
 
 mod attribute;
 pub mod bucket;
@@ -24,6 +25,8 @@ pub mod context;
 pub mod document;
 mod error;
 pub mod eval;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 pub mod lint;
 pub mod parse;
 pub mod sanitize;
