@@ -8,7 +8,7 @@ use std::time::Instant;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use tokio::sync::Semaphore;
 
@@ -97,6 +97,30 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/export", get(routes::export::export))
         .route("/v1/leads", get(routes::leads::leads))
         .route("/v1/reports/forms", get(routes::reports::forms))
+        .route(
+            "/v1/reports/experiments",
+            get(routes::experiments::experiments),
+        )
+        .route(
+            "/v1/sites/{site}/rules",
+            put(routes::rules::save).get(routes::rules::list),
+        )
+        .route(
+            "/v1/sites/{site}/rules.json",
+            get(routes::rules::public).options(routes::rules::preflight),
+        )
+        .route(
+            "/v1/sites/{site}/rules/rollback",
+            post(routes::rules::rollback),
+        )
+        .route(
+            "/v1/sites/{site}/rules/preview",
+            post(routes::rules::preview),
+        )
+        .route(
+            "/v1/sites/{site}/rules/{version}",
+            get(routes::rules::version),
+        )
         .route("/healthz", get(routes::health::healthz))
         .route("/metrics", get(routes::health::metrics))
         .route("/sdk/{*path}", get(routes::assets::sdk))
@@ -153,9 +177,52 @@ fn route_label(path: &str) -> &'static str {
         "/v1/export" => "/v1/export",
         "/v1/leads" => "/v1/leads",
         "/v1/reports/forms" => "/v1/reports/forms",
+        "/v1/reports/experiments" => "/v1/reports/experiments",
         "/healthz" => "/healthz",
         "/metrics" => "/metrics",
         p if p.starts_with("/sdk/") => "/sdk/*",
+        p if p.starts_with("/v1/sites/") => rules_route_label(p),
         _ => "/*",
+    }
+}
+
+/// The label of a `/v1/sites/{site}/rules…` path (site ids are not labels: unbounded).
+fn rules_route_label(path: &str) -> &'static str {
+    let rest = path.trim_start_matches("/v1/sites/");
+    match rest.split_once('/').map(|(_, tail)| tail) {
+        Some("rules") => "/v1/sites/*/rules",
+        Some("rules.json") => "/v1/sites/*/rules.json",
+        Some("rules/preview") => "/v1/sites/*/rules/preview",
+        Some("rules/rollback") => "/v1/sites/*/rules/rollback",
+        Some(tail) if tail.starts_with("rules/") => "/v1/sites/*/rules/*",
+        _ => "/*",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route_label;
+
+    #[test]
+    fn rules_paths_are_labelled_by_route_not_by_site() {
+        assert_eq!(route_label("/v1/sites/shop/rules"), "/v1/sites/*/rules");
+        assert_eq!(
+            route_label("/v1/sites/shop/rules.json"),
+            "/v1/sites/*/rules.json"
+        );
+        assert_eq!(
+            route_label("/v1/sites/x/rules/preview"),
+            "/v1/sites/*/rules/preview"
+        );
+        assert_eq!(
+            route_label("/v1/sites/x/rules/rollback"),
+            "/v1/sites/*/rules/rollback"
+        );
+        assert_eq!(route_label("/v1/sites/x/rules/12"), "/v1/sites/*/rules/*");
+        assert_eq!(route_label("/v1/sites/x/other"), "/*");
+        assert_eq!(
+            route_label("/v1/reports/experiments"),
+            "/v1/reports/experiments"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! `orbit-collector`: the command line. Parses flags and environment, loads the config,
-//! and hands over to [`orbit_collector::server::serve`].
+//! and hands over to [`orbit_collector::server::serve`]; `rules check` lints a rule
+//! document the way the collector does before saving one.
 
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -24,7 +26,88 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the ingest and export APIs, the SDK bundle and the demo site.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Rule documents (personalisation and experiments).
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Lint a rule document exactly as `PUT /v1/sites/{site}/rules` does, printing every
+    /// finding as `PATH: severity: message`. Exit status: 0 when nothing is an error
+    /// (warnings allowed), 1 when something is, 2 when FILE cannot be read.
+    Check {
+        /// The rule document (JSON); `-` reads standard input.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+/// Reads at most one byte more than a document may have, so a huge file costs nothing.
+fn read_document(file: &Path) -> std::io::Result<Vec<u8>> {
+    let limit = orbit_collector::rules::check::MAX_RULES_DOCUMENT_BYTES as u64 + 1;
+    let mut bytes = Vec::new();
+    if file.as_os_str() == "-" {
+        std::io::stdin().take(limit).read_to_end(&mut bytes)?;
+    } else {
+        std::fs::File::open(file)?
+            .take(limit)
+            .read_to_end(&mut bytes)?;
+    }
+    Ok(bytes)
+}
+
+fn rules_check(file: &Path) -> ExitCode {
+    let name = file.display();
+    let bytes = match read_document(file) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            eprintln!("error: cannot read {name}: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let limit = orbit_collector::rules::check::MAX_RULES_DOCUMENT_BYTES;
+    if bytes.len() > limit {
+        println!(
+            "$: error: the document is larger than {limit} bytes, the limit; split or shorten it"
+        );
+        println!("{name}: 1 error, 0 warnings; the collector would refuse it");
+        return ExitCode::from(1);
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("error: {name} is not UTF-8 text: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let checked = orbit_collector::rules::check_document(&text);
+    for finding in &checked.findings {
+        println!(
+            "{}: {}: {}",
+            finding.path,
+            finding.severity.as_str(),
+            finding.message
+        );
+    }
+    let (errors, warnings) = (checked.errors(), checked.warnings());
+    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let verdict = if errors > 0 {
+        "the collector would refuse it"
+    } else {
+        "the collector would save it"
+    };
+    println!(
+        "{name}: {}, {}; {verdict}",
+        count(errors, "error"),
+        count(warnings, "warning")
+    );
+    if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Every option can also come from the config file (same name, without dashes, `_` for `-`)
@@ -214,8 +297,9 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match cli.command {
+        Command::Rules(RulesCommand::Check { file }) => rules_check(&file),
         Command::Serve(args) => {
-            let config = match load_config(args) {
+            let config = match load_config(*args) {
                 Ok(config) => config,
                 Err(error) => {
                     eprintln!("error: {error}");

@@ -67,6 +67,15 @@ export async function startCollector({ env = {}, siteDir, listen = '127.0.0.1:0'
       if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
       return response.text();
     },
+    /** Sends an admin request with a JSON body; returns `{status, body}` (body as text). */
+    async adminSend(method, path, body) {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.text() };
+    },
     /** The site's stored events as NDJSON text, as `/v1/export` gives them. */
     exportText(site = 'demo') {
       return this.adminText(`/v1/export?site=${site}`);

@@ -105,6 +105,7 @@ before(async () => {
         HERO,
       ),
       'landed.html': `<!doctype html><title>Landed</title>${TAG}<p>landed</p>`,
+      'served.html': `<!doctype html><html><head><title>Served</title>${SNIPPET}${TAG}</head><body>${HERO}</body></html>`,
     },
     { prefix: 'orbit-personalize-' },
   );
@@ -306,5 +307,41 @@ test("orbit('debug', true) explains why each rule applies or not", async () => {
   const lines = logs.filter((l) => l.startsWith('[orbit] rule '));
   assert.ok(lines.some((l) => l.includes('spring-hero') && l.includes('autumn')), lines.join('\n'));
   assert.ok(lines.some((l) => l.includes('lazy') && l.includes('applied')), lines.join('\n'));
+  await context.close();
+});
+
+test('rules saved on the collector are fetched, applied while the slot is hidden, then cached', async () => {
+  const saved = await collector.adminSend('PUT', '/v1/sites/demo/rules', {
+    version: 1,
+    rules: [{ id: 'served', actions: [{ type: 'set_text', selector: '#hero h1', text: 'From the collector' }] }],
+  });
+  assert.equal(saved.status, 201, saved.body);
+  const context = await site.browser.newContext();
+  await context.addInitScript(recordPaints);
+  const statuses = [];
+  const visit = async () => {
+    const page = await context.newPage();
+    page.on('response', (r) => r.url().includes('/rules.json') && statuses.push(r.status()));
+    await page.goto(`${collector.url}/served.html`);
+    await page.evaluate(() => new Promise((r) => window.orbit('ready', r)));
+    await page.waitForFunction(() => !document.getElementById('orbit-hide'));
+    const result = {
+      text: await page.textContent('#hero h1'),
+      seen: await page.evaluate(() => window.__seen),
+      cached: await page.evaluate(() => localStorage.getItem('orbit_rules') !== null),
+    };
+    await page.close();
+    return result;
+  };
+  const first = await visit();
+  assert.equal(first.text, 'From the collector', 'applied on the first visit, before the slot showed');
+  assert.ok(!first.seen.includes('Original headline'), `painted: ${first.seen}`);
+  assert.ok(first.cached, 'stored for the next page view');
+  const second = await visit();
+  assert.equal(second.text, 'From the collector', 'applied from the cache');
+  assert.ok(!second.seen.includes('Original headline'), `painted: ${second.seen}`);
+  await waitFor(async () => statuses, (s) => s.length >= 2);
+  assert.equal(statuses[0], 200);
+  assert.ok([200, 304].includes(statuses[1]), `${statuses}`);
   await context.close();
 });

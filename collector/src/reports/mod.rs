@@ -5,11 +5,16 @@
 //! - [`leads`]: who became a lead, when, from which campaign, through which forms.
 //! - [`forms`]: per form, views, starts, submissions, rates, median time, abandonment
 //!   and errors.
+//! - [`experiments`]: per experiment and variant, exposures, conversions, lift over the
+//!   control, the sample-ratio check, and the holdout's lift.
+//! - [`stats`]: the confidence intervals and the chi-square test behind it.
 //! - [`csv`]: RFC 4180 CSV that spreadsheets cannot mistake for formulas.
 
 pub mod csv;
+pub mod experiments;
 pub mod forms;
 pub mod leads;
+pub mod stats;
 
 use orbit_core::time::{format_rfc3339_ms, parse_rfc3339_ms};
 use serde::Serializer;

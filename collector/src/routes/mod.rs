@@ -2,9 +2,11 @@
 
 pub mod assets;
 pub mod auth;
+pub mod experiments;
 pub mod export;
 pub mod health;
 pub mod ingest;
 pub mod leads;
 pub mod params;
 pub mod reports;
+pub mod rules;

@@ -8,8 +8,11 @@ use std::pin::Pin;
 
 use orbit_core::validate::NormalizedEvent;
 
+use crate::reports::experiments::{ExperimentReportFilter, ExperimentRows};
 use crate::reports::forms::{FormReport, FormReportFilter};
 use crate::reports::leads::{LeadFilter, LeadList};
+use crate::rules::versions::{NewRulesVersion, Rollback, RulesVersionInfo, StoredRules};
+use crate::rules::visitor::VisitorEventRow;
 
 /// A boxed future, so that the trait can be used as `dyn Storage`.
 pub type StorageFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StorageError>> + Send + 'a>>;
@@ -83,6 +86,40 @@ pub trait Storage: Send + Sync + 'static {
 
     /// The form report of a site over a window, as [`crate::reports::forms`] defines it.
     fn form_report(&self, filter: &FormReportFilter) -> StorageFuture<'_, FormReport>;
+
+    /// The rows of the experiment report, as [`crate::reports::experiments`] defines it.
+    fn experiment_rows(&self, filter: &ExperimentReportFilter)
+        -> StorageFuture<'_, ExperimentRows>;
+
+    /// The latest `limit` events of one anonymous id, in time order, for previews.
+    fn visitor_history(
+        &self,
+        site: &str,
+        anonymous_id: &str,
+        limit: usize,
+    ) -> StorageFuture<'_, Vec<VisitorEventRow>>;
+
+    /// Stores a site's next rule document version (numbered from 1, its `revision` set to
+    /// the number) and makes it current; resolves once it is durable.
+    fn save_rules(&self, site: &str, new: NewRulesVersion) -> StorageFuture<'_, RulesVersionInfo>;
+
+    /// Stores a copy of version `rollback.to_version` as the next version, which becomes
+    /// current; `None` when the site has no such version.
+    fn rollback_rules(
+        &self,
+        site: &str,
+        rollback: Rollback,
+    ) -> StorageFuture<'_, Option<RulesVersionInfo>>;
+
+    /// A site's versions, newest first, at most `limit`.
+    fn rules_versions(&self, site: &str, limit: usize) -> StorageFuture<'_, Vec<RulesVersionInfo>>;
+
+    /// One version with its document (`None`: the current one); `None` when there is none.
+    fn rules_version(
+        &self,
+        site: &str,
+        version: Option<u64>,
+    ) -> StorageFuture<'_, Option<StoredRules>>;
 
     /// Answers when the storage is reachable.
     fn ping(&self) -> StorageFuture<'_, ()>;

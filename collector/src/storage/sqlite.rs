@@ -1,8 +1,11 @@
 //! SQLite storage: WAL mode, `synchronous=FULL`, and one writer thread that commits
 //! whatever requests are waiting in one transaction (group commit) before answering them.
-//! The reports' queries live in [`reports`].
+//! The reports' queries live in `sqlite/reports.rs` and `sqlite/experiments.rs`, rule
+//! versions in `sqlite/rules.rs` (on a connection of their own).
 
+mod experiments;
 mod reports;
+mod rules;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -14,8 +17,11 @@ use tokio::sync::{mpsc, oneshot};
 use super::{ExportFilter, InsertOutcome, Storage, StorageError, StorageFuture, StoredEvent};
 use crate::config::Durability;
 use crate::metrics::Metrics;
+use crate::reports::experiments::{ExperimentReportFilter, ExperimentRows};
 use crate::reports::forms::{FormReport, FormReportFilter};
 use crate::reports::leads::{LeadFilter, LeadList};
+use crate::rules::versions::{NewRulesVersion, Rollback, RulesVersionInfo, StoredRules};
+use crate::rules::visitor::VisitorEventRow;
 
 /// Requests waiting for the writer before new ones get "busy" (503 + Retry-After).
 pub const WRITE_QUEUE_REQUESTS: usize = 1024;
@@ -75,6 +81,25 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_forms ON events (site, event, timestamp_ms)
         WHERE type = 'track' AND event GLOB 'Form *';
 "#,
+    // Rule documents, versioned per site (the current one is the highest version), and
+    // the experiment report's exposures through a partial index like the forms'.
+    r#"
+    CREATE TABLE rules_versions (
+        site          TEXT    NOT NULL,
+        version       INTEGER NOT NULL,
+        document      TEXT    NOT NULL,
+        sha256        TEXT    NOT NULL,
+        size_bytes    INTEGER NOT NULL,
+        rule_count    INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        author        TEXT,
+        comment       TEXT,
+        restored_from INTEGER,
+        PRIMARY KEY (site, version)
+    );
+    CREATE INDEX events_experiments ON events (site, timestamp_ms)
+        WHERE type = 'track' AND event = 'Experiment Viewed';
+"#,
 ];
 
 struct WriteJob {
@@ -87,6 +112,8 @@ struct WriteJob {
 pub struct SqliteStorage {
     writes: mpsc::Sender<WriteJob>,
     reader: Arc<Mutex<Connection>>,
+    /// Rule versions: quick reads and writes that must not wait behind a report.
+    rules: Arc<Mutex<Connection>>,
 }
 
 impl SqliteStorage {
@@ -125,6 +152,9 @@ impl SqliteStorage {
         reader.busy_timeout(std::time::Duration::from_secs(5))?;
         tune(&reader)?;
         reports::register_functions(&reader)?;
+        let rules = Connection::open(path)?;
+        rules.pragma_update(None, "synchronous", synchronous)?;
+        rules.busy_timeout(std::time::Duration::from_secs(5))?;
 
         let (writes, jobs) = mpsc::channel(queue.max(1));
         std::thread::Builder::new()
@@ -134,7 +164,23 @@ impl SqliteStorage {
         Ok(SqliteStorage {
             writes,
             reader: Arc::new(Mutex::new(reader)),
+            rules: Arc::new(Mutex::new(rules)),
         })
+    }
+
+    async fn on_rules_connection<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let rules = Arc::clone(&self.rules);
+        tokio::task::spawn_blocking(move || {
+            let mut conn = rules
+                .lock()
+                .map_err(|_| StorageError::Database("the rules lock is poisoned".into()))?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| StorageError::Database(format!("the rules task failed: {e}")))?
     }
 
     async fn read<T: Send + 'static>(
@@ -339,6 +385,54 @@ impl Storage for SqliteStorage {
     fn form_report(&self, filter: &FormReportFilter) -> StorageFuture<'_, FormReport> {
         let filter = filter.clone();
         Box::pin(self.read(move |conn| reports::form_report(conn, &filter)))
+    }
+
+    fn experiment_rows(
+        &self,
+        filter: &ExperimentReportFilter,
+    ) -> StorageFuture<'_, ExperimentRows> {
+        let filter = filter.clone();
+        Box::pin(self.read(move |conn| experiments::experiment_rows(conn, &filter)))
+    }
+
+    fn visitor_history(
+        &self,
+        site: &str,
+        anonymous_id: &str,
+        limit: usize,
+    ) -> StorageFuture<'_, Vec<VisitorEventRow>> {
+        let (site, anonymous_id) = (site.to_owned(), anonymous_id.to_owned());
+        Box::pin(
+            self.read(move |conn| experiments::visitor_history(conn, &site, &anonymous_id, limit)),
+        )
+    }
+
+    fn save_rules(&self, site: &str, new: NewRulesVersion) -> StorageFuture<'_, RulesVersionInfo> {
+        let site = site.to_owned();
+        Box::pin(self.on_rules_connection(move |conn| rules::save(conn, &site, &new)))
+    }
+
+    fn rollback_rules(
+        &self,
+        site: &str,
+        rollback: Rollback,
+    ) -> StorageFuture<'_, Option<RulesVersionInfo>> {
+        let site = site.to_owned();
+        Box::pin(self.on_rules_connection(move |conn| rules::rollback(conn, &site, &rollback)))
+    }
+
+    fn rules_versions(&self, site: &str, limit: usize) -> StorageFuture<'_, Vec<RulesVersionInfo>> {
+        let site = site.to_owned();
+        Box::pin(self.on_rules_connection(move |conn| Ok(rules::list(conn, &site, limit)?)))
+    }
+
+    fn rules_version(
+        &self,
+        site: &str,
+        version: Option<u64>,
+    ) -> StorageFuture<'_, Option<StoredRules>> {
+        let site = site.to_owned();
+        Box::pin(self.on_rules_connection(move |conn| Ok(rules::get(conn, &site, version)?)))
     }
 
     fn ping(&self) -> StorageFuture<'_, ()> {

@@ -1,0 +1,169 @@
+//! The experiment report's SQL and a visitor's history for previews, on the reader
+//! connection.
+//!
+//! Exposures come through the `events_experiments` partial index of migration 5 (only
+//! `Experiment Viewed` rows, keyed by time, so other events pay nothing for it).
+//! Conversions are one range scan of the window (`events_site_time`), limited to exposed
+//! visitors and grouped to each one's latest conversion. A visitor's history has no index
+//! on `anonymous_id` to use (a random key costs every insert): it walks the site's events
+//! from the newest back until it has enough, which is fine for an admin's preview.
+
+use rusqlite::{params, Connection};
+
+use crate::reports::experiments::{
+    ConversionRow, ExperimentReportFilter, ExperimentRows, ExposureRow,
+};
+use crate::rules::visitor::VisitorEventRow;
+
+/// The human `Experiment Viewed` events of site `?1` in `[?2, ?3)`. The `type` and `event`
+/// terms repeat the WHERE of the partial index, which SQLite needs before it uses it.
+macro_rules! exposures_in_window {
+    () => {
+        "site = ?1 AND type = 'track' AND event = 'Experiment Viewed'
+         AND timestamp_ms >= ?2 AND timestamp_ms < ?3 AND is_bot = 0
+         AND anonymous_id IS NOT NULL"
+    };
+}
+
+/// Exposures in time order.
+pub(super) const EXPOSURES: &str = concat!(
+    "SELECT anonymous_id, timestamp_ms,
+            CAST(json_extract(body, '$.properties.experiment_id') AS TEXT),
+            CAST(json_extract(body, '$.properties.variation_id') AS TEXT),
+            CAST(json_extract(body, '$.properties.rule_id') AS TEXT)
+     FROM events
+     WHERE ",
+    exposures_in_window!(),
+    " ORDER BY timestamp_ms, id"
+);
+
+/// Each exposed visitor's latest conversion (`?4`) in the window.
+pub(super) const CONVERSIONS: &str = concat!(
+    "SELECT anonymous_id, MAX(timestamp_ms)
+     FROM events
+     WHERE site = ?1 AND type = 'track' AND event = ?4
+       AND timestamp_ms >= ?2 AND timestamp_ms < ?3 AND is_bot = 0
+       AND anonymous_id IN (SELECT anonymous_id FROM events WHERE ",
+    exposures_in_window!(),
+    ")
+     GROUP BY anonymous_id"
+);
+
+/// The latest `?3` events of anonymous id `?2`, newest first.
+pub(super) const HISTORY: &str = "
+    SELECT type, event, session_id, user_id, timestamp_ms, url, referrer,
+           CAST(json_extract(body, '$.context.userAgent') AS TEXT),
+           CAST(json_extract(body, '$.context.locale') AS TEXT),
+           CASE json_type(body, '$.context.campaign')
+                WHEN 'object' THEN json_extract(body, '$.context.campaign') END,
+           CAST(json_extract(body, '$.properties.form_id') AS TEXT),
+           CASE json_type(body, '$.traits') WHEN 'object' THEN json_extract(body, '$.traits') END,
+           CAST(json_extract(body, '$.properties.experiment_id') AS TEXT),
+           CAST(json_extract(body, '$.properties.variation_id') AS TEXT)
+    FROM events
+    WHERE site = ?1 AND anonymous_id = ?2
+    ORDER BY timestamp_ms DESC, id DESC
+    LIMIT ?3";
+
+/// The rows of the experiment report, in one read transaction.
+pub(super) fn experiment_rows(
+    conn: &Connection,
+    filter: &ExperimentReportFilter,
+) -> rusqlite::Result<ExperimentRows> {
+    let from = filter.from_ms.unwrap_or(i64::MIN);
+    let to = filter.to_ms.unwrap_or(i64::MAX);
+    let tx = conn.unchecked_transaction()?;
+    let exposures = tx
+        .prepare_cached(EXPOSURES)?
+        .query_map(params![filter.site, from, to], |row| {
+            Ok(ExposureRow {
+                anonymous_id: row.get(0)?,
+                timestamp_ms: row.get(1)?,
+                experiment_id: row.get(2)?,
+                variation_id: row.get(3)?,
+                rule_id: row.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let conversions = tx
+        .prepare_cached(CONVERSIONS)?
+        .query_map(params![filter.site, from, to, filter.conversion], |row| {
+            Ok(ConversionRow {
+                anonymous_id: row.get(0)?,
+                last_ms: row.get(1)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ExperimentRows {
+        exposures,
+        conversions,
+    })
+}
+
+/// The latest `limit` events of a visitor, oldest first.
+pub(super) fn visitor_history(
+    conn: &Connection,
+    site: &str,
+    anonymous_id: &str,
+    limit: usize,
+) -> rusqlite::Result<Vec<VisitorEventRow>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut rows = conn
+        .prepare_cached(HISTORY)?
+        .query_map(params![site, anonymous_id, limit], |row| {
+            Ok(VisitorEventRow {
+                kind: row.get(0)?,
+                event: row.get(1)?,
+                session_id: row.get(2)?,
+                user_id: row.get(3)?,
+                timestamp_ms: row.get(4)?,
+                url: row.get(5)?,
+                referrer: row.get(6)?,
+                user_agent: row.get(7)?,
+                locale: row.get(8)?,
+                campaign: row.get(9)?,
+                form_id: row.get(10)?,
+                traits: row.get(11)?,
+                experiment_id: row.get(12)?,
+                variation_id: row.get(13)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.reverse();
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(conn: &Connection, sql: &str) -> String {
+        let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let values: [rusqlite::types::Value; 4] = [
+            "s".to_owned().into(),
+            0i64.into(),
+            1i64.into(),
+            "Form Submitted".to_owned().into(),
+        ];
+        let bound = values.into_iter().take(statement.parameter_count());
+        let details: Vec<String> = statement
+            .query_map(rusqlite::params_from_iter(bound), |row| {
+                row.get::<_, String>(3)
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        details.join("\n")
+    }
+
+    #[test]
+    fn exposures_are_read_through_their_partial_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::migrate(&mut conn).unwrap();
+        let exposures = plan(&conn, EXPOSURES);
+        assert!(exposures.contains("events_experiments"), "{exposures}");
+        let conversions = plan(&conn, CONVERSIONS);
+        assert!(conversions.contains("events_experiments"), "{conversions}");
+        assert!(conversions.contains("events_site_time"), "{conversions}");
+    }
+}

@@ -1,0 +1,135 @@
+//! The shared rule fixtures (`tests/fixtures/rules/cases.json`) through the collector's own
+//! code: `evaluate` cases through the `regex`-crate host (with orbit-core's runner),
+//! `lint` and `parse_errors` cases through the check `PUT /v1/sites/{site}/rules` and
+//! `rules check` run. orbit-core and the browser build run the same file, so the three
+//! cannot drift apart.
+
+use orbit_collector::rules::check_document;
+use orbit_collector::rules::host::RegexHost;
+use orbit_core::rules::fixtures;
+use serde_json::{json, Value};
+
+fn section(name: &str) -> Vec<Value> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/rules/cases.json"
+    );
+    let text = std::fs::read_to_string(path).expect("the shared fixture file");
+    let fixtures: Value = serde_json::from_str(&text).expect("the fixture file is JSON");
+    fixtures[name].as_array().cloned().unwrap_or_default()
+}
+
+/// Panics with every failing case at once.
+fn report(failures: Vec<String>, total: usize) {
+    assert!(total > 0, "the fixture file has no cases here");
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_evaluate_case_passes_with_the_collectors_regex_host() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/rules/cases.json"
+    );
+    let text = std::fs::read_to_string(path).expect("the shared fixture file");
+    fixtures::evaluate_cases(&fixtures::read(&text), || RegexHost).assert_passed("evaluate");
+}
+
+#[test]
+fn every_lint_case_gives_the_same_findings_as_a_save() {
+    let cases = section("lint");
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case["name"].as_str().unwrap_or("?");
+        let checked = check_document(&case["document"].to_string());
+        let mut got: Vec<(String, String)> = checked
+            .findings
+            .iter()
+            .map(|f| (f.severity.as_str().to_owned(), f.path.clone()))
+            .collect();
+        let mut want: Vec<(String, String)> = case["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| {
+                (
+                    f["severity"].as_str().unwrap_or("").to_owned(),
+                    f["path"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        got.sort();
+        want.sort();
+        let refused = want.iter().any(|(severity, _)| severity == "error");
+        if got != want {
+            let listed: Vec<String> = checked.findings.iter().map(ToString::to_string).collect();
+            failures.push(format!(
+                "{name}:\n  want {want:?}\n  got  {}",
+                listed.join("\n       ")
+            ));
+        } else if refused == checked.document.is_some() {
+            failures.push(format!(
+                "{name}: saved {}, but errors {refused}",
+                checked.document.is_some()
+            ));
+        }
+    }
+    report(failures, cases.len());
+}
+
+#[test]
+fn every_parse_error_case_is_refused_at_its_path() {
+    let cases = section("parse_errors");
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case["name"].as_str().unwrap_or("?");
+        let text = match case["document_text"].as_str() {
+            Some(text) => text.to_owned(),
+            None => case["document"].to_string(),
+        };
+        let checked = check_document(&text);
+        let path = case["path"].as_str().unwrap_or("");
+        let found = checked
+            .findings
+            .iter()
+            .any(|f| f.severity.as_str() == "error" && f.path == path);
+        if checked.document.is_some() || !found {
+            let listed: Vec<String> = checked.findings.iter().map(ToString::to_string).collect();
+            failures.push(format!("{name}: want an error at {path}, got {listed:?}"));
+        }
+    }
+    report(failures, cases.len());
+}
+
+#[test]
+fn every_sanitize_case_is_refused_or_stored_as_the_sanitisers_output() {
+    let cases = section("sanitize");
+    let mut failures = Vec::new();
+    for case in &cases {
+        let name = case["name"].as_str().unwrap_or("?");
+        let document = json!({"rules": [{"id": "a", "actions": [
+            {"type": "set_html", "selector": "#slot", "html": case["input"]}]}]});
+        let checked = check_document(&document.to_string());
+        let unsafe_removed = checked
+            .findings
+            .iter()
+            .any(|f| f.severity.as_str() == "error" && f.path == "rules[0].actions[0].html");
+        match &checked.document {
+            None if unsafe_removed => {}
+            None => failures.push(format!("{name}: refused: {:?}", checked.findings)),
+            Some(valid) => {
+                let stored: Value = serde_json::from_str(&valid.normalized).unwrap();
+                let html = &stored["rules"][0]["actions"][0]["html"];
+                if html != &case["output"] {
+                    failures.push(format!("{name}: stored {html}, want {}", case["output"]));
+                }
+            }
+        }
+    }
+    report(failures, cases.len());
+}

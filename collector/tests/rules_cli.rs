@@ -1,0 +1,127 @@
+//! `orbit-collector rules check FILE`, run as the built binary: every finding as
+//! `PATH: severity: message`, a summary, and exit 0 (saveable), 1 (errors) or 2 (unreadable).
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_orbit-collector");
+
+fn check(dir: &Path, file: &str, content: Option<&[u8]>) -> Output {
+    if let Some(content) = content {
+        std::fs::write(dir.join(file), content).unwrap();
+    }
+    Command::new(BIN)
+        .args(["rules", "check", file])
+        .current_dir(dir)
+        .env_clear()
+        .env("ORBIT_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_clean_document_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = check(
+        dir.path(),
+        "rules.json",
+        Some(br#"{"rules":[{"id":"a","actions":[{"type":"hide","selector":".promo"}]}]}"#),
+    );
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        stdout(&output),
+        ["rules.json: 0 errors, 0 warnings; the collector would save it"]
+    );
+}
+
+#[test]
+fn warnings_are_printed_and_still_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = check(
+        dir.path(),
+        "rules.json",
+        Some(br#"{"rules":[{"id":"a","actions":[]}]}"#),
+    );
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        stdout(&output),
+        [
+            "rules[0]: warning: rule \"a\" has no actions and no experiment: it does nothing",
+            "rules.json: 0 errors, 1 warning; the collector would save it",
+        ]
+    );
+}
+
+#[test]
+fn errors_are_each_printed_with_their_path_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = check(
+        dir.path(),
+        "rules.json",
+        Some(
+            br#"{"rules":[
+                {"id":"a","conditions":{"attribute":"utm_sorce","op":"equals","value":"x"},
+                 "actions":[{"type":"set_text","selector":"h1","text":"x"}]},
+                {"id":"b","actions":[{"type":"set_html","selector":"p","html":"<script>x()</script>"}]}]}"#,
+        ),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let lines = stdout(&output);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines.contains(
+        &"rules[0].conditions.attribute: error: unknown attribute \"utm_sorce\"; did you mean \"utm_source\"?"
+            .to_owned()
+    ));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l
+                .starts_with("rules[1].actions[0].html: error: the sanitiser removes: <script>"))
+    );
+    assert_eq!(
+        lines[2],
+        "rules.json: 2 errors, 0 warnings; the collector would refuse it"
+    );
+    let output = check(dir.path(), "broken.json", Some(b"{\"rules\": [}"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output)[0].starts_with("line 1, column 12: error: "),
+        "{:?}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn an_unreadable_file_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = check(dir.path(), "missing.json", None);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot read missing.json"), "{stderr}");
+    let output = check(dir.path(), "binary.json", Some(&[0xff, 0xfe, 0x00]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not UTF-8"));
+}
+
+#[test]
+fn a_document_over_the_limit_is_one_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = vec![b' '; orbit_collector::rules::check::MAX_RULES_DOCUMENT_BYTES + 10];
+    let output = check(dir.path(), "big.json", Some(&big));
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stdout(&output),
+        [
+            "$: error: the document is larger than 524288 bytes, the limit; split or shorten it",
+            "big.json: 1 error, 0 warnings; the collector would refuse it",
+        ]
+    );
+}
