@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{ConnectInfo, Query, Request, State};
-use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use orbit_core::validate::{
@@ -28,6 +28,7 @@ use crate::error::ApiError;
 use crate::metrics::EventOutcome;
 use crate::rate_limit::retry_after_seconds;
 use crate::routes::auth::basic_auth_key;
+use crate::routes::cors;
 
 /// Bytes a single-event body may exceed the event limit by (fields normalising removes).
 pub const SINGLE_EVENT_SLACK_BYTES: usize = 4 * 1024;
@@ -84,7 +85,7 @@ async fn ingest(state: AppState, request: Request, endpoint: Endpoint) -> Respon
         Err(error) => error.into_response(),
     };
     if let Some(origin) = cors {
-        add_cors(response.headers_mut(), origin);
+        cors::allow(response.headers_mut(), origin);
     }
     response
 }
@@ -173,7 +174,7 @@ async fn store(
     };
 
     let site = authenticate(state, request_key, &parsed)?;
-    check_origin(site, headers)?;
+    cors::check_origin(site, headers)?;
     let parsed = parsed.map_err(|error| match error {
         BatchError::TooManyEvents { .. } => ApiError::PayloadTooLarge(error.to_string()),
         other => ApiError::BadRequest(other.to_string()),
@@ -295,22 +296,11 @@ pub async fn preflight(State(state): State<AppState>, headers: HeaderMap) -> Res
         return ApiError::Forbidden("this origin is not in any site's allowed_origins".into())
             .into_response();
     };
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    let h = response.headers_mut();
-    add_cors(h, origin);
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("POST, OPTIONS"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("Content-Type, Content-Encoding, Authorization"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static("86400"),
-    );
-    response
+    cors::preflight_answer(
+        origin,
+        "POST, OPTIONS",
+        "Content-Type, Content-Encoding, Authorization",
+    )
 }
 
 /// The request's Origin, if the collector may answer it with CORS headers: one that some
@@ -320,36 +310,6 @@ fn cors_origin(state: &AppState, headers: &HeaderMap) -> Option<HeaderValue> {
     let text = origin.to_str().ok()?;
     let allowed = state.config.sites.iter().any(|s| s.allows_origin(text));
     allowed.then(|| origin.clone())
-}
-
-/// Browser requests must come from one of the site's origins, or from the collector's own
-/// pages (the demo site it serves).
-fn check_origin(site: &Site, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
-        return Ok(()); // servers and native apps send no Origin
-    };
-    if site.allows_origin(origin) || is_same_origin(origin, headers) {
-        return Ok(());
-    }
-    Err(ApiError::Forbidden(format!(
-        "origin {origin} is not allowed for site {:?}; add it to the site's allowed_origins",
-        site.id
-    )))
-}
-
-fn is_same_origin(origin: &str, headers: &HeaderMap) -> bool {
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
-        return false;
-    };
-    origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        .is_some_and(|rest| rest.eq_ignore_ascii_case(host))
-}
-
-fn add_cors(headers: &mut HeaderMap, origin: HeaderValue) {
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
 }
 
 fn now_ms() -> i64 {

@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod cors;
 pub mod experiments;
 pub mod export;
 pub mod health;

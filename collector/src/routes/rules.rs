@@ -34,6 +34,7 @@ use crate::config::Site;
 use crate::error::ApiError;
 use crate::rate_limit::retry_after_seconds;
 use crate::routes::auth::require_admin;
+use crate::routes::cors;
 use crate::rules::check::{finding_json, write_json, MAX_RULES_DOCUMENT_BYTES};
 use crate::rules::preview::{evaluate, MAX_PREVIEW_BYTES};
 use crate::rules::versions::{
@@ -580,7 +581,7 @@ pub async fn public(
         Ok(site) => site,
         Err(error) => return error.into_response(),
     };
-    let cors = cors_origin(site, headers);
+    let cors = cors::site_origin(site, headers);
     let mut response = match serve_public(&state, site, &parts).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
@@ -613,15 +614,7 @@ async fn serve_public(
             )));
         }
     }
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-        if !site.allows_origin(origin) && !is_same_origin(origin, headers) {
-            return Err(ApiError::Forbidden(format!(
-                "origin {origin} is not allowed for site {:?}; add it to the site's \
-                 allowed_origins",
-                site.id
-            )));
-        }
-    }
+    cors::check_origin(site, headers)?;
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -684,46 +677,12 @@ pub async fn preflight(
         Ok(site) => site,
         Err(error) => return error.into_response(),
     };
-    let Some(origin) = cors_origin(site, &headers) else {
+    let Some(origin) = cors::site_origin(site, &headers) else {
         return ApiError::Forbidden(format!(
             "this origin is not in site {:?}'s allowed_origins",
             site.id
         ))
         .into_response();
     };
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    let h = response.headers_mut();
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    h.insert(header::VARY, HeaderValue::from_static("Origin"));
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, HEAD, OPTIONS"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("If-None-Match"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static("86400"),
-    );
-    response
-}
-
-/// The request's Origin when the site allows it (or it is the collector's own).
-fn cors_origin(site: &Site, headers: &HeaderMap) -> Option<HeaderValue> {
-    let origin = headers.get(header::ORIGIN)?;
-    let text = origin.to_str().ok()?;
-    (site.allows_origin(text) || is_same_origin(text, headers)).then(|| origin.clone())
-}
-
-/// Whether `origin` is the collector itself (the demo site it serves), by the Host header.
-fn is_same_origin(origin: &str, headers: &HeaderMap) -> bool {
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
-        return false;
-    };
-    origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        .is_some_and(|rest| rest.eq_ignore_ascii_case(host))
+    cors::preflight_answer(origin, "GET, HEAD, OPTIONS", "If-None-Match")
 }
