@@ -296,7 +296,7 @@ fn started(shared: &Rc<Shared>, field: &Field, now: u64) {
             .key("field")
             .string(&field.name)
             .end_object();
-        send(shared, FORM_STARTED, &w.finish());
+        crate::track_event(shared, FORM_STARTED, &w.finish());
     }
 }
 
@@ -321,15 +321,8 @@ fn field_completed(shared: &Rc<Shared>, field: &Field, now: u64) {
     };
     let value = field_value(field);
     let hash_emails = hashes_emails(shared, &field.form);
-    let mut w = JsonWriter::new();
-    w.begin_object()
-        .key("form_id")
-        .string(&field.form_id)
-        .key("field")
-        .string(&field.name)
-        .key("field_type")
-        .string(&field.kind)
-        .key("position")
+    let mut w = field_event(field);
+    w.key("position")
         .uint(u64::from(field.position))
         .key("duration_ms")
         .uint(time_ms)
@@ -344,10 +337,17 @@ fn field_completed(shared: &Rc<Shared>, field: &Field, now: u64) {
         w.key("value").string(&value);
     }
     w.end_object();
-    send(shared, FORM_FIELD_CHANGED, &w.finish());
+    crate::track_event(shared, FORM_FIELD_CHANGED, &w.finish());
 }
 
 fn send_error(shared: &Rc<Shared>, field: &Field, error: &str) {
+    let mut w = field_event(field);
+    w.key("error").string(error).end_object();
+    crate::track_event(shared, FORM_ERROR, &w.finish());
+}
+
+/// The properties every field event starts with: `form_id`, `field`, `field_type`.
+fn field_event(field: &Field) -> JsonWriter {
     let mut w = JsonWriter::new();
     w.begin_object()
         .key("form_id")
@@ -355,11 +355,8 @@ fn send_error(shared: &Rc<Shared>, field: &Field, error: &str) {
         .key("field")
         .string(&field.name)
         .key("field_type")
-        .string(&field.kind)
-        .key("error")
-        .string(error)
-        .end_object();
-    send(shared, FORM_ERROR, &w.finish());
+        .string(&field.kind);
+    w
 }
 
 /// A page script set `aria-invalid="true"` on a field: a `Form Error` of kind
@@ -435,7 +432,7 @@ fn submitted(shared: &Rc<Shared>, form: &Element) {
         .key("lead")
         .bool(lead)
         .end_object();
-    send(shared, FORM_SUBMITTED, &w.finish());
+    crate::track_event(shared, FORM_SUBMITTED, &w.finish());
 }
 
 /// With `data-lead-capture`, a submitted form with a valid email identifies the visitor:
@@ -509,7 +506,7 @@ pub(crate) fn send_abandoned(shared: &Rc<Shared>) {
             .collect()
     };
     for properties in pending {
-        send(shared, FORM_ABANDONED, &properties);
+        crate::track_event(shared, FORM_ABANDONED, &properties);
     }
 }
 
@@ -518,11 +515,6 @@ pub(crate) fn send_abandoned(shared: &Rc<Shared>) {
 pub(crate) fn page_changed(shared: &Rc<Shared>) {
     send_abandoned(shared);
     shared.state.borrow_mut().forms = Forms::default();
-}
-
-fn send(shared: &Rc<Shared>, event: &str, properties: &str) {
-    touch_session(shared);
-    enqueue(shared, EventBody::Track { event }, Some(properties));
 }
 
 /// The field an event target is, if it is a tracked field of a tracked form.

@@ -564,6 +564,13 @@ pub(crate) fn touch_session(shared: &Rc<Shared>) {
     state.session_dirty = true;
 }
 
+/// Records an event the tracker makes itself (forms, exposures): visitor activity, so the
+/// session goes on.
+pub(crate) fn track_event(shared: &Rc<Shared>, event: &str, properties: &str) {
+    touch_session(shared);
+    enqueue(shared, EventBody::Track { event }, Some(properties));
+}
+
 /// Writes an event and queues it; storing and sending happen in the end-of-task pass.
 pub(crate) fn enqueue(shared: &Rc<Shared>, body: EventBody<'_>, properties: Option<&str>) {
     let now = web::now_ms();

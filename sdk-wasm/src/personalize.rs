@@ -26,9 +26,8 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
-use crate::events::EventBody;
 use crate::web::dom;
-use crate::{enqueue, now_u64, web, Mode, Shared, State};
+use crate::{now_u64, web, Mode, Shared, State};
 
 /// localStorage key of the last rule document the collector sent.
 pub const RULES_CACHE_KEY: &str = "orbit_rules";
@@ -483,14 +482,7 @@ fn report_once(shared: &Rc<Shared>, experiment: &str, variant: &str, rule_id: Op
             .end_object();
         w.finish()
     };
-    crate::touch_session(shared);
-    enqueue(
-        shared,
-        EventBody::Track {
-            event: EXPERIMENT_VIEWED,
-        },
-        Some(&properties),
-    );
+    crate::track_event(shared, EXPERIMENT_VIEWED, &properties);
 }
 
 /// `Personalization Applied`, once per rule and page view.
@@ -511,14 +503,7 @@ fn report_rule(shared: &Rc<Shared>, rule_id: &str) {
             .end_object();
         w.finish()
     };
-    crate::touch_session(shared);
-    enqueue(
-        shared,
-        EventBody::Track {
-            event: PERSONALIZATION_APPLIED,
-        },
-        Some(&properties),
-    );
+    crate::track_event(shared, PERSONALIZATION_APPLIED, &properties);
 }
 
 /// The circuit breaker: false once `element` was re-patched too often this second.
