@@ -731,3 +731,18 @@ async fn preview_requests_that_cannot_run_are_400s() {
         assert!(error.contains(needle), "{body}: {error}");
     }
 }
+
+#[tokio::test]
+async fn a_saved_document_keeps_its_capture_list() {
+    let app = test_app();
+    let (status, answer) = put(
+        &app,
+        r#"{"version":1,"capture":["company","role"],"rules":[]}"#,
+    )
+    .await;
+    assert_eq!(status, 201, "{answer}");
+    let (status, _, text) = public(&app, "/v1/sites/shop/rules.json", &[]).await;
+    assert_eq!(status, 200);
+    let document: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(document["capture"], json!(["company", "role"]));
+}

@@ -33,6 +33,10 @@ pub const MAX_RULES_DOCUMENT_BYTES: usize = 512 * 1024;
 pub const MAX_RULES_JSON_DEPTH: usize = 32;
 /// Most rules in one document: 1,000 still evaluate in well under a millisecond.
 pub const MAX_RULES: usize = 1_000;
+/// Most field names a rule document's `capture` list may name.
+pub const MAX_CAPTURE_FIELDS: usize = 100;
+/// Longest field name in the `capture` list (form field names are cut at 100 characters).
+pub const MAX_CAPTURE_FIELD_BYTES: usize = 100;
 /// Deepest nesting of `all` / `any` / `not` (a leaf condition at the top is depth 1).
 pub const MAX_CONDITION_DEPTH: usize = 10;
 /// Most conditions in one rule, counting leaves and every `all` / `any` / `not`.

@@ -320,7 +320,7 @@ fn field_completed(shared: &Rc<Shared>, field: &Field, now: u64) {
         (state.time_ms, state.corrections)
     };
     let value = field_value(field);
-    let hash_emails = hashes_emails(shared, &field.form);
+    let policy = capture_policy(shared, field);
     let mut w = field_event(field);
     w.key("position")
         .uint(u64::from(field.position))
@@ -330,10 +330,7 @@ fn field_completed(shared: &Rc<Shared>, field: &Field, now: u64) {
         .bool(value.as_deref().is_none_or(|v| v.trim().is_empty()))
         .key("corrections")
         .uint(u64::from(corrections));
-    if let Some(value) = value
-        .as_deref()
-        .and_then(|v| capturable(field, v, hash_emails))
-    {
+    if let Some(value) = value.as_deref().and_then(|v| capturable(field, v, policy)) {
         w.key("value").string(&value);
     }
     w.end_object();
@@ -461,7 +458,8 @@ fn identify_lead(shared: &Rc<Shared>, form: &Element, form_id: &str, fields: &[F
         w.key("email").string(&email);
     }
     for field in fields.iter().filter(|f| !is_email(f)) {
-        if let Some(value) = field_value(field).and_then(|v| capturable(field, &v, hash)) {
+        let policy = capture_policy(shared, field);
+        if let Some(value) = field_value(field).and_then(|v| capturable(field, &v, policy)) {
             w.key(&field.name).string(&value);
         }
     }
@@ -649,11 +647,26 @@ fn field_value(field: &Field) -> Option<String> {
     web::prop_string(target, "value")
 }
 
-/// The value to send for a field that opted in with `data-orbit-capture`, if it may be sent
-/// (an email field's value is not, when emails are sent hashed).
-fn capturable(field: &Field, value: &str, hash_emails: bool) -> Option<String> {
-    let opted_in = field.element.get_attribute(CAPTURE_ATTRIBUTE).is_some();
-    let forbidden = is_secret(field) || (hash_emails && is_email(field));
+/// What the page allows for a field's value: whether the rule document's `capture` list
+/// names it, and whether emails are sent hashed only.
+#[derive(Clone, Copy)]
+struct CapturePolicy {
+    listed: bool,
+    hash_emails: bool,
+}
+
+fn capture_policy(shared: &Rc<Shared>, field: &Field) -> CapturePolicy {
+    CapturePolicy {
+        listed: shared.state.borrow().personal.captures(&field.name),
+        hash_emails: hashes_emails(shared, &field.form),
+    }
+}
+
+/// The value to send for a field that opted in (`data-orbit-capture`, or the rule document's
+/// `capture` list), if it may be sent (an email's is not, when emails are sent hashed).
+fn capturable(field: &Field, value: &str, policy: CapturePolicy) -> Option<String> {
+    let opted_in = policy.listed || field.element.get_attribute(CAPTURE_ATTRIBUTE).is_some();
+    let forbidden = is_secret(field) || (policy.hash_emails && is_email(field));
     let allowed = opted_in && !forbidden && !value.trim().is_empty() && value_is_sendable(value);
     allowed.then(|| truncate(value.trim(), MAX_CAPTURED_VALUE_CHARS))
 }

@@ -105,6 +105,15 @@ pub(crate) struct Personalization {
     revealed: bool,
 }
 
+impl Personalization {
+    /// Whether the rule document's `capture` list names this form field.
+    pub(crate) fn captures(&self, field: &str) -> bool {
+        self.engine
+            .as_ref()
+            .is_some_and(|e| e.rules().capture().iter().any(|c| c == field))
+    }
+}
+
 /// One action of the current evaluation.
 struct Planned {
     rule_id: String,

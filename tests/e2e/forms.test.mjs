@@ -35,6 +35,9 @@ before(async () => {
     {
       'form.html': `<!doctype html><title>Form</title>${tag()}${SIGNUP}`,
       'lead.html': `<!doctype html><title>Lead</title>${tag('data-lead-capture')}${SIGNUP}`,
+      'listed.html': `<!doctype html><title>Listed</title>
+        <script type="application/json" id="orbit-rules">{"version":1,"capture":["company","password"],"rules":[]}</script>
+        ${tag()}<form id="short"><input name="company"><input name="password" type="password"><input name="notes"></form>`,
       'hashed.html': `<!doctype html><title>Hashed</title>${tag('data-lead-capture data-hash-email')}${SIGNUP}`,
     },
     { prefix: 'orbit-forms-' },
@@ -197,5 +200,23 @@ test('with hashed emails, only the SHA-256 of the normalised email is sent', asy
   assert.deepEqual(identify.traits, { email_sha256: expected });
   const raw = await collector.exportText();
   assert.ok(!raw.toLowerCase().includes('grace@example.com'), 'the plain email is not stored');
+  await context.close();
+});
+
+test("the rule document's capture list allows a field's value, never a sensitive one", async () => {
+  const { context, page, id } = await open('listed.html');
+  await page.fill('[name=company]', 'Analytical Engines');
+  await page.fill('[name=password]', 'Hunter2-Sekrit!');
+  await page.fill('[name=notes]', 'call me');
+  await page.focus('[name=company]');
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Form Field Changed').length >= 3,
+  );
+  const values = Object.fromEntries(
+    named(events, 'Form Field Changed').map((e) => [e.properties.field, e.properties.value]),
+  );
+  assert.deepEqual(values, { company: 'Analytical Engines', password: undefined, notes: undefined });
+  assert.ok(!(await collector.exportText()).includes('Hunter2'));
   await context.close();
 });

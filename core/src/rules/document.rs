@@ -17,6 +17,8 @@ use super::sanitize::SafeHtml;
 pub struct Rules {
     pub(crate) revision: Option<String>,
     pub(crate) holdout: Option<Holdout>,
+    /// Form fields whose values the tracker may send (as `data-orbit-capture` allows).
+    pub(crate) capture: Vec<String>,
     /// Highest priority first; equal priorities keep their document order.
     pub(crate) rules: Vec<Rule>,
     /// Exclusive groups, in order of first use; rules refer to them by index.
@@ -30,6 +32,13 @@ impl Rules {
     /// apart; the collector sets it when it stores a document.
     pub fn revision(&self) -> Option<&str> {
         self.revision.as_deref()
+    }
+
+    /// Form field names whose values may be sent with form events and lead traits, for
+    /// sites that cannot add `data-orbit-capture` to their markup. Sensitive fields are
+    /// never sent, whatever this says.
+    pub fn capture(&self) -> &[String] {
+        &self.capture
     }
 
     /// The site-wide holdout, if the document has one.

@@ -22,9 +22,10 @@ use super::sanitize::sanitize_html;
 use super::url::{attribute_problem, is_attribute_name, is_safe_url, style_problem};
 use crate::json::read::{read_json, Json, ReadError};
 use crate::limits::{
-    MAX_ACTIONS_PER_RULE, MAX_ACTION_VALUE_BYTES, MAX_CONDITIONS_PER_RULE, MAX_CONDITION_DEPTH,
-    MAX_REGEX_PATTERN_BYTES, MAX_RULES, MAX_RULES_DOCUMENT_BYTES, MAX_RULES_JSON_DEPTH,
-    MAX_RULE_ID_BYTES, MAX_SELECTOR_BYTES, MAX_VALUES_PER_CONDITION, MAX_VARIANTS,
+    MAX_ACTIONS_PER_RULE, MAX_ACTION_VALUE_BYTES, MAX_CAPTURE_FIELDS, MAX_CAPTURE_FIELD_BYTES,
+    MAX_CONDITIONS_PER_RULE, MAX_CONDITION_DEPTH, MAX_REGEX_PATTERN_BYTES, MAX_RULES,
+    MAX_RULES_DOCUMENT_BYTES, MAX_RULES_JSON_DEPTH, MAX_RULE_ID_BYTES, MAX_SELECTOR_BYTES,
+    MAX_VALUES_PER_CONDITION, MAX_VARIANTS,
 };
 
 /// The language version this reader knows (`"version": 1`).
@@ -40,6 +41,7 @@ const TOP_KEYS: &[&str] = &[
     "revision",
     "description",
     "holdout",
+    "capture",
     "rules",
 ];
 const HOLDOUT_KEYS: &[&str] = &["percent", "seed"];
@@ -131,8 +133,9 @@ pub(crate) fn parse_collecting(text: &str) -> Parsed {
             groups: Vec::new(),
             regexes: Vec::new(),
         };
-        let (revision, holdout, rules) = parser.document(&json);
-        let rules = finish(revision, holdout, rules, parser.groups, parser.regexes);
+        let (revision, holdout, capture, rules) = parser.document(&json);
+        let mut rules = finish(revision, holdout, rules, parser.groups, parser.regexes);
+        rules.capture = capture;
         (rules, parser.p.errors)
     };
     Parsed {
@@ -180,6 +183,7 @@ fn finish(
     Rules {
         revision,
         holdout,
+        capture: Vec::new(),
         rules,
         groups,
         regexes,
@@ -336,9 +340,13 @@ impl<'j> Parser<'j> {
 
     // The document.
 
-    fn document(&mut self, json: &'j Json) -> (Option<String>, Option<Holdout>, Vec<Rule>) {
+    #[allow(clippy::type_complexity)]
+    fn document(
+        &mut self,
+        json: &'j Json,
+    ) -> (Option<String>, Option<Holdout>, Vec<String>, Vec<Rule>) {
         let Some(m) = self.object(json, TOP_KEYS, "expected a rule document object") else {
-            return (None, None, Vec::new());
+            return (None, None, Vec::new(), Vec::new());
         };
         self.version(
             m,
@@ -375,6 +383,25 @@ impl<'j> Parser<'j> {
             self.p.leave();
             h
         });
+        let capture = self.field(m, "capture", false).map_or_else(Vec::new, |v| {
+            self.p.enter(Seg::Key("capture"));
+            let items = self.array(
+                v,
+                MAX_CAPTURE_FIELDS,
+                "expected an array of form field names",
+                "more field names than the limit (100)",
+            );
+            let mut names = Vec::new();
+            for (i, item) in items.unwrap_or(&[]).iter().enumerate() {
+                self.p.enter(Seg::Index(i));
+                if let Some(name) = self.string(item, MAX_CAPTURE_FIELD_BYTES) {
+                    names.push(name);
+                }
+                self.p.leave();
+            }
+            self.p.leave();
+            names
+        });
         let mut rules = Vec::new();
         if let Some(v) = self.field(m, "rules", true) {
             self.p.enter(Seg::Key("rules"));
@@ -393,7 +420,7 @@ impl<'j> Parser<'j> {
             }
             self.p.leave();
         }
-        (revision, holdout, rules)
+        (revision, holdout, capture, rules)
     }
 
     fn version(&mut self, m: Members<'j>, key: &'static str, message: &'static str) {
@@ -1197,6 +1224,17 @@ mod tests {
         assert_eq!(exp.seed(), "e", "the seed defaults to the id");
         assert_eq!(exp.traffic_percent(), 100.0);
         assert_eq!(exp.variant("b").unwrap().weight(), 0.6);
+    }
+
+    #[test]
+    fn the_capture_list_names_form_fields() {
+        let rules = parse_rules(r#"{"capture":["email","company"],"rules":[]}"#).unwrap();
+        assert_eq!(rules.capture(), ["email", "company"]);
+        assert!(parse_rules(r#"{"rules":[]}"#).unwrap().capture().is_empty());
+        let err = parse_rules(r#"{"capture":["email",3],"rules":[]}"#).unwrap_err();
+        assert_eq!(err.path, "capture[1]");
+        let many = alloc::format!(r#"{{"capture":[{}],"rules":[]}}"#, ["\"x\""; 101].join(","));
+        assert_eq!(parse_rules(&many).unwrap_err().path, "capture");
     }
 
     #[test]
