@@ -468,14 +468,16 @@ fn report_once(shared: &Rc<Shared>, experiment: &str, variant: &str, rule_id: Op
         }
         state.personal.exposed.push(key);
         if state.mode == Mode::Tracking {
-            let kept: Vec<&str> = state
-                .personal
-                .exposed
-                .iter()
-                .filter(|e| !e.starts_with("rule:"))
-                .map(String::as_str)
-                .collect();
-            web::storage::local_set(EXPOSED_KEY, &kept.join("|"));
+            let kept = separated(
+                state
+                    .personal
+                    .exposed
+                    .iter()
+                    .filter(|e| !e.starts_with("rule:"))
+                    .map(String::as_str),
+                '|',
+            );
+            web::storage::local_set(EXPOSED_KEY, &kept);
         }
         let mut w = JsonWriter::new();
         w.begin_object()
@@ -616,11 +618,12 @@ fn apply(element: &Element, action: &Action, inserted: &mut u32) -> Option<Eleme
         }
         Action::RemoveClass { classes, .. } => {
             let list = element.get_attribute("class").unwrap_or_default();
-            let kept: Vec<&str> = list
-                .split_ascii_whitespace()
-                .filter(|c| !classes.iter().any(|r| r == c))
-                .collect();
-            let _ = element.set_attribute("class", &kept.join(" "));
+            let kept = separated(
+                list.split_ascii_whitespace()
+                    .filter(|c| !classes.iter().any(|r| r == c)),
+                ' ',
+            );
+            let _ = element.set_attribute("class", &kept);
         }
         Action::SetStyle {
             property,
@@ -880,5 +883,17 @@ fn decode_pairs(text: Option<String>) -> Vec<(String, String)> {
 
 fn encode_pairs(pairs: &[(String, String)]) -> String {
     let items: Vec<String> = pairs.iter().map(|(e, v)| join(&[e, ":", v])).collect();
-    items.join("|")
+    separated(items.iter().map(String::as_str), '|')
+}
+
+/// The items with `separator` between them (`[&str]::join` is generic code, ~1 KB a use).
+fn separated<'a>(items: impl Iterator<Item = &'a str>, separator: char) -> String {
+    let mut out = String::new();
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(separator);
+        }
+        out.push_str(item);
+    }
+    out
 }
