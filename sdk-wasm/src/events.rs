@@ -28,8 +28,10 @@ pub struct PageInfo {
     pub user_agent: String,
     /// `navigator.language`.
     pub locale: String,
-    /// The IANA time zone, e.g. `Europe/Paris`.
+    /// The IANA time zone, e.g. `Europe/Paris` (empty until read: see `web::page::timezone`).
     pub timezone: String,
+    /// Minutes east of UTC now (`Date#getTimezoneOffset`, negated): cheap, always known.
+    pub utc_offset_min: i32,
     /// `screen.width`, `screen.height`.
     pub screen: (u32, u32),
 }
@@ -161,6 +163,7 @@ pub fn write_batch_context(page: &PageInfo) -> String {
     if !page.timezone.is_empty() {
         w.key("timezone").string(&page.timezone);
     }
+    w.key("timezoneOffset").int(i64::from(page.utc_offset_min));
     w.key("screen")
         .begin_object()
         .key("width")
@@ -226,6 +229,7 @@ mod tests {
             user_agent: "UA".into(),
             locale: "en-GB".into(),
             timezone: "Europe/London".into(),
+            utc_offset_min: 60,
             screen: (1280, 720),
         }
     }
@@ -258,6 +262,7 @@ mod tests {
         assert_eq!(shared["screen"]["width"], 1280);
         assert_eq!(shared["library"]["name"], "orbit-sdk");
         assert_eq!(shared["timezone"], "Europe/London");
+        assert_eq!(shared["timezoneOffset"], 60);
     }
 
     #[test]

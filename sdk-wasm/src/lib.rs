@@ -76,6 +76,8 @@ pub const SESSION_KEY: &str = "orbit_session";
 pub const ATTRIBUTES_KEY: &str = "orbit_attrs";
 /// localStorage key of the traits `identify` gave last (a JSON object), for rules.
 pub const TRAITS_KEY: &str = "orbit_traits";
+/// localStorage key of the visitor's IANA time zone, read once when the page was idle.
+pub const TIMEZONE_KEY: &str = "orbit_tz";
 /// localStorage key recording that the visitor consented (only ever `granted`).
 pub const CONSENT_KEY: &str = "orbit_consent";
 
@@ -611,6 +613,23 @@ fn ready(args: &Array) -> Result<(), &'static str> {
         .map_err(|_| "the ready callback threw; see the error above")
 }
 
+/// Reads the IANA time zone when the page is idle (`requestIdleCallback`, else a timer), for
+/// the next batches, and keeps it for the next visits.
+fn read_timezone_when_idle(shared: &Rc<Shared>) {
+    let weak = Rc::downgrade(shared);
+    let read = Closure::once_into_js(move || {
+        if let Some(shared) = weak.upgrade() {
+            let timezone = web::page::timezone().unwrap_or_default();
+            let mut state = shared.state.borrow_mut();
+            if state.mode == Mode::Tracking && !timezone.is_empty() {
+                web::storage::local_set(TIMEZONE_KEY, &timezone);
+            }
+            state.page.timezone = timezone;
+        }
+    });
+    web::when_idle(&read, 2_000);
+}
+
 /// Sends everything queued with `keepalive`, before the page navigates away (a redirect).
 pub(crate) fn deliver_now(shared: &Rc<Shared>) {
     deliver(shared, Pass::Leave);
@@ -647,9 +666,10 @@ fn deliver(shared: &Rc<Shared>, pass: Pass) {
         if due && !state.queue.is_empty() && web::transport::is_online() {
             state.last_flush_ms = now;
             if !state.timezone_read {
-                // Here, not at start: the first Intl.DateTimeFormat costs ~40 ms.
+                // Not now: the first Intl.DateTimeFormat costs 30–60 ms, a long task on the
+                // page's load. This batch has the UTC offset; later ones the zone's name.
                 state.timezone_read = true;
-                state.page.timezone = web::page::timezone().unwrap_or_default();
+                read_timezone_when_idle(shared);
             }
             let context = events::write_batch_context(&state.page);
             let budget =
@@ -910,6 +930,10 @@ fn load_stored_state(state: &mut State, now: u64) {
     }
     state.anonymous_id = load_anonymous_id(state.config.cookie_domain.as_deref());
     state.user_id = web::storage::local_get(USER_ID_KEY).filter(|id| !id.is_empty());
+    if let Some(timezone) = web::storage::local_get(TIMEZONE_KEY).filter(|t| !t.is_empty()) {
+        state.page.timezone = timezone;
+        state.timezone_read = true;
+    }
     state.session = web::storage::local_get(SESSION_KEY).and_then(|s| SessionState::decode(&s));
     state.attributes = load_attributes();
     state.traits = web::storage::local_get(TRAITS_KEY);
@@ -930,6 +954,7 @@ fn forget_everything(storage_key: &str, cookie_domain: Option<&str>) {
         ATTRIBUTES_KEY,
         CONSENT_KEY,
         TRAITS_KEY,
+        TIMEZONE_KEY,
         forms::FORM_COUNTS_KEY,
         personalize::RULES_CACHE_KEY,
         personalize::RULES_ETAG_KEY,

@@ -52,6 +52,34 @@ pub fn set_timeout(callback: &wasm_bindgen::closure::Closure<dyn FnMut()>, ms: i
     }
 }
 
+/// Calls `callback` when the browser is idle (`requestIdleCallback`, at most `timeout_ms`
+/// later), or after `timeout_ms` where there is no such API (Safari).
+pub fn when_idle(callback: &wasm_bindgen::JsValue, timeout_ms: u32) {
+    let Some(window) = window() else {
+        return;
+    };
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(
+        &options,
+        &wasm_bindgen::JsValue::from_str("timeout"),
+        &wasm_bindgen::JsValue::from(timeout_ms),
+    );
+    let has_idle = prop(window.as_ref(), "requestIdleCallback").is_function();
+    if has_idle {
+        dom::call(
+            window.as_ref(),
+            "requestIdleCallback",
+            &[callback, &options],
+        );
+    } else {
+        dom::call(
+            window.as_ref(),
+            "setTimeout",
+            &[callback, &wasm_bindgen::JsValue::from(timeout_ms)],
+        );
+    }
+}
+
 /// `target[method](argument)`, ignoring a missing method or a throw.
 pub fn call_method(target: &wasm_bindgen::JsValue, method: &str, argument: &wasm_bindgen::JsValue) {
     use wasm_bindgen::JsCast;

@@ -31,6 +31,7 @@ pub fn info() -> PageInfo {
     };
     let navigator = window.navigator();
     info.user_agent = navigator.user_agent().unwrap_or_default();
+    info.utc_offset_min = -(js_sys::Date::new_0().get_timezone_offset() as i32);
     info.locale = navigator.language().unwrap_or_default();
     if let Ok(screen) = window.screen() {
         let width = screen.width().unwrap_or(0).max(0) as u32;
@@ -54,7 +55,8 @@ pub fn is_https() -> bool {
 }
 
 /// The IANA time zone (`Europe/Paris`). The first `Intl.DateTimeFormat` of a page costs
-/// ~40 ms (the browser loads its locale data), so this is read once, off the start-up path.
+/// 30–60 ms (the browser loads its locale data), so this is read when the page is idle and
+/// kept for the next visits.
 pub fn timezone() -> Option<String> {
     let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
     let options = format.resolved_options();
