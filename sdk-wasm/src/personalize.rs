@@ -769,8 +769,15 @@ fn fetch_rules(shared: &Rc<Shared>) {
 fn visitor_context(state: &State) -> VisitorContext {
     let now = now_u64();
     let href = web::page::href();
+    // Without a stored visitor id (Do Not Track, cookieless) a variant could not stay the
+    // same across page views, so such visitors are in no experiment and not in the holdout.
+    let has_id = matches!(state.mode, Mode::Tracking | Mode::AwaitingConsent);
     let mut ctx = VisitorContext {
-        visitor_id: state.anonymous_id.clone(),
+        visitor_id: if has_id {
+            state.anonymous_id.clone()
+        } else {
+            String::new()
+        },
         now_ms: Some(now as i64),
         language: Some(state.page.locale.clone()).filter(|l| !l.is_empty()),
         identified: Some(state.user_id.is_some()),

@@ -94,6 +94,7 @@ before(async () => {
     {
       'spring.html': page(SPRING, HERO),
       'ab.html': page(EXPERIMENT, HERO),
+      'ab-cookieless.html': page(EXPERIMENT, HERO).replace('data-key="demo-write-key"', 'data-key="demo-write-key" data-cookieless'),
       'unsafe.html': page(UNSAFE, HERO),
       'fight.html': page(SPRING, HERO + FIGHT),
       'redirect.html': page(
@@ -344,4 +345,18 @@ test('rules saved on the collector are fetched, applied while the slot is hidden
   assert.equal(statuses[0], 200);
   assert.ok([200, 304].includes(statuses[1]), `${statuses}`);
   await context.close();
+});
+
+test('a cookieless visitor, whose variant could not stay the same, is in no experiment', async () => {
+  for (let i = 0; i < 4; i++) {
+    const { context, page } = await open('ab-cookieless.html');
+    assert.equal(await page.textContent('#hero h1'), 'Original headline');
+    await page.evaluate(() => window.orbit('flush'));
+    await context.close();
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  const viewed = (await collector.exportEvents()).filter(
+    (e) => e.event === 'Experiment Viewed' && e.context?.cookieless,
+  );
+  assert.deepEqual(viewed, []);
 });
