@@ -1,4 +1,4 @@
-/* Orbit loader, served as orbit.js:
+/* Orbit loader, served as orbit.js (and orbit-core.js, the analytics-only bundle):
    <script async src="https://COLLECTOR/sdk/orbit.js" data-site="SITE" data-key="KEY"></script>
    Fetches the module entry, the wasm-bindgen glue and the .wasm in parallel from next to
    its own URL, then starts the tracker; calls made before that wait in window.orbit.q. */
@@ -20,7 +20,7 @@
     var wasm = fetch(new URL('__WASM__', base));
     wasm.catch(function () {});
     import(new URL('__GLUE__', base).href).catch(function () {});
-    import(new URL('orbit.mjs', base).href)
+    import(new URL('__ENTRY__', base).href)
       .then(function (entry) {
         return entry.init({
           site: data.site,

@@ -146,12 +146,16 @@ fn navigated(shared: &Rc<Shared>) {
     if shared.state.borrow().view.url == url {
         return;
     }
-    crate::forms::page_changed(shared);
+    if crate::FORMS {
+        crate::forms::page_changed(shared);
+    }
     send_leave(shared);
     let now = now_u64();
     shared.state.borrow_mut().view = View::start(String::from(url), now, !web::is_hidden());
     page_view(shared, None, None);
-    crate::personalize::reapply(shared);
+    if crate::PERSONALIZE {
+        crate::personalize::reapply(shared);
+    }
 }
 
 /// Queues a `Page Leave` with the engaged time since the view started or became visible

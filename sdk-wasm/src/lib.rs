@@ -65,6 +65,15 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
 }
 
+/// Form tracking is in this build (feature `forms`); the core bundle leaves it out. A
+/// constant rather than `cfg` attributes: the compiler drops what it guards.
+const FORMS: bool = cfg!(feature = "forms");
+/// Personalisation is in this build (feature `personalize`).
+const PERSONALIZE: bool = cfg!(feature = "personalize");
+/// The warning for a command of a feature this bundle leaves out.
+const NOT_IN_CORE: &str = "this command needs the full tracker: load orbit.js (or orbit.mjs) \
+                           instead of orbit-core.js";
+
 /// Bytes the batch `context` member adds besides the object itself: `,"context":`.
 const BATCH_CONTEXT_OVERHEAD: usize = 11;
 
@@ -259,10 +268,14 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
     }));
     listen(&shared);
     autotrack::install(&shared);
-    forms::install(&shared);
+    if FORMS {
+        forms::install(&shared);
+    }
     let tracker = Tracker { shared };
     page_view(&tracker.shared, None, None);
-    personalize::start(&tracker.shared);
+    if PERSONALIZE {
+        personalize::start(&tracker.shared);
+    }
     Some(tracker)
 }
 
@@ -286,15 +299,16 @@ impl Tracker {
                 deliver(&self.shared, Pass::Flush);
                 Ok(())
             }
-            "formSubmitted" => forms::submitted_command(&self.shared, &args.get(0)),
-            "reapply" => {
+            "formSubmitted" if FORMS => forms::submitted_command(&self.shared, &args.get(0)),
+            "reapply" if PERSONALIZE => {
                 personalize::reapply(&self.shared);
                 Ok(())
             }
+            "formSubmitted" | "reapply" => Err(NOT_IN_CORE),
             "debug" => {
                 let on = args.get(0).is_truthy();
                 self.shared.state.borrow_mut().debug = on;
-                if on {
+                if on && PERSONALIZE {
                     personalize::explain(&self.shared);
                 }
                 Ok(())
@@ -837,7 +851,9 @@ fn listen(shared: &Rc<Shared>) {
     let on_leave = Closure::new(move || {
         if let Some(shared) = weak.upgrade() {
             if web::is_hidden() {
-                forms::send_abandoned(&shared);
+                if FORMS {
+                    forms::send_abandoned(&shared);
+                }
                 autotrack::send_leave(&shared);
                 deliver(&shared, Pass::Leave);
             } else {
@@ -849,7 +865,9 @@ fn listen(shared: &Rc<Shared>) {
     let weak = Rc::downgrade(shared);
     let on_pagehide = Closure::new(move || {
         if let Some(shared) = weak.upgrade() {
-            forms::send_abandoned(&shared);
+            if FORMS {
+                forms::send_abandoned(&shared);
+            }
             autotrack::send_leave(&shared);
             deliver(&shared, Pass::Leave);
         }

@@ -38,6 +38,8 @@ before(async () => {
       'listed.html': `<!doctype html><title>Listed</title>
         <script type="application/json" id="orbit-rules">{"version":1,"capture":["company","password"],"rules":[]}</script>
         ${tag()}<form id="short"><input name="company"><input name="password" type="password"><input name="notes"></form>`,
+      'core.html': `<!doctype html><title>Core</title>
+        <script async src="/sdk/orbit-core.js" data-site="demo" data-key="demo-write-key"></script>${SIGNUP}`,
       'hashed.html': `<!doctype html><title>Hashed</title>${tag('data-lead-capture data-hash-email')}${SIGNUP}`,
     },
     { prefix: 'orbit-forms-' },
@@ -218,5 +220,27 @@ test("the rule document's capture list allows a field's value, never a sensitive
   );
   assert.deepEqual(values, { company: 'Analytical Engines', password: undefined, notes: undefined });
   assert.ok(!(await collector.exportText()).includes('Hunter2'));
+  await context.close();
+});
+
+test('the core bundle (orbit-core.js) records page views and events but no forms, and says why', async () => {
+  const warnings = [];
+  const { context, page, id } = await openReady(site.browser, `${collector.url}/core.html`, {
+    onPage: (p) => p.on('console', (m) => m.type() === 'warning' && warnings.push(m.text())),
+  }).then(async (o) => ({ ...o, id: await o.anonymousId() }));
+  await page.fill('#full_name', 'Ada');
+  await page.focus('#company');
+  await page.evaluate(() => {
+    window.orbit('track', 'Core Event');
+    window.orbit('formSubmitted', document.getElementById('signup'));
+    window.orbit('flush');
+  });
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Core Event').length > 0,
+  );
+  assert.ok(events.some((e) => e.type === 'page'));
+  assert.deepEqual(events.filter((e) => e.event?.startsWith('Form ')), []);
+  assert.ok(warnings.some((w) => w.includes('orbit-core.js')), warnings.join('\n'));
   await context.close();
 });
