@@ -9,69 +9,39 @@ use orbit_collector::rules::host::RegexHost;
 use orbit_core::rules::fixtures;
 use serde_json::{json, Value};
 
-fn section(name: &str) -> Vec<Value> {
+fn cases() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../tests/fixtures/rules/cases.json"
     );
-    let text = std::fs::read_to_string(path).expect("the shared fixture file");
-    let fixtures: Value = serde_json::from_str(&text).expect("the fixture file is JSON");
-    fixtures[name].as_array().cloned().unwrap_or_default()
+    fixtures::read(&std::fs::read_to_string(path).expect("the shared fixture file"))
 }
 
 /// Panics with every failing case at once.
 fn report(failures: Vec<String>, total: usize) {
-    assert!(total > 0, "the fixture file has no cases here");
-    assert!(
-        failures.is_empty(),
-        "{} of {total} cases failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    fixtures::Outcome { total, failures }.assert_passed("collector");
 }
 
 #[test]
 fn every_evaluate_case_passes_with_the_collectors_regex_host() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/fixtures/rules/cases.json"
-    );
-    let text = std::fs::read_to_string(path).expect("the shared fixture file");
-    fixtures::evaluate_cases(&fixtures::read(&text), || RegexHost).assert_passed("evaluate");
+    fixtures::evaluate_cases(&cases(), || RegexHost).assert_passed("evaluate");
 }
 
 #[test]
 fn every_lint_case_gives_the_same_findings_as_a_save() {
-    let cases = section("lint");
+    let all = cases();
+    let cases = fixtures::section(&all, "lint");
     let mut failures = Vec::new();
-    for case in &cases {
+    for case in cases {
         let name = case["name"].as_str().unwrap_or("?");
         let checked = check_document(&case["document"].to_string());
-        let mut got: Vec<(String, String)> = checked
-            .findings
-            .iter()
-            .map(|f| (f.severity.as_str().to_owned(), f.path.clone()))
-            .collect();
-        let mut want: Vec<(String, String)> = case["findings"]
+        let refused = case["findings"]
             .as_array()
             .into_iter()
             .flatten()
-            .map(|f| {
-                (
-                    f["severity"].as_str().unwrap_or("").to_owned(),
-                    f["path"].as_str().unwrap_or("").to_owned(),
-                )
-            })
-            .collect();
-        got.sort();
-        want.sort();
-        let refused = want.iter().any(|(severity, _)| severity == "error");
-        if got != want {
-            let listed: Vec<String> = checked.findings.iter().map(ToString::to_string).collect();
-            failures.push(format!(
-                "{name}:\n  want {want:?}\n  got  {}",
-                listed.join("\n       ")
-            ));
+            .any(|f| f["severity"] == "error");
+        if let Some(mismatch) = fixtures::lint_mismatch(case, &checked.findings) {
+            failures.push(mismatch);
         } else if refused == checked.document.is_some() {
             failures.push(format!(
                 "{name}: saved {}, but errors {refused}",
@@ -84,9 +54,10 @@ fn every_lint_case_gives_the_same_findings_as_a_save() {
 
 #[test]
 fn every_parse_error_case_is_refused_at_its_path() {
-    let cases = section("parse_errors");
+    let all = cases();
+    let cases = fixtures::section(&all, "parse_errors");
     let mut failures = Vec::new();
-    for case in &cases {
+    for case in cases {
         let name = case["name"].as_str().unwrap_or("?");
         let text = match case["document_text"].as_str() {
             Some(text) => text.to_owned(),
@@ -108,9 +79,10 @@ fn every_parse_error_case_is_refused_at_its_path() {
 
 #[test]
 fn every_sanitize_case_is_refused_or_stored_as_the_sanitisers_output() {
-    let cases = section("sanitize");
+    let all = cases();
+    let cases = fixtures::section(&all, "sanitize");
     let mut failures = Vec::new();
-    for case in &cases {
+    for case in cases {
         let name = case["name"].as_str().unwrap_or("?");
         let document = json!({"rules": [{"id": "a", "actions": [
             {"type": "set_html", "selector": "#slot", "html": case["input"]}]}]});

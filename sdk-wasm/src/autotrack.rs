@@ -203,10 +203,7 @@ pub(crate) fn became_visible(shared: &Rc<Shared>) {
 
 /// A click: an element marked `data-orbit-track`, or a link to another site.
 fn clicked(shared: &Rc<Shared>, event: &JsValue) {
-    let Some(target) = Reflect::get(event, &JsValue::from_str("target"))
-        .ok()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-    else {
+    let Ok(target) = web::prop(event, "target").dyn_into::<web_sys::Element>() else {
         return;
     };
     let Ok(Some(element)) = target.closest("[data-orbit-track],a[href]") else {
@@ -230,7 +227,7 @@ fn clicked(shared: &Rc<Shared>, event: &JsValue) {
         return;
     }
     let text = element.text_content().unwrap_or_default();
-    let text: String = text.trim().chars().take(MAX_LINK_TEXT_CHARS).collect();
+    let text = crate::events::truncate_chars(text.trim(), MAX_LINK_TEXT_CHARS);
     let mut w = JsonWriter::new();
     w.begin_object()
         .key("url")

@@ -23,7 +23,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
-use crate::events::EventBody;
+use crate::events::{truncate_chars, EventBody};
 use crate::{enqueue, now_u64, touch_session, web, Mode, Shared};
 
 /// Attribute naming a form in reports, overriding its id and name.
@@ -541,7 +541,7 @@ fn describe(element: Element, form: Element, position: u32) -> Field {
         });
     Field {
         form_id: form_id(&form),
-        name: truncate(&name, MAX_FORM_NAME_CHARS),
+        name: truncate_chars(&name, MAX_FORM_NAME_CHARS),
         kind,
         position,
         element,
@@ -589,7 +589,7 @@ fn form_id(form: &Element) -> String {
         .or_else(|| form.get_attribute("name"))
         .filter(|n| !n.trim().is_empty());
     if let Some(name) = named {
-        return truncate(&name, MAX_FORM_NAME_CHARS);
+        return truncate_chars(&name, MAX_FORM_NAME_CHARS);
     }
     let forms = web::window()
         .and_then(|w| w.document())
@@ -668,11 +668,7 @@ fn capturable(field: &Field, value: &str, policy: CapturePolicy) -> Option<Strin
     let opted_in = policy.listed || field.element.get_attribute(CAPTURE_ATTRIBUTE).is_some();
     let forbidden = is_secret(field) || (policy.hash_emails && is_email(field));
     let allowed = opted_in && !forbidden && !value.trim().is_empty() && value_is_sendable(value);
-    allowed.then(|| truncate(value.trim(), MAX_CAPTURED_VALUE_CHARS))
-}
-
-fn truncate(text: &str, max_chars: usize) -> String {
-    text.chars().take(max_chars).collect()
+    allowed.then(|| truncate_chars(value.trim(), MAX_CAPTURED_VALUE_CHARS))
 }
 
 #[cfg(test)]
@@ -712,10 +708,5 @@ mod tests {
             0,
             "unreadable counts as none"
         );
-    }
-
-    #[test]
-    fn truncation_counts_characters_not_bytes() {
-        assert_eq!(truncate("héllo", 2), "hé");
     }
 }

@@ -34,7 +34,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use js_sys::{Array, Reflect, JSON};
+use js_sys::{Array, JSON};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -759,7 +759,7 @@ fn send(shared: &Rc<Shared>, url: &str, id: u32, body: &str, leaving: bool) {
         }
     });
     let settled = promise.catch(&shared.swallow_failure);
-    web::call_method(&settled, "then", &on_answer);
+    web::call(&settled, "then", &[&on_answer]);
 }
 
 fn answered(shared: &Rc<Shared>, id: u32, status: u16, retry_after: Option<String>) {
@@ -1078,9 +1078,7 @@ fn number_text(n: f64) -> Option<String> {
 }
 
 fn string_option(options: &JsValue, key: &str) -> Option<String> {
-    Reflect::get(options, &JsValue::from_str(key))
-        .ok()?
-        .as_string()
+    web::prop_string(options, key)
 }
 
 /// A properties argument as JSON text: `Some(None)` when absent, `None` when unusable

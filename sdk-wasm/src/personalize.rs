@@ -144,8 +144,7 @@ struct Applied {
 /// How to put an element back.
 enum Undo {
     Html(String),
-    Attribute(&'static str, Option<String>),
-    NamedAttribute(String, Option<String>),
+    Attribute(String, Option<String>),
     Style(String, (String, String)),
     Visibility(Option<String>, (String, String)),
     Remove(Option<Element>),
@@ -547,8 +546,7 @@ fn revert_all(personal: &mut Personalization) {
         let element = &applied.element;
         match applied.undo {
             Undo::Html(html) => dom::set_html(element, &html),
-            Undo::Attribute(name, old) => restore_attribute(element, name, old),
-            Undo::NamedAttribute(name, old) => restore_attribute(element, &name, old),
+            Undo::Attribute(name, old) => restore_attribute(element, &name, old),
             Undo::Style(property, (value, priority)) => {
                 dom::set_style_property(element, &property, &value, &priority);
             }
@@ -583,10 +581,10 @@ fn capture(element: &Element, action: &Action) -> Undo {
     match action {
         Action::SetText { .. } | Action::SetHtml { .. } => Undo::Html(dom::html(element)),
         Action::SetAttribute { name, .. } | Action::RemoveAttribute { name, .. } => {
-            Undo::NamedAttribute(name.clone(), element.get_attribute(name))
+            Undo::Attribute(name.clone(), element.get_attribute(name))
         }
         Action::AddClass { .. } | Action::RemoveClass { .. } => {
-            Undo::Attribute("class", element.get_attribute("class"))
+            Undo::Attribute("class".into(), element.get_attribute("class"))
         }
         Action::SetStyle { property, .. } => {
             Undo::Style(property.clone(), dom::style_property(element, property))
@@ -874,23 +872,14 @@ fn value_members(json: Option<&str>) -> Vec<(String, Value)> {
 /// A stored JSON value (an attribute or a trait) as a rule value; objects and `null` are
 /// not values rules can test.
 fn json_value(text: &str) -> Option<Value> {
-    use orbit_core::json::read::{read_json, Json};
-    fn convert(json: &Json) -> Option<Value> {
-        Some(match json {
-            Json::String(s) => Value::Text(s.clone()),
-            Json::Number(n) => Value::Number(*n),
-            Json::Bool(b) => Value::Bool(*b),
-            Json::Array(items) => Value::List(items.iter().filter_map(convert).collect()),
-            Json::Null | Json::Object(_) => return None,
-        })
-    }
+    use orbit_core::json::read::read_json;
     let json = read_json(
         text,
         orbit_core::limits::MAX_EVENT_BYTES,
         orbit_core::limits::MAX_DEPTH,
     )
     .ok()?;
-    convert(&json)
+    Value::from_json(&json)
 }
 
 /// The parts as one string (`format!` would pull `core::fmt` into the bundle).

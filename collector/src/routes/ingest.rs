@@ -7,7 +7,7 @@
 //! commit.
 
 use std::net::SocketAddr;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue};
@@ -28,7 +28,7 @@ use crate::error::ApiError;
 use crate::metrics::EventOutcome;
 use crate::rate_limit::retry_after_seconds;
 use crate::routes::auth::basic_auth_key;
-use crate::routes::cors;
+use crate::routes::{cors, now_ms};
 
 /// Bytes a single-event body may exceed the event limit by (fields normalising removes).
 pub const SINGLE_EVENT_SLACK_BYTES: usize = 4 * 1024;
@@ -310,11 +310,4 @@ fn cors_origin(state: &AppState, headers: &HeaderMap) -> Option<HeaderValue> {
     let text = origin.to_str().ok()?;
     let allowed = state.config.sites.iter().any(|s| s.allows_origin(text));
     allowed.then(|| origin.clone())
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }

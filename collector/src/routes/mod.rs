@@ -11,3 +11,11 @@ pub mod leads;
 pub mod params;
 pub mod reports;
 pub mod rules;
+
+/// The wall clock in Unix milliseconds (0 before 1970, saturating far in the future).
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

@@ -12,7 +12,7 @@
 //!   site's allowed origins (preflight included: the tracker sends `If-None-Match`).
 
 use std::net::SocketAddr;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -34,7 +34,7 @@ use crate::config::Site;
 use crate::error::ApiError;
 use crate::rate_limit::retry_after_seconds;
 use crate::routes::auth::require_admin;
-use crate::routes::cors;
+use crate::routes::{cors, now_ms};
 use crate::rules::check::{finding_json, write_json, MAX_RULES_DOCUMENT_BYTES};
 use crate::rules::preview::{evaluate, MAX_PREVIEW_BYTES};
 use crate::rules::versions::{
@@ -71,13 +71,6 @@ fn site(state: &AppState, path: Result<Path<String>, PathRejection>) -> Result<&
             "no site with id {id:?}; check the site id in the URL"
         ))
     })
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 fn plural(n: usize, one: &str) -> String {

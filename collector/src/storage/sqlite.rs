@@ -473,6 +473,39 @@ impl Storage for SqliteStorage {
     }
 }
 
+/// Every row `sql` gives for `params`, each read by `read`, through the connection's cache of
+/// prepared statements.
+fn rows<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    conn.prepare_cached(sql)?.query_map(params, read)?.collect()
+}
+
+/// SQLite's query plan for `sql`, one line per step, with its parameters bound to a site, a
+/// time window and an event name: what tests check to see an index is used.
+#[cfg(test)]
+fn query_plan(conn: &Connection, sql: &str) -> String {
+    let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let values: [rusqlite::types::Value; 4] = [
+        "s".to_owned().into(),
+        0i64.into(),
+        1i64.into(),
+        "Form Submitted".to_owned().into(),
+    ];
+    let bound = values.into_iter().take(statement.parameter_count());
+    let details: Vec<String> = statement
+        .query_map(rusqlite::params_from_iter(bound), |row| {
+            row.get::<_, String>(3)
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    details.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

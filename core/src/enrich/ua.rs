@@ -118,10 +118,7 @@ pub fn parse_user_agent(ua: &str) -> UserAgent {
 /// Whether a user agent is automated traffic that should not count as a visitor: an empty
 /// one, or one containing any of [`BOT_MARKERS`].
 pub fn is_bot(ua: &str) -> bool {
-    ua.is_empty()
-        || BOT_MARKERS
-            .iter()
-            .any(|marker| contains_ignore_ascii_case(ua, marker))
+    ua.is_empty() || BOT_MARKERS.iter().any(|marker| contains(ua, marker, true))
 }
 
 fn browser(ua: &str) -> (Option<&'static str>, Option<String>) {
@@ -201,16 +198,6 @@ fn device(ua: &str, os: Option<&str>, bot: bool) -> DeviceType {
     } else {
         DeviceType::Unknown
     }
-}
-
-/// Substring search ignoring ASCII case, without allocating a lowercased copy.
-fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
-    let needle = needle.as_bytes();
-    needle.is_empty()
-        || haystack
-            .as_bytes()
-            .windows(needle.len())
-            .any(|window| window.eq_ignore_ascii_case(needle))
 }
 
 #[cfg(test)]

@@ -109,6 +109,18 @@ pub(crate) enum Val<'a> {
 }
 
 impl Value {
+    /// A JSON value as a rule value (a stored trait or custom attribute); objects and `null`
+    /// are not values rules can test.
+    pub fn from_json(json: &Json) -> Option<Value> {
+        Some(match json {
+            Json::String(s) => Value::Text(s.clone()),
+            Json::Number(n) => Value::Number(*n),
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Array(items) => Value::List(items.iter().filter_map(Value::from_json).collect()),
+            Json::Null | Json::Object(_) => return None,
+        })
+    }
+
     pub(crate) fn view(&self) -> Val<'_> {
         match self {
             Value::Text(s) => Val::Text(s),
@@ -604,21 +616,11 @@ fn value_map<'j>(value: &'j Json, p: &mut Problems<'j>) -> Vec<(String, Value)> 
     };
     members
         .iter()
-        .filter_map(|(k, v)| to_value(v).map(|v| (k.clone(), v)))
+        .filter_map(|(k, v)| Value::from_json(v).map(|v| (k.clone(), v)))
         .collect()
 }
 
 /// A JSON value as a [`Value`]; `null` and objects are not values a condition can test.
-fn to_value(json: &Json) -> Option<Value> {
-    Some(match json {
-        Json::String(s) => Value::Text(s.clone()),
-        Json::Number(n) => Value::Number(*n),
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Array(items) => Value::List(items.iter().filter_map(to_value).collect()),
-        Json::Null | Json::Object(_) => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,8 @@ use alloc::vec::Vec;
 use serde_json::{json, Value};
 
 use super::{
-    bucket, lint, parse_rules, sanitize_html, EvalOptions, Host, RuleEngine, VisitorContext,
+    bucket, lint, parse_rules, sanitize_html, EvalOptions, Finding, Host, RuleEngine,
+    VisitorContext,
 };
 
 /// What running one section gave: how many cases, and a line for each that failed.
@@ -42,7 +43,8 @@ pub fn read(text: &str) -> Value {
     serde_json::from_str(text).expect("the fixture file is JSON")
 }
 
-fn section<'a>(fixtures: &'a Value, name: &str) -> &'a [Value] {
+/// The cases of one section of the file (`evaluate`, `lint`, …).
+pub fn section<'a>(fixtures: &'a Value, name: &str) -> &'a [Value] {
     fixtures[name].as_array().map_or(&[], Vec::as_slice)
 }
 
@@ -161,37 +163,42 @@ pub fn parse_error_cases(fixtures: &Value) -> Outcome {
 /// `lint`: the findings' (severity, path) pairs, in any order.
 pub fn lint_cases<H: Host>(fixtures: &Value, host: &H) -> Outcome {
     let cases = section(fixtures, "lint");
-    let mut failures = Vec::new();
-    for case in cases {
-        let name = case["name"].as_str().unwrap_or("?");
-        let findings = lint(&case["document"].to_string(), host);
-        let mut got: Vec<(String, String)> = findings
-            .iter()
-            .map(|f| (f.severity.as_str().to_owned(), f.path.clone()))
-            .collect();
-        let mut want: Vec<(String, String)> = case["findings"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|f| {
-                let text = |k: &str| f[k].as_str().unwrap_or("").to_owned();
-                (text("severity"), text("path"))
-            })
-            .collect();
-        got.sort();
-        want.sort();
-        if got != want {
-            let listed: Vec<String> = findings.iter().map(ToString::to_string).collect();
-            failures.push(format!(
-                "{name}:\n  want {want:?}\n  got  {}",
-                listed.join("\n       ")
-            ));
-        }
-    }
+    let failures = cases
+        .iter()
+        .filter_map(|case| lint_mismatch(case, &lint(&case["document"].to_string(), host)))
+        .collect();
     Outcome {
         total: cases.len(),
         failures,
     }
+}
+
+/// Why `findings` are not what the `lint` case expects (the (severity, path) pairs, in any
+/// order), or `None` when they are; for checks built on lint, such as the collector's save.
+pub fn lint_mismatch(case: &Value, findings: &[Finding]) -> Option<String> {
+    let mut got: Vec<(String, String)> = findings
+        .iter()
+        .map(|f| (f.severity.as_str().to_owned(), f.path.clone()))
+        .collect();
+    let mut want: Vec<(String, String)> = case["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            let text = |k: &str| f[k].as_str().unwrap_or("").to_owned();
+            (text("severity"), text("path"))
+        })
+        .collect();
+    got.sort();
+    want.sort();
+    (got != want).then(|| {
+        let listed: Vec<String> = findings.iter().map(ToString::to_string).collect();
+        format!(
+            "{}:\n  want {want:?}\n  got  {}",
+            case["name"].as_str().unwrap_or("?"),
+            listed.join("\n       ")
+        )
+    })
 }
 
 /// `sanitize`: `sanitize_html(input) == output`.

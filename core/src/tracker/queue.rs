@@ -140,9 +140,8 @@ impl Queue {
         for event in &mut self.events {
             let mut start = 0;
             while let Some(at) = event
-                .as_bytes()
                 .get(start..)
-                .and_then(|rest| rest.windows(from.len()).position(|w| w == from.as_bytes()))
+                .and_then(|rest| crate::text::find(rest, from, false))
             {
                 let at = start + at;
                 event.replace_range(at..at + from.len(), to);

@@ -5,26 +5,14 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use js_sys::{Array, Function, Reflect};
+use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
-use super::prop;
+use super::{call, prop};
 
 fn document() -> Option<web_sys::Document> {
     super::window()?.document()
-}
-
-/// `target.method(...args)`, or `undefined` when it is missing or throws.
-pub fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> JsValue {
-    let Ok(function) = prop(target, method).dyn_into::<Function>() else {
-        return JsValue::UNDEFINED;
-    };
-    let list = Array::new();
-    for arg in args {
-        list.push(arg);
-    }
-    function.apply(target, &list).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// Every element matching `selector`; `None` when the selector is invalid.

@@ -66,13 +66,13 @@ pub fn when_idle(callback: &wasm_bindgen::JsValue, timeout_ms: u32) {
     );
     let has_idle = prop(window.as_ref(), "requestIdleCallback").is_function();
     if has_idle {
-        dom::call(
+        call(
             window.as_ref(),
             "requestIdleCallback",
             &[callback, &options],
         );
     } else {
-        dom::call(
+        call(
             window.as_ref(),
             "setTimeout",
             &[callback, &wasm_bindgen::JsValue::from(timeout_ms)],
@@ -80,16 +80,23 @@ pub fn when_idle(callback: &wasm_bindgen::JsValue, timeout_ms: u32) {
     }
 }
 
-/// `target[method](argument)`, ignoring a missing method or a throw.
-pub fn call_method(target: &wasm_bindgen::JsValue, method: &str, argument: &wasm_bindgen::JsValue) {
+/// `target.method(...args)`, or `undefined` when it is missing or throws.
+pub fn call(
+    target: &wasm_bindgen::JsValue,
+    method: &str,
+    args: &[&wasm_bindgen::JsValue],
+) -> wasm_bindgen::JsValue {
     use wasm_bindgen::JsCast;
-    let Ok(function) = js_sys::Reflect::get(target, &wasm_bindgen::JsValue::from_str(method))
-    else {
-        return;
+    let Ok(function) = prop(target, method).dyn_into::<js_sys::Function>() else {
+        return wasm_bindgen::JsValue::UNDEFINED;
     };
-    if let Some(function) = function.dyn_ref::<js_sys::Function>() {
-        let _ = function.call1(target, argument);
+    let list = js_sys::Array::new();
+    for arg in args {
+        list.push(arg);
     }
+    function
+        .apply(target, &list)
+        .unwrap_or(wasm_bindgen::JsValue::UNDEFINED)
 }
 
 /// Calls `listener` with each `event` of the window in the capture phase, before the

@@ -2,7 +2,6 @@
 
 use crate::events::PageInfo;
 use alloc::string::String;
-use wasm_bindgen::JsValue;
 
 /// What changes as the visitor navigates: location, title, referrer. The rest of `base`
 /// (browser, language, time zone, screen) is read once by [`info`].
@@ -60,9 +59,7 @@ pub fn is_https() -> bool {
 pub fn timezone() -> Option<String> {
     let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
     let options = format.resolved_options();
-    js_sys::Reflect::get(&options, &JsValue::from_str("timeZone"))
-        .ok()?
-        .as_string()
+    super::prop_string(&options, "timeZone")
 }
 
 /// `document.referrer`.
@@ -131,8 +128,7 @@ pub fn asks_not_to_be_tracked() -> bool {
         return false;
     };
     let navigator = window.navigator();
-    let read = |name: &str| js_sys::Reflect::get(&navigator, &JsValue::from_str(name)).ok();
-    let dnt = read("doNotTrack").and_then(|v| v.as_string());
-    let gpc = read("globalPrivacyControl").is_some_and(|v| v.as_bool() == Some(true));
+    let dnt = super::prop_string(&navigator, "doNotTrack");
+    let gpc = super::prop(&navigator, "globalPrivacyControl").as_bool() == Some(true);
     dnt.as_deref() == Some("1") || gpc
 }

@@ -54,17 +54,16 @@ pub fn get_text(
         let etag = response
             .dyn_ref::<web_sys::Response>()
             .and_then(|r| r.headers().get("etag").ok().flatten());
-        let Ok(text) = super::dom::call(&response, "text", &[]).dyn_into::<js_sys::Promise>()
-        else {
+        let Ok(text) = super::call(&response, "text", &[]).dyn_into::<js_sys::Promise>() else {
             return done(None);
         };
         let on_text = Closure::once_into_js(move |body: JsValue| {
             done(body.as_string().map(|body| (body, etag)));
         });
-        let text = super::dom::call(&text, "catch", &[&swallow]);
-        super::call_method(&text, "then", &on_text);
+        let text = super::call(&text, "catch", &[&swallow]);
+        super::call(&text, "then", &[&on_text]);
     });
-    super::call_method(&settled, "then", &on_response);
+    super::call(&settled, "then", &[&on_response]);
 }
 
 /// Posts `body` to `url`: the promise of the `Response`, or `None` when the request could

@@ -73,27 +73,26 @@ pub(super) fn experiment_rows(
     let from = filter.from_ms.unwrap_or(i64::MIN);
     let to = filter.to_ms.unwrap_or(i64::MAX);
     let tx = conn.unchecked_transaction()?;
-    let exposures = tx
-        .prepare_cached(EXPOSURES)?
-        .query_map(params![filter.site, from, to], |row| {
-            Ok(ExposureRow {
-                anonymous_id: row.get(0)?,
-                timestamp_ms: row.get(1)?,
-                experiment_id: row.get(2)?,
-                variation_id: row.get(3)?,
-                rule_id: row.get(4)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let conversions = tx
-        .prepare_cached(CONVERSIONS)?
-        .query_map(params![filter.site, from, to, filter.conversion], |row| {
+    let exposures = super::rows(&tx, EXPOSURES, params![filter.site, from, to], |row| {
+        Ok(ExposureRow {
+            anonymous_id: row.get(0)?,
+            timestamp_ms: row.get(1)?,
+            experiment_id: row.get(2)?,
+            variation_id: row.get(3)?,
+            rule_id: row.get(4)?,
+        })
+    })?;
+    let conversions = super::rows(
+        &tx,
+        CONVERSIONS,
+        params![filter.site, from, to, filter.conversion],
+        |row| {
             Ok(ConversionRow {
                 anonymous_id: row.get(0)?,
                 last_ms: row.get(1)?,
             })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        },
+    )?;
     Ok(ExperimentRows {
         exposures,
         conversions,
@@ -108,27 +107,24 @@ pub(super) fn visitor_history(
     limit: usize,
 ) -> rusqlite::Result<Vec<VisitorEventRow>> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut rows = conn
-        .prepare_cached(HISTORY)?
-        .query_map(params![site, anonymous_id, limit], |row| {
-            Ok(VisitorEventRow {
-                kind: row.get(0)?,
-                event: row.get(1)?,
-                session_id: row.get(2)?,
-                user_id: row.get(3)?,
-                timestamp_ms: row.get(4)?,
-                url: row.get(5)?,
-                referrer: row.get(6)?,
-                user_agent: row.get(7)?,
-                locale: row.get(8)?,
-                campaign: row.get(9)?,
-                form_id: row.get(10)?,
-                traits: row.get(11)?,
-                experiment_id: row.get(12)?,
-                variation_id: row.get(13)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut rows = super::rows(conn, HISTORY, params![site, anonymous_id, limit], |row| {
+        Ok(VisitorEventRow {
+            kind: row.get(0)?,
+            event: row.get(1)?,
+            session_id: row.get(2)?,
+            user_id: row.get(3)?,
+            timestamp_ms: row.get(4)?,
+            url: row.get(5)?,
+            referrer: row.get(6)?,
+            user_agent: row.get(7)?,
+            locale: row.get(8)?,
+            campaign: row.get(9)?,
+            form_id: row.get(10)?,
+            traits: row.get(11)?,
+            experiment_id: row.get(12)?,
+            variation_id: row.get(13)?,
+        })
+    })?;
     rows.reverse();
     Ok(rows)
 }
@@ -137,24 +133,7 @@ pub(super) fn visitor_history(
 mod tests {
     use super::*;
 
-    fn plan(conn: &Connection, sql: &str) -> String {
-        let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let values: [rusqlite::types::Value; 4] = [
-            "s".to_owned().into(),
-            0i64.into(),
-            1i64.into(),
-            "Form Submitted".to_owned().into(),
-        ];
-        let bound = values.into_iter().take(statement.parameter_count());
-        let details: Vec<String> = statement
-            .query_map(rusqlite::params_from_iter(bound), |row| {
-                row.get::<_, String>(3)
-            })
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        details.join("\n")
-    }
+    use super::super::query_plan as plan;
 
     #[test]
     fn exposures_are_read_through_their_partial_index() {

@@ -188,19 +188,16 @@ fn count(row: &Row<'_>, index: usize) -> rusqlite::Result<u64> {
 /// The leads `filter` asks for.
 pub(super) fn leads(conn: &Connection, filter: &LeadFilter) -> rusqlite::Result<LeadList> {
     let tx = conn.unchecked_transaction()?;
-    let identifies = tx
-        .prepare_cached(IDENTIFIES)?
-        .query_map(params![filter.site], |row| {
-            Ok(IdentifyRow {
-                id: row.get(0)?,
-                anonymous_id: row.get(1)?,
-                user_id: row.get(2)?,
-                timestamp_ms: row.get(3)?,
-                form_id: row.get(4)?,
-                traits: row.get(5)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let identifies = super::rows(&tx, IDENTIFIES, params![filter.site], |row| {
+        Ok(IdentifyRow {
+            id: row.get(0)?,
+            anonymous_id: row.get(1)?,
+            user_id: row.get(2)?,
+            timestamp_ms: row.get(3)?,
+            form_id: row.get(4)?,
+            traits: row.get(5)?,
+        })
+    })?;
     let mut builder = LeadsBuilder::new(identifies);
     {
         let mut submissions = tx.prepare_cached(SUBMISSIONS)?;
@@ -251,52 +248,40 @@ pub(super) fn form_report(
     let to = filter.to_ms.unwrap_or(i64::MAX);
     let window = params![filter.site, from, to];
     let tx = conn.unchecked_transaction()?;
-    let counts = tx
-        .prepare_cached(FORM_COUNTS)?
-        .query_map(window, |row| {
-            Ok(FormCountsRow {
-                form_id: row.get(0)?,
-                path: row.get(1)?,
-                views: count(row, 2)?,
-                starts: count(row, 3)?,
-                submissions: count(row, 4)?,
-                abandons: count(row, 5)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let medians = tx
-        .prepare_cached(FORM_MEDIANS)?
-        .query_map(window, |row| {
-            Ok(FormMedianRow {
-                form_id: row.get(0)?,
-                path: row.get(1)?,
-                median_ms: row.get(2)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let abandons = tx
-        .prepare_cached(FORM_ABANDONS)?
-        .query_map(window, |row| {
-            Ok(AbandonRow {
-                form_id: row.get(0)?,
-                path: row.get(1)?,
-                field: row.get(2)?,
-                count: count(row, 3)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let errors = tx
-        .prepare_cached(FORM_ERRORS)?
-        .query_map(window, |row| {
-            Ok(ErrorRow {
-                form_id: row.get(0)?,
-                path: row.get(1)?,
-                field: row.get(2)?,
-                kind: row.get(3)?,
-                count: count(row, 4)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let counts = super::rows(&tx, FORM_COUNTS, window, |row| {
+        Ok(FormCountsRow {
+            form_id: row.get(0)?,
+            path: row.get(1)?,
+            views: count(row, 2)?,
+            starts: count(row, 3)?,
+            submissions: count(row, 4)?,
+            abandons: count(row, 5)?,
+        })
+    })?;
+    let medians = super::rows(&tx, FORM_MEDIANS, window, |row| {
+        Ok(FormMedianRow {
+            form_id: row.get(0)?,
+            path: row.get(1)?,
+            median_ms: row.get(2)?,
+        })
+    })?;
+    let abandons = super::rows(&tx, FORM_ABANDONS, window, |row| {
+        Ok(AbandonRow {
+            form_id: row.get(0)?,
+            path: row.get(1)?,
+            field: row.get(2)?,
+            count: count(row, 3)?,
+        })
+    })?;
+    let errors = super::rows(&tx, FORM_ERRORS, window, |row| {
+        Ok(ErrorRow {
+            form_id: row.get(0)?,
+            path: row.get(1)?,
+            field: row.get(2)?,
+            kind: row.get(3)?,
+            count: count(row, 4)?,
+        })
+    })?;
     Ok(assemble(filter, counts, medians, abandons, errors))
 }
 
@@ -304,19 +289,7 @@ pub(super) fn form_report(
 mod tests {
     use super::*;
 
-    fn plan(conn: &Connection, sql: &str) -> String {
-        let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let values: [rusqlite::types::Value; 3] = ["s".to_owned().into(), 0i64.into(), 1i64.into()];
-        let bound = values.into_iter().take(statement.parameter_count());
-        let details: Vec<String> = statement
-            .query_map(rusqlite::params_from_iter(bound), |row| {
-                row.get::<_, String>(3)
-            })
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        details.join("\n")
-    }
+    use super::super::query_plan as plan;
 
     fn migrated() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
