@@ -978,7 +978,6 @@ fn forget_everything(storage_key: &str, cookie_domain: Option<&str>) {
         personalize::RULES_ETAG_KEY,
         personalize::ASSIGNMENTS_KEY,
         personalize::EXPOSED_KEY,
-        personalize::SLOTS_KEY,
     ] {
         web::storage::local_remove(key);
     }

@@ -37,9 +37,6 @@ pub const RULES_ETAG_KEY: &str = "orbit_rules_etag";
 pub const ASSIGNMENTS_KEY: &str = "orbit_exp";
 /// localStorage key of the exposures already sent (`experiment:variant|…`).
 pub const EXPOSED_KEY: &str = "orbit_exposed";
-/// localStorage key of the slots the rules changed on the last page view (`hero,offer`), so
-/// the anti-flicker snippet hides only those next time ("" for none).
-pub const SLOTS_KEY: &str = "orbit_slots";
 /// sessionStorage key set before a redirect, so the page it leads to does not redirect again.
 pub const REDIRECTED_KEY: &str = "orbit_redirected";
 /// Id of the page's inline rule document, `<script type="application/json" id="orbit-rules">`.
@@ -106,8 +103,6 @@ pub(crate) struct Personalization {
     observer: Option<web_sys::MutationObserver>,
     /// Whether slots were revealed (after which late rules wait for the next page view).
     revealed: bool,
-    /// Whether the page has its own document, which wins over the collector's.
-    inline: bool,
 }
 
 impl Personalization {
@@ -161,7 +156,6 @@ pub(crate) fn start(shared: &Rc<Shared>) {
     };
     {
         let mut state = shared.state.borrow_mut();
-        state.personal.inline = inline.is_some();
         state.personal.assignments = decode_pairs(web::storage::local_get(ASSIGNMENTS_KEY));
         state.personal.exposed = split_list(web::storage::local_get(EXPOSED_KEY));
     }
@@ -703,7 +697,6 @@ fn inside_inserted(element: &Element) -> bool {
 
 /// Marks every slot as decided and removes the anti-flicker style.
 fn reveal(shared: &Rc<Shared>) {
-    remember_slots(&shared.state.borrow());
     shared.state.borrow_mut().personal.revealed = true;
     for slot in dom::query_all("[data-orbit-slot]").unwrap_or_default() {
         let _ = slot.set_attribute(SLOT_SHOWN_ATTRIBUTE, "");
@@ -711,33 +704,6 @@ fn reveal(shared: &Rc<Shared>) {
     if let Some(style) = dom::query(&id_selector(HIDE_STYLE_ID)) {
         dom::remove(&style);
     }
-}
-
-/// Stores the names of the slots the rules changed, for the snippet's next page view; when a
-/// changed slot has no name the snippet can select, none is stored and it hides them all.
-fn remember_slots(state: &State) {
-    if state.mode != Mode::Tracking {
-        return;
-    }
-    let mut names: Vec<String> = Vec::new();
-    for applied in &state.personal.applied {
-        let Some(slot) = applied.element.closest("[data-orbit-slot]").ok().flatten() else {
-            continue;
-        };
-        let name = slot.get_attribute("data-orbit-slot").unwrap_or_default();
-        let selectable = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !selectable {
-            web::storage::local_remove(SLOTS_KEY);
-            return;
-        }
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    web::storage::local_set(SLOTS_KEY, &separated(names.iter().map(String::as_str), ','));
 }
 
 /// One observer for the page's lifetime: new or changed elements get the rules too.
@@ -789,10 +755,6 @@ fn fetch_rules(shared: &Rc<Shared>) {
             let hidden = !shared.state.borrow().personal.revealed;
             if hidden && load(&shared, &body) {
                 evaluate_and_apply(&shared);
-            } else if !hidden && !shared.state.borrow().personal.inline {
-                // A new document, applied from the next page view on: which slots it changes
-                // is not known yet, so the snippet hides them all then.
-                web::storage::local_remove(SLOTS_KEY);
             }
         }
         if !shared.state.borrow().personal.revealed {

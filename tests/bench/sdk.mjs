@@ -137,8 +137,8 @@ window.__bench = { longTasks: [], longTaskSupported: false, swappedAt: null, rea
 `;
 
 // ---------- personalisation pages ----------
-// The anti-flicker snippet of the README.
-const SNIPPET = `<script>(function(d){var n,s;try{n=localStorage.getItem('orbit_slots')}catch(e){}s=n==null?['']:n?n.split(','):[];var e=d.createElement('style');e.id='orbit-hide';e.textContent=s.map(function(x){return'[data-orbit-slot'+(x&&'="'+x+'"')+']:not([data-orbit-shown])'}).join(',')+'{visibility:hidden!important}';d.head.appendChild(e);setTimeout(function(){e.remove()},800)})(document)</script>`;
+const SNIPPET = `<style id="orbit-hide">[data-orbit-slot]:not([data-orbit-shown]){visibility:hidden!important}</style>
+<script>setTimeout(function(){var s=document.getElementById('orbit-hide');s&&s.remove()},800)</script>`;
 const inlineJson = (value) => JSON.stringify(value).replace(/</g, '\\u003c');
 
 /** RULES rules of the kinds sites write (campaigns, paths, regexes, groups), none matching. */
