@@ -360,3 +360,21 @@ test('a cookieless visitor, whose variant could not stay the same, is in no expe
   );
   assert.deepEqual(viewed, []);
 });
+
+test('after a page where no rule applied, the next page still hides its slots until decided', async () => {
+  const context = await site.browser.newContext();
+  await context.addInitScript(recordPaints);
+  const visit = async (path) => {
+    const page = await context.newPage();
+    await page.goto(`${collector.url}/${path}`);
+    await page.evaluate(() => new Promise((r) => window.orbit('ready', r)));
+    await page.waitForTimeout(100);
+    const seen = await page.evaluate(() => window.__seen);
+    await page.close();
+    return seen;
+  };
+  await visit('spring.html');
+  const seen = await visit('spring.html?utm_campaign=spring');
+  assert.ok(!seen.includes('Original headline'), `painted: ${seen}`);
+  await context.close();
+});
