@@ -41,6 +41,8 @@ pub struct AppState {
     pub in_flight: Arc<Semaphore>,
     /// Today's salt for cookieless visitor ids.
     pub salts: Arc<crate::visitor::SaltCache>,
+    /// Each site's compiled profile definitions.
+    pub profilers: Arc<crate::profiles::ProfilerCache>,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
             )),
             in_flight: Arc::new(Semaphore::new(config.http.max_concurrent_requests)),
             salts: Arc::default(),
+            profilers: Arc::default(),
             config: Arc::new(config),
             storage,
             sdk: Arc::new(sdk),
@@ -107,7 +110,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/v1/sites/{site}/rules.json",
-            get(routes::rules::public).options(routes::rules::preflight),
+            get(routes::rules::public).options(routes::public::preflight),
         )
         .route(
             "/v1/sites/{site}/rules/rollback",
@@ -120,6 +123,20 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/v1/sites/{site}/rules/{version}",
             get(routes::rules::version),
+        )
+        .route(
+            "/v1/sites/{site}/profiles",
+            put(routes::profiles::save)
+                .get(routes::profiles::definitions)
+                .delete(routes::profiles::delete),
+        )
+        .route(
+            "/v1/sites/{site}/profiles/{anonymous_id}",
+            get(routes::profiles::explain),
+        )
+        .route(
+            "/v1/sites/{site}/profile",
+            get(routes::profiles::public).options(routes::public::preflight),
         )
         .route("/healthz", get(routes::health::healthz))
         .route("/metrics", get(routes::health::metrics))
@@ -181,13 +198,14 @@ fn route_label(path: &str) -> &'static str {
         "/healthz" => "/healthz",
         "/metrics" => "/metrics",
         p if p.starts_with("/sdk/") => "/sdk/*",
-        p if p.starts_with("/v1/sites/") => rules_route_label(p),
+        p if p.starts_with("/v1/sites/") => sites_route_label(p),
         _ => "/*",
     }
 }
 
-/// The label of a `/v1/sites/{site}/rules…` path (site ids are not labels: unbounded).
-fn rules_route_label(path: &str) -> &'static str {
+/// The label of a `/v1/sites/{site}/…` path (site ids and visitor ids are not labels:
+/// unbounded).
+fn sites_route_label(path: &str) -> &'static str {
     let rest = path.trim_start_matches("/v1/sites/");
     match rest.split_once('/').map(|(_, tail)| tail) {
         Some("rules") => "/v1/sites/*/rules",
@@ -195,6 +213,9 @@ fn rules_route_label(path: &str) -> &'static str {
         Some("rules/preview") => "/v1/sites/*/rules/preview",
         Some("rules/rollback") => "/v1/sites/*/rules/rollback",
         Some(tail) if tail.starts_with("rules/") => "/v1/sites/*/rules/*",
+        Some("profiles") => "/v1/sites/*/profiles",
+        Some(tail) if tail.starts_with("profiles/") => "/v1/sites/*/profiles/*",
+        Some("profile") => "/v1/sites/*/profile",
         _ => "/*",
     }
 }
@@ -219,6 +240,12 @@ mod tests {
             "/v1/sites/*/rules/rollback"
         );
         assert_eq!(route_label("/v1/sites/x/rules/12"), "/v1/sites/*/rules/*");
+        assert_eq!(route_label("/v1/sites/x/profiles"), "/v1/sites/*/profiles");
+        assert_eq!(
+            route_label("/v1/sites/x/profiles/0192f3a4-1b2c-7d3e-8f40-123456789abc"),
+            "/v1/sites/*/profiles/*"
+        );
+        assert_eq!(route_label("/v1/sites/x/profile"), "/v1/sites/*/profile");
         assert_eq!(route_label("/v1/sites/x/other"), "/*");
         assert_eq!(
             route_label("/v1/reports/experiments"),

@@ -51,6 +51,27 @@ pub async fn read_body(
     }
 }
 
+/// Reads `body` as UTF-8 text of at most `limit` bytes; `what` names it in the errors
+/// ("the rule document is larger than … bytes").
+pub async fn read_text(
+    body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+    timeout: Duration,
+    what: &str,
+) -> Result<String, ApiError> {
+    let bytes = read_body(body, headers, limit, timeout)
+        .await
+        .map_err(|e| match e {
+            ApiError::PayloadTooLarge(_) => ApiError::PayloadTooLarge(format!(
+                "{what} is larger than {limit} bytes; make it smaller"
+            )),
+            other => other,
+        })?;
+    String::from_utf8(bytes.to_vec())
+        .map_err(|e| ApiError::BadRequest(format!("{what} is not UTF-8 text: {e}")))
+}
+
 /// Decompresses, refusing to produce more than `limit` bytes.
 pub fn gunzip(compressed: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::with_capacity(compressed.len().saturating_mul(4).min(limit));

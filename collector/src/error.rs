@@ -28,6 +28,14 @@ pub enum ApiError {
     /// Beyond a size limit (413).
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// A document with errors (422): every finding is listed, each with its JSON path.
+    #[error("{message}")]
+    Unprocessable {
+        /// How many errors and warnings, and what to do.
+        message: String,
+        /// `{"severity", "path", "message"}` per finding.
+        findings: Vec<serde_json::Value>,
+    },
     /// A body encoding the collector does not read (415).
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -62,6 +70,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -86,6 +95,12 @@ impl From<StorageError> for ApiError {
     }
 }
 
+impl From<crate::profiles::ProfileError> for ApiError {
+    fn from(error: crate::profiles::ProfileError) -> Self {
+        ApiError::Internal(error.to_string())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -99,7 +114,13 @@ impl IntoResponse for ApiError {
                 other.to_string()
             }
         };
-        let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
+        let body = match &self {
+            ApiError::Unprocessable { findings, .. } => {
+                serde_json::json!({ "error": message, "findings": findings })
+            }
+            _ => serde_json::json!({ "error": message }),
+        };
+        let mut response = (status, Json(body)).into_response();
         if let ApiError::Unavailable {
             retry_after_seconds,
             ..

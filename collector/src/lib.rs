@@ -3,13 +3,15 @@
 //!
 //! - [`config`]: the TOML file, environment and flags, validated into one `Config`.
 //! - [`app`]: `app(state) -> Router`, the whole HTTP interface as a function.
-//! - [`routes`]: the handlers (ingest, export, leads, reports, rules, health, static
-//!   files) and auth.
+//! - [`routes`]: the handlers (ingest, export, leads, reports, rules, profiles, health,
+//!   static files) and auth.
 //! - [`storage`]: the `Storage` trait and its SQLite backend (WAL, group commit).
 //! - [`reports`]: leads, the form report and the experiment report, as plain Rust over
 //!   storage's rows.
 //! - [`rules`]: rule documents: checking and normalising them for storage (and the
 //!   `rules check` command), versions and ETags, previews, the `regex` host.
+//! - [`profiles`]: visitor profiles: the definitions document (lead-score points and
+//!   segments), computing a visitor's score and segments, explaining them.
 //! - [`assets`]: static files in memory with precompressed variants and ETags.
 //! - [`error`]: `ApiError`, the one place failures become HTTP answers.
 //! - [`body`]: reading request bodies within time and size limits, gunzipping them.
@@ -27,6 +29,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod metrics;
+pub mod profiles;
 pub mod rate_limit;
 pub mod reports;
 pub mod routes;

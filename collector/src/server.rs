@@ -74,6 +74,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
             crate::config::DEMO_WRITE_KEY
         );
         println!("open http://{addr}/ to see the demo page");
+        seed_demo_profiles(&state).await;
     }
     if state.config.admin_token_generated {
         println!("admin token: {}", state.config.admin_token);
@@ -82,6 +83,44 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     serve_connections(listener, app(state), http.header_timeout).await;
     tracing::info!("stopped: every accepted request was answered");
     Ok(())
+}
+
+/// The demo site's profile definitions (lead score and segments), read from this file in
+/// the site folder when the demo site has none stored yet, so that `scripts/run` shows the
+/// whole loop. Configured sites get theirs through `PUT /v1/sites/{site}/profiles` only.
+pub const DEMO_PROFILES_FILE: &str = "profiles.json";
+
+/// Stores the demo site's [`DEMO_PROFILES_FILE`] if it has no definitions; a problem is a
+/// warning, never a reason not to start.
+async fn seed_demo_profiles(state: &AppState) {
+    let path = state.config.site_dir.join(DEMO_PROFILES_FILE);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return; // a site folder without the file: nothing to seed
+    };
+    let site = crate::config::DEMO_SITE_ID;
+    match state.storage.profile_definitions(site).await {
+        Ok(None) => {}
+        Ok(Some(_)) => return, // saved before (perhaps changed through the API): kept
+        Err(e) => {
+            tracing::warn!("demo profile definitions not loaded: {e}");
+            return;
+        }
+    }
+    let checked = crate::profiles::check_definitions(&text);
+    let Some(valid) = checked.document else {
+        let problems: Vec<String> = checked.findings.iter().map(|f| f.to_string()).collect();
+        tracing::warn!(
+            "demo profile definitions in {} not loaded: {}",
+            path.display(),
+            problems.join("; ")
+        );
+        return;
+    };
+    let new = crate::profiles::NewProfileDefinitions::from_valid(&valid, crate::routes::now_ms());
+    match state.storage.save_profile_definitions(site, new).await {
+        Ok(_) => println!("demo site: lead score and segments from {}", path.display()),
+        Err(e) => tracing::warn!("demo profile definitions not saved: {e}"),
+    }
 }
 
 /// Accepts connections until a shutdown signal, then stops accepting and waits for every

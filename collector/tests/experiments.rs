@@ -36,14 +36,8 @@ async fn with_fixture(save_document: bool) -> TestApp {
         let (status, _, text) = app.call(request).await;
         assert_eq!(status, 201, "{text}");
     }
-    let fixture: Value = serde_json::from_str(include_str!("fixtures/experiments.json")).unwrap();
-    let events = fixture["events"].as_array().unwrap();
-    let (status, answer) = app.post_batch(&json!({ "batch": events })).await;
-    assert_eq!(status, 200, "{answer}");
-    assert_eq!(
-        answer,
-        json!({"accepted": events.len(), "duplicates": 0, "rejected": []})
-    );
+    app.store_fixture_events(include_str!("fixtures/experiments.json"))
+        .await;
     app
 }
 

@@ -9,6 +9,8 @@ pub mod health;
 pub mod ingest;
 pub mod leads;
 pub mod params;
+pub mod profiles;
+pub mod public;
 pub mod reports;
 pub mod rules;
 
@@ -18,4 +20,13 @@ pub(crate) fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+/// `1 error`, `2 errors`.
+pub(crate) fn plural(n: usize, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
 }

@@ -1,8 +1,12 @@
-//! Query parameters the read APIs share: the site, a time window, and JSON or CSV.
+//! Parameters the APIs share: the site (in the query or the path), a time window, and
+//! JSON or CSV.
 
+use axum::extract::rejection::PathRejection;
+use axum::extract::Path;
 use axum::http::{header, HeaderMap};
 
 use crate::app::AppState;
+use crate::config::Site;
 use crate::error::ApiError;
 use crate::reports::{parse_time, TimeParamError};
 
@@ -19,6 +23,19 @@ pub fn site_param(state: &AppState, site: Option<String>) -> Result<String, ApiE
         )));
     }
     Ok(site)
+}
+
+/// The `{site}` of a path: 404 when no site has that id.
+pub fn path_site(
+    state: &AppState,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<&Site, ApiError> {
+    let Path(id) = path.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    state.site_by_id(&id).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "no site with id {id:?}; check the site id in the URL"
+        ))
+    })
 }
 
 /// One time bound (`name=value`): an RFC 3339 date-time, a date, or Unix milliseconds.

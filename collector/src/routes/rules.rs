@@ -9,14 +9,12 @@
 //! - `POST /v1/sites/{site}/rules/preview` (admin): which rules apply to a visitor, and why.
 //! - `GET /v1/sites/{site}/rules.json[?key=WRITE_KEY]` (public): the current document for
 //!   the tracker, with a strong ETag, `If-None-Match` → 304, a short cache and CORS for the
-//!   site's allowed origins (preflight included: the tracker sends `If-None-Match`).
-
-use std::net::SocketAddr;
-use std::time::Instant;
+//!   site's allowed origins (preflight included: the tracker sends `If-None-Match`), as
+//!   [`crate::routes::public`] does for every public read.
 
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -28,13 +26,13 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::app::AppState;
-use crate::body::read_body;
-use crate::client::client_ip;
+use crate::body::read_text;
 use crate::config::Site;
 use crate::error::ApiError;
-use crate::rate_limit::retry_after_seconds;
 use crate::routes::auth::require_admin;
-use crate::routes::{cors, now_ms};
+use crate::routes::params::path_site as site;
+use crate::routes::public::{admit, cached_json, json_with_etag, no_content, respond};
+use crate::routes::{now_ms, plural};
 use crate::rules::check::{finding_json, write_json, MAX_RULES_DOCUMENT_BYTES};
 use crate::rules::preview::{evaluate, MAX_PREVIEW_BYTES};
 use crate::rules::versions::{
@@ -63,40 +61,21 @@ pub const CURRENT_HEADER: HeaderName = HeaderName::from_static("x-orbit-rules-cu
 
 const PREVIEW_FIELDS: &[&str] = &["context", "anonymous_id", "preview", "document"];
 
-/// The `{site}` of a path: 404 when no site has that id.
-fn site(state: &AppState, path: Result<Path<String>, PathRejection>) -> Result<&Site, ApiError> {
-    let Path(id) = path.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    state.site_by_id(&id).ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "no site with id {id:?}; check the site id in the URL"
-        ))
-    })
-}
-
-fn plural(n: usize, one: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {one}s")
-    }
-}
-
 fn findings_json(findings: &[Finding]) -> Vec<Value> {
     findings.iter().map(finding_json).collect()
 }
 
 /// 422: the document has errors; every finding is listed.
-fn rejected(checked: &Checked, what: &str) -> Response {
-    let body = json!({
-        "error": format!(
+fn rejected(checked: &Checked, what: &str) -> ApiError {
+    ApiError::Unprocessable {
+        message: format!(
             "the rule document has {} and {}; {what}: fix each error (its path locates it \
              in the document) and send it again",
             plural(checked.errors(), "error"),
             plural(checked.warnings(), "warning"),
         ),
-        "findings": findings_json(&checked.findings),
-    });
-    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+        findings: findings_json(&checked.findings),
+    }
 }
 
 /// Lints and normalises off the async threads (a large document takes milliseconds).
@@ -114,16 +93,7 @@ async fn text_body(
     limit: usize,
     what: &str,
 ) -> Result<String, ApiError> {
-    let bytes = read_body(body, headers, limit, state.config.http.body_timeout)
-        .await
-        .map_err(|e| match e {
-            ApiError::PayloadTooLarge(_) => ApiError::PayloadTooLarge(format!(
-                "{what} is larger than {limit} bytes; make it smaller"
-            )),
-            other => other,
-        })?;
-    String::from_utf8(bytes.to_vec())
-        .map_err(|e| ApiError::BadRequest(format!("{what} is not UTF-8 text: {e}")))
+    read_text(body, headers, limit, state.config.http.body_timeout, what).await
 }
 
 /// An optional note (`author`, `comment`): trimmed, empty is none, at most `max` bytes.
@@ -173,7 +143,7 @@ pub async fn save(
     .await?;
     let checked = check(text).await?;
     let Some(document) = &checked.document else {
-        return Ok(rejected(&checked, "nothing was saved"));
+        return Err(rejected(&checked, "nothing was saved"));
     };
     let new = NewRulesVersion {
         document: document.normalized.clone(),
@@ -271,7 +241,7 @@ pub async fn version(
             None => no_document(site),
         })?;
     let StoredRules { info, document } = stored;
-    let mut response = document_response(document, &info.etag);
+    let mut response = json_with_etag(document, &info.etag);
     let h = response.headers_mut();
     h.insert(VERSION_HEADER, HeaderValue::from(info.version));
     h.insert(
@@ -295,18 +265,6 @@ fn no_document(site: &Site) -> ApiError {
         "site {:?} has no rule document yet; PUT one to /v1/sites/{}/rules",
         site.id, site.id
     ))
-}
-
-fn document_response(document: String, etag: &str) -> Response {
-    let mut response = (
-        [(header::CONTENT_TYPE, "application/json")],
-        Body::from(document),
-    )
-        .into_response();
-    if let Ok(value) = HeaderValue::from_str(etag) {
-        response.headers_mut().insert(header::ETAG, value);
-    }
-    response
 }
 
 /// The body of `POST /v1/sites/{site}/rules/rollback`.
@@ -491,7 +449,7 @@ pub async fn preview(
             write_json(&mut w, document);
             let checked = check(w.finish()).await?;
             let Some(valid) = checked.document else {
-                return Ok(rejected(&checked, "nothing was previewed"));
+                return Err(rejected(&checked, "nothing was previewed"));
             };
             let revision = valid.rules.revision().map(str::to_owned);
             (
@@ -569,26 +527,12 @@ pub async fn public(
     request: Request,
 ) -> Response {
     let (parts, _) = request.into_parts();
-    let headers = &parts.headers;
     let site = match site(&state, path) {
         Ok(site) => site,
         Err(error) => return error.into_response(),
     };
-    let cors = cors::site_origin(site, headers);
-    let mut response = match serve_public(&state, site, &parts).await {
-        Ok(response) => response,
-        Err(error) => error.into_response(),
-    };
-    let h = response.headers_mut();
-    h.append(header::VARY, HeaderValue::from_static("Origin"));
-    if let Some(origin) = cors {
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        h.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("ETag"),
-        );
-    }
-    response
+    let result = serve_public(&state, site, &parts).await;
+    respond(site, &parts.headers, result)
 }
 
 async fn serve_public(
@@ -596,86 +540,16 @@ async fn serve_public(
     site: &Site,
     parts: &axum::http::request::Parts,
 ) -> Result<Response, ApiError> {
-    let headers = &parts.headers;
     let Query(query) = Query::<PublicQuery>::try_from_uri(&parts.uri)
         .map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    if let Some(key) = query.key.filter(|k| !k.is_empty()) {
-        if key != site.write_key {
-            return Err(ApiError::Unauthorized(format!(
-                "this write key is not site {:?}'s; send that site's write key, or none",
-                site.id
-            )));
-        }
-    }
-    cors::check_origin(site, headers)?;
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
-    let client = client_ip(headers, peer, state.config.client_ip_header.as_deref());
-    if let Some(ip) = client {
-        if let Err(wait) = state.client_limiter.check(ip, 1.0, Instant::now()) {
-            state.metrics.rate_limited("client");
-            return Err(ApiError::TooManyRequests {
-                message: format!(
-                    "this client sent more than {} requests per second; cache rules.json",
-                    state.config.rate_limits.client_requests_per_second
-                ),
-                retry_after_seconds: retry_after_seconds(wait),
-            });
-        }
-    }
+    admit(state, site, parts, query.key.as_deref(), "cache rules.json")?;
     let Some(stored) = state.storage.rules_version(&site.id, None).await? else {
-        // 204, not 404: the tracker asks on every page view of every site, and browsers log
-        // a 404 as an error in the visitor's console.
-        let mut response = StatusCode::NO_CONTENT.into_response();
-        response.headers_mut().insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("max-age=60"),
-        );
-        return Ok(response);
+        return Ok(no_content("max-age=60"));
     };
-    let etag = stored.info.etag;
-    let not_modified = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|tag| tag.trim())
-        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag);
-    let mut response = if not_modified {
-        let mut response = StatusCode::NOT_MODIFIED.into_response();
-        if let Ok(value) = HeaderValue::from_str(&etag) {
-            response.headers_mut().insert(header::ETAG, value);
-        }
-        response
-    } else {
-        document_response(stored.document, &etag)
-    };
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(RULES_CACHE_CONTROL),
-    );
-    Ok(response)
-}
-
-/// `OPTIONS /v1/sites/{site}/rules.json`: the tracker's preflight (it sends
-/// `If-None-Match`, which is not a CORS-safelisted header).
-pub async fn preflight(
-    State(state): State<AppState>,
-    path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-) -> Response {
-    let site = match site(&state, path) {
-        Ok(site) => site,
-        Err(error) => return error.into_response(),
-    };
-    let Some(origin) = cors::site_origin(site, &headers) else {
-        return ApiError::Forbidden(format!(
-            "this origin is not in site {:?}'s allowed_origins",
-            site.id
-        ))
-        .into_response();
-    };
-    cors::preflight_answer(origin, "GET, HEAD, OPTIONS", "If-None-Match")
+    Ok(cached_json(
+        &parts.headers,
+        stored.document,
+        &stored.info.etag,
+        RULES_CACHE_CONTROL,
+    ))
 }

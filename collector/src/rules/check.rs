@@ -25,16 +25,17 @@ use super::host::RegexHost;
 /// browser refuses larger ones too).
 pub const MAX_RULES_DOCUMENT_BYTES: usize = orbit_core::limits::MAX_RULES_DOCUMENT_BYTES;
 
-/// What checking a document found.
+/// What checking a document found (a rule document, or profile definitions with `T`
+/// their valid form).
 #[derive(Debug)]
-pub struct Checked {
-    /// Every finding: errors and warnings, in lint's order.
+pub struct Checked<T = ValidDocument> {
+    /// Every finding: errors and warnings, in lint's order, each with its JSON path.
     pub findings: Vec<Finding>,
     /// The document to store; `None` when some finding is an error.
-    pub document: Option<ValidDocument>,
+    pub document: Option<T>,
 }
 
-impl Checked {
+impl<T> Checked<T> {
     /// Findings that block saving.
     pub fn errors(&self) -> usize {
         self.count(Severity::Error)

@@ -32,6 +32,10 @@ pub const MAX_VISITOR_HISTORY_EVENTS: usize = 10_000;
 /// One stored event of the visitor, as the preview needs it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VisitorEventRow {
+    /// Its `messageId`, so an explanation can name the event.
+    pub message_id: Option<String>,
+    /// The anonymous id that sent it (a profile also reads the ids linked by a user id).
+    pub anonymous_id: Option<String>,
     /// `page`, `track`, `identify`…
     pub kind: String,
     /// A track event's name.

@@ -8,6 +8,7 @@ use std::pin::Pin;
 
 use orbit_core::validate::NormalizedEvent;
 
+use crate::profiles::{NewProfileDefinitions, ProfileHistory, StoredProfileDefinitions};
 use crate::reports::experiments::{ExperimentReportFilter, ExperimentRows};
 use crate::reports::forms::{FormReport, FormReportFilter};
 use crate::reports::leads::{LeadFilter, LeadList};
@@ -64,7 +65,13 @@ pub enum StorageError {
 
 impl From<rusqlite::Error> for StorageError {
     fn from(error: rusqlite::Error) -> Self {
-        StorageError::Database(error.to_string())
+        use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+        match error.sqlite_error_code() {
+            // Another connection held the write lock past the busy timeout (an index being
+            // built, say): a retry will do, so clients get 503 with Retry-After, not 500.
+            Some(DatabaseBusy | DatabaseLocked) => StorageError::Busy,
+            _ => StorageError::Database(error.to_string()),
+        }
     }
 }
 
@@ -121,6 +128,35 @@ pub trait Storage: Send + Sync + 'static {
         version: Option<u64>,
     ) -> StorageFuture<'_, Option<StoredRules>>;
 
+    /// Stores a site's profile definitions in place of any before (the version counts the
+    /// saves); resolves once they are durable.
+    fn save_profile_definitions(
+        &self,
+        site: &str,
+        new: NewProfileDefinitions,
+    ) -> StorageFuture<'_, StoredProfileDefinitions>;
+
+    /// A site's profile definitions; `None` when it has none.
+    fn profile_definitions(
+        &self,
+        site: &str,
+    ) -> StorageFuture<'_, Option<StoredProfileDefinitions>>;
+
+    /// Deletes a site's profile definitions; `false` when it had none.
+    fn delete_profile_definitions(&self, site: &str) -> StorageFuture<'_, bool>;
+
+    /// The latest `limit` events of one anonymous id, in time order, for its profile. For a
+    /// tracker id (UUIDv7, indexed per visitor) the events of the other tracker ids that
+    /// identified with one of its user ids count too (One-ID, at most
+    /// [`crate::profiles::MAX_LINKED_ANONYMOUS_IDS`] of them); any other id is read alone,
+    /// by a walk of the site's events (admin requests only).
+    fn profile_history(
+        &self,
+        site: &str,
+        anonymous_id: &str,
+        limit: usize,
+    ) -> StorageFuture<'_, ProfileHistory>;
+
     /// Answers when the storage is reachable.
     fn ping(&self) -> StorageFuture<'_, ()>;
 
@@ -130,4 +166,30 @@ pub trait Storage: Send + Sync + 'static {
     /// The random salt of a UTC day (days since 1970), made on first use; salts older than
     /// the day before are deleted, so a cookieless visitor id cannot be recomputed later.
     fn daily_salt(&self, day: i64) -> StorageFuture<'_, [u8; 32]>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_lock_held_elsewhere_is_busy_not_a_database_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orbit.db");
+        let holder = rusqlite::Connection::open(&path).unwrap();
+        holder
+            .execute_batch("CREATE TABLE t (x); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);")
+            .unwrap();
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.busy_timeout(std::time::Duration::ZERO).unwrap();
+        let error = other.execute("INSERT INTO t VALUES (2)", []).unwrap_err();
+        assert!(matches!(StorageError::from(error), StorageError::Busy));
+        let error = other
+            .execute("INSERT INTO missing VALUES (2)", [])
+            .unwrap_err();
+        assert!(matches!(
+            StorageError::from(error),
+            StorageError::Database(_)
+        ));
+    }
 }

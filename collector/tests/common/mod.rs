@@ -107,6 +107,49 @@ impl TestApp {
         (status, serde_json::from_str(&text).unwrap())
     }
 
+    /// POSTs a fixture file's `events` as one batch and checks that all were accepted.
+    pub async fn store_fixture_events(&self, fixture: &str) {
+        let fixture: serde_json::Value = serde_json::from_str(fixture).unwrap();
+        let events = fixture["events"].as_array().unwrap();
+        let (status, answer) = self
+            .post_batch(&serde_json::json!({ "batch": events }))
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(
+            answer,
+            serde_json::json!({"accepted": events.len(), "duplicates": 0, "rejected": []})
+        );
+    }
+
+    /// Checks the CORS preflight of a public read (`rules.json`, `profile`): allowed for
+    /// `origin` with `If-None-Match`, refused (403) for another origin.
+    pub async fn assert_public_preflight(&self, uri: &str, origin: &str) {
+        let request = Request::builder()
+            .method("OPTIONS")
+            .uri(uri)
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "if-none-match")
+            .body(Body::empty())
+            .unwrap();
+        let (status, headers, _) = self.call(request).await;
+        assert_eq!(status, 204);
+        assert_eq!(headers["access-control-allow-origin"], origin);
+        assert_eq!(headers["access-control-allow-headers"], "If-None-Match");
+        assert_eq!(
+            headers["access-control-allow-methods"],
+            "GET, HEAD, OPTIONS"
+        );
+        assert_eq!(headers["vary"], "Origin");
+        let request = Request::builder()
+            .method("OPTIONS")
+            .uri(uri)
+            .header("origin", "https://evil.example")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(self.call(request).await.0, 403);
+    }
+
     pub async fn export(&self, site: &str) -> Vec<serde_json::Value> {
         let request = Request::get(format!("/v1/export?site={site}"))
             .header("authorization", format!("Bearer {ADMIN}"))

@@ -4,12 +4,16 @@
 //! Exposures come through the `events_experiments` partial index of migration 5 (only
 //! `Experiment Viewed` rows, keyed by time, so other events pay nothing for it).
 //! Conversions are one range scan of the window (`events_site_time`), limited to exposed
-//! visitors and grouped to each one's latest conversion. A visitor's history has no index
-//! on `anonymous_id` to use (a random key costs every insert): it walks the site's events
-//! from the newest back until it has enough, which is fine for an admin's preview.
+//! visitors and grouped to each one's latest conversion. A visitor's history reads the
+//! tracker's anonymous ids (UUIDv7) through the `events_visitor` partial index of
+//! migration 6; any other id (a Segment library's, a cookieless `cl-` id) has no index to
+//! use (a random key costs every insert), so its history walks the site's events from the
+//! newest back until it has enough: fine for an admin's preview, never done for a public
+//! request.
 
 use rusqlite::{params, Connection};
 
+use crate::profiles::is_tracker_id;
 use crate::reports::experiments::{
     ConversionRow, ExperimentReportFilter, ExperimentRows, ExposureRow,
 };
@@ -49,9 +53,10 @@ pub(super) const CONVERSIONS: &str = concat!(
      GROUP BY anonymous_id"
 );
 
-/// The latest `?3` events of anonymous id `?2`, newest first.
-pub(super) const HISTORY: &str = "
-    SELECT type, event, session_id, user_id, timestamp_ms, url, referrer,
+/// The columns [`history_row`] reads, in its order.
+macro_rules! history_columns {
+    () => {
+        "message_id, anonymous_id, type, event, session_id, user_id, timestamp_ms, url, referrer,
            CAST(json_extract(body, '$.context.userAgent') AS TEXT),
            CAST(json_extract(body, '$.context.locale') AS TEXT),
            CASE json_type(body, '$.context.campaign')
@@ -59,11 +64,54 @@ pub(super) const HISTORY: &str = "
            CAST(json_extract(body, '$.properties.form_id') AS TEXT),
            CASE json_type(body, '$.traits') WHEN 'object' THEN json_extract(body, '$.traits') END,
            CAST(json_extract(body, '$.properties.experiment_id') AS TEXT),
-           CAST(json_extract(body, '$.properties.variation_id') AS TEXT)
-    FROM events
+           CAST(json_extract(body, '$.properties.variation_id') AS TEXT)"
+    };
+}
+pub(super) use history_columns;
+
+/// The latest `?3` events of anonymous id `?2`, newest first: a walk of the site's events.
+pub(super) const HISTORY: &str = concat!(
+    "SELECT ",
+    history_columns!(),
+    " FROM events
     WHERE site = ?1 AND anonymous_id = ?2
     ORDER BY timestamp_ms DESC, id DESC
-    LIMIT ?3";
+    LIMIT ?3"
+);
+
+/// [`HISTORY`] for a tracker id (UUIDv7), through `events_visitor`: the GLOB term repeats
+/// the partial index's WHERE, which SQLite needs before it uses the index.
+pub(super) const HISTORY_INDEXED: &str = concat!(
+    "SELECT ",
+    history_columns!(),
+    " FROM events INDEXED BY events_visitor
+    WHERE site = ?1 AND anonymous_id = ?2 AND anonymous_id GLOB ",
+    tracker_id_glob!(),
+    " ORDER BY timestamp_ms DESC, id DESC
+    LIMIT ?3"
+);
+
+/// One row of [`history_columns`].
+pub(super) fn history_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<VisitorEventRow> {
+    Ok(VisitorEventRow {
+        message_id: row.get(0)?,
+        anonymous_id: row.get(1)?,
+        kind: row.get(2)?,
+        event: row.get(3)?,
+        session_id: row.get(4)?,
+        user_id: row.get(5)?,
+        timestamp_ms: row.get(6)?,
+        url: row.get(7)?,
+        referrer: row.get(8)?,
+        user_agent: row.get(9)?,
+        locale: row.get(10)?,
+        campaign: row.get(11)?,
+        form_id: row.get(12)?,
+        traits: row.get(13)?,
+        experiment_id: row.get(14)?,
+        variation_id: row.get(15)?,
+    })
+}
 
 /// The rows of the experiment report, in one read transaction.
 pub(super) fn experiment_rows(
@@ -107,24 +155,12 @@ pub(super) fn visitor_history(
     limit: usize,
 ) -> rusqlite::Result<Vec<VisitorEventRow>> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let mut rows = super::rows(conn, HISTORY, params![site, anonymous_id, limit], |row| {
-        Ok(VisitorEventRow {
-            kind: row.get(0)?,
-            event: row.get(1)?,
-            session_id: row.get(2)?,
-            user_id: row.get(3)?,
-            timestamp_ms: row.get(4)?,
-            url: row.get(5)?,
-            referrer: row.get(6)?,
-            user_agent: row.get(7)?,
-            locale: row.get(8)?,
-            campaign: row.get(9)?,
-            form_id: row.get(10)?,
-            traits: row.get(11)?,
-            experiment_id: row.get(12)?,
-            variation_id: row.get(13)?,
-        })
-    })?;
+    let sql = if is_tracker_id(anonymous_id) && super::has_visitor_index(conn)? {
+        HISTORY_INDEXED
+    } else {
+        HISTORY
+    };
+    let mut rows = super::rows(conn, sql, params![site, anonymous_id, limit], history_row)?;
     rows.reverse();
     Ok(rows)
 }
@@ -144,5 +180,17 @@ mod tests {
         let conversions = plan(&conn, CONVERSIONS);
         assert!(conversions.contains("events_experiments"), "{conversions}");
         assert!(conversions.contains("events_site_time"), "{conversions}");
+    }
+
+    #[test]
+    fn a_tracker_ids_history_is_read_through_its_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::migrate(&mut conn).unwrap();
+        assert!(!super::super::has_visitor_index(&conn).unwrap());
+        conn.execute_batch(super::super::VISITOR_INDEX).unwrap();
+        assert!(super::super::has_visitor_index(&conn).unwrap());
+        let indexed = plan(&conn, HISTORY_INDEXED);
+        assert!(indexed.contains("events_visitor"), "{indexed}");
+        assert!(!indexed.contains("SCAN"), "{indexed}");
     }
 }
