@@ -17,7 +17,15 @@
   try {
     var base = script.src;
     var data = script.dataset;
-    var wasm = fetch(new URL('__WASM__', base));
+    var wasmUrl = new URL('__WASM__', base);
+    // Compiled while its bytes arrive, so the module is ready when the entry is. Where that
+    // fails (a server without the application/wasm type, a CSP without 'wasm-unsafe-eval')
+    // the entry gets the response again and reports why.
+    var wasm = w.WebAssembly && WebAssembly.compileStreaming
+      ? WebAssembly.compileStreaming(fetch(wasmUrl)).catch(function () {
+          return fetch(wasmUrl);
+        })
+      : fetch(wasmUrl);
     wasm.catch(function () {});
     import(new URL('__GLUE__', base).href).catch(function () {});
     import(new URL('__ENTRY__', base).href)

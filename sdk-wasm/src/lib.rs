@@ -27,6 +27,7 @@ pub mod events;
 pub mod forms;
 pub mod identity;
 pub mod personalize;
+pub mod profile;
 mod web;
 
 use alloc::rc::Rc;
@@ -220,6 +221,9 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         now,
         !web::is_hidden(),
     );
+    let page = web::page::info();
+    // Where Temporal gave the zone for free, there is nothing to read later (deliver()).
+    let timezone_read = !page.timezone.is_empty();
     let mut state = State {
         config,
         mode,
@@ -229,8 +233,8 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         traits: None,
         personal: personalize::Personalization::default(),
         attributes: Vec::new(),
-        page: web::page::info(),
-        timezone_read: false,
+        page,
+        timezone_read,
         session_dirty: false,
         // Until consent, a visitor id that lives only in memory.
         anonymous_id: new_id(now as i64),
@@ -542,8 +546,10 @@ impl Tracker {
             web::storage::local_remove(USER_ID_KEY);
             web::storage::local_remove(SESSION_KEY);
             web::storage::local_remove(TRAITS_KEY);
+            profile::forget();
         }
         let mut state = self.shared.state.borrow_mut();
+        state.personal.profile = profile::Profile::default();
         state.anonymous_id = id;
         state.user_id = None;
         state.traits = None;
@@ -948,9 +954,11 @@ fn load_stored_state(state: &mut State, now: u64) {
     }
     state.anonymous_id = load_anonymous_id(state.config.cookie_domain.as_deref());
     state.user_id = web::storage::local_get(USER_ID_KEY).filter(|id| !id.is_empty());
-    if let Some(timezone) = web::storage::local_get(TIMEZONE_KEY).filter(|t| !t.is_empty()) {
-        state.page.timezone = timezone;
-        state.timezone_read = true;
+    if !state.timezone_read {
+        if let Some(timezone) = web::storage::local_get(TIMEZONE_KEY).filter(|t| !t.is_empty()) {
+            state.page.timezone = timezone;
+            state.timezone_read = true;
+        }
     }
     state.session = web::storage::local_get(SESSION_KEY).and_then(|s| SessionState::decode(&s));
     state.attributes = load_attributes();
@@ -978,6 +986,8 @@ fn forget_everything(storage_key: &str, cookie_domain: Option<&str>) {
         personalize::RULES_ETAG_KEY,
         personalize::ASSIGNMENTS_KEY,
         personalize::EXPOSED_KEY,
+        profile::PROFILE_CACHE_KEY,
+        profile::PROFILE_ETAG_KEY,
     ] {
         web::storage::local_remove(key);
     }

@@ -11,6 +11,7 @@
 //! rendered, is reported: `Experiment Viewed` once per visitor, experiment and variant
 //! (controls included) and `Personalization Applied` once per rule and page view.
 
+use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -26,6 +27,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
+use crate::profile::{self, Profile};
 use crate::web::dom;
 use crate::{now_u64, web, Mode, Shared, State};
 
@@ -103,6 +105,11 @@ pub(crate) struct Personalization {
     observer: Option<web_sys::MutationObserver>,
     /// Whether slots were revealed (after which late rules wait for the next page view).
     revealed: bool,
+    /// The collector's lead score and segments for this visitor.
+    pub(crate) profile: Profile,
+    /// Whether the document tests the profile, and whether it was asked for on this page.
+    profile_wanted: bool,
+    profile_requested: bool,
 }
 
 impl Personalization {
@@ -171,6 +178,7 @@ pub(crate) fn start(shared: &Rc<Shared>) {
     }
     observe(shared);
     fetch_rules(shared);
+    fetch_profile(shared);
 }
 
 /// Parses and compiles a document; a bad one is reported once and ignored.
@@ -180,6 +188,13 @@ fn load(shared: &Rc<Shared>, text: &str) -> bool {
             let mut state = shared.state.borrow_mut();
             state.personal.revision = String::from(rules.revision().unwrap_or(""));
             state.personal.engine = Some(RuleEngine::new(rules, JsHost));
+            if profile::wanted_by(text) && !state.personal.profile_wanted {
+                state.personal.profile_wanted = true;
+                if state.mode == Mode::Tracking {
+                    let cached = profile::cached(&state.anonymous_id);
+                    state.personal.profile = cached.unwrap_or_default();
+                }
+            }
             true
         }
         Err(error) => {
@@ -743,7 +758,7 @@ fn fetch_rules(shared: &Rc<Shared>) {
     };
     let weak = Rc::downgrade(shared);
     let swallow = &shared.swallow_failure;
-    web::transport::get_text(&url, etag.as_deref(), swallow, move |answer| {
+    let done = move |answer: web::transport::Answer| {
         let Some(shared) = weak.upgrade() else {
             return;
         };
@@ -755,12 +770,66 @@ fn fetch_rules(shared: &Rc<Shared>) {
             let hidden = !shared.state.borrow().personal.revealed;
             if hidden && load(&shared, &body) {
                 evaluate_and_apply(&shared);
+                fetch_profile(&shared);
             }
         }
         if !shared.state.borrow().personal.revealed {
             reveal(&shared);
         }
-    });
+    };
+    web::transport::get_text(&url, etag.as_deref(), swallow, Box::new(done));
+}
+
+/// Fetches the visitor's profile when the document tests it (once per page view,
+/// `If-None-Match` the cached one): kept for the next page views, and applied now if the
+/// slots are still hidden.
+fn fetch_profile(shared: &Rc<Shared>) {
+    let (url, etag, owner) = {
+        let mut state = shared.state.borrow_mut();
+        let personal = &state.personal;
+        if !personal.profile_wanted || personal.profile_requested || state.mode != Mode::Tracking {
+            return;
+        }
+        state.personal.profile_requested = true;
+        let config = &state.config;
+        let url = profile::url(
+            &config.endpoint,
+            &config.site,
+            &config.write_key,
+            &state.anonymous_id,
+        );
+        // An ETag only revalidates a cached profile of this same visitor.
+        let etag = profile::cached(&state.anonymous_id)
+            .and(web::storage::local_get(profile::PROFILE_ETAG_KEY));
+        (url, etag, state.anonymous_id.clone())
+    };
+    let weak = Rc::downgrade(shared);
+    let done = move |answer: web::transport::Answer| {
+        let (Some(shared), Some((body, etag))) = (weak.upgrade(), answer) else {
+            return;
+        };
+        let Some(fresh) = Profile::decode(&body) else {
+            return;
+        };
+        let hidden = {
+            let mut state = shared.state.borrow_mut();
+            if state.anonymous_id != owner {
+                return; // orbit('reset') since: this was the previous visitor's
+            }
+            profile::store(&owner, &body, etag.as_deref());
+            state.personal.profile = fresh;
+            !state.personal.revealed && state.personal.engine.is_some()
+        };
+        if hidden {
+            evaluate_and_apply(&shared);
+        }
+    };
+    web::transport::get_text(
+        &url,
+        etag.as_deref(),
+        &shared.swallow_failure,
+        Box::new(done),
+    );
 }
 
 /// Everything the rules can test about this visitor on this page view.
@@ -810,6 +879,8 @@ fn visitor_context(state: &State) -> VisitorContext {
     ctx.forms_started = Some(counts.started);
     ctx.forms_submitted = Some(counts.submitted);
     ctx.forms_submitted_ids = Some(counts.submitted_ids.clone());
+    ctx.segments = state.personal.profile.segments.clone();
+    ctx.lead_score = state.personal.profile.lead_score;
     ctx.traits = value_members(state.traits.as_deref());
     ctx.custom = state
         .attributes

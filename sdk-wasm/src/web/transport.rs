@@ -18,14 +18,20 @@ pub fn encode_component(text: &str) -> String {
     js_sys::encode_uri_component(text).into()
 }
 
+/// A GET's answer: the body and `ETag` of a 200, or `None`.
+pub type Answer = Option<(String, Option<String>)>;
+/// What to do with a GET's [`Answer`].
+pub type OnAnswer = alloc::boxed::Box<dyn FnOnce(Answer)>;
+
 /// GETs `url` (with `If-None-Match: etag`) and calls `done` once: with the body and the
 /// `ETag` of a 200, or `None` for anything else (304, an error, no network). `swallow`
-/// turns a rejected fetch into `undefined`.
+/// turns a rejected fetch into `undefined`. `done` is boxed so that every caller shares one
+/// copy of this function in the bundle.
 pub fn get_text(
     url: &str,
     etag: Option<&str>,
     swallow: &wasm_bindgen::closure::Closure<dyn FnMut(JsValue)>,
-    done: impl FnOnce(Option<(String, Option<String>)>) + 'static,
+    done: OnAnswer,
 ) {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
