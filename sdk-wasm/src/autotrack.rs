@@ -154,7 +154,7 @@ fn navigated(shared: &Rc<Shared>) {
     shared.state.borrow_mut().view = View::start(String::from(url), now, !web::is_hidden());
     page_view(shared, None, None);
     if crate::PERSONALIZE {
-        crate::personalize::reapply(shared);
+        crate::personalize::navigated(shared);
     }
 }
 

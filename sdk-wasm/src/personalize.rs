@@ -236,6 +236,14 @@ pub(crate) fn reapply(shared: &Rc<Shared>) {
     }
 }
 
+/// SPA navigation: evaluates again for the new view, and asks for the visitor's profile
+/// again (a long-lived SPA would otherwise keep the profile of its first load).
+pub(crate) fn navigated(shared: &Rc<Shared>) {
+    reapply(shared);
+    shared.state.borrow_mut().personal.profile_requested = false;
+    fetch_profile(shared);
+}
+
 fn evaluate_and_apply(shared: &Rc<Shared>) {
     let preview = web::page::query_param("orbit_preview");
     let mut redirect = None;
@@ -780,7 +788,7 @@ fn fetch_rules(shared: &Rc<Shared>) {
     web::transport::get_text(&url, etag.as_deref(), swallow, Box::new(done));
 }
 
-/// Fetches the visitor's profile when the document tests it (once per page view,
+/// Fetches the visitor's profile when the document tests it (once per page load or SPA view,
 /// `If-None-Match` the cached one): kept for the next page views, and applied now if the
 /// slots are still hidden.
 fn fetch_profile(shared: &Rc<Shared>) {

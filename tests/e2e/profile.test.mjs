@@ -126,6 +126,10 @@ test('a lead score and segments earned on the collector personalise the next pag
     await waitFor(() => Promise.resolve(seenHidden.length), (n) => n >= 1);
     assert.deepEqual(seenHidden, ['Talk to sales'], 'the slot was first shown personalised');
     assert.deepEqual(await ctaState(p), { text: 'Talk to sales', engaged: true });
+    // An SPA view asks again: a long-lived page does not keep its first profile.
+    const before = requests.length;
+    await p.evaluate(() => history.pushState({}, '', '/pricing.html?step=2'));
+    await waitFor(() => Promise.resolve(requests.length), (n) => n > before);
     for (const r of requests) {
       assert.ok(r.url.includes(`anonymousId=${encodeURIComponent(id)}`), r.url);
     }
