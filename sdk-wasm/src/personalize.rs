@@ -825,6 +825,9 @@ fn fetch_profile(shared: &Rc<Shared>) {
                 return; // orbit('reset') since: this was the previous visitor's
             }
             profile::store(&owner, &body, etag.as_deref());
+            if state.debug {
+                web::console::debug("profile from the collector", &JsValue::from_str(&body));
+            }
             state.personal.profile = fresh;
             !state.personal.revealed && state.personal.engine.is_some()
         };

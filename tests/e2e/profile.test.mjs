@@ -101,11 +101,24 @@ test('a lead score and segments earned on the collector personalise the next pag
     const explained = JSON.parse(await collector.adminText(`/v1/sites/demo/profiles/${id}`));
     assert.deepEqual(explained.profile, { lead_score: 50, segments: ['hot-lead', 'pricing-visitor'] });
 
-    // The next page view fetches the new profile; `reapply` applies it at once.
+    // The next page view fetches the new profile (debug logs it); `reapply` applies it.
+    const logged = [];
+    p.on('console', (m) => logged.push(m.text()));
+    await p.addInitScript(() => {
+      window.orbit = function () {
+        (window.orbit.q = window.orbit.q || []).push(arguments);
+      };
+      window.orbit('debug', true);
+    });
     await p.reload();
     await p.evaluate(() => new Promise((r) => window.orbit('ready', r)));
     await waitFor(() => Promise.resolve(requests.filter((r) => r.status === 200).length), (n) => n >= 2);
     assert.equal(requests[1].status, 200, 'the earned profile is new, not a 304');
+    await waitFor(
+      () => Promise.resolve(logged.filter((t) => t.startsWith('[orbit] profile from the collector'))),
+      (lines) => lines.length === 1,
+    );
+    assert.match(logged.find((t) => t.includes('profile from')), /hot-lead/);
     await p.evaluate(() => window.orbit('reapply'));
     assert.deepEqual(await ctaState(p), { text: 'Talk to sales', engaged: true });
 
