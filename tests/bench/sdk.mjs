@@ -22,7 +22,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, startCollector, launchBrowser } from '../e2e/harness.mjs';
+import { ROOT, startCollector, launchBrowser, ANTI_FLICKER, inlineJson } from '../e2e/harness.mjs';
 
 const LOADS = positive('BENCH_LOADS', 20);
 const CALLS = positive('BENCH_CALLS', 10000);
@@ -137,9 +137,7 @@ window.__bench = { longTasks: [], longTaskSupported: false, swappedAt: null, rea
 `;
 
 // ---------- personalisation pages ----------
-const SNIPPET = `<style id="orbit-hide">[data-orbit-slot]:not([data-orbit-shown]){visibility:hidden!important}</style>
-<script>setTimeout(function(){var s=document.getElementById('orbit-hide');s&&s.remove()},800)</script>`;
-const inlineJson = (value) => JSON.stringify(value).replace(/</g, '\\u003c');
+const SNIPPET = ANTI_FLICKER;
 
 /** RULES rules of the kinds sites write (campaigns, paths, regexes, groups), none matching. */
 function manyRules() {

@@ -98,6 +98,22 @@ export async function startCollector({ env = {}, siteDir, listen = '127.0.0.1:0'
   };
 }
 
+/** The README's anti-flicker snippet: slots hidden until the tracker decides, or 800 ms. */
+export const ANTI_FLICKER = `<style id="orbit-hide">[data-orbit-slot]:not([data-orbit-shown]){visibility:hidden!important}</style>
+<script>setTimeout(function(){var s=document.getElementById('orbit-hide');s&&s.remove()},800)</script>`;
+
+/** The tracker's script tag for the demo site, served by the collector. */
+export const ORBIT_TAG = `<script async src="/sdk/orbit.js" data-site="demo" data-key="demo-write-key"></script>`;
+
+/** JSON for an inline `<script>`: `</script>` inside it would end the element, so `<` is \u003c. */
+export const inlineJson = (value) => JSON.stringify(value).replace(/</g, '\\u003c');
+
+/** A page with a rule document inline, the snippet and the tracker. */
+export const rulesPage = (rules, body, { head = '' } = {}) => `<!doctype html><html><head><title>P</title>
+${ANTI_FLICKER}${head}
+<script type="application/json" id="orbit-rules">${inlineJson(rules)}</script>
+${ORBIT_TAG}</head><body>${body}</body></html>`;
+
 /** Headless Chromium from Debian, as this machine needs it (no browser downloads here). */
 export async function launchBrowser() {
   return chromium.launch({

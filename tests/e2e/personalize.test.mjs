@@ -4,22 +4,14 @@
 // back stops being patched, and previews and redirects behave.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSite, openReady, waitFor } from './harness.mjs';
+import { startSite, openReady, waitFor, ANTI_FLICKER, ORBIT_TAG, inlineJson, rulesPage } from './harness.mjs';
 
 let site;
 let collector;
 
-const SNIPPET = `<style id="orbit-hide">[data-orbit-slot]:not([data-orbit-shown]){visibility:hidden!important}</style>
-<script>setTimeout(function(){var s=document.getElementById('orbit-hide');s&&s.remove()},800)</script>`;
-const TAG = `<script async src="/sdk/orbit.js" data-site="demo" data-key="demo-write-key"></script>`;
-
-// `</script>` inside the JSON would end the script element: `<` is written as \u003c.
-const inlineJson = (value) => JSON.stringify(value).replace(/</g, '\\u003c');
-
-const page = (rules, body, { head = '' } = {}) => `<!doctype html><html><head><title>P</title>
-${SNIPPET}${head}
-<script type="application/json" id="orbit-rules">${inlineJson(rules)}</script>
-${TAG}</head><body>${body}</body></html>`;
+const SNIPPET = ANTI_FLICKER;
+const TAG = ORBIT_TAG;
+const page = rulesPage;
 
 const HERO = `<section data-orbit-slot="hero" id="hero"><h1>Original headline</h1>
   <p class="offer">Original offer</p><a class="cta" href="/signup">Sign up</a></section>

@@ -3,18 +3,12 @@
 // collector, which flow back into the visitor's next page view, where rules test them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSite, openReady, waitFor } from './harness.mjs';
+import { startSite, openReady, waitFor, rulesPage } from './harness.mjs';
 
 let site;
 let collector;
 
-const SNIPPET = `<style id="orbit-hide">[data-orbit-slot]:not([data-orbit-shown]){visibility:hidden!important}</style>
-<script>setTimeout(function(){var s=document.getElementById('orbit-hide');s&&s.remove()},800)</script>`;
-const TAG = `<script async src="/sdk/orbit.js" data-site="demo" data-key="demo-write-key"></script>`;
-const inlineJson = (value) => JSON.stringify(value).replace(/</g, '\\u003c');
-const page = (rules, body) => `<!doctype html><html><head><title>P</title>${SNIPPET}
-<script type="application/json" id="orbit-rules">${inlineJson(rules)}</script>
-${TAG}</head><body>${body}</body></html>`;
+const page = rulesPage;
 
 const CTA = `<section data-orbit-slot="cta" id="cta"><a href="/signup">Start a free trial</a></section>`;
 

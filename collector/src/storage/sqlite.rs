@@ -647,6 +647,11 @@ mod tests {
             .iter()
             .map(|id| serde_json::json!({"type": "track", "event": "E", "anonymousId": "a", "messageId": id}))
             .collect();
+        parsed(serde_json::Value::from(batch))
+    }
+
+    /// A batch's events as ingest normalises them, received at a fixed time.
+    pub(super) fn parsed(batch: serde_json::Value) -> Vec<NormalizedEvent> {
         let body = serde_json::json!({ "batch": batch }).to_string();
         let request = RequestInfo {
             received_at_ms: 1_795_341_600_000,

@@ -169,9 +169,8 @@ mod tests {
     use std::path::Path;
     use std::sync::Arc;
 
-    use orbit_core::validate::{parse_batch, BatchLimits, NormalizedEvent, RequestInfo};
     use rusqlite::Connection;
-    use serde_json::{json, Value};
+    use serde_json::json;
 
     use super::*;
     use crate::config::Durability;
@@ -185,20 +184,6 @@ mod tests {
 
     fn open(path: &Path) -> SqliteStorage {
         SqliteStorage::open(path, Durability::Full, Arc::default()).unwrap()
-    }
-
-    fn events(batch: Value) -> Vec<NormalizedEvent> {
-        let body = json!({ "batch": batch }).to_string();
-        let request = RequestInfo {
-            received_at_ms: 1_795_341_600_000,
-            ..RequestInfo::default()
-        };
-        parse_batch(body.as_bytes(), &request, &BatchLimits::default())
-            .unwrap()
-            .events
-            .into_iter()
-            .map(Result::unwrap)
-            .collect()
     }
 
     fn new(document: &str) -> NewProfileDefinitions {
@@ -288,7 +273,11 @@ mod tests {
             {"type": "identify", "messageId": "d1", "anonymousId": "segment-d", "userId": "u1", "timestamp": at(7)},
         ]);
         assert_eq!(
-            storage.insert("s", events(batch)).await.unwrap().accepted,
+            storage
+                .insert("s", super::super::tests::parsed(batch))
+                .await
+                .unwrap()
+                .accepted,
             7
         );
         let history = storage.profile_history("s", A, 100).await.unwrap();
