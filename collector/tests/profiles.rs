@@ -7,7 +7,7 @@
 mod common;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Request};
+use axum::http::HeaderMap;
 use common::*;
 use serde_json::{json, Value};
 
@@ -40,34 +40,6 @@ const DEFINITIONS: &str = r#"{
   ]
 }"#;
 
-async fn send(
-    app: &TestApp,
-    method: &str,
-    uri: &str,
-    headers: &[(&str, &str)],
-    body: impl Into<Body>,
-) -> (u16, HeaderMap, String) {
-    let mut request = Request::builder().method(method).uri(uri);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    app.call(request.body(body.into()).unwrap()).await
-}
-
-async fn admin(app: &TestApp, method: &str, uri: &str, body: &str) -> (u16, HeaderMap, Value) {
-    let bearer = format!("Bearer {ADMIN}");
-    let (status, headers, text) = send(
-        app,
-        method,
-        uri,
-        &[("authorization", &bearer)],
-        body.to_owned(),
-    )
-    .await;
-    let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (status, headers, json)
-}
-
 async fn put(app: &TestApp, document: &str) -> (u16, Value) {
     let (status, _, json) = admin(app, "PUT", "/v1/sites/shop/profiles", document).await;
     (status, json)
@@ -97,22 +69,6 @@ async fn with_fixture() -> TestApp {
     app.store_fixture_events(include_str!("fixtures/profiles.json"))
         .await;
     app
-}
-
-fn finding_paths(answer: &Value) -> Vec<(String, String)> {
-    let mut paths: Vec<(String, String)> = answer["findings"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no findings in {answer}"))
-        .iter()
-        .map(|f| {
-            (
-                f["severity"].as_str().unwrap().to_owned(),
-                f["path"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    paths.sort();
-    paths
 }
 
 fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -4,7 +4,7 @@
 mod common;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Request};
+use axum::http::HeaderMap;
 use common::*;
 use serde_json::{json, Value};
 
@@ -27,35 +27,8 @@ const HERO: &str = r##"{
   ]
 }"##;
 
-async fn send(
-    app: &TestApp,
-    method: &str,
-    uri: &str,
-    headers: &[(&str, &str)],
-    body: impl Into<Body>,
-) -> (u16, HeaderMap, String) {
-    let mut request = Request::builder().method(method).uri(uri);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    app.call(request.body(body.into()).unwrap()).await
-}
-
 fn bearer() -> String {
     format!("Bearer {ADMIN}")
-}
-
-async fn admin(app: &TestApp, method: &str, uri: &str, body: &str) -> (u16, HeaderMap, Value) {
-    let (status, headers, text) = send(
-        app,
-        method,
-        uri,
-        &[("authorization", &bearer())],
-        body.to_owned(),
-    )
-    .await;
-    let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    (status, headers, json)
 }
 
 async fn put(app: &TestApp, document: &str) -> (u16, Value) {
@@ -65,22 +38,6 @@ async fn put(app: &TestApp, document: &str) -> (u16, Value) {
 
 async fn public(app: &TestApp, uri: &str, headers: &[(&str, &str)]) -> (u16, HeaderMap, String) {
     send(app, "GET", uri, headers, Body::empty()).await
-}
-
-fn finding_paths(answer: &Value) -> Vec<(String, String)> {
-    let mut paths: Vec<(String, String)> = answer["findings"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no findings in {answer}"))
-        .iter()
-        .map(|f| {
-            (
-                f["severity"].as_str().unwrap().to_owned(),
-                f["path"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    paths.sort();
-    paths
 }
 
 #[tokio::test]

@@ -59,11 +59,7 @@ fn every_parse_error_case_is_refused_at_its_path() {
     let mut failures = Vec::new();
     for case in cases {
         let name = case["name"].as_str().unwrap_or("?");
-        let text = match case["document_text"].as_str() {
-            Some(text) => text.to_owned(),
-            None => case["document"].to_string(),
-        };
-        let checked = check_document(&text);
+        let checked = check_document(&fixtures::document_text(case));
         let path = case["path"].as_str().unwrap_or("");
         let found = checked
             .findings

@@ -167,3 +167,55 @@ pub fn track(message_id: &str) -> serde_json::Value {
     serde_json::json!({"type": "track", "event": "Clicked", "anonymousId": "anon-1",
                        "messageId": message_id, "properties": {"n": 1}})
 }
+
+/// Sends `method uri` with `headers` and `body`: status, headers and the body as text.
+pub async fn send(
+    app: &TestApp,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Body>,
+) -> (u16, axum::http::HeaderMap, String) {
+    let mut request = Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    app.call(request.body(body.into()).unwrap()).await
+}
+
+/// An admin request: status, headers and the body as JSON (or as a JSON string if not).
+pub async fn admin(
+    app: &TestApp,
+    method: &str,
+    uri: &str,
+    body: &str,
+) -> (u16, axum::http::HeaderMap, serde_json::Value) {
+    let bearer = format!("Bearer {ADMIN}");
+    let (status, headers, text) = send(
+        app,
+        method,
+        uri,
+        &[("authorization", &bearer)],
+        body.to_owned(),
+    )
+    .await;
+    let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    (status, headers, json)
+}
+
+/// A 422 answer's findings as sorted `(severity, path)` pairs.
+pub fn finding_paths(answer: &serde_json::Value) -> Vec<(String, String)> {
+    let mut paths: Vec<(String, String)> = answer["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings in {answer}"))
+        .iter()
+        .map(|f| {
+            (
+                f["severity"].as_str().unwrap().to_owned(),
+                f["path"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    paths.sort();
+    paths
+}

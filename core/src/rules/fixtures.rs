@@ -132,16 +132,21 @@ pub fn evaluate_cases<H: Host>(fixtures: &Value, host: impl Fn() -> H) -> Outcom
     }
 }
 
+/// A case's document as text: `document_text` verbatim (for syntax errors), else `document`.
+pub fn document_text(case: &Value) -> String {
+    match case["document_text"].as_str() {
+        Some(text) => text.to_owned(),
+        None => case["document"].to_string(),
+    }
+}
+
 /// `parse_errors`: each document fails with the given path, message and found text.
 pub fn parse_error_cases(fixtures: &Value) -> Outcome {
     let cases = section(fixtures, "parse_errors");
     let mut failures = Vec::new();
     for case in cases {
         let name = case["name"].as_str().unwrap_or("?");
-        let text = match case["document_text"].as_str() {
-            Some(text) => text.to_owned(),
-            None => case["document"].to_string(),
-        };
+        let text = document_text(case);
         match parse_rules(&text) {
             Ok(_) => failures.push(format!("{name}: parsed, but should fail")),
             Err(e) => {
