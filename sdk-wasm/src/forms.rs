@@ -61,16 +61,18 @@ impl FormCounts {
     /// Reads the stored form `started|submitted|id,id`; anything unreadable counts as none.
     pub fn decode(text: &str) -> FormCounts {
         let mut parts = text.splitn(3, '|');
-        let mut number = || parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        let mut number = || {
+            let n = parts.next().and_then(orbit_core::tracker::parse_u64);
+            n.and_then(|n| u32::try_from(n).ok()).unwrap_or(0)
+        };
         let started = number();
         let submitted = number();
-        let submitted_ids = parts
-            .next()
-            .unwrap_or("")
-            .split(',')
-            .filter(|id| !id.is_empty())
-            .map(String::from)
-            .collect();
+        let mut submitted_ids = Vec::new();
+        for id in parts.next().unwrap_or("").split(',') {
+            if !id.is_empty() {
+                submitted_ids.push(String::from(id));
+            }
+        }
         FormCounts {
             started,
             submitted,
@@ -195,25 +197,21 @@ struct Field {
 /// page.
 pub(crate) fn install(shared: &Rc<Shared>) {
     let weak = Rc::downgrade(shared);
+    // One closure for both: the observer passes an array of records, a listener an event.
     let listener = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
         if let Some(shared) = weak.upgrade() {
-            handle(&shared, &event);
+            if js_sys::Array::is_array(&event) {
+                aria_invalid_changed(&shared, event.unchecked_ref());
+            } else {
+                handle(&shared, &event);
+            }
         }
     });
     for event in EVENTS {
         web::on_window_capture(event, &listener);
     }
-    let weak = Rc::downgrade(shared);
-    let observer = Closure::<dyn FnMut(JsValue)>::new(move |records: JsValue| {
-        if let Some(shared) = weak.upgrade() {
-            aria_invalid_changed(&shared, &records);
-        }
-    });
-    web::observe_attribute("aria-invalid", &observer);
-    shared
-        .event_listeners
-        .borrow_mut()
-        .extend([listener, observer]);
+    web::observe_attribute("aria-invalid", &listener);
+    shared.event_listeners.borrow_mut().push(listener);
 }
 
 fn handle(shared: &Rc<Shared>, event: &JsValue) {
@@ -233,16 +231,9 @@ fn handle(shared: &Rc<Shared>, event: &JsValue) {
     };
     let now = now_u64();
     match kind.as_str() {
-        "focusin" => {
+        "focusin" | "input" | "change" => {
             started(shared, &field, now);
-            let mut state = shared.state.borrow_mut();
-            if let Some(form) = state.forms.get(&field.form_id) {
-                form.last_field.clone_from(&field.name);
-                form.field(&field.name).focused_since = Some(now);
-            }
-        }
-        "input" | "change" => {
-            started(shared, &field, now);
+            // Focus events have no `inputType`.
             let deleting =
                 web::prop_string(event, "inputType").is_some_and(|t| t.starts_with("delete"));
             let complete_now = {
@@ -252,6 +243,10 @@ fn handle(shared: &Rc<Shared>, event: &JsValue) {
                 };
                 form.last_field.clone_from(&field.name);
                 let state = form.field(&field.name);
+                if kind == "focusin" {
+                    state.focused_since = Some(now);
+                    return;
+                }
                 state.changed = true;
                 if deleting {
                     state.corrections += 1;
@@ -320,7 +315,6 @@ fn field_completed(shared: &Rc<Shared>, field: &Field, now: u64) {
         (state.time_ms, state.corrections)
     };
     let value = field_value(field);
-    let policy = capture_policy(shared, field);
     let mut w = field_event(field);
     w.key("position")
         .uint(u64::from(field.position))
@@ -330,7 +324,7 @@ fn field_completed(shared: &Rc<Shared>, field: &Field, now: u64) {
         .bool(value.as_deref().is_none_or(|v| v.trim().is_empty()))
         .key("corrections")
         .uint(u64::from(corrections));
-    if let Some(value) = value.as_deref().and_then(|v| capturable(field, v, policy)) {
+    if let Some(value) = value.as_deref().and_then(|v| capturable(shared, field, v)) {
         w.key("value").string(&value);
     }
     w.end_object();
@@ -358,10 +352,7 @@ fn field_event(field: &Field) -> JsonWriter {
 
 /// A page script set `aria-invalid="true"` on a field: a `Form Error` of kind
 /// `aria-invalid` (once per change to true).
-fn aria_invalid_changed(shared: &Rc<Shared>, records: &JsValue) {
-    let Ok(records) = records.clone().dyn_into::<js_sys::Array>() else {
-        return;
-    };
+fn aria_invalid_changed(shared: &Rc<Shared>, records: &js_sys::Array) {
     for record in records.iter() {
         let was = web::prop_string(&record, "oldValue");
         let target = web::prop(&record, "target");
@@ -397,9 +388,13 @@ fn submitted(shared: &Rc<Shared>, form: &Element) {
     let fields = fields_of(form);
     let form_id = form_id(form);
     let now = now_u64();
-    // The field being edited when Enter submitted the form counts as completed.
+    let mut filled = 0;
     for field in &fields {
+        // The field being edited when Enter submitted the form counts as completed.
         field_completed(shared, field, now);
+        if field_value(field).is_some_and(|v| !v.trim().is_empty()) {
+            filled += 1;
+        }
     }
     let duration = {
         let mut state = shared.state.borrow_mut();
@@ -413,10 +408,6 @@ fn submitted(shared: &Rc<Shared>, form: &Element) {
             None => 0,
         }
     };
-    let filled = fields
-        .iter()
-        .filter(|f| field_value(f).is_some_and(|v| !v.trim().is_empty()))
-        .count();
     let lead = identify_lead(shared, form, &form_id, &fields);
     let mut w = JsonWriter::new();
     w.begin_object()
@@ -425,7 +416,7 @@ fn submitted(shared: &Rc<Shared>, form: &Element) {
         .key("duration_ms")
         .uint(duration)
         .key("fields_filled")
-        .uint(filled as u64)
+        .uint(filled)
         .key("lead")
         .bool(lead)
         .end_object();
@@ -457,9 +448,11 @@ fn identify_lead(shared: &Rc<Shared>, form: &Element, form_id: &str, fields: &[F
     } else {
         w.key("email").string(&email);
     }
-    for field in fields.iter().filter(|f| !is_email(f)) {
-        let policy = capture_policy(shared, field);
-        if let Some(value) = field_value(field).and_then(|v| capturable(field, &v, policy)) {
+    for field in fields {
+        if is_email(field) {
+            continue;
+        }
+        if let Some(value) = field_value(field).and_then(|v| capturable(shared, field, &v)) {
             w.key(&field.name).string(&value);
         }
     }
@@ -479,30 +472,25 @@ fn identify_lead(shared: &Rc<Shared>, form: &Element, form_id: &str, fields: &[F
 /// (closing the tab) and before an SPA navigation.
 pub(crate) fn send_abandoned(shared: &Rc<Shared>) {
     let now = now_u64();
-    let pending: Vec<String> = {
-        let mut state = shared.state.borrow_mut();
-        state
-            .forms
-            .forms
-            .iter_mut()
-            .filter(|f| !f.submitted && !f.abandon_sent)
-            .map(|f| {
-                f.abandon_sent = true;
-                let mut w = JsonWriter::new();
-                w.begin_object()
-                    .key("form_id")
-                    .string(&f.id)
-                    .key("last_field")
-                    .string(&f.last_field)
-                    .key("fields_completed")
-                    .uint(f.completed_fields())
-                    .key("duration_ms")
-                    .uint(now.saturating_sub(f.started_ms))
-                    .end_object();
-                w.finish()
-            })
-            .collect()
-    };
+    let mut pending = Vec::new();
+    for f in shared.state.borrow_mut().forms.forms.iter_mut() {
+        if f.submitted || f.abandon_sent {
+            continue;
+        }
+        f.abandon_sent = true;
+        let mut w = JsonWriter::new();
+        w.begin_object()
+            .key("form_id")
+            .string(&f.id)
+            .key("last_field")
+            .string(&f.last_field)
+            .key("fields_completed")
+            .uint(f.completed_fields())
+            .key("duration_ms")
+            .uint(now.saturating_sub(f.started_ms))
+            .end_object();
+        pending.push(w.finish());
+    }
     for properties in pending {
         crate::track_event(shared, FORM_ABANDONED, &properties);
     }
@@ -551,11 +539,12 @@ fn describe(element: Element, form: Element, position: u32) -> Field {
 
 /// Every tracked field of a form, described.
 fn fields_of(form: &Element) -> Vec<Field> {
-    tracked_elements(form)
-        .into_iter()
-        .enumerate()
-        .map(|(i, element)| describe(element, form.clone(), i as u32 + 1))
-        .collect()
+    let mut fields = Vec::new();
+    for element in tracked_elements(form) {
+        let position = fields.len() as u32 + 1;
+        fields.push(describe(element, form.clone(), position));
+    }
+    fields
 }
 
 /// The form's controls that are fields: not buttons, not hidden, not ignored.
@@ -591,17 +580,14 @@ fn form_id(form: &Element) -> String {
     if let Some(name) = named {
         return truncate_chars(&name, MAX_FORM_NAME_CHARS);
     }
-    let forms = web::window()
-        .and_then(|w| w.document())
-        .map(|d| web::prop(d.as_ref(), "forms"))
-        .unwrap_or(JsValue::UNDEFINED);
-    let length = web::prop(&forms, "length").as_f64().unwrap_or(0.0) as u32;
-    let form: &JsValue = form.as_ref();
-    let index = (0..length)
-        .find(|i| Reflect::get_u32(&forms, *i).is_ok_and(|f| &f == form))
+    // The page's forms in document order, as `document.forms` lists them.
+    let index = web::dom::query_all("form")
+        .unwrap_or_default()
+        .iter()
+        .position(|f| f == form)
         .unwrap_or(0);
     let mut id = String::from("form-");
-    orbit_core::json::push_u64(&mut id, u64::from(index) + 1);
+    orbit_core::json::push_u64(&mut id, index as u64 + 1);
     id
 }
 
@@ -647,26 +633,12 @@ fn field_value(field: &Field) -> Option<String> {
     web::prop_string(target, "value")
 }
 
-/// What the page allows for a field's value: whether the rule document's `capture` list
-/// names it, and whether emails are sent hashed only.
-#[derive(Clone, Copy)]
-struct CapturePolicy {
-    listed: bool,
-    hash_emails: bool,
-}
-
-fn capture_policy(shared: &Rc<Shared>, field: &Field) -> CapturePolicy {
-    CapturePolicy {
-        listed: shared.state.borrow().personal.captures(&field.name),
-        hash_emails: hashes_emails(shared, &field.form),
-    }
-}
-
 /// The value to send for a field that opted in (`data-orbit-capture`, or the rule document's
 /// `capture` list), if it may be sent (an email's is not, when emails are sent hashed).
-fn capturable(field: &Field, value: &str, policy: CapturePolicy) -> Option<String> {
-    let opted_in = policy.listed || field.element.get_attribute(CAPTURE_ATTRIBUTE).is_some();
-    let forbidden = is_secret(field) || (policy.hash_emails && is_email(field));
+fn capturable(shared: &Rc<Shared>, field: &Field, value: &str) -> Option<String> {
+    let listed = shared.state.borrow().personal.captures(&field.name);
+    let opted_in = listed || field.element.get_attribute(CAPTURE_ATTRIBUTE).is_some();
+    let forbidden = is_secret(field) || (hashes_emails(shared, &field.form) && is_email(field));
     let allowed = opted_in && !forbidden && !value.trim().is_empty() && value_is_sendable(value);
     allowed.then(|| truncate_chars(value.trim(), MAX_CAPTURED_VALUE_CHARS))
 }

@@ -19,8 +19,8 @@ use alloc::vec::Vec;
 use orbit_core::enrich::campaign::parse_campaign;
 use orbit_core::json::JsonWriter;
 use orbit_core::rules::{
-    parse_rules, redirect_allowed, redirect_target, Action, EvalOptions, Host, RuleEngine, Value,
-    VisitorContext,
+    parse_rules, redirect_allowed, redirect_target, Action, EvalOptions, Evaluation, Host,
+    RuleEngine, Value, VisitorContext,
 };
 use orbit_core::tracker::session::campaign_from_key;
 use wasm_bindgen::closure::Closure;
@@ -45,6 +45,9 @@ pub const REDIRECTED_KEY: &str = "orbit_redirected";
 pub const INLINE_RULES_ID: &str = "orbit-rules";
 /// Id of the anti-flicker snippet's `<style>`; removing it reveals every slot.
 pub const HIDE_STYLE_ID: &str = "orbit-hide";
+/// [`INLINE_RULES_ID`] and [`HIDE_STYLE_ID`] as selectors.
+const INLINE_RULES_SELECTOR: &str = "#orbit-rules";
+const HIDE_STYLE_SELECTOR: &str = "#orbit-hide";
 /// Attribute set on each `data-orbit-slot` element once its decision is made.
 pub const SLOT_SHOWN_ATTRIBUTE: &str = "data-orbit-shown";
 /// Most times one element is changed in a second before the page counts as fighting back.
@@ -140,10 +143,11 @@ struct Applied {
     undo: Undo,
     /// What the changed part of the element read right after the change; when it reads
     /// differently, the page undid it.
-    fingerprint: String,
+    after: Undo,
 }
 
-/// How to put an element back.
+/// How to put an element back (and what the changed part of an element reads).
+#[derive(PartialEq)]
 enum Undo {
     Html(String),
     Attribute(String, Option<String>),
@@ -155,7 +159,7 @@ enum Undo {
 /// Loads the rule document (inline, then cached), applies it, reveals the slots, installs
 /// the observer, and fetches the collector's current document in the background.
 pub(crate) fn start(shared: &Rc<Shared>) {
-    let inline = dom::query(&id_selector(INLINE_RULES_ID)).map(|e| dom::text(&e));
+    let inline = dom::query(INLINE_RULES_SELECTOR).map(|e| dom::text(&e));
     let cached = if shared.state.borrow().mode == Mode::Tracking {
         web::storage::local_get(RULES_CACHE_KEY)
     } else {
@@ -210,23 +214,29 @@ fn load(shared: &Rc<Shared>, text: &str) -> bool {
 /// `orbit('debug', true)`: explains, in the console, why each rule of the current page view
 /// applies or not (the first evaluation ran before the page's queued calls).
 pub(crate) fn explain(shared: &Rc<Shared>) {
-    let preview = web::page::query_param("orbit_preview");
-    let lines: Vec<String> = {
-        let state = shared.state.borrow();
-        let Some(engine) = state.personal.engine.as_ref() else {
-            return;
-        };
-        let ctx = visitor_context(&state);
-        let options = EvalOptions {
-            preview: preview.as_deref(),
-            debug: true,
-        };
-        let evaluation = engine.evaluate(&ctx, &options);
-        evaluation.trace.iter().map(|t| t.detail.clone()).collect()
-    };
-    for line in lines {
-        web::console::debug(&line, &JsValue::UNDEFINED);
+    let state = shared.state.borrow();
+    if let Some(engine) = state.personal.engine.as_ref() {
+        evaluate(engine, &visitor_context(&state), true);
     }
+}
+
+/// Evaluates the rules for this page view (`?orbit_preview=RULE` forces a rule), logging
+/// why each rule applies or not when `debug`.
+fn evaluate<'e>(
+    engine: &'e RuleEngine<JsHost>,
+    ctx: &VisitorContext,
+    debug: bool,
+) -> Evaluation<'e> {
+    let preview = web::page::query_param("orbit_preview");
+    let options = EvalOptions {
+        preview: preview.as_deref(),
+        debug,
+    };
+    let evaluation = engine.evaluate(ctx, &options);
+    for trace in &evaluation.trace {
+        web::console::debug(&trace.detail, &JsValue::UNDEFINED);
+    }
+    evaluation
 }
 
 /// `orbit('reapply')` and SPA navigation: evaluates again, reverting what no longer applies.
@@ -245,30 +255,18 @@ pub(crate) fn navigated(shared: &Rc<Shared>) {
 }
 
 fn evaluate_and_apply(shared: &Rc<Shared>) {
-    let preview = web::page::query_param("orbit_preview");
     let mut redirect = None;
     let mut holdout_event = None;
-    let mut trace = Vec::new();
     {
         let mut guard = shared.state.borrow_mut();
         let state = &mut *guard;
         let ctx = visitor_context(state);
-        let debug = state.debug;
         let personal = &mut state.personal;
         revert_all(personal);
         let Some(engine) = personal.engine.as_ref() else {
             return;
         };
-        let evaluation = engine.evaluate(
-            &ctx,
-            &EvalOptions {
-                preview: preview.as_deref(),
-                debug,
-            },
-        );
-        if debug {
-            trace = evaluation.trace.iter().map(|t| t.detail.clone()).collect();
-        }
+        let evaluation = evaluate(engine, &ctx, state.debug);
         if engine.rules().holdout().is_some() {
             let variation = if evaluation.holdout {
                 "holdout"
@@ -287,22 +285,13 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
                 .assignment
                 .as_ref()
                 .map_or(!decision.forced, |a| a.exposure);
-            if decision.actions.is_empty() {
-                // A control: nothing to render, seen as it is.
-                plan.push(Planned {
-                    rule_id: decision.rule.id().into(),
-                    experiment,
-                    action: None,
-                    reported: false,
-                    exposure,
-                });
-                continue;
-            }
-            for action in decision.actions {
+            // A control (no actions) is planned once, with no action: nothing to render,
+            // seen as it is.
+            for i in 0..decision.actions.len().max(1) {
                 plan.push(Planned {
                     rule_id: decision.rule.id().into(),
                     experiment: experiment.clone(),
-                    action: Some(action.clone()),
+                    action: decision.actions.get(i).cloned(),
                     reported: false,
                     exposure,
                 });
@@ -327,11 +316,8 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
             web::storage::local_set(ASSIGNMENTS_KEY, &encode_pairs(&personal.assignments));
         }
     }
-    for line in trace {
-        web::console::debug(&line, &JsValue::UNDEFINED);
-    }
     if let Some(variation) = holdout_event {
-        report_once(shared, HOLDOUT_EXPERIMENT, variation, None);
+        report(shared, Some((HOLDOUT_EXPERIMENT, variation)), None);
     }
     if let Some((url, keep_query)) = redirect {
         if try_redirect(shared, &url, keep_query) {
@@ -356,9 +342,7 @@ fn try_redirect(shared: &Rc<Shared>, url: &str, keep_query: bool) -> bool {
         return false;
     }
     web::storage::session_set(REDIRECTED_KEY, &target);
-    report_rendered(shared, |_, p| {
-        matches!(p.action, Some(Action::Redirect { .. }))
-    });
+    report_rendered(shared, true);
     crate::deliver_now(shared);
     dom::replace_location(&target);
     true
@@ -371,12 +355,20 @@ fn reconcile(shared: &Rc<Shared>) {
     let mut fought = false;
     {
         let mut guard = shared.state.borrow_mut();
-        let personal = &mut guard.personal;
-        if personal.stopped {
+        let Personalization {
+            plan,
+            applied,
+            patches,
+            stopped,
+            inserted,
+            observer,
+            ..
+        } = &mut guard.personal;
+        if *stopped {
             return;
         }
-        for index in 0..personal.plan.len() {
-            let Some(action) = personal.plan[index].action.clone() else {
+        'plan: for (index, planned) in plan.iter().enumerate() {
+            let Some(action) = &planned.action else {
                 continue;
             };
             let Some(selector) = action.selector() else {
@@ -386,55 +378,53 @@ fn reconcile(shared: &Rc<Shared>) {
                 if inside_inserted(&element) {
                     continue;
                 }
-                let existing = personal
-                    .applied
-                    .iter()
-                    .position(|a| a.plan == index && a.element == element);
+                let existing = applied
+                    .iter_mut()
+                    .find(|a| a.plan == index && a.element == element);
                 match existing {
                     None => {
-                        let undo = capture(&element, &action);
-                        let marker = apply(&element, &action, &mut personal.inserted);
-                        let undo = match (undo, marker) {
-                            (Undo::Remove(_), marker) => Undo::Remove(marker),
-                            (undo, _) => undo,
-                        };
-                        let fingerprint = fingerprint(&element, &action, &undo);
-                        personal.applied.push(Applied {
+                        let mut undo = capture(&element, action);
+                        let marker = apply(&element, action, inserted);
+                        if let Undo::Remove(none) = &mut undo {
+                            *none = marker;
+                        }
+                        applied.push(Applied {
                             plan: index,
+                            after: capture(&element, action),
                             element,
                             undo,
-                            fingerprint,
                         });
                     }
-                    Some(i) => {
-                        let current = fingerprint(&element, &action, &personal.applied[i].undo);
-                        if current == personal.applied[i].fingerprint {
+                    Some(a) => {
+                        let undone = match &a.undo {
+                            // An insertion is undone when its wrapper left the page.
+                            Undo::Remove(marker) => {
+                                marker.as_ref().is_some_and(|m| !dom::is_connected(m))
+                            }
+                            _ => capture(&element, action) != a.after,
+                        };
+                        if !undone {
                             continue;
                         }
-                        if !allow_patch(&mut personal.patches, &element, now) {
+                        if !allow_patch(patches, &element, now) {
                             fought = true;
-                            break;
+                            break 'plan;
                         }
-                        let marker = apply(&element, &action, &mut personal.inserted);
-                        if let Undo::Remove(old) = &mut personal.applied[i].undo {
+                        let marker = apply(&element, action, inserted);
+                        if let Undo::Remove(old) = &mut a.undo {
                             *old = marker;
                         }
-                        let applied = &personal.applied[i];
-                        personal.applied[i].fingerprint =
-                            fingerprint(&element, &action, &applied.undo);
+                        a.after = capture(&element, action);
                     }
                 }
             }
-            if fought {
-                break;
-            }
         }
         if fought {
-            personal.stopped = true;
-            if let Some(observer) = personal.observer.take() {
+            *stopped = true;
+            if let Some(observer) = observer.take() {
                 observer.disconnect();
             }
-        } else if let Some(observer) = personal.observer.as_ref() {
+        } else if let Some(observer) = observer.as_ref() {
             // Our own changes are not news.
             let _ = observer.take_records();
         }
@@ -445,24 +435,24 @@ fn reconcile(shared: &Rc<Shared>) {
              second); check for scripts that re-render the personalised elements",
         );
     }
-    let applied_plans: Vec<usize> = {
-        let state = shared.state.borrow();
-        state.personal.applied.iter().map(|a| a.plan).collect()
-    };
     // Controls are seen as they are; changes once they reached an element.
-    report_rendered(shared, |index, planned| {
-        planned.action.is_none() || applied_plans.contains(&index)
-    });
+    report_rendered(shared, false);
 }
 
-/// Sends the exposures of planned actions for which `rendered(index, planned)` holds and
-/// that were not reported yet.
-fn report_rendered(shared: &Rc<Shared>, rendered: impl Fn(usize, &Planned) -> bool) {
+/// Sends the exposures not reported yet of the planned actions that reached the page: the
+/// redirect when `redirecting`, else the controls and the changes applied to an element.
+fn report_rendered(shared: &Rc<Shared>, redirecting: bool) {
     let mut pending = Vec::new();
     {
         let mut state = shared.state.borrow_mut();
-        for (index, planned) in state.personal.plan.iter_mut().enumerate() {
-            if rendered(index, planned) && !planned.reported {
+        let Personalization { plan, applied, .. } = &mut state.personal;
+        for (index, planned) in plan.iter_mut().enumerate() {
+            let rendered = match &planned.action {
+                Some(Action::Redirect { .. }) => redirecting,
+                None => !redirecting,
+                Some(_) => !redirecting && applied.iter().any(|a| a.plan == index),
+            };
+            if rendered && !planned.reported {
                 planned.reported = true;
                 if planned.exposure {
                     pending.push((planned.rule_id.clone(), planned.experiment.clone()));
@@ -470,43 +460,42 @@ fn report_rendered(shared: &Rc<Shared>, rendered: impl Fn(usize, &Planned) -> bo
             }
         }
     }
-    for (rule_id, experiment) in pending {
-        match experiment {
-            Some((experiment, variant)) => {
-                report_once(shared, &experiment, &variant, Some(&rule_id));
-            }
-            None => report_rule(shared, &rule_id),
-        }
+    for (rule_id, experiment) in &pending {
+        let experiment = experiment.as_ref().map(|(e, v)| (e.as_str(), v.as_str()));
+        report(shared, experiment, Some(rule_id));
     }
 }
 
-/// `Experiment Viewed`, once per visitor, experiment and variant.
-fn report_once(shared: &Rc<Shared>, experiment: &str, variant: &str, rule_id: Option<&str>) {
-    let key = join(&[experiment, ":", variant]);
+/// `Experiment Viewed` of `experiment` (once per visitor, experiment and variant), or else
+/// `Personalization Applied` of the rule (once per rule and page view).
+fn report(shared: &Rc<Shared>, experiment: Option<(&str, &str)>, rule_id: Option<&str>) {
+    let key = match experiment {
+        Some((experiment, variant)) => join(&[experiment, ":", variant]),
+        None => join(&["rule:", rule_id.unwrap_or_default()]),
+    };
     let properties = {
         let mut state = shared.state.borrow_mut();
         if state.mode == Mode::Off || state.personal.exposed.contains(&key) {
             return;
         }
         state.personal.exposed.push(key);
-        if state.mode == Mode::Tracking {
-            let kept = separated(
-                state
-                    .personal
-                    .exposed
-                    .iter()
-                    .filter(|e| !e.starts_with("rule:"))
-                    .map(String::as_str),
-                '|',
-            );
-            web::storage::local_set(EXPOSED_KEY, &kept);
-        }
         let mut w = JsonWriter::new();
-        w.begin_object()
-            .key("experiment_id")
-            .string(experiment)
-            .key("variation_id")
-            .string(variant);
+        w.begin_object();
+        if let Some((experiment, variant)) = experiment {
+            if state.mode == Mode::Tracking {
+                let mut kept = String::new();
+                for exposure in &state.personal.exposed {
+                    if !exposure.starts_with("rule:") {
+                        push_item(&mut kept, exposure, '|');
+                    }
+                }
+                web::storage::local_set(EXPOSED_KEY, &kept);
+            }
+            w.key("experiment_id")
+                .string(experiment)
+                .key("variation_id")
+                .string(variant);
+        }
         if let Some(rule_id) = rule_id {
             w.key("rule_id").string(rule_id);
         }
@@ -515,28 +504,12 @@ fn report_once(shared: &Rc<Shared>, experiment: &str, variant: &str, rule_id: Op
             .end_object();
         w.finish()
     };
-    crate::track_event(shared, EXPERIMENT_VIEWED, &properties);
-}
-
-/// `Personalization Applied`, once per rule and page view.
-fn report_rule(shared: &Rc<Shared>, rule_id: &str) {
-    let key = join(&["rule:", rule_id]);
-    let properties = {
-        let mut state = shared.state.borrow_mut();
-        if state.mode == Mode::Off || state.personal.exposed.contains(&key) {
-            return;
-        }
-        state.personal.exposed.push(key);
-        let mut w = JsonWriter::new();
-        w.begin_object()
-            .key("rule_id")
-            .string(rule_id)
-            .key("revision")
-            .string(&state.personal.revision)
-            .end_object();
-        w.finish()
+    let event = if experiment.is_some() {
+        EXPERIMENT_VIEWED
+    } else {
+        PERSONALIZATION_APPLIED
     };
-    crate::track_event(shared, PERSONALIZATION_APPLIED, &properties);
+    crate::track_event(shared, event, &properties);
 }
 
 /// The circuit breaker: false once `element` was re-patched too often this second.
@@ -561,19 +534,19 @@ fn allow_patch(patches: &mut Vec<(Element, u64, u32)>, element: &Element, now: u
 fn revert_all(personal: &mut Personalization) {
     while let Some(applied) = personal.applied.pop() {
         let element = &applied.element;
-        match applied.undo {
-            Undo::Html(html) => dom::set_html(element, &html),
-            Undo::Attribute(name, old) => restore_attribute(element, &name, old),
+        match &applied.undo {
+            Undo::Html(html) => dom::set_html(element, html),
+            Undo::Attribute(name, old) => restore_attribute(element, name, old.as_deref()),
             Undo::Style(property, (value, priority)) => {
-                dom::set_style_property(element, &property, &value, &priority);
+                dom::set_style_property(element, property, value, priority);
             }
             Undo::Visibility(hidden, (value, priority)) => {
-                restore_attribute(element, "hidden", hidden);
-                dom::set_style_property(element, "display", &value, &priority);
+                restore_attribute(element, "hidden", hidden.as_deref());
+                dom::set_style_property(element, "display", value, priority);
             }
             Undo::Remove(marker) => {
                 if let Some(marker) = marker {
-                    dom::remove(&marker);
+                    dom::remove(marker);
                 }
             }
         }
@@ -582,10 +555,10 @@ fn revert_all(personal: &mut Personalization) {
     personal.patches.clear();
 }
 
-fn restore_attribute(element: &Element, name: &str, old: Option<String>) {
+fn restore_attribute(element: &Element, name: &str, old: Option<&str>) {
     match old {
         Some(value) => {
-            let _ = element.set_attribute(name, &value);
+            let _ = element.set_attribute(name, value);
         }
         None => {
             let _ = element.remove_attribute(name);
@@ -629,21 +602,19 @@ fn apply(element: &Element, action: &Action, inserted: &mut u32) -> Option<Eleme
             let mut list = element.get_attribute("class").unwrap_or_default();
             for class in classes {
                 if !list.split_ascii_whitespace().any(|c| c == class) {
-                    if !list.is_empty() {
-                        list.push(' ');
-                    }
-                    list.push_str(class);
+                    push_item(&mut list, class, ' ');
                 }
             }
             let _ = element.set_attribute("class", &list);
         }
         Action::RemoveClass { classes, .. } => {
             let list = element.get_attribute("class").unwrap_or_default();
-            let kept = separated(
-                list.split_ascii_whitespace()
-                    .filter(|c| !classes.iter().any(|r| r == c)),
-                ' ',
-            );
+            let mut kept = String::new();
+            for class in list.split_ascii_whitespace() {
+                if !classes.iter().any(|r| r == class) {
+                    push_item(&mut kept, class, ' ');
+                }
+            }
             let _ = element.set_attribute("class", &kept);
         }
         Action::SetStyle {
@@ -681,33 +652,6 @@ fn apply(element: &Element, action: &Action, inserted: &mut u32) -> Option<Eleme
     None
 }
 
-/// What the changed part of the element reads now.
-fn fingerprint(element: &Element, action: &Action, undo: &Undo) -> String {
-    match action {
-        Action::SetText { .. } | Action::SetHtml { .. } => dom::html(element),
-        Action::SetAttribute { name, .. } | Action::RemoveAttribute { name, .. } => element
-            .get_attribute(name)
-            .unwrap_or_else(|| String::from("\u{0}")),
-        Action::AddClass { .. } | Action::RemoveClass { .. } => {
-            element.get_attribute("class").unwrap_or_default()
-        }
-        Action::SetStyle { property, .. } => {
-            let (value, priority) = dom::style_property(element, property);
-            join(&[&value, "!", &priority])
-        }
-        Action::Show { .. } | Action::Hide { .. } => {
-            let (value, priority) = dom::style_property(element, "display");
-            let hidden = element.get_attribute("hidden").is_some();
-            join(&[if hidden { "hidden " } else { "" }, &value, "!", &priority])
-        }
-        Action::Insert { .. } => match undo {
-            Undo::Remove(Some(marker)) if dom::is_connected(marker) => String::from("1"),
-            _ => String::from("0"),
-        },
-        Action::Redirect { .. } => String::new(),
-    }
-}
-
 /// Whether the element is part of HTML a rule inserted (rules apply to the page's own
 /// elements, so an insertion that matches its own selector does not repeat forever).
 fn inside_inserted(element: &Element) -> bool {
@@ -724,7 +668,7 @@ fn reveal(shared: &Rc<Shared>) {
     for slot in dom::query_all("[data-orbit-slot]").unwrap_or_default() {
         let _ = slot.set_attribute(SLOT_SHOWN_ATTRIBUTE, "");
     }
-    if let Some(style) = dom::query(&id_selector(HIDE_STYLE_ID)) {
+    if let Some(style) = dom::query(HIDE_STYLE_SELECTOR) {
         dom::remove(&style);
     }
 }
@@ -892,38 +836,29 @@ fn visitor_context(state: &State) -> VisitorContext {
     ctx.forms_submitted_ids = Some(counts.submitted_ids.clone());
     ctx.segments = state.personal.profile.segments.clone();
     ctx.lead_score = state.personal.profile.lead_score;
-    ctx.traits = value_members(state.traits.as_deref());
-    ctx.custom = state
-        .attributes
-        .iter()
-        .filter_map(|(k, v)| Some((k.clone(), json_value(v)?)))
-        .collect();
+    if let Some(traits) = state.traits.as_deref() {
+        for (key, json) in orbit_core::json::object_members(traits).unwrap_or_default() {
+            push_value(&mut ctx.traits, key, json);
+        }
+    }
+    for (key, json) in &state.attributes {
+        push_value(&mut ctx.custom, key, json);
+    }
     ctx
 }
 
-/// The members of a JSON object's text as rule values.
-fn value_members(json: Option<&str>) -> Vec<(String, Value)> {
-    let Some(json) = json else {
-        return Vec::new();
-    };
-    orbit_core::json::object_members(json)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|(k, v)| Some((String::from(k), json_value(v)?)))
-        .collect()
-}
-
-/// A stored JSON value (an attribute or a trait) as a rule value; objects and `null` are
-/// not values rules can test.
-fn json_value(text: &str) -> Option<Value> {
+/// Adds a stored JSON value (an attribute or a trait) as a rule value; objects and `null`
+/// are not values rules can test.
+fn push_value(values: &mut Vec<(String, Value)>, key: &str, json: &str) {
     use orbit_core::json::read::read_json;
     let json = read_json(
-        text,
+        json,
         orbit_core::limits::MAX_EVENT_BYTES,
         orbit_core::limits::MAX_DEPTH,
-    )
-    .ok()?;
-    Value::from_json(&json)
+    );
+    if let Some(value) = json.ok().as_ref().and_then(Value::from_json) {
+        values.push((String::from(key), value));
+    }
 }
 
 /// The parts as one string (`format!` would pull `core::fmt` into the bundle).
@@ -935,43 +870,42 @@ fn join(parts: &[&str]) -> String {
     out
 }
 
-fn id_selector(id: &str) -> String {
-    let mut selector = String::from("#");
-    selector.push_str(id);
-    selector
-}
-
 fn split_list(text: Option<String>) -> Vec<String> {
-    text.unwrap_or_default()
-        .split('|')
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect()
+    let mut items = Vec::new();
+    for item in text.unwrap_or_default().split('|') {
+        if !item.is_empty() {
+            items.push(String::from(item));
+        }
+    }
+    items
 }
 
+/// `experiment:variant|…` as pairs (an item without `:` is skipped).
 fn decode_pairs(text: Option<String>) -> Vec<(String, String)> {
-    split_list(text)
-        .iter()
-        .filter_map(|pair| {
-            let (experiment, variant) = pair.split_once(':')?;
-            Some((String::from(experiment), String::from(variant)))
-        })
-        .collect()
+    let mut pairs = Vec::new();
+    for pair in text.unwrap_or_default().split('|') {
+        if let Some((experiment, variant)) = pair.split_once(':') {
+            pairs.push((String::from(experiment), String::from(variant)));
+        }
+    }
+    pairs
 }
 
 fn encode_pairs(pairs: &[(String, String)]) -> String {
-    let items: Vec<String> = pairs.iter().map(|(e, v)| join(&[e, ":", v])).collect();
-    separated(items.iter().map(String::as_str), '|')
-}
-
-/// The items with `separator` between them (`[&str]::join` is generic code, ~1 KB a use).
-fn separated<'a>(items: impl Iterator<Item = &'a str>, separator: char) -> String {
     let mut out = String::new();
-    for (i, item) in items.enumerate() {
-        if i > 0 {
-            out.push(separator);
-        }
-        out.push_str(item);
+    for (experiment, variant) in pairs {
+        push_item(&mut out, experiment, '|');
+        out.push(':');
+        out.push_str(variant);
     }
     out
+}
+
+/// Appends `item` to a list of non-empty items with `separator` between them
+/// (`[&str]::join` is generic code, ~1 KB a use).
+fn push_item(list: &mut String, item: &str, separator: char) {
+    if !list.is_empty() {
+        list.push(separator);
+    }
+    list.push_str(item);
 }

@@ -36,11 +36,13 @@ impl Profile {
     pub fn decode(text: &str) -> Option<Profile> {
         let json = read_json(text, MAX_PROFILE_BYTES, 4).ok()?;
         let segments = json.get("segments").and_then(Json::as_array).map(|items| {
-            items
-                .iter()
-                .filter_map(Json::as_str)
-                .map(String::from)
-                .collect()
+            let mut segments = Vec::new();
+            for item in items {
+                if let Some(segment) = item.as_str() {
+                    segments.push(String::from(segment));
+                }
+            }
+            segments
         });
         let lead_score = json
             .get("lead_score")
