@@ -182,10 +182,9 @@ fn affix(hay: &str, fix: &str, ignore_case: bool, start: bool) -> bool {
 pub(crate) fn parse_date_ms(s: &str) -> Option<i64> {
     let s = s.trim_ascii();
     if s.len() == 10 {
-        let mut buf = [0u8; 20];
-        buf.get_mut(..10)?.copy_from_slice(s.as_bytes());
-        buf.get_mut(10..)?.copy_from_slice(b"T00:00:00Z");
-        return parse_rfc3339_ms(core::str::from_utf8(&buf).ok()?);
+        let mut midnight = String::from(s);
+        midnight.push_str("T00:00:00Z");
+        return parse_rfc3339_ms(&midnight);
     }
     parse_rfc3339_ms(s)
 }
@@ -208,25 +207,29 @@ pub(crate) fn parse_date_ref(s: &str) -> Option<DateRef> {
     if let Some(ms) = parse_date_ms(t) {
         return Some(DateRef::Absolute(ms));
     }
-    let mut words = t.split_ascii_whitespace();
-    let mut word = || words.next().map(|w| w.to_ascii_lowercase());
-    let first = word()?;
-    let (count, unit, sign) = if first == "in" {
-        (word()?, word()?, 1)
-    } else {
-        let unit = word()?;
-        match (word().as_deref(), word().as_deref()) {
-            (Some("ago"), None) => (first, unit, -1),
-            (Some("from"), Some("now")) => (first, unit, 1),
-            _ => return None,
-        }
-    };
-    if word().is_some() {
-        return None;
+    // At most four words: `N units ago`, `in N units`, `N units from now`.
+    let mut w = [""; 4];
+    let mut n = 0;
+    for word in t.split_ascii_whitespace() {
+        *w.get_mut(n)? = word;
+        n += 1;
     }
-    let n = crate::tracker::parse_u64(&count).filter(|n| *n <= 100_000)? as i64;
-    let singular = unit.strip_suffix('s').unwrap_or(&unit);
-    let (_, ms) = UNITS.iter().find(|(name, _)| *name == singular)?;
+    let is = |i: usize, word: &str| w.get(i).is_some_and(|x| x.eq_ignore_ascii_case(word));
+    let [first, second, third, _] = w;
+    let (count, unit, sign) = match n {
+        3 if is(0, "in") => (second, third, 1),
+        3 if is(2, "ago") => (first, second, -1),
+        4 if is(2, "from") && is(3, "now") => (first, second, 1),
+        _ => return None,
+    };
+    let n = crate::tracker::parse_u64(count).filter(|n| *n <= 100_000)? as i64;
+    let singular = match unit.as_bytes().last() {
+        Some(b's' | b'S') => unit.get(..unit.len() - 1).unwrap_or(unit),
+        _ => unit,
+    };
+    let (_, ms) = UNITS
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(singular))?;
     Some(DateRef::Relative(sign * n * ms))
 }
 

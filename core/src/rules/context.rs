@@ -116,7 +116,15 @@ impl Value {
             Json::String(s) => Value::Text(s.clone()),
             Json::Number(n) => Value::Number(*n),
             Json::Bool(b) => Value::Bool(*b),
-            Json::Array(items) => Value::List(items.iter().filter_map(Value::from_json).collect()),
+            Json::Array(items) => {
+                let mut list = Vec::new();
+                for item in items {
+                    if let Some(value) = Value::from_json(item) {
+                        list.push(value);
+                    }
+                }
+                Value::List(list)
+            }
             Json::Null | Json::Object(_) => return None,
         })
     }
@@ -306,7 +314,12 @@ pub(crate) fn split_url(url: &str) -> UrlParts<'_> {
                 Some(i) => (after.get(..i).unwrap_or(""), after.get(i..).unwrap_or("/")),
                 None => (after, "/"),
             };
-            let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            // After the last `@` (user info); bytes, not a reverse char search (smaller).
+            let host_port = authority
+                .bytes()
+                .rposition(|b| b == b'@')
+                .and_then(|i| authority.get(i + 1..))
+                .unwrap_or(authority);
             let host = if host_port.starts_with('[') {
                 // An IPv6 literal keeps its brackets; only a port after `]` is cut.
                 host_port
@@ -328,63 +341,29 @@ pub(crate) fn split_url(url: &str) -> UrlParts<'_> {
     }
 }
 
-const CONTEXT_KEYS: &[&str] = &[
-    "visitor_id",
-    "now",
-    "url",
-    "host",
-    "path",
-    "hash",
-    "query",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "click_id",
-    "click_id_type",
-    "first_touch",
-    "referrer",
-    "referrer_domain",
-    "user_agent",
-    "device",
-    "browser",
-    "os",
-    "language",
-    "local_hour",
-    "local_weekday",
-    "returning",
-    "visit_count",
-    "session_page_views",
-    "seconds_on_site",
-    "forms_started",
-    "forms_submitted",
-    "forms_submitted_ids",
-    "identified",
-    "traits",
-    "custom",
-    "segments",
-    "lead_score",
-    "experiments",
-];
+// Lists of names are words separated by spaces, as [`RulesError::expected`] takes them.
+const CONTEXT_KEYS: &str =
+    "visitor_id now url host path hash query utm_source utm_medium utm_campaign utm_term \
+utm_content click_id click_id_type first_touch referrer referrer_domain user_agent \
+device browser os language local_hour local_weekday returning visit_count \
+session_page_views seconds_on_site forms_started forms_submitted forms_submitted_ids \
+identified traits custom segments lead_score experiments";
 
-const CAMPAIGN_KEYS: &[&str] = &[
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "click_id",
-    "click_id_type",
-    "landing_page",
-];
+const CAMPAIGN_KEYS: &str =
+    "utm_source utm_medium utm_campaign utm_term utm_content click_id click_id_type \
+landing_page";
 
-const DEVICE_NAMES: &[&str] = &["desktop", "mobile", "tablet", "bot", "unknown"];
+const DEVICE_NAMES: &str = "desktop mobile tablet bot unknown";
+
+/// [`CLICK_ID_PARAMS`] as words, for the error that lists them.
+const CLICK_ID_LIST: &str =
+    "gclid gbraid wbraid dclid fbclid msclkid ttclid li_fat_id twclid epik rdt_cid sccid \
+yclid";
 
 fn read_context<'j>(json: &'j Json, p: &mut Problems<'j>) -> VisitorContext {
     let mut ctx = VisitorContext::default();
     let Some(members) = json.as_object() else {
-        p.report("expected a visitor context object", None, &[]);
+        p.report("expected a visitor context object", None, "");
         return ctx;
     };
     // Derived fields first, so explicit ones given alongside win.
@@ -422,7 +401,7 @@ fn read_member<'j>(ctx: &mut VisitorContext, key: &str, value: &'j Json, p: &mut
                         p.report(
                             "expected an RFC 3339 date-time or Unix milliseconds",
                             Some(s),
-                            &[],
+                            "",
                         );
                     }
                     ms
@@ -431,7 +410,7 @@ fn read_member<'j>(ctx: &mut VisitorContext, key: &str, value: &'j Json, p: &mut
                     p.report(
                         "expected an RFC 3339 date-time or Unix milliseconds",
                         None,
-                        &[],
+                        "",
                     );
                     None
                 }
@@ -446,7 +425,7 @@ fn read_member<'j>(ctx: &mut VisitorContext, key: &str, value: &'j Json, p: &mut
         "query" => ctx.query = text_map(value, p),
         "first_touch" => {
             let Some(members) = value.as_object() else {
-                p.report("expected an object", None, &[]);
+                p.report("expected an object", None, "");
                 return;
             };
             for (k, v) in members {
@@ -483,7 +462,7 @@ fn read_member<'j>(ctx: &mut VisitorContext, key: &str, value: &'j Json, p: &mut
                 p.report(
                     "expected an ISO weekday, 1 (Monday) to 7 (Sunday)",
                     None,
-                    &[],
+                    "",
                 );
             }
         }
@@ -507,7 +486,7 @@ fn read_member<'j>(ctx: &mut VisitorContext, key: &str, value: &'j Json, p: &mut
         "lead_score" => {
             ctx.lead_score = value.as_f64();
             if ctx.lead_score.is_none() {
-                p.report("expected a number", None, &[]);
+                p.report("expected a number", None, "");
             }
         }
         "experiments" => ctx.experiments = text_map(value, p),
@@ -545,7 +524,7 @@ fn set_campaign_field(
             } else if let Some(kind) = CLICK_ID_PARAMS.iter().find(|k| **k == s) {
                 click.kind = kind;
             } else {
-                p.report("unknown click id type", Some(&s), CLICK_ID_PARAMS);
+                p.report("unknown click id type", Some(&s), CLICK_ID_LIST);
             }
             return true;
         }
@@ -558,7 +537,7 @@ fn set_campaign_field(
 fn text(value: &Json, p: &mut Problems<'_>) -> Option<String> {
     let s = value.as_str().map(String::from);
     if s.is_none() {
-        p.report("expected a string", None, &[]);
+        p.report("expected a string", None, "");
     }
     s
 }
@@ -566,7 +545,7 @@ fn text(value: &Json, p: &mut Problems<'_>) -> Option<String> {
 fn boolean(value: &Json, p: &mut Problems<'_>) -> Option<bool> {
     let b = value.as_bool();
     if b.is_none() {
-        p.report("expected true or false", None, &[]);
+        p.report("expected true or false", None, "");
     }
     b
 }
@@ -575,7 +554,7 @@ fn count(value: &Json, max: u64, p: &mut Problems<'_>) -> Option<u64> {
     match value.as_f64() {
         Some(n) if n >= 0.0 && n <= max as f64 && n == (n as u64) as f64 => Some(n as u64),
         _ => {
-            p.report("expected a whole number in range", None, &[]);
+            p.report("expected a whole number in range", None, "");
             None
         }
     }
@@ -583,7 +562,7 @@ fn count(value: &Json, max: u64, p: &mut Problems<'_>) -> Option<u64> {
 
 fn text_list<'j>(value: &'j Json, p: &mut Problems<'j>) -> Option<Vec<String>> {
     let Some(items) = value.as_array() else {
-        p.report("expected an array of strings", None, &[]);
+        p.report("expected an array of strings", None, "");
         return None;
     };
     let mut out = Vec::with_capacity(items.len());
@@ -597,7 +576,7 @@ fn text_list<'j>(value: &'j Json, p: &mut Problems<'j>) -> Option<Vec<String>> {
 
 fn text_map<'j>(value: &'j Json, p: &mut Problems<'j>) -> Vec<(String, String)> {
     let Some(members) = value.as_object() else {
-        p.report("expected an object", None, &[]);
+        p.report("expected an object", None, "");
         return Vec::new();
     };
     let mut out = Vec::with_capacity(members.len());
@@ -611,7 +590,7 @@ fn text_map<'j>(value: &'j Json, p: &mut Problems<'j>) -> Vec<(String, String)> 
 
 fn value_map<'j>(value: &'j Json, p: &mut Problems<'j>) -> Vec<(String, Value)> {
     let Some(members) = value.as_object() else {
-        p.report("expected an object", None, &[]);
+        p.report("expected an object", None, "");
         return Vec::new();
     };
     members
@@ -624,6 +603,11 @@ fn value_map<'j>(value: &'j Json, p: &mut Problems<'j>) -> Vec<(String, Value)> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_click_id_list_is_the_campaign_list() {
+        assert!(CLICK_ID_LIST.split(' ').eq(CLICK_ID_PARAMS.iter().copied()));
+    }
 
     #[test]
     fn a_url_fills_host_path_hash_and_query() {

@@ -464,28 +464,33 @@ pub(crate) enum Op {
     Missing,
 }
 
-/// Every operator with its name in documents (docs/rules.md lists them in this order).
-pub(crate) const OPERATORS: [(Op, &str); 19] = [
-    (Op::Equals, "equals"),
-    (Op::NotEquals, "not_equals"),
-    (Op::In, "in"),
-    (Op::NotIn, "not_in"),
-    (Op::Contains, "contains"),
-    (Op::NotContains, "not_contains"),
-    (Op::StartsWith, "starts_with"),
-    (Op::EndsWith, "ends_with"),
-    (Op::Regex, "regex"),
-    (Op::NotRegex, "not_regex"),
-    (Op::Gt, "gt"),
-    (Op::Gte, "gte"),
-    (Op::Lt, "lt"),
-    (Op::Lte, "lte"),
-    (Op::Between, "between"),
-    (Op::Before, "before"),
-    (Op::After, "after"),
-    (Op::Exists, "exists"),
-    (Op::Missing, "missing"),
+/// Every operator, in the order of [`OPERATOR_NAMES`].
+const OPERATORS: [Op; 19] = [
+    Op::Equals,
+    Op::NotEquals,
+    Op::In,
+    Op::NotIn,
+    Op::Contains,
+    Op::NotContains,
+    Op::StartsWith,
+    Op::EndsWith,
+    Op::Regex,
+    Op::NotRegex,
+    Op::Gt,
+    Op::Gte,
+    Op::Lt,
+    Op::Lte,
+    Op::Between,
+    Op::Before,
+    Op::After,
+    Op::Exists,
+    Op::Missing,
 ];
+
+/// [`OPERATOR_NAMES`] as words separated by spaces: what the parser looks names up in and
+/// error messages list (smaller in the browser bundle than the slice).
+pub(crate) const OPERATOR_LIST: &str = "equals not_equals in not_in contains not_contains \
+starts_with ends_with regex not_regex gt gte lt lte between before after exists missing";
 
 /// The operator names (docs/rules.md, same order).
 pub const OPERATOR_NAMES: [&str; 19] = [
@@ -513,18 +518,20 @@ pub const OPERATOR_NAMES: [&str; 19] = [
 impl Op {
     /// The operator named `name` in a document.
     pub(crate) fn from_name(name: &str) -> Option<Op> {
-        OPERATORS
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(op, _)| *op)
+        let i = OPERATOR_LIST.split(' ').position(|n| n == name)?;
+        OPERATORS.get(i).copied()
     }
 
     /// The operator's name in documents.
     pub(crate) fn name(self) -> &'static str {
-        OPERATORS
-            .iter()
-            .find(|(op, _)| *op == self)
-            .map_or("", |(_, n)| n)
+        let mut names = OPERATOR_LIST.split(' ');
+        for op in OPERATORS {
+            let name = names.next().unwrap_or("");
+            if op == self {
+                return name;
+            }
+        }
+        ""
     }
 
     /// A negative operator's positive twin and `true`, or the operator itself and `false`:

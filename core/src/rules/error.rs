@@ -19,8 +19,10 @@ pub struct RulesError {
     pub message: &'static str,
     /// The offending name or value, when there is one (shown quoted).
     pub found: Option<String>,
-    /// What would have been accepted there (shown as "expected one of …").
-    pub expected: &'static [&'static str],
+    /// What would have been accepted there, as names separated by single spaces (shown as
+    /// "expected one of a, b, c"); empty when there is no such list. Words rather than a
+    /// slice of `&str`: in the browser bundle a slice costs a pointer and a length per name.
+    pub expected: &'static str,
 }
 
 impl RulesError {
@@ -37,7 +39,7 @@ impl RulesError {
         }
         if !self.expected.is_empty() {
             out.push_str("; expected one of ");
-            for (i, name) in self.expected.iter().enumerate() {
+            for (i, name) in self.expected.split(' ').enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
@@ -98,7 +100,7 @@ impl<'a> Problems<'a> {
         &mut self,
         message: &'static str,
         found: Option<&str>,
-        expected: &'static [&'static str],
+        expected: &'static str,
     ) {
         self.errors.push(RulesError {
             path: render_path(&self.path),
@@ -110,7 +112,7 @@ impl<'a> Problems<'a> {
 
     /// Records a problem at the current path and gives `None`, for `return p.fail(…)`.
     pub(crate) fn fail<T>(&mut self, message: &'static str) -> Option<T> {
-        self.report(message, None, &[]);
+        self.report(message, None, "");
         None
     }
 
@@ -120,11 +122,16 @@ impl<'a> Problems<'a> {
         seg: Seg<'a>,
         message: &'static str,
         found: Option<&str>,
-        expected: &'static [&'static str],
+        expected: &'static str,
     ) {
         self.enter(seg);
         self.report(message, found, expected);
         self.leave();
+    }
+
+    /// Records a problem with the member `key` of the current path, without a value.
+    pub(crate) fn bad(&mut self, key: &'a str, message: &'static str) {
+        self.report_at(Seg::Key(key), message, None, "");
     }
 
     /// Goes one step deeper in the path; every `enter` is paired with a [`Problems::leave`].
@@ -168,7 +175,7 @@ mod tests {
             ]),
             message: "unknown operator",
             found: Some("equal".into()),
-            expected: &["equals", "not_equals"],
+            expected: "equals not_equals",
         };
         let want = "rules[3].conditions.all[1].op: unknown operator \"equal\"; expected one of equals, not_equals";
         assert_eq!(err.to_message(), want);

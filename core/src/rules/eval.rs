@@ -167,11 +167,10 @@ enum Forced<'r> {
 impl<H: Host> RuleEngine<H> {
     /// Compiles the document's regexes with `host`, once.
     pub fn new(rules: Rules, host: H) -> Self {
-        let regexes = rules
-            .regexes
-            .iter()
-            .map(|r| host.compile_regex(&r.pattern, r.ignore_case))
-            .collect();
+        let mut regexes = Vec::with_capacity(rules.regexes.len());
+        for r in &rules.regexes {
+            regexes.push(host.compile_regex(&r.pattern, r.ignore_case));
+        }
         RuleEngine {
             rules,
             regexes,
@@ -197,15 +196,13 @@ impl<H: Host> RuleEngine<H> {
     /// Decides which rules apply to the visitor, in priority order.
     pub fn evaluate(&self, ctx: &VisitorContext, options: &EvalOptions<'_>) -> Evaluation<'_> {
         let rules = &self.rules;
-        let preview: Vec<&str> = options
-            .preview
-            .map(|p| {
-                p.split(',')
-                    .map(str::trim_ascii)
-                    .filter(|t| !t.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut preview: Vec<&str> = Vec::new();
+        for token in options.preview.unwrap_or("").split(',') {
+            let token = token.trim_ascii();
+            if !token.is_empty() {
+                preview.push(token);
+            }
+        }
         let visitor = ctx.visitor_id.as_str();
         let holdout = !visitor.is_empty()
             && rules

@@ -524,7 +524,8 @@ fn from_parse_error(e: &RulesError) -> Finding {
     match e.found.as_deref().and_then(|f| did_you_mean(f, e.expected)) {
         Some(suggestion) => message.push_str(&format!("; did you mean \"{suggestion}\"?")),
         None if !e.expected.is_empty() => {
-            message.push_str(&format!("; expected one of {}", e.expected.join(", ")));
+            message.push_str("; expected one of ");
+            message.push_str(&e.expected.replace(' ', ", "));
         }
         None => {}
     }
@@ -537,15 +538,15 @@ fn from_parse_error(e: &RulesError) -> Finding {
 
 /// The closest expected name, if one is close enough to be a typo. Map prefixes
 /// (`traits.NAME`) are compared by their prefix (`trait.plan` → `traits.plan`).
-pub(crate) fn did_you_mean(found: &str, expected: &[&str]) -> Option<String> {
+pub(crate) fn did_you_mean(found: &str, expected: &str) -> Option<String> {
     let mut best: Option<(usize, String)> = None;
-    for candidate in expected {
+    for candidate in expected.split(' ').filter(|c| !c.is_empty()) {
         let (candidate, compare_to) = match (candidate.split_once('.'), found.split_once('.')) {
             (Some((prefix, "NAME" | "ID")), Some((found_prefix, rest))) => {
                 (format!("{prefix}.{rest}"), (prefix, found_prefix))
             }
             (Some((_, "NAME" | "ID")), None) => continue,
-            _ => (String::from(*candidate), (*candidate, found)),
+            _ => (String::from(candidate), (candidate, found)),
         };
         let distance = levenshtein(compare_to.0, compare_to.1);
         let limit = (compare_to.0.len() / 3).max(1);
@@ -584,14 +585,14 @@ mod tests {
 
     #[test]
     fn typos_get_a_suggestion() {
-        let ops = &super::super::document::OPERATOR_NAMES;
+        let ops = super::super::document::OPERATOR_LIST;
         assert_eq!(did_you_mean("equal", ops).as_deref(), Some("equals"));
         assert_eq!(
             did_you_mean("startswith", ops).as_deref(),
             Some("starts_with")
         );
         assert_eq!(did_you_mean("frobnicate", ops), None);
-        let attrs = &super::super::attribute::ATTRIBUTE_NAMES;
+        let attrs = super::super::attribute::ATTRIBUTE_LIST;
         assert_eq!(
             did_you_mean("utm_sorce", attrs).as_deref(),
             Some("utm_source")

@@ -11,11 +11,11 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::attribute::{Attr, ATTRIBUTE_NAMES};
+use super::attribute::{Attr, ATTRIBUTE_LIST};
 use super::condition::parse_date_ref;
 use super::document::{
     Action, Condition, DateRef, Experiment, Holdout, InsertPosition, Leaf, Op, Operand,
-    RegexSource, Rule, Rules, Scalar, Variant, OPERATOR_NAMES,
+    RegexSource, Rule, Rules, Scalar, Variant, OPERATOR_LIST,
 };
 use super::error::{Problems, RulesError, Seg};
 use super::sanitize::sanitize_html;
@@ -34,47 +34,15 @@ pub const LANGUAGE_VERSION: u32 = 1;
 /// Default seed of the site-wide holdout.
 pub const DEFAULT_HOLDOUT_SEED: &str = "orbit-holdout";
 
-const TOP_KEYS: &[&str] = &[
-    "$schema",
-    "version",
-    "hash_version",
-    "revision",
-    "description",
-    "holdout",
-    "capture",
-    "rules",
-];
-const HOLDOUT_KEYS: &[&str] = &["percent", "seed"];
-const RULE_KEYS: &[&str] = &[
-    "id",
-    "name",
-    "description",
-    "enabled",
-    "priority",
-    "group",
-    "conditions",
-    "actions",
-    "experiment",
-];
-const CONDITION_KEYS: &[&str] = &[
-    "all",
-    "any",
-    "not",
-    "attribute",
-    "op",
-    "value",
-    "ignore_case",
-    "description",
-];
-const EXPERIMENT_KEYS: &[&str] = &[
-    "id",
-    "name",
-    "description",
-    "seed",
-    "traffic_percent",
-    "variants",
-];
-const VARIANT_KEYS: &[&str] = &["id", "name", "description", "weight", "control", "actions"];
+// Lists of names are words separated by single spaces rather than slices of `&str` (a slice
+// costs a pointer and a length per name in the browser bundle); they are what
+// [`RulesError::expected`] shows.
+const TOP_KEYS: &str = "$schema version hash_version revision description holdout capture rules";
+const HOLDOUT_KEYS: &str = "percent seed";
+const RULE_KEYS: &str = "id name description enabled priority group conditions actions experiment";
+const CONDITION_KEYS: &str = "all any not attribute op value ignore_case description";
+const EXPERIMENT_KEYS: &str = "id name description seed traffic_percent variants";
+const VARIANT_KEYS: &str = "id name description weight control actions";
 /// The action types (docs/rules.md, same order).
 pub const ACTION_TYPES: &[&str] = &[
     "set_text",
@@ -89,8 +57,11 @@ pub const ACTION_TYPES: &[&str] = &[
     "insert",
     "redirect",
 ];
-const INSERT_POSITIONS: &[&str] = &["before", "after", "prepend", "append"];
-const NOTES: &[&str] = &["name", "description"];
+/// [`ACTION_TYPES`] as words.
+const ACTION_TYPE_LIST: &str = "set_text set_html set_attribute remove_attribute add_class \
+remove_class set_style show hide insert redirect";
+const INSERT_POSITIONS: &str = "before after prepend append";
+const NOTES: [&str; 2] = ["name", "description"];
 
 /// Extremes of `priority`: plenty of room, and small enough to print and compare safely.
 const MAX_PRIORITY: f64 = 1_000_000.0;
@@ -160,7 +131,7 @@ pub(crate) fn syntax_error(text: &str, e: &ReadError) -> RulesError {
             e.reason
         },
         found: None,
-        expected: &[],
+        expected: "",
     }
 }
 
@@ -221,14 +192,14 @@ impl<'j> Parser<'j> {
     fn object(
         &mut self,
         json: &'j Json,
-        allowed: &'static [&'static str],
+        allowed: &'static str,
         what: &'static str,
     ) -> Option<Members<'j>> {
         let Some(members) = json.as_object() else {
             return self.p.fail(what);
         };
         for (key, _) in members {
-            if !allowed.contains(&key.as_str()) {
+            if !allowed.split(' ').any(|k| k == key) {
                 self.p
                     .report_at(Seg::Key(key), "unknown field", Some(key), allowed);
             }
@@ -239,7 +210,7 @@ impl<'j> Parser<'j> {
     fn field(&mut self, m: Members<'j>, key: &'static str, required: bool) -> Option<&'j Json> {
         let found = member(m, key);
         if found.is_none() && required {
-            self.p.report("missing field", Some(key), &[]);
+            self.p.report("missing field", Some(key), "");
         }
         found
     }
@@ -278,8 +249,7 @@ impl<'j> Parser<'j> {
             return default;
         };
         v.as_bool().unwrap_or_else(|| {
-            self.p
-                .report_at(Seg::Key(key), "expected true or false", None, &[]);
+            self.p.bad(key, "expected true or false");
             default
         })
     }
@@ -289,7 +259,7 @@ impl<'j> Parser<'j> {
         if is_id(&s) {
             return Some(s);
         }
-        self.p.report_at(Seg::Key(key), ID_RULE, Some(&s), &[]);
+        self.p.report_at(Seg::Key(key), ID_RULE, Some(&s), "");
         None
     }
 
@@ -301,12 +271,7 @@ impl<'j> Parser<'j> {
         match v.as_f64() {
             Some(n) if (0.0..=100.0).contains(&n) => Some(n),
             _ => {
-                self.p.report_at(
-                    Seg::Key(key),
-                    "expected a percentage from 0 to 100",
-                    None,
-                    &[],
-                );
+                self.p.bad(key, "expected a percentage from 0 to 100");
                 None
             }
         }
@@ -315,7 +280,7 @@ impl<'j> Parser<'j> {
     fn seed(&mut self, m: Members<'j>, key: &'static str) -> Option<String> {
         let s = self.text(m, key, false, 256)?;
         if s.is_empty() {
-            self.p.report_at(Seg::Key(key), "empty seed", None, &[]);
+            self.p.bad(key, "empty seed");
             return None;
         }
         Some(s)
@@ -368,12 +333,8 @@ impl<'j> Parser<'j> {
                 Some(s)
             }
             _ => {
-                self.p.report_at(
-                    Seg::Key("revision"),
-                    "expected a short string or a whole number",
-                    None,
-                    &[],
-                );
+                self.p
+                    .bad("revision", "expected a short string or a whole number");
                 None
             }
         });
@@ -426,7 +387,7 @@ impl<'j> Parser<'j> {
     fn version(&mut self, m: Members<'j>, key: &'static str, message: &'static str) {
         if let Some(v) = self.field(m, key, false) {
             if v.as_f64() != Some(1.0) {
-                self.p.report_at(Seg::Key(key), message, None, &[]);
+                self.p.bad(key, message);
             }
         }
     }
@@ -454,11 +415,9 @@ impl<'j> Parser<'j> {
             None => 0,
             Some(Some(n)) if n.abs() <= MAX_PRIORITY && n == (n as i32) as f64 => n as i32,
             Some(_) => {
-                self.p.report_at(
-                    Seg::Key("priority"),
+                self.p.bad(
+                    "priority",
                     "expected a whole number from -1000000 to 1000000",
-                    None,
-                    &[],
                 );
                 0
             }
@@ -480,11 +439,9 @@ impl<'j> Parser<'j> {
             e
         });
         if experiment.is_some() && !actions.is_empty() {
-            self.p.report_at(
-                Seg::Key("actions"),
+            self.p.bad(
+                "actions",
                 "a rule with an experiment has its actions in the variants; remove these",
-                None,
-                &[],
             );
         }
         if self.p.count() > before {
@@ -537,18 +494,15 @@ impl<'j> Parser<'j> {
         }
         *nodes += 1;
         if *nodes == MAX_CONDITIONS_PER_RULE + 1 {
-            self.p.report(
-                "more conditions in one rule than the limit (100)",
-                None,
-                &[],
-            );
+            self.p
+                .report("more conditions in one rule than the limit (100)", None, "");
         }
         self.text(m, "description", false, usize::MAX);
         let all = member(m, "all");
         let any = member(m, "any");
         let not = member(m, "not");
-        let is_leaf = ["attribute", "op", "value", "ignore_case"]
-            .iter()
+        let is_leaf = "attribute op value ignore_case"
+            .split(' ')
             .any(|k| member(m, k).is_some());
         let compound =
             usize::from(all.is_some()) + usize::from(any.is_some()) + usize::from(not.is_some());
@@ -607,7 +561,7 @@ impl<'j> Parser<'j> {
                     Seg::Key("attribute"),
                     "unknown attribute",
                     Some(name),
-                    &ATTRIBUTE_NAMES,
+                    ATTRIBUTE_LIST,
                 );
             }
             attr
@@ -619,24 +573,22 @@ impl<'j> Parser<'j> {
                     Seg::Key("op"),
                     "unknown operator",
                     Some(&name),
-                    &OPERATOR_NAMES,
+                    OPERATOR_LIST,
                 );
             }
             op
         });
         let ignore_case = self.flag(m, "ignore_case", false);
         if ignore_case && op.is_some_and(|op| !op.compares_text()) {
-            self.p.report_at(
-                Seg::Key("ignore_case"),
+            self.p.bad(
+                "ignore_case",
                 "ignore_case applies only to operators that compare text",
-                None,
-                &[],
             );
         }
         let operand = op.and_then(|op| match member(m, "value") {
             None if matches!(op, Op::Exists | Op::Missing) => Some(Operand::None),
             None => {
-                self.p.report("missing field", Some("value"), &[]);
+                self.p.report("missing field", Some("value"), "");
                 None
             }
             Some(v) => {
@@ -716,7 +668,7 @@ impl<'j> Parser<'j> {
                     self.p.report(
                         "expected a date (2026-11-22, an RFC 3339 date-time, Unix ms) or a relative date (\"7 days ago\", \"in 2 hours\", \"now\")",
                         value.as_str(),
-                        &[],
+                        "",
                     );
                 }
                 date.map(Operand::Date)
@@ -771,48 +723,55 @@ impl<'j> Parser<'j> {
             return self.p.fail("expected an action object");
         };
         let kind = self.text(all, "type", true, 64)?;
-        let Some(kind) = ACTION_TYPES.iter().copied().find(|t| *t == kind) else {
+        let Some(k) = ACTION_TYPE_LIST.split(' ').position(|t| t == kind) else {
             self.p.report_at(
                 Seg::Key("type"),
                 "unknown action type",
                 Some(&kind),
-                ACTION_TYPES,
+                ACTION_TYPE_LIST,
             );
             return None;
         };
-        let m = self.object(json, action_fields(kind), "expected an action object")?;
+        let fields = ACTION_FIELDS
+            .split('|')
+            .enumerate()
+            .find_map(|(i, f)| (i == k).then_some(f))
+            .unwrap_or("");
+        let m = self.object(json, fields, "expected an action object")?;
         let before = self.p.count();
-        let selector = if kind == "redirect" {
+        // Every action but a redirect (the last type) has a selector.
+        let selector = if k == ACTION_TYPES.len() - 1 {
             String::new()
         } else {
             self.selector(m).unwrap_or_default()
         };
-        let action = match kind {
-            "set_text" => Action::SetText {
+        // The arms follow ACTION_TYPES.
+        let action = match k {
+            0 => Action::SetText {
                 selector,
                 text: self.value(m, "text")?,
             },
-            "set_html" => Action::SetHtml {
+            1 => Action::SetHtml {
                 selector,
                 html: sanitize_html(&self.value(m, "html")?),
             },
-            "set_attribute" | "remove_attribute" => {
+            2 | 3 => {
                 let mut name = self.value(m, "name")?;
                 name.make_ascii_lowercase();
-                if kind == "remove_attribute" {
+                if k == 3 {
                     if !is_attribute_name(&name) {
                         self.p.report_at(
                             Seg::Key("name"),
                             "invalid attribute name",
                             Some(&name),
-                            &[],
+                            "",
                         );
                     }
                     Action::RemoveAttribute { selector, name }
                 } else {
                     let value = self.value(m, "value")?;
                     if let Some((field, problem)) = attribute_problem(&name, &value) {
-                        self.p.report_at(Seg::Key(field), problem, None, &[]);
+                        self.p.bad(field, problem);
                     }
                     Action::SetAttribute {
                         selector,
@@ -821,33 +780,27 @@ impl<'j> Parser<'j> {
                     }
                 }
             }
-            "add_class" | "remove_class" => {
-                let classes: Vec<String> = self
-                    .value(m, "class")?
-                    .split_ascii_whitespace()
-                    .map(String::from)
-                    .collect();
-                if classes.is_empty() {
-                    self.p.report_at(
-                        Seg::Key("class"),
-                        "expected one or more class names",
-                        None,
-                        &[],
-                    );
+            4 | 5 => {
+                let mut classes = Vec::new();
+                for class in self.value(m, "class")?.split_ascii_whitespace() {
+                    classes.push(String::from(class));
                 }
-                if kind == "add_class" {
+                if classes.is_empty() {
+                    self.p.bad("class", "expected one or more class names");
+                }
+                if k == 4 {
                     Action::AddClass { selector, classes }
                 } else {
                     Action::RemoveClass { selector, classes }
                 }
             }
-            "set_style" => {
+            6 => {
                 let property = self.value(m, "property");
                 let value = self.value(m, "value");
                 let important = self.flag(m, "important", false);
                 let (property, value) = (property?, value?);
                 if let Some((field, problem)) = style_problem(&property, &value) {
-                    self.p.report_at(Seg::Key(field), problem, None, &[]);
+                    self.p.bad(field, problem);
                 }
                 Action::SetStyle {
                     selector,
@@ -856,11 +809,11 @@ impl<'j> Parser<'j> {
                     important,
                 }
             }
-            "show" => Action::Show { selector },
-            "hide" => Action::Hide { selector },
-            "insert" => {
+            7 => Action::Show { selector },
+            8 => Action::Hide { selector },
+            9 => {
                 let position = self.value(m, "position").and_then(|pos| {
-                    let found = INSERT_POSITIONS.iter().position(|p| *p == pos);
+                    let found = INSERT_POSITIONS.split(' ').position(|p| p == pos);
                     if found.is_none() {
                         self.p.report_at(
                             Seg::Key("position"),
@@ -890,7 +843,7 @@ impl<'j> Parser<'j> {
                         Seg::Key("url"),
                         "unsafe or empty URL: only http, https, mailto, tel or relative URLs are allowed",
                         Some(&url),
-                        &[],
+                        "",
                     );
                 }
                 Action::Redirect {
@@ -916,7 +869,7 @@ impl<'j> Parser<'j> {
         } else {
             return Some(s);
         };
-        self.p.report_at(Seg::Key("selector"), problem, None, &[]);
+        self.p.bad("selector", problem);
         None
     }
 
@@ -959,38 +912,39 @@ impl<'j> Parser<'j> {
             return self.p.fail("expected an array of 2 to 20 variants");
         };
         let before = self.p.count();
-        let mut out = Vec::with_capacity(items.len());
-        let mut weights = Vec::with_capacity(items.len());
+        let mut out: Vec<Variant> = Vec::with_capacity(items.len());
+        let (mut given, mut controls) = (0, 0);
         for (i, item) in items.iter().enumerate() {
             self.p.enter(Seg::Index(i));
-            if let Some((variant, weight)) = self.variant(item) {
+            if let Some((mut variant, weight)) = self.variant(item) {
+                // The weight as written for now (1 when absent); normalised below.
+                given += usize::from(weight.is_some());
+                controls += usize::from(variant.control);
+                variant.weight = weight.unwrap_or(1.0);
                 out.push(variant);
-                weights.push(weight);
             }
             self.p.leave();
         }
         if self.p.count() > before {
             return None;
         }
-        if out.iter().filter(|v| v.control).count() > 1 {
+        if controls > 1 {
             return self.p.fail("only one variant can be the control");
         }
-        let given = weights.iter().flatten().count();
         let equal = given == 0;
         if !equal && given < out.len() {
             return self
                 .p
                 .fail("give every variant a weight, or none (equal split)");
         }
-        let raw: Vec<f64> = weights.iter().map(|w| w.unwrap_or(1.0)).collect();
-        let sum: f64 = raw.iter().sum();
+        let sum: f64 = out.iter().map(|v| v.weight).sum();
         if sum <= 0.0 {
             return self.p.fail("the weights must not all be zero");
         }
-        let last_weighted = raw.iter().rposition(|w| *w > 0.0).unwrap_or(0);
+        let last_weighted = out.iter().rposition(|v| v.weight > 0.0).unwrap_or(0);
         let mut cumulative = 0.0;
-        for (i, (variant, w)) in out.iter_mut().zip(&raw).enumerate() {
-            variant.weight = w / sum;
+        for (i, variant) in out.iter_mut().enumerate() {
+            variant.weight /= sum;
             cumulative += variant.weight;
             // The last weighted variant ends exactly at 1, so rounding leaves no gap.
             variant.upper = if i >= last_weighted { 1.0 } else { cumulative };
@@ -1005,24 +959,15 @@ impl<'j> Parser<'j> {
         let weight = self.field(m, "weight", false).map(|v| match v.as_f64() {
             Some(w) if w >= 0.0 => w,
             _ => {
-                self.p.report_at(
-                    Seg::Key("weight"),
-                    "expected a number from 0 to 1",
-                    None,
-                    &[],
-                );
+                self.p.bad("weight", "expected a number from 0 to 1");
                 0.0
             }
         });
         let control = self.flag(m, "control", false);
         let actions = self.actions_field(m);
         if control && !actions.is_empty() {
-            self.p.report_at(
-                Seg::Key("actions"),
-                "the control changes nothing: remove its actions",
-                None,
-                &[],
-            );
+            self.p
+                .bad("actions", "the control changes nothing: remove its actions");
         }
         Some((
             Variant {
@@ -1037,20 +982,11 @@ impl<'j> Parser<'j> {
     }
 }
 
-/// The fields each action type takes.
-fn action_fields(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "set_text" => &["type", "selector", "text"],
-        "set_html" => &["type", "selector", "html"],
-        "set_attribute" => &["type", "selector", "name", "value"],
-        "remove_attribute" => &["type", "selector", "name"],
-        "add_class" | "remove_class" => &["type", "selector", "class"],
-        "set_style" => &["type", "selector", "property", "value", "important"],
-        "insert" => &["type", "selector", "position", "html"],
-        "redirect" => &["type", "url", "keep_query"],
-        _ => &["type", "selector"],
-    }
-}
+/// The fields each action type takes, in the order of [`ACTION_TYPES`], separated by `|`.
+const ACTION_FIELDS: &str = "type selector text|type selector html|type selector name value|\
+type selector name|type selector class|type selector class|\
+type selector property value important|type selector|type selector|\
+type selector position html|type url keep_query";
 
 #[cfg(test)]
 mod tests {
@@ -1059,6 +995,13 @@ mod tests {
 
     fn hide(id: &str, extra: &str) -> String {
         format!(r#"{{"id":"{id}"{extra},"actions":[{{"type":"hide","selector":"p"}}]}}"#)
+    }
+
+    #[test]
+    fn the_word_lists_are_the_public_lists() {
+        assert!(ACTION_TYPE_LIST.split(' ').eq(ACTION_TYPES.iter().copied()));
+        assert!(OPERATOR_LIST.split(' ').eq(super::super::OPERATOR_NAMES));
+        assert_eq!(ACTION_FIELDS.split('|').count(), ACTION_TYPES.len());
     }
 
     #[test]

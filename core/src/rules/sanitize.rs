@@ -62,11 +62,40 @@ impl Removed<'_> {
 
 /// Sanitises HTML for `innerHTML` / `insertAdjacentHTML`.
 pub fn sanitize_html(input: &str) -> SafeHtml {
-    sanitize_html_reporting(input, |_| {})
+    sanitize(input, Ignore)
 }
 
 /// [`sanitize_html`], telling `on_removed` about everything it took out.
 pub fn sanitize_html_reporting(input: &str, on_removed: impl FnMut(Removed<'_>)) -> SafeHtml {
+    sanitize(input, Report(on_removed))
+}
+
+/// Where removals go: nowhere (the browser) or to lint's callback.
+trait OnRemoved {
+    /// Whether removals are reported at all: `false` leaves out the work of classifying them.
+    const REPORTS: bool;
+    fn removed(&mut self, what: Removed<'_>);
+}
+
+/// Removals are not reported.
+struct Ignore;
+
+impl OnRemoved for Ignore {
+    const REPORTS: bool = false;
+    fn removed(&mut self, _: Removed<'_>) {}
+}
+
+/// Removals go to a callback.
+struct Report<F>(F);
+
+impl<F: FnMut(Removed<'_>)> OnRemoved for Report<F> {
+    const REPORTS: bool = true;
+    fn removed(&mut self, what: Removed<'_>) {
+        (self.0)(what);
+    }
+}
+
+fn sanitize(input: &str, on_removed: impl OnRemoved) -> SafeHtml {
     let mut s = Sanitizer {
         src: input,
         bytes: input.as_bytes(),
@@ -79,160 +108,58 @@ pub fn sanitize_html_reporting(input: &str, on_removed: impl FnMut(Removed<'_>))
     SafeHtml(s.out)
 }
 
-/// Elements kept, with the attributes they may carry beyond [`GLOBAL_ATTRIBUTES`].
-const ALLOWED: &[(&str, &[&str])] = &[
-    ("a", &["href", "target", "rel", "hreflang"]),
-    ("abbr", &[]),
-    ("article", &[]),
-    ("aside", &[]),
-    ("b", &[]),
-    ("blockquote", &["cite"]),
-    ("br", &[]),
-    ("button", &["type", "disabled"]),
-    ("cite", &[]),
-    ("code", &[]),
-    ("dd", &[]),
-    ("del", &["cite"]),
-    ("div", &[]),
-    ("dl", &[]),
-    ("dt", &[]),
-    ("em", &[]),
-    ("figcaption", &[]),
-    ("figure", &[]),
-    ("footer", &[]),
-    ("h1", &[]),
-    ("h2", &[]),
-    ("h3", &[]),
-    ("h4", &[]),
-    ("h5", &[]),
-    ("h6", &[]),
-    ("header", &[]),
-    ("hr", &[]),
-    ("i", &[]),
-    (
-        "img",
-        &[
-            "src", "srcset", "sizes", "alt", "width", "height", "loading", "decoding",
-        ],
-    ),
-    ("ins", &["cite"]),
-    ("label", &["for"]),
-    ("li", &["value"]),
-    ("mark", &[]),
-    ("nav", &[]),
-    ("ol", &["start", "reversed", "type"]),
-    ("p", &[]),
-    ("picture", &[]),
-    ("pre", &[]),
-    ("q", &["cite"]),
-    ("s", &[]),
-    ("section", &[]),
-    ("small", &[]),
-    (
-        "source",
-        &["src", "srcset", "sizes", "type", "media", "width", "height"],
-    ),
-    ("span", &[]),
-    ("strong", &[]),
-    ("sub", &[]),
-    ("sup", &[]),
-    ("time", &["datetime"]),
-    ("u", &[]),
-    ("ul", &[]),
-    ("wbr", &[]),
-];
+// The tables are space-separated words rather than slices of `&str`: in the browser bundle a
+// slice costs a pointer and a length per word, which compress far worse than the words.
+
+/// Elements kept, separated by `,`: each element's name, then the attributes it may carry
+/// beyond [`GLOBAL_ATTRIBUTES`].
+const ALLOWED: &str = "a href target rel hreflang,abbr,article,aside,b,blockquote cite,br,\
+button type disabled,cite,code,dd,del cite,div,dl,dt,em,figcaption,figure,footer,h1,h2,h3,h4,\
+h5,h6,header,hr,i,img src srcset sizes alt width height loading decoding,ins cite,label for,\
+li value,mark,nav,ol start reversed type,p,picture,pre,q cite,s,section,small,\
+source src srcset sizes type media width height,span,strong,sub,sup,time datetime,u,ul,wbr";
 
 /// Elements without content or end tag.
-const VOID: &[&str] = &["br", "hr", "img", "source", "wbr"];
+const VOID: &str = "br hr img source wbr";
 
 /// Attributes any kept element may carry, plus `aria-*` and `data-*` (but not `data-orbit-*`,
 /// which the tracker itself reads).
-const GLOBAL_ATTRIBUTES: &[&str] = &["class", "id", "title", "lang", "dir", "role", "hidden"];
+const GLOBAL_ATTRIBUTES: &str = "class id title lang dir role hidden";
 
 /// Elements whose content the browser does not parse as HTML (raw text): dropped up to their
 /// end tag.
-const RAW_TEXT: &[&str] = &[
-    "script", "style", "xmp", "iframe", "noembed", "noframes", "noscript", "textarea", "title",
-];
+const RAW_TEXT: &str = "script style xmp iframe noembed noframes noscript textarea title";
 
 /// Elements dropped with everything inside them (foreign content, templates, plugins, forms).
-const DROP_WITH_CONTENT: &[&str] = &[
-    "svg", "math", "template", "object", "applet", "select", "frameset", "head", "audio", "video",
-    "canvas", "form", "datalist", "dialog",
-];
+const DROP_WITH_CONTENT: &str = "svg math template object applet select frameset head audio \
+video canvas form datalist dialog";
 
 /// Of the dropped elements, those whose presence means someone tried to run or load code.
-const UNSAFE: &[&str] = &[
-    "script",
-    "style",
-    "iframe",
-    "frame",
-    "frameset",
-    "object",
-    "embed",
-    "applet",
-    "svg",
-    "math",
-    "template",
-    "base",
-    "link",
-    "meta",
-    "noscript",
-    "portal",
-    "xmp",
-    "plaintext",
-];
+const UNSAFE: &str = "script style iframe frame frameset object embed applet svg math template \
+base link meta noscript portal xmp plaintext";
 
 /// The named character references decoded in attribute values (the rest stay literal text,
-/// which is safe: values are re-escaped on output).
-const NAMED_REFS: &[(&str, char)] = &[
-    ("amp", '&'),
-    ("lt", '<'),
-    ("gt", '>'),
-    ("quot", '"'),
-    ("apos", '\''),
-    ("nbsp", '\u{a0}'),
-    ("colon", ':'),
-    ("Tab", '\t'),
-    ("NewLine", '\n'),
-    ("sol", '/'),
-    ("lpar", '('),
-    ("rpar", ')'),
-    ("period", '.'),
-    ("comma", ','),
-    ("excl", '!'),
-    ("num", '#'),
-    ("percnt", '%'),
-    ("semi", ';'),
-    ("equals", '='),
-    ("quest", '?'),
-    ("commat", '@'),
-    ("lowbar", '_'),
-    ("copy", '©'),
-    ("reg", '®'),
-    ("trade", '™'),
-    ("hellip", '…'),
-    ("mdash", '—'),
-    ("ndash", '–'),
-    ("lsquo", '‘'),
-    ("rsquo", '’'),
-    ("ldquo", '“'),
-    ("rdquo", '”'),
-    ("laquo", '«'),
-    ("raquo", '»'),
-    ("euro", '€'),
-    ("pound", '£'),
-    ("yen", '¥'),
-    ("cent", '¢'),
-    ("deg", '°'),
-    ("times", '×'),
-    ("divide", '÷'),
-    ("middot", '·'),
-    ("bull", '•'),
-];
+/// which is safe: values are re-escaped on output), each written as its name followed by the
+/// character it stands for.
+const NAMED_REFS: &str = "amp& lt< gt> quot\" apos' nbsp\u{a0} colon: Tab\t NewLine\n sol/ \
+lpar( rpar) period. comma, excl! num# percnt% semi; equals= quest? commat@ lowbar_ copy© reg® \
+trade™ hellip… mdash— ndash– lsquo‘ rsquo’ ldquo“ rdquo” laquo« raquo» euro€ pound£ yen¥ \
+cent¢ deg° times× divide÷ middot· bull•";
 
-fn find_name(table: &[&'static str], name: &str) -> Option<&'static str> {
-    table.iter().copied().find(|n| n.eq_ignore_ascii_case(name))
+/// The word of the space-separated `list` equal to `name` ignoring ASCII case.
+fn find_name(list: &'static str, name: &str) -> Option<&'static str> {
+    list.split(' ').find(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// The entry of [`ALLOWED`] for the element `name` (ignoring ASCII case), and its canonical
+/// name.
+fn allowed_element(name: &str) -> Option<(&'static str, &'static str)> {
+    ALLOWED.split(',').find_map(|entry| {
+        let element = entry.split(' ').next().unwrap_or(entry);
+        element
+            .eq_ignore_ascii_case(name)
+            .then_some((element, entry))
+    })
 }
 
 fn is_space(b: u8) -> bool {
@@ -256,7 +183,7 @@ struct Sanitizer<'a, F> {
     on_removed: F,
 }
 
-impl<'a, F: FnMut(Removed<'_>)> Sanitizer<'a, F> {
+impl<'a, F: OnRemoved> Sanitizer<'a, F> {
     fn peek(&self, offset: usize) -> u8 {
         self.bytes.get(self.at + offset).copied().unwrap_or(0)
     }
@@ -331,14 +258,14 @@ impl<'a, F: FnMut(Removed<'_>)> Sanitizer<'a, F> {
     fn markup(&mut self) {
         let next = self.peek(1);
         if next == b'!' {
-            (self.on_removed)(Removed::Comment);
+            self.on_removed.removed(Removed::Comment);
             if self.starts_with_ignore_case(self.at, "<!--") {
                 self.skip_comment();
             } else {
                 self.skip_past(b'>'); // doctype, CDATA (a bogus comment in HTML)
             }
         } else if next == b'?' {
-            (self.on_removed)(Removed::Comment);
+            self.on_removed.removed(Removed::Comment);
             self.skip_past(b'>');
         } else if next == b'/' {
             if self.peek(2).is_ascii_alphabetic() {
@@ -506,13 +433,12 @@ impl<'a, F: FnMut(Removed<'_>)> Sanitizer<'a, F> {
                     .is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()))
         };
         if lower_is("on") {
-            (self.on_removed)(Removed::EventHandler(name));
+            self.on_removed.removed(Removed::EventHandler(name));
             return false;
         }
         let canonical = find_name(GLOBAL_ATTRIBUTES, name).or_else(|| {
-            ALLOWED
-                .iter()
-                .find(|(el, _)| *el == element)
+            allowed_element(element)
+                .and_then(|(_, entry)| entry.split_once(' '))
                 .and_then(|(_, attrs)| find_name(attrs, name))
         });
         let prefixed = (lower_is("aria-") || (lower_is("data-") && !lower_is("data-orbit-")))
@@ -520,7 +446,7 @@ impl<'a, F: FnMut(Removed<'_>)> Sanitizer<'a, F> {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
         if canonical.is_none() && !prefixed {
-            (self.on_removed)(Removed::Attribute(name));
+            self.on_removed.removed(Removed::Attribute(name));
             return false;
         }
         let value = decode_references(raw_value);
@@ -530,13 +456,19 @@ impl<'a, F: FnMut(Removed<'_>)> Sanitizer<'a, F> {
             _ => true,
         };
         if !url_ok {
-            (self.on_removed)(Removed::UnsafeUrl(name));
+            self.on_removed.removed(Removed::UnsafeUrl(name));
             return false;
         }
         out.push(' ');
         match canonical {
             Some(c) => out.push_str(c),
-            None => out.extend(name.chars().map(|c| c.to_ascii_lowercase())),
+            None => {
+                let start = out.len();
+                out.push_str(name);
+                if let Some(written) = out.get_mut(start..) {
+                    written.make_ascii_lowercase();
+                }
+            }
         }
         out.push_str("=\"");
         push_escaped(out, &value);
@@ -546,10 +478,8 @@ impl<'a, F: FnMut(Removed<'_>)> Sanitizer<'a, F> {
 
     fn start_tag(&mut self) {
         let name = self.read_name();
-        let kept = ALLOWED
-            .iter()
-            .map(|(el, _)| *el)
-            .find(|el| el.eq_ignore_ascii_case(name))
+        let kept = allowed_element(name)
+            .map(|(element, _)| element)
             .filter(|_| self.open.len() < MAX_HTML_DEPTH);
         let Some(tag) = self.read_attributes(kept) else {
             self.at = self.bytes.len();
@@ -560,17 +490,19 @@ impl<'a, F: FnMut(Removed<'_>)> Sanitizer<'a, F> {
             self.out.push_str(element);
             self.out.push_str(&tag.attributes);
             self.out.push('>');
-            if !VOID.contains(&element) {
+            if find_name(VOID, element).is_none() {
                 self.open.push(element);
             }
             return;
         }
-        let report = if find_name(UNSAFE, name).is_some() {
-            Removed::UnsafeElement(name)
-        } else {
-            Removed::Element(name)
-        };
-        (self.on_removed)(report);
+        if F::REPORTS {
+            let report = if find_name(UNSAFE, name).is_some() {
+                Removed::UnsafeElement(name)
+            } else {
+                Removed::Element(name)
+            };
+            self.on_removed.removed(report);
+        }
         if name.eq_ignore_ascii_case("plaintext") {
             self.at = self.bytes.len(); // everything after it is text to a browser
         } else if let Some(raw) = find_name(RAW_TEXT, name) {
@@ -701,9 +633,15 @@ fn decode_one(after: &str) -> (Option<char>, usize) {
         return (None, 0);
     }
     let name = after.get(..len).unwrap_or("");
-    match NAMED_REFS.iter().find(|(n, _)| *n == name) {
-        Some((_, c)) => (Some(*c), len + 1),
-        None => (None, 0),
+    // `name` is alphanumeric and every character in the table is not, so the entry that
+    // starts with `name` followed by one character is exactly `name`'s.
+    let c = NAMED_REFS.split(' ').find_map(|entry| {
+        let mut rest = entry.strip_prefix(name)?.chars();
+        rest.next().filter(|c| !c.is_ascii_alphanumeric())
+    });
+    match c {
+        Some(c) if !name.is_empty() => (Some(c), len + 1),
+        _ => (None, 0),
     }
 }
 
