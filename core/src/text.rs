@@ -9,15 +9,31 @@
 pub fn find(hay: &str, needle: &str, ignore_case: bool) -> Option<usize> {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     let last = h.len().checked_sub(n.len())?;
-    (0..=last).find(|&i| {
-        h.get(i..i + n.len()).is_some_and(|w| {
-            if ignore_case {
-                w.eq_ignore_ascii_case(n)
-            } else {
-                w == n
+    for i in 0..=last {
+        let Some(w) = h.get(i..i + n.len()) else {
+            break;
+        };
+        if w == n || (ignore_case && w.eq_ignore_ascii_case(n)) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// The first `max_chars` characters of `text`, found by counting the bytes that start a
+/// character (no char decoding: a smaller bundle).
+pub fn prefix_chars(text: &str, max_chars: usize) -> &str {
+    let mut count = 0;
+    for (i, b) in text.bytes().enumerate() {
+        // UTF-8 continuation bytes are 0b10xx_xxxx; every other byte starts a character.
+        if b & 0xc0 != 0x80 {
+            if count == max_chars {
+                return text.get(..i).unwrap_or(text);
             }
-        })
-    })
+            count += 1;
+        }
+    }
+    text
 }
 
 /// Whether `needle` occurs in `hay` (see [`find`]).
@@ -41,6 +57,16 @@ mod tests {
             assert_eq!(find(hay, needle, false), hay.find(needle), "{hay} {needle}");
         }
         assert_eq!(find("Spring-SALE", "sale", true), Some(7));
+        for (text, max) in [
+            ("héllo", 2),
+            ("héllo", 0),
+            ("héllo", 5),
+            ("héllo", 9),
+            ("", 3),
+        ] {
+            let chars: alloc::string::String = text.chars().take(max).collect();
+            assert_eq!(prefix_chars(text, max), chars, "{text} {max}");
+        }
         assert!(!contains("Spring-SALE", "sale", false));
     }
 }

@@ -60,7 +60,7 @@ impl View {
 
 /// The URL without its fragment: a hash change is not a page view.
 pub fn without_fragment(url: &str) -> &str {
-    url.split('#').next().unwrap_or(url)
+    url.split_once('#').map_or(url, |(before, _)| before)
 }
 
 /// What identifies a page view: the URL without its fragment, or with it when hash changes
@@ -75,12 +75,7 @@ pub fn view_url(url: &str, track_hash: bool) -> &str {
 
 /// Installs the listeners; they live as long as the page.
 pub(crate) fn install(shared: &Rc<Shared>) {
-    let weak = Rc::downgrade(shared);
-    let on_navigate: Closure<dyn FnMut()> = Closure::new(move || {
-        if let Some(shared) = weak.upgrade() {
-            navigated(&shared);
-        }
-    });
+    let on_navigate = crate::callback(shared, navigated);
     wrap_history("pushState", &on_navigate, shared);
     wrap_history("replaceState", &on_navigate, shared);
     web::on_window("popstate", &on_navigate);
@@ -88,33 +83,26 @@ pub(crate) fn install(shared: &Rc<Shared>) {
         web::on_window("hashchange", &on_navigate);
     }
 
-    let weak = Rc::downgrade(shared);
-    let on_scroll: Closure<dyn FnMut()> = Closure::new(move || {
-        if let Some(shared) = weak.upgrade() {
-            let depth = web::page::scroll_depth_pct();
-            let mut state = shared.state.borrow_mut();
-            state.view.max_scroll_pct = state.view.max_scroll_pct.max(depth);
-        }
+    let on_scroll = crate::callback(shared, |shared| {
+        let depth = web::page::scroll_depth_pct();
+        let mut state = shared.state.borrow_mut();
+        state.view.max_scroll_pct = state.view.max_scroll_pct.max(depth);
     });
     web::on_window("scroll", &on_scroll);
 
-    let weak = Rc::downgrade(shared);
-    let on_click = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-        if let Some(shared) = weak.upgrade() {
-            clicked(&shared, &event);
-        }
-    });
+    let on_click = crate::event_callback(Rc::downgrade(shared), clicked);
     web::on_window_capture("click", &on_click);
 
     let mut listeners = shared.listeners.borrow_mut();
-    listeners.extend([on_navigate, on_scroll]);
+    listeners.push(on_navigate);
+    listeners.push(on_scroll);
     shared.event_listeners.borrow_mut().push(on_click);
 }
 
 /// Replaces `history[method]` with a function that calls the original, then checks for a
 /// navigation. The original's exceptions (a cross-origin URL) reach the page unchanged.
 fn wrap_history(method: &str, on_navigate: &Closure<dyn FnMut()>, shared: &Rc<Shared>) {
-    let Some(history) = web::window().and_then(|w| w.history().ok()) else {
+    let Some(history) = web::window().map(|w| web::prop(&w, "history")) else {
         return;
     };
     let key = JsValue::from_str(method);

@@ -98,40 +98,41 @@ impl ConfigError {
 impl TrackerConfig {
     /// Validates raw options.
     pub fn from_raw(raw: RawOptions) -> Result<TrackerConfig, ConfigError> {
-        let site = non_empty(raw.site).ok_or(ConfigError::MissingSite)?;
-        let write_key = non_empty(raw.key).ok_or(ConfigError::MissingKey)?;
-        let mut endpoint = non_empty(raw.endpoint).ok_or(ConfigError::BadEndpoint)?;
+        // Borrowed, and copied only once valid: one drop of the options, not one per error.
+        let raw = &raw;
+        let site = non_empty(&raw.site).ok_or(ConfigError::MissingSite)?;
+        let write_key = non_empty(&raw.key).ok_or(ConfigError::MissingKey)?;
+        let mut endpoint = non_empty(&raw.endpoint).ok_or(ConfigError::BadEndpoint)?;
         if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
             return Err(ConfigError::BadEndpoint);
         }
-        while endpoint.ends_with('/') {
-            endpoint.pop();
+        while let Some(shorter) = endpoint.strip_suffix('/') {
+            endpoint = shorter;
         }
-        let consent_required = match non_empty(raw.consent).as_deref() {
+        let consent_required = match non_empty(&raw.consent) {
             None => false,
             Some("required") => true,
             Some(_) => return Err(ConfigError::BadConsent),
         };
-        let cookie_domain = non_empty(raw.cookie_domain);
+        let cookie_domain = non_empty(&raw.cookie_domain);
         let detect_cookie_domain = cookie_domain.is_none();
         let cookie_domain = match cookie_domain {
-            None => None,
-            Some(none) if none == "none" => None,
-            Some(domain) if is_domain(&domain) => Some(domain),
+            None | Some("none") => None,
+            Some(domain) if is_domain(domain) => Some(String::from(domain)),
             Some(_) => return Err(ConfigError::BadCookieDomain),
         };
         Ok(TrackerConfig {
-            site,
-            write_key,
-            endpoint,
+            site: String::from(site),
+            write_key: String::from(write_key),
+            endpoint: String::from(endpoint),
             consent_required,
-            respect_dnt: non_empty(raw.respect_dnt).as_deref() != Some("false"),
+            respect_dnt: non_empty(&raw.respect_dnt) != Some("false"),
             cookie_domain,
             detect_cookie_domain,
-            cookieless: flag(raw.cookieless),
-            lead_capture: flag(raw.lead_capture),
-            hash_email: flag(raw.hash_email),
-            track_hash: flag(raw.track_hash),
+            cookieless: flag(&raw.cookieless),
+            lead_capture: flag(&raw.lead_capture),
+            hash_email: flag(&raw.hash_email),
+            track_hash: flag(&raw.track_hash),
         })
     }
 }
@@ -149,14 +150,12 @@ fn is_domain(domain: &str) -> bool {
 }
 
 /// A boolean attribute: present (`data-x` or `data-x="true"`) and not `"false"`.
-fn flag(value: Option<String>) -> bool {
-    value.is_some_and(|v| v.trim() != "false")
+fn flag(value: &Option<String>) -> bool {
+    value.as_deref().is_some_and(|v| v.trim() != "false")
 }
 
-fn non_empty(value: Option<String>) -> Option<String> {
-    value
-        .map(|v| String::from(v.trim()))
-        .filter(|v| !v.is_empty())
+fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]

@@ -27,27 +27,16 @@ pub const ABANDONED_QUEUE_MS: u64 = 10 * 60 * 1000;
 pub fn encode_stored<'a>(
     written_ms: u64,
     in_flight: impl Iterator<Item = &'a String>,
-    queue: &Queue,
+    queue: &'a Queue,
 ) -> String {
     let mut out = String::new();
     push_u64(&mut out, written_ms);
     out.push_str("\n[");
-    for event in in_flight {
-        if out.ends_with('}') {
+    for (i, event) in in_flight.chain(queue.events()).enumerate() {
+        if i > 0 {
             out.push(',');
         }
         out.push_str(event);
-    }
-    let queued = queue.encode();
-    let inner = queued
-        .strip_prefix('[')
-        .and_then(|q| q.strip_suffix(']'))
-        .unwrap_or("");
-    if !inner.is_empty() {
-        if out.ends_with('}') {
-            out.push(',');
-        }
-        out.push_str(inner);
     }
     out.push(']');
     out

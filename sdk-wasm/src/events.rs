@@ -80,7 +80,7 @@ pub enum EventBody<'a> {
 /// The first `max_chars` characters of `text`: names, values and link texts sent in events
 /// are cut by characters, never inside one.
 pub fn truncate_chars(text: &str, max_chars: usize) -> String {
-    text.chars().take(max_chars).collect()
+    String::from(orbit_core::text::prefix_chars(text, max_chars))
 }
 
 /// Writes one event. `properties` is a JSON object's text (or `None` for `{}`).

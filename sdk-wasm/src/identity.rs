@@ -50,16 +50,16 @@ pub fn domain_candidates(host: &str) -> alloc::vec::Vec<&str> {
     if is_ip {
         return candidates;
     }
-    let dots: alloc::vec::Vec<usize> = host
-        .bytes()
-        .enumerate()
-        .filter(|(_, b)| *b == b'.')
-        .map(|(i, _)| i)
-        .collect();
-    // Suffixes of two labels or more, short of the host itself.
-    for &dot in dots.iter().rev().skip(1) {
-        if let Some(suffix) = host.get(dot + 1..) {
-            candidates.push(suffix);
+    // Suffixes of two labels or more, short of the host itself: after each dot but the last.
+    let mut past_last_dot = false;
+    for (i, b) in host.bytes().enumerate().rev() {
+        if b == b'.' {
+            if past_last_dot {
+                if let Some(suffix) = host.get(i + 1..) {
+                    candidates.push(suffix);
+                }
+            }
+            past_last_dot = true;
         }
     }
     candidates

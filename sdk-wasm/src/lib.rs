@@ -30,10 +30,11 @@ pub mod personalize;
 pub mod profile;
 mod web;
 
-use alloc::rc::Rc;
+use alloc::rc::{Rc, Weak};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
+use core::mem::ManuallyDrop;
 
 use js_sys::{Array, JSON};
 use wasm_bindgen::closure::Closure;
@@ -46,7 +47,6 @@ use events::{EventBody, EventMeta};
 use identity::{anonymous_id_cookie, choose_anonymous_id, cookie_value, IdSource};
 use orbit_core::enrich::campaign::parse_campaign;
 use orbit_core::id::{uuid_v7, UUID_RANDOM_BYTES};
-use orbit_core::time::format_rfc3339_ms;
 use orbit_core::tracker::backoff::{
     classify, parse_retry_after_seconds, retry_delay_ms, SendOutcome,
 };
@@ -119,7 +119,9 @@ type HistoryWrapper = Closure<dyn FnMut(JsValue, JsValue, JsValue)>;
 
 /// What the callbacks (timers, listeners, fetch answers) share with the tracker.
 pub(crate) struct Shared {
-    state: RefCell<State>,
+    /// Never dropped (only tests free a tracker; the page keeps it for its lifetime), which
+    /// keeps the state's drop code (queue, forms, rules) out of the bundle: kilobytes.
+    state: ManuallyDrop<RefCell<State>>,
     /// Runs a scheduled delivery pass; handed to `setTimeout` each time one is needed.
     tick: RefCell<Option<Closure<dyn FnMut()>>>,
     /// Turns a failed `fetch` into `undefined`, so one answer handler sees both outcomes
@@ -256,19 +258,18 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         load_stored_state(&mut state, now);
     }
     let shared = Rc::new(Shared {
-        state: RefCell::new(state),
+        state: ManuallyDrop::new(RefCell::new(state)),
         tick: RefCell::new(None),
-        swallow_failure: Closure::new(|_: JsValue| {}),
+        // A callback whose tracker never exists (an empty `Weak`): it does nothing, and
+        // shares its closure type with the click listener.
+        swallow_failure: event_callback(Weak::new(), |_, _| {}),
         listeners: RefCell::new(Vec::new()),
         event_listeners: RefCell::new(Vec::new()),
         history_wrappers: RefCell::new(Vec::new()),
     });
-    let weak = Rc::downgrade(&shared);
-    *shared.tick.borrow_mut() = Some(Closure::new(move || {
-        if let Some(shared) = weak.upgrade() {
-            shared.state.borrow_mut().tick_due_ms = None;
-            deliver(&shared, Pass::Due);
-        }
+    *shared.tick.borrow_mut() = Some(callback(&shared, |shared| {
+        shared.state.borrow_mut().tick_due_ms = None;
+        deliver(shared, Pass::Due);
     }));
     listen(&shared);
     autotrack::install(&shared);
@@ -281,6 +282,47 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         personalize::start(&tracker.shared);
     }
     Some(tracker)
+}
+
+// Rust-side accessors, for tests: the page reaches the tracker only through `command`
+// (orbit.mjs keeps the object private), so these are not exported to JavaScript and the
+// bundle carries none of them.
+impl Tracker {
+    /// Sends everything queued now.
+    pub fn flush(&self) {
+        deliver(&self.shared, Pass::Flush);
+    }
+
+    /// The visitor's anonymous id.
+    pub fn anonymous_id(&self) -> String {
+        self.shared.state.borrow().anonymous_id.clone()
+    }
+
+    /// The user id `identify` gave, if any.
+    pub fn user_id(&self) -> Option<String> {
+        self.shared.state.borrow().user_id.clone()
+    }
+
+    /// The current session's id.
+    pub fn session_id(&self) -> Option<String> {
+        self.shared
+            .state
+            .borrow()
+            .session
+            .as_ref()
+            .map(|s| s.id.clone())
+    }
+
+    /// Unsent events (queued or in flight), for tests and debugging.
+    pub fn pending(&self) -> usize {
+        let state = self.shared.state.borrow();
+        state.queue.len() + state.in_flight.events().count()
+    }
+
+    /// The custom attributes as a JSON object (for rules and tests).
+    pub fn attributes(&self) -> String {
+        attributes_json(&self.shared.state.borrow().attributes)
+    }
 }
 
 #[wasm_bindgen]
@@ -327,41 +369,6 @@ impl Tracker {
         }
     }
 
-    /// Sends everything queued now.
-    pub fn flush(&self) {
-        deliver(&self.shared, Pass::Flush);
-    }
-
-    /// The visitor's anonymous id (for tests and for pages that link it elsewhere).
-    #[wasm_bindgen(getter, js_name = anonymousId)]
-    pub fn anonymous_id(&self) -> String {
-        self.shared.state.borrow().anonymous_id.clone()
-    }
-
-    /// The user id `identify` gave, if any.
-    #[wasm_bindgen(getter, js_name = userId)]
-    pub fn user_id(&self) -> Option<String> {
-        self.shared.state.borrow().user_id.clone()
-    }
-
-    /// The current session's id.
-    #[wasm_bindgen(getter, js_name = sessionId)]
-    pub fn session_id(&self) -> Option<String> {
-        self.shared
-            .state
-            .borrow()
-            .session
-            .as_ref()
-            .map(|s| s.id.clone())
-    }
-
-    /// Unsent events (queued or in flight), for tests and debugging.
-    #[wasm_bindgen(getter)]
-    pub fn pending(&self) -> usize {
-        let state = self.shared.state.borrow();
-        state.queue.len() + state.in_flight.events().count()
-    }
-
     fn page(&self, args: &Array) -> Result<(), &'static str> {
         let first = args.get(0);
         let (name, props) = match first.as_string() {
@@ -392,8 +399,12 @@ impl Tracker {
                         state.session = waiting_session;
                         state.session_dirty = true;
                     }
-                    let stored_id = state.anonymous_id.clone();
-                    state.queue.replace_in_events(&waiting_id, &stored_id);
+                    let State {
+                        queue,
+                        anonymous_id,
+                        ..
+                    } = &mut *state;
+                    queue.replace_in_events(&waiting_id, anonymous_id);
                     state.dirty = true;
                     drop(state);
                     schedule(&self.shared, 0);
@@ -425,22 +436,13 @@ impl Tracker {
         let mut state = self.shared.state.borrow_mut();
         state.attributes.retain(|(k, _)| *k != key);
         if !(value.is_undefined() || value.is_null()) {
-            let json = JSON::stringify(&value)
-                .ok()
-                .and_then(|j| j.as_string())
-                .ok_or(USAGE)?;
+            let json = stringify(&value).ok_or(USAGE)?;
             state.attributes.push((key, json));
         }
         if state.mode == Mode::Tracking {
             web::storage::local_set(ATTRIBUTES_KEY, &attributes_json(&state.attributes));
         }
         Ok(())
-    }
-
-    /// The custom attributes as a JSON object (for rules and tests).
-    #[wasm_bindgen(getter)]
-    pub fn attributes(&self) -> String {
-        attributes_json(&self.shared.state.borrow().attributes)
     }
 
     fn track(&self, args: &Array) -> Result<(), &'static str> {
@@ -487,8 +489,9 @@ impl Tracker {
         {
             let mut state = self.shared.state.borrow_mut();
             state.user_id = Some(user_id);
-            if traits.is_some() {
-                state.traits.clone_from(&traits);
+            // Kept for rules only (the core bundle has none).
+            if PERSONALIZE && traits.is_some() {
+                state.traits = traits.clone();
             }
         }
         touch_session(&self.shared);
@@ -549,7 +552,10 @@ impl Tracker {
             profile::forget();
         }
         let mut state = self.shared.state.borrow_mut();
-        state.personal.profile = profile::Profile::default();
+        if PERSONALIZE {
+            // Only rules load a profile: the core bundle has none to forget in memory.
+            state.personal.profile = profile::Profile::default();
+        }
         state.anonymous_id = id;
         state.user_id = None;
         state.traits = None;
@@ -597,10 +603,10 @@ pub(crate) fn track_event(shared: &Rc<Shared>, event: &str, properties: &str) {
 pub(crate) fn enqueue(shared: &Rc<Shared>, body: EventBody<'_>, properties: Option<&str>) {
     let now = web::now_ms();
     let message_id = new_id(now);
-    let timestamp = format_rfc3339_ms(now);
+    let timestamp = web::iso_time(now);
     {
         let mut state = shared.state.borrow_mut();
-        let page = web::page::refresh(&state.page);
+        let page = web::page::location();
         let meta = EventMeta {
             message_id: &message_id,
             anonymous_id: (state.mode != Mode::Cookieless).then_some(state.anonymous_id.as_str()),
@@ -634,20 +640,19 @@ fn ready(args: &Array) -> Result<(), &'static str> {
 }
 
 /// Reads the IANA time zone when the page is idle (`requestIdleCallback`, else a timer), for
-/// the next batches, and keeps it for the next visits.
+/// the next batches, and keeps it for the next visits. Runs at most once a page, so the
+/// callback is kept with the page's listeners (one closure type less than a one-shot).
 fn read_timezone_when_idle(shared: &Rc<Shared>) {
-    let weak = Rc::downgrade(shared);
-    let read = Closure::once_into_js(move || {
-        if let Some(shared) = weak.upgrade() {
-            let timezone = web::page::timezone().unwrap_or_default();
-            let mut state = shared.state.borrow_mut();
-            if state.mode == Mode::Tracking && !timezone.is_empty() {
-                web::storage::local_set(TIMEZONE_KEY, &timezone);
-            }
-            state.page.timezone = timezone;
+    let read = callback(shared, |shared| {
+        let timezone = web::page::timezone().unwrap_or_default();
+        let mut state = shared.state.borrow_mut();
+        if state.mode == Mode::Tracking && !timezone.is_empty() {
+            web::storage::local_set(TIMEZONE_KEY, &timezone);
         }
+        state.page.timezone = timezone;
     });
-    web::when_idle(&read, 2_000);
+    web::when_idle(read.as_ref(), 2_000);
+    shared.listeners.borrow_mut().push(read);
 }
 
 /// Sends everything queued with `keepalive`, before the page navigates away (a redirect).
@@ -695,11 +700,11 @@ fn deliver(shared: &Rc<Shared>, pass: Pass) {
             let budget =
                 KEEPALIVE_BUDGET_BYTES.saturating_sub(context.len() + BATCH_CONTEXT_OVERHEAD);
             loop {
-                let batch = state.queue.take_batch(budget);
+                let mut batch = state.queue.take_batch(budget);
                 if batch.is_empty() {
                     break;
                 }
-                let body = events::write_batch(&batch, &format_rfc3339_ms(now as i64), &context);
+                let body = events::write_batch(&batch, &web::iso_time(now as i64), &context);
                 if state.debug {
                     web::console::debug("sending batch", &JsValue::from_str(&body));
                 }
@@ -707,9 +712,11 @@ fn deliver(shared: &Rc<Shared>, pass: Pass) {
                 // answer cannot be read, so its events stay stored and the next page sends
                 // them again; the collector drops the duplicates.
                 if pass == Pass::Leave && web::transport::beacon(&url, &body) {
-                    state.sent_blind.extend(batch);
+                    state.sent_blind.append(&mut batch);
                     let excess = state.sent_blind.len().saturating_sub(MAX_QUEUED_EVENTS);
-                    state.sent_blind.drain(..excess);
+                    if excess > 0 {
+                        state.sent_blind = state.sent_blind.split_off(excess);
+                    }
                     state.dirty = true;
                     continue;
                 }
@@ -853,47 +860,62 @@ fn own_storage_key(now: u64) -> String {
 
 /// Sends everything when the page is hidden or unloaded, and resumes when back online.
 fn listen(shared: &Rc<Shared>) {
-    let weak = Rc::downgrade(shared);
-    let on_leave = Closure::new(move || {
-        if let Some(shared) = weak.upgrade() {
-            if web::is_hidden() {
-                if FORMS {
-                    forms::send_abandoned(&shared);
-                }
-                autotrack::send_leave(&shared);
-                deliver(&shared, Pass::Leave);
-            } else {
-                autotrack::became_visible(&shared);
-            }
+    let on_leave = callback(shared, |shared| {
+        if web::is_hidden() {
+            leave(shared);
+        } else {
+            autotrack::became_visible(shared);
         }
     });
     web::on_document("visibilitychange", &on_leave);
-    let weak = Rc::downgrade(shared);
-    let on_pagehide = Closure::new(move || {
-        if let Some(shared) = weak.upgrade() {
-            if FORMS {
-                forms::send_abandoned(&shared);
-            }
-            autotrack::send_leave(&shared);
-            deliver(&shared, Pass::Leave);
-        }
-    });
+    let on_pagehide = callback(shared, leave);
     web::on_window("pagehide", &on_pagehide);
-    let weak = Rc::downgrade(shared);
-    let on_online = Closure::new(move || {
-        if let Some(shared) = weak.upgrade() {
-            let mut state = shared.state.borrow_mut();
-            state.retry_at_ms = 0;
-            state.attempt = 0;
-            drop(state);
-            deliver(&shared, Pass::Due);
-        }
+    let on_online = callback(shared, |shared| {
+        let mut state = shared.state.borrow_mut();
+        state.retry_at_ms = 0;
+        state.attempt = 0;
+        drop(state);
+        deliver(shared, Pass::Due);
     });
     web::on_window("online", &on_online);
-    shared
-        .listeners
-        .borrow_mut()
-        .extend([on_leave, on_pagehide, on_online]);
+    let mut listeners = shared.listeners.borrow_mut();
+    listeners.push(on_leave);
+    listeners.push(on_pagehide);
+    listeners.push(on_online);
+}
+
+/// The page is going away or hidden: abandoned forms, the page's engagement, and a send
+/// of everything queued.
+fn leave(shared: &Rc<Shared>) {
+    if FORMS {
+        forms::send_abandoned(shared);
+    }
+    autotrack::send_leave(shared);
+    deliver(shared, Pass::Leave);
+}
+
+/// A page-lifetime callback that runs `f` while the tracker exists. Every such callback is
+/// this one closure type, so the bundle holds one copy of wasm-bindgen's closure glue.
+pub(crate) fn callback(shared: &Rc<Shared>, f: fn(&Rc<Shared>)) -> Closure<dyn FnMut()> {
+    let weak = Rc::downgrade(shared);
+    Closure::new(move || {
+        if let Some(shared) = weak.upgrade() {
+            f(&shared);
+        }
+    })
+}
+
+/// A page-lifetime listener that runs `f` with the tracker (while it exists) and the event:
+/// one closure type for all of them, like [`callback`].
+pub(crate) fn event_callback(
+    weak: Weak<Shared>,
+    f: fn(&Rc<Shared>, &JsValue),
+) -> Closure<dyn FnMut(JsValue)> {
+    Closure::new(move |event: JsValue| {
+        if let Some(shared) = weak.upgrade() {
+            f(&shared, &event);
+        }
+    })
 }
 
 /// Runs a delivery pass in `ms` (0: at the end of this task), unless one is due sooner.
@@ -962,10 +984,16 @@ fn load_stored_state(state: &mut State, now: u64) {
     }
     state.session = web::storage::local_get(SESSION_KEY).and_then(|s| SessionState::decode(&s));
     state.attributes = load_attributes();
-    state.traits = web::storage::local_get(TRAITS_KEY);
-    state.form_counts = forms::FormCounts::decode(
-        &web::storage::local_get(forms::FORM_COUNTS_KEY).unwrap_or_default(),
-    );
+    // Traits and form counts are read only by rules (and the counts kept up by forms):
+    // the core bundle leaves both out.
+    if PERSONALIZE {
+        state.traits = web::storage::local_get(TRAITS_KEY);
+    }
+    if FORMS || PERSONALIZE {
+        state.form_counts = forms::FormCounts::decode(
+            &web::storage::local_get(forms::FORM_COUNTS_KEY).unwrap_or_default(),
+        );
+    }
     state.storage_key = own_storage_key(now);
     adopt_stored_queues(state, now);
 }
@@ -973,7 +1001,7 @@ fn load_stored_state(state: &mut State, now: u64) {
 /// Removes every cookie and storage item Orbit wrote (consent withdrawn).
 fn forget_everything(storage_key: &str, cookie_domain: Option<&str>) {
     web::storage::set_cookie(&identity::expired_cookie(cookie_domain));
-    for key in [
+    for key in &[
         identity::ANONYMOUS_ID_KEY,
         USER_ID_KEY,
         SESSION_KEY,
@@ -1015,15 +1043,14 @@ fn is_attribute_key_byte(b: u8) -> bool {
 /// The stored custom attributes: each top-level member of the stored object, split
 /// without a JSON parser (the queue's scanner knows where values end).
 fn load_attributes() -> Vec<(String, String)> {
-    let Some(text) = web::storage::local_get(ATTRIBUTES_KEY) else {
-        return Vec::new();
-    };
-    orbit_core::json::object_members(&text)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| !k.is_empty() && k.bytes().all(is_attribute_key_byte))
-        .map(|(k, v)| (String::from(k), String::from(v)))
-        .collect()
+    let mut attributes = Vec::new();
+    let text = web::storage::local_get(ATTRIBUTES_KEY).unwrap_or_default();
+    for (key, value) in orbit_core::json::object_members(&text).unwrap_or_default() {
+        if !key.is_empty() && key.bytes().all(is_attribute_key_byte) {
+            attributes.push((String::from(key), String::from(value)));
+        }
+    }
+    attributes
 }
 
 /// The registrable domain of the page's host: the broadest parent domain the browser
@@ -1099,5 +1126,10 @@ fn properties_json(value: &JsValue) -> Option<Option<String>> {
     if !value.is_object() || Array::is_array(value) {
         return None;
     }
-    JSON::stringify(value).ok()?.as_string().map(Some)
+    stringify(value).map(Some)
+}
+
+/// `JSON.stringify(value)`; `None` when it throws (a cycle, a BigInt) or gives `undefined`.
+fn stringify(value: &JsValue) -> Option<String> {
+    JSON::stringify(value).ok()?.as_string()
 }

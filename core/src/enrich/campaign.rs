@@ -68,7 +68,12 @@ pub struct ClickId {
 impl Campaign {
     /// Whether no field is set, so there is nothing to attach to an event.
     pub fn is_empty(&self) -> bool {
-        self.fields().iter().all(|(_, value)| value.is_none()) && self.click_id.is_none()
+        self.source.is_none()
+            && self.medium.is_none()
+            && self.name.is_none()
+            && self.term.is_none()
+            && self.content.is_none()
+            && self.click_id.is_none()
     }
 
     /// Appends this campaign as a JSON object, omitting absent fields; the click id is written
@@ -122,13 +127,13 @@ pub fn parse_campaign(url: &str) -> Option<Campaign> {
             }
         }
     }
-    let [source, medium, name, term, content] = utm.map(|raw| raw.map(campaign_value));
+    let [source, medium, name, term, content] = utm;
     let campaign = Campaign {
-        source,
-        medium,
-        name,
-        term,
-        content,
+        source: source.map(campaign_value),
+        medium: medium.map(campaign_value),
+        name: name.map(campaign_value),
+        term: term.map(campaign_value),
+        content: content.map(campaign_value),
         click_id: click.map(|(_, kind, raw)| ClickId {
             kind,
             value: campaign_value(raw),
@@ -178,24 +183,24 @@ fn name_matches(raw: &str, name: &str) -> bool {
 /// their ASCII ones are kept (a lossy decoder costs ~1 KB more in the browser bundle, and a
 /// campaign value that is not UTF-8 is damaged anyway).
 fn decode(raw: &str) -> String {
-    let bytes: Vec<u8> = Decode(raw.as_bytes()).collect();
-    match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => e
-            .into_bytes()
-            .into_iter()
-            .filter(u8::is_ascii)
-            .map(char::from)
-            .collect(),
+    let mut bytes = Vec::new();
+    for b in Decode(raw.as_bytes()) {
+        bytes.push(b);
     }
+    String::from_utf8(bytes).unwrap_or_else(|e| {
+        let mut ascii = e.into_bytes();
+        ascii.retain(u8::is_ascii);
+        String::from_utf8(ascii).unwrap_or_default()
+    })
 }
 
 fn campaign_value(raw: &str) -> String {
-    let mut value = decode(raw);
-    if let Some((cut, _)) = value.char_indices().nth(MAX_CAMPAIGN_VALUE_CHARS) {
-        value.truncate(cut);
+    let value = decode(raw);
+    let cut = crate::text::prefix_chars(&value, MAX_CAMPAIGN_VALUE_CHARS).len();
+    if cut == value.len() {
+        return value;
     }
-    value
+    String::from(value.get(..cut).unwrap_or(&value))
 }
 
 /// The bytes of a form-encoded query component: `+` is a space, `%XX` is that byte, and a

@@ -110,6 +110,11 @@ impl Queue {
         self.events.is_empty()
     }
 
+    /// The events waiting, oldest first.
+    pub fn events(&self) -> &[String] {
+        &self.events
+    }
+
     /// Bytes of event JSON waiting (without batch or storage framing).
     pub fn bytes(&self) -> usize {
         self.bytes
@@ -138,15 +143,20 @@ impl Queue {
             return;
         }
         for event in &mut self.events {
-            let mut start = 0;
-            while let Some(at) = event
-                .get(start..)
-                .and_then(|rest| crate::text::find(rest, from, false))
-            {
-                let at = start + at;
-                event.replace_range(at..at + from.len(), to);
-                start = at + to.len();
+            // Rebuilt rather than edited with `replace_range`, whose splicing code is larger.
+            let mut out = String::with_capacity(event.len());
+            let mut rest = event.as_str();
+            while let Some(at) = crate::text::find(rest, from, false) {
+                let (Some(before), Some(after)) = (rest.get(..at), rest.get(at + from.len()..))
+                else {
+                    break;
+                };
+                out.push_str(before);
+                out.push_str(to);
+                rest = after;
             }
+            out.push_str(rest);
+            *event = out;
         }
     }
 
@@ -154,11 +164,7 @@ impl Queue {
     /// browser): anything but an array of objects gives an empty queue, since a damaged store
     /// must not stop the tracker. The bounds apply to what is read.
     pub fn decode(s: &str) -> Queue {
-        let mut queue = Queue::new();
-        for event in split_objects(s).unwrap_or_default() {
-            queue.push(String::from(event));
-        }
-        queue
+        read_objects(s).unwrap_or_default()
     }
 
     /// Drops the oldest events until both bounds hold.
@@ -180,14 +186,15 @@ impl Queue {
     }
 }
 
-/// The elements of a JSON array of objects, each trimmed; `None` when `s` is not one.
+/// A queue of the elements of a JSON array of objects, each trimmed; `None` when `s` is not
+/// one.
 ///
 /// It follows strings (with their escapes) and the nesting of brackets and braces, which is
 /// enough to find where each element ends; it does not check every token inside the objects
 /// (the collector validates events).
-fn split_objects(s: &str) -> Option<Vec<&str>> {
+fn read_objects(s: &str) -> Option<Queue> {
     let inner = s.trim().strip_prefix('[')?.strip_suffix(']')?;
-    let mut elements = Vec::new();
+    let mut elements = Queue::new();
     if inner.trim().is_empty() {
         return Some(elements);
     }
@@ -217,7 +224,7 @@ fn split_objects(s: &str) -> Option<Vec<&str>> {
                     // `get`, not indexing: a failed index would pull core::fmt's panic
                     // message into the browser bundle (SIZE.md). `,` is ASCII, so the range
                     // is always on a char boundary.
-                    elements.push(inner.get(start..i)?.trim());
+                    elements.push(String::from(inner.get(start..i)?.trim()));
                     start = i + 1;
                     seen_object = false;
                 }
@@ -239,7 +246,7 @@ fn split_objects(s: &str) -> Option<Vec<&str>> {
     if in_string || !closers.is_empty() || !seen_object {
         return None;
     }
-    elements.push(inner.get(start..)?.trim());
+    elements.push(String::from(inner.get(start..)?.trim()));
     Some(elements)
 }
 

@@ -63,16 +63,16 @@ impl SessionState {
         out.push_str(FORMAT_VERSION);
         out.push('|');
         push_escaped(&mut out, &self.id);
-        for n in [
+        for n in &[
             self.started_ms,
             self.last_activity_ms,
             u64::from(self.session_count),
             u64::from(self.page_views),
         ] {
             out.push('|');
-            push_u64(&mut out, n);
+            push_u64(&mut out, *n);
         }
-        for text in [&self.campaign_key, &self.first_campaign, &self.landing_page] {
+        for text in &[&self.campaign_key, &self.first_campaign, &self.landing_page] {
             out.push('|');
             push_escaped(&mut out, text.as_deref().unwrap_or(""));
         }
@@ -82,9 +82,8 @@ impl SessionState {
     /// Reads a string written by [`SessionState::encode`]; `None` for anything else (another
     /// version, a truncated or edited cookie), so the tracker starts afresh instead of failing.
     pub fn decode(s: &str) -> Option<SessionState> {
-        let fields: Vec<&str> = s.split('|').collect();
         let [version, id, started, last, count, views, campaign, first, landing] =
-            <[&str; ENCODED_FIELDS]>::try_from(fields).ok()?;
+            split_fields::<ENCODED_FIELDS>(s)?;
         if version != FORMAT_VERSION || id.is_empty() {
             return None;
         }
@@ -124,7 +123,7 @@ pub fn touch(
         // The session's first page view is its arrival.
         state.campaign_key = key;
         if state.session_count == 1 {
-            state.first_campaign.clone_from(&state.campaign_key);
+            state.first_campaign = state.campaign_key.clone();
             state.landing_page = (!url.is_empty()).then(|| String::from(url));
         }
     }
@@ -201,7 +200,7 @@ pub fn campaign_key(campaign: &Campaign) -> String {
         click.map(|c| c.kind),
         click.map(|c| c.value.as_str()),
     ];
-    for (i, field) in fields.into_iter().enumerate() {
+    for (i, field) in fields.iter().enumerate() {
         if i > 0 {
             out.push('|');
         }
@@ -213,9 +212,8 @@ pub fn campaign_key(campaign: &Campaign) -> String {
 /// Reads a [`campaign_key`] back into the campaign (for first-touch rules); `None` when it is
 /// not one.
 pub fn campaign_from_key(key: &str) -> Option<Campaign> {
-    let fields: Vec<&str> = key.split('|').collect();
     let [source, medium, name, term, content, kind, value] =
-        <[&str; CAMPAIGN_KEY_FIELDS]>::try_from(fields).ok()?;
+        split_fields::<CAMPAIGN_KEY_FIELDS>(key)?;
     let click_id = match (kind, unescape_opt(value)?) {
         ("", None) => None,
         (kind, Some(value)) => Some(ClickId {
@@ -233,6 +231,16 @@ pub fn campaign_from_key(key: &str) -> Option<Campaign> {
         click_id,
     };
     (!campaign.is_empty()).then_some(campaign)
+}
+
+/// Exactly `N` `|`-separated fields, or `None` (collected without a `Vec`: a smaller bundle).
+fn split_fields<const N: usize>(s: &str) -> Option<[&str; N]> {
+    let mut fields = s.split('|');
+    let mut out = [""; N];
+    for slot in &mut out {
+        *slot = fields.next()?;
+    }
+    fields.next().is_none().then_some(out)
 }
 
 /// Whether a byte may stand for itself in an encoded field: a cookie-value octet (RFC 6265),

@@ -2,14 +2,17 @@
 
 /// Logs `[orbit] message` as a console warning.
 pub fn warn(message: &str) {
-    let mut text = alloc::string::String::from("[orbit] ");
-    text.push_str(message);
-    web_sys::console::warn_1(&text.into());
+    web_sys::console::warn_1(&prefixed(message));
 }
 
 /// Logs `[orbit] message` at debug level (shown only with `orbit('debug', true)`).
 pub fn debug(message: &str, detail: &wasm_bindgen::JsValue) {
+    web_sys::console::log_2(&prefixed(message), detail);
+}
+
+/// `[orbit] message`, the common prefix written once.
+fn prefixed(message: &str) -> wasm_bindgen::JsValue {
     let mut text = alloc::string::String::from("[orbit] ");
     text.push_str(message);
-    web_sys::console::log_2(&text.into(), detail);
+    text.into()
 }

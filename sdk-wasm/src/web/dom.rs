@@ -119,7 +119,7 @@ pub fn observe_document(
     let document = document()?;
     let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).ok()?;
     let options = js_sys::Object::new();
-    for key in ["subtree", "childList", "characterData", "attributes"] {
+    for key in &["subtree", "childList", "characterData", "attributes"] {
         let _ = Reflect::set(&options, &JsValue::from_str(key), &JsValue::TRUE);
     }
     observer

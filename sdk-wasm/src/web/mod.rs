@@ -18,36 +18,57 @@ pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
 
+/// `target.addEventListener(event, listener, capture)`: one binding for every listener.
+fn add_listener(
+    target: Option<web_sys::EventTarget>,
+    event: &str,
+    listener: &wasm_bindgen::JsValue,
+    capture: bool,
+) {
+    use wasm_bindgen::JsCast;
+    if let Some(target) = target {
+        let _ = target.add_event_listener_with_callback_and_bool(
+            event,
+            listener.unchecked_ref(),
+            capture,
+        );
+    }
+}
+
+/// Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (`Date#toISOString`, which leaves the
+/// date arithmetic out of the bundle).
+pub fn iso_time(ms: i64) -> alloc::string::String {
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64))
+        .to_iso_string()
+        .into()
+}
+
 /// Calls `listener` on every `event` of the window (`pagehide`, `online`, …).
 pub fn on_window(event: &str, listener: &wasm_bindgen::closure::Closure<dyn FnMut()>) {
-    use wasm_bindgen::JsCast;
-    if let Some(window) = window() {
-        let _ = window.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
-    }
+    add_listener(window().map(Into::into), event, listener.as_ref(), false);
 }
 
 /// Calls `listener` on every `event` of the document (`visibilitychange`).
 pub fn on_document(event: &str, listener: &wasm_bindgen::closure::Closure<dyn FnMut()>) {
-    use wasm_bindgen::JsCast;
-    if let Some(document) = window().and_then(|w| w.document()) {
-        let _ = document.add_event_listener_with_callback(event, listener.as_ref().unchecked_ref());
-    }
+    let document = window().and_then(|w| w.document());
+    add_listener(document.map(Into::into), event, listener.as_ref(), false);
 }
 
 /// Whether the page is hidden (another tab, minimised, or being unloaded).
 pub fn is_hidden() -> bool {
+    // `document.hidden` is true exactly when `visibilityState` is "hidden".
     window()
         .and_then(|w| w.document())
-        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
+        .is_some_and(|d| prop(&d, "hidden").is_truthy())
 }
 
 /// Runs `callback` after `ms` milliseconds.
 pub fn set_timeout(callback: &wasm_bindgen::closure::Closure<dyn FnMut()>, ms: i32) {
-    use wasm_bindgen::JsCast;
     if let Some(window) = window() {
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-            callback.as_ref().unchecked_ref(),
-            ms,
+        call(
+            &window,
+            "setTimeout",
+            &[callback.as_ref(), &wasm_bindgen::JsValue::from(ms)],
         );
     }
 }
@@ -105,14 +126,7 @@ pub fn on_window_capture(
     event: &str,
     listener: &wasm_bindgen::closure::Closure<dyn FnMut(wasm_bindgen::JsValue)>,
 ) {
-    use wasm_bindgen::JsCast;
-    if let Some(window) = window() {
-        let _ = window.add_event_listener_with_callback_and_bool(
-            event,
-            listener.as_ref().unchecked_ref(),
-            true,
-        );
-    }
+    add_listener(window().map(Into::into), event, listener.as_ref(), true);
 }
 
 /// `target[name]`, or `undefined` when reading it throws.
@@ -142,13 +156,13 @@ pub fn observe_attribute(
     // Built with Reflect rather than MutationObserverInit's setters: one import, not four.
     let options = js_sys::Object::new();
     let filter = js_sys::Array::of1(&JsValue::from_str(name));
-    for (key, value) in [
+    for (key, value) in &[
         ("subtree", JsValue::TRUE),
         ("attributes", JsValue::TRUE),
         ("attributeOldValue", JsValue::TRUE),
         ("attributeFilter", filter.into()),
     ] {
-        let _ = js_sys::Reflect::set(&options, &JsValue::from_str(key), &value);
+        let _ = js_sys::Reflect::set(&options, &JsValue::from_str(key), value);
     }
     let _ = observer.observe_with_options(&document, options.unchecked_ref());
 }

@@ -3,20 +3,24 @@
 use crate::events::PageInfo;
 use alloc::string::String;
 
-/// What changes as the visitor navigates: location, title, referrer. The rest of `base`
-/// (browser, language, time zone, screen) is read once by [`info`].
-pub fn refresh(base: &PageInfo) -> PageInfo {
-    let mut info = base.clone();
+/// What changes as the visitor navigates, all an event's page fields need: location, title,
+/// referrer. The rest (browser, language, time zone, screen) is read once by [`info`].
+pub fn location() -> PageInfo {
+    let mut info = PageInfo::default();
     let Some(window) = super::window() else {
         return info;
     };
+    // Read with `Reflect` (shared with every other property read) rather than one web-sys
+    // binding each: a smaller glue and bundle.
     let location = window.location();
-    info.url = location.href().unwrap_or_default();
-    info.path = location.pathname().unwrap_or_default();
-    info.search = location.search().unwrap_or_default();
+    let text =
+        |target: &wasm_bindgen::JsValue, name| super::prop_string(target, name).unwrap_or_default();
+    info.url = text(&location, "href");
+    info.path = text(&location, "pathname");
+    info.search = text(&location, "search");
     if let Some(document) = window.document() {
-        info.title = document.title();
-        info.referrer = document.referrer();
+        info.title = text(&document, "title");
+        info.referrer = text(&document, "referrer");
     }
     info
 }
@@ -24,20 +28,18 @@ pub fn refresh(base: &PageInfo) -> PageInfo {
 /// A full snapshot of the page; fields the browser won't give stay empty, and so does the
 /// time zone where only [`timezone`] can read it. Runs once per page load.
 pub fn info() -> PageInfo {
-    let mut info = refresh(&PageInfo::default());
+    let mut info = location();
     let Some(window) = super::window() else {
         return info;
     };
     let navigator = window.navigator();
-    info.user_agent = navigator.user_agent().unwrap_or_default();
+    info.user_agent = super::prop_string(&navigator, "userAgent").unwrap_or_default();
     info.utc_offset_min = -(js_sys::Date::new_0().get_timezone_offset() as i32);
-    info.locale = navigator.language().unwrap_or_default();
+    info.locale = super::prop_string(&navigator, "language").unwrap_or_default();
     info.timezone = quick_timezone().unwrap_or_default();
-    if let Ok(screen) = window.screen() {
-        let width = screen.width().unwrap_or(0).max(0) as u32;
-        let height = screen.height().unwrap_or(0).max(0) as u32;
-        info.screen = (width, height);
-    }
+    let screen = super::prop(&window, "screen");
+    let size = |name| super::prop(&screen, name).as_f64().unwrap_or(0.0).max(0.0) as u32;
+    info.screen = (size("width"), size("height"));
     info
 }
 
@@ -50,7 +52,7 @@ pub fn hostname() -> Option<String> {
 /// Whether the page was served over https (cookies then get `Secure`).
 pub fn is_https() -> bool {
     super::window()
-        .and_then(|w| w.location().protocol().ok())
+        .and_then(|w| super::prop_string(&w.location(), "protocol"))
         .is_some_and(|p| p == "https:")
 }
 
@@ -71,16 +73,18 @@ pub fn quick_timezone() -> Option<String> {
 /// `Intl.DateTimeFormat` of a page costs 30–60 ms (the browser loads its locale data), so
 /// this is read when the page is idle and kept for the next visits.
 pub fn timezone() -> Option<String> {
-    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
-    let options = format.resolved_options();
-    super::prop_string(&options, "timeZone")
+    // `Intl.DateTimeFormat().resolvedOptions().timeZone`, called through `Reflect` (the
+    // constructor may be called without `new`): no bindings of its own in the glue.
+    let window = super::window()?;
+    let format = super::call(&super::prop(&window, "Intl"), "DateTimeFormat", &[]);
+    super::prop_string(&super::call(&format, "resolvedOptions", &[]), "timeZone")
 }
 
 /// `document.referrer`.
 pub fn referrer() -> String {
     super::window()
         .and_then(|w| w.document())
-        .map(|d| d.referrer())
+        .and_then(|d| super::prop_string(&d, "referrer"))
         .unwrap_or_default()
 }
 
@@ -100,7 +104,7 @@ pub fn local_hour_and_weekday() -> (u8, u8) {
 /// `location.href`.
 pub fn href() -> String {
     super::window()
-        .and_then(|w| w.location().href().ok())
+        .and_then(|w| super::prop_string(&w.location(), "href"))
         .unwrap_or_default()
 }
 
@@ -109,30 +113,31 @@ pub fn scroll_depth_pct() -> u32 {
     let Some(window) = super::window() else {
         return 0;
     };
-    let Some(root) = window.document().and_then(|d| d.document_element()) else {
+    let Some(document) = window.document() else {
         return 0;
     };
-    let height = f64::from(root.scroll_height());
+    let number = |target: &wasm_bindgen::JsValue, name| super::prop(target, name).as_f64();
+    let root = super::prop(&document, "documentElement");
+    let height = number(&root, "scrollHeight").unwrap_or(0.0);
     if height <= 0.0 {
         return 0;
     }
-    let seen = window.scroll_y().unwrap_or(0.0)
-        + window
-            .inner_height()
-            .ok()
-            .and_then(|h| h.as_f64())
-            .unwrap_or(0.0);
+    let seen =
+        number(&window, "scrollY").unwrap_or(0.0) + number(&window, "innerHeight").unwrap_or(0.0);
     (seen * 100.0 / height).clamp(0.0, 100.0) as u32
 }
 
 /// A link's absolute URL, and whether it leaves this site (another host, http or https).
 pub fn resolve_link(link: &str) -> Option<(String, bool)> {
-    let base = href();
+    let location = super::window()?.location();
+    let base = super::prop_string(&location, "href")?;
     let url = web_sys::Url::new_with_base(link, &base).ok()?;
-    let protocol = url.protocol();
+    let text = |target: &wasm_bindgen::JsValue, name| super::prop_string(target, name);
+    let protocol = text(&url, "protocol")?;
     let web = protocol == "http:" || protocol == "https:";
-    let here = web_sys::Url::new(&base).ok()?;
-    Some((url.href(), web && url.host() != here.host()))
+    // The page's own host is `location.host`, as a URL made from its href would give.
+    let outbound = web && text(&url, "host") != text(&location, "host");
+    Some((text(&url, "href")?, outbound))
 }
 
 /// Whether the visitor asked not to be tracked: Do Not Track (`navigator.doNotTrack` is

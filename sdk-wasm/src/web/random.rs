@@ -3,7 +3,19 @@
 /// Fills `N` bytes; `None` when the Web Crypto API is unavailable.
 pub fn bytes<const N: usize>() -> Option<[u8; N]> {
     let mut buf = [0u8; N];
-    let crypto = super::window()?.crypto().ok()?;
-    crypto.get_random_values_with_u8_array(&mut buf).ok()?;
-    Some(buf)
+    fill(&mut buf).then_some(buf)
+}
+
+/// Fills `buf` (one copy of the browser call for every `N` above); false without Web Crypto.
+fn fill(buf: &mut [u8]) -> bool {
+    use wasm_bindgen::JsCast;
+    let Some(window) = super::window() else {
+        return false;
+    };
+    let crypto = super::prop(&window, "crypto");
+    crypto.is_object()
+        && crypto
+            .unchecked_into::<web_sys::Crypto>()
+            .get_random_values_with_u8_array(buf)
+            .is_ok()
 }

@@ -2,34 +2,64 @@
 //! private mode, quota): every failure is treated as "nothing stored".
 
 use alloc::string::String;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
 
-fn html_document() -> Option<web_sys::HtmlDocument> {
-    super::window()?.document()?.dyn_into().ok()
+// `document.cookie` through `Reflect` (which the tracker binds anyway) rather than
+// web-sys's HtmlDocument: fewer bindings in the glue.
+fn document() -> Option<web_sys::Document> {
+    super::window()?.document()
 }
 
 /// The whole `document.cookie` text.
 pub fn cookies() -> Option<String> {
-    html_document()?.cookie().ok()
+    let document = document()?;
+    super::prop_string(&document, "cookie")
 }
 
-/// Assigns `document.cookie`; false when the browser refused.
+/// Assigns `document.cookie`; false when the browser refused (it throws in sandboxes).
 pub fn set_cookie(assignment: &str) -> bool {
-    html_document().is_some_and(|d| d.set_cookie(assignment).is_ok())
+    document().is_some_and(|d| {
+        js_sys::Reflect::set(
+            &d,
+            &JsValue::from_str("cookie"),
+            &JsValue::from_str(assignment),
+        )
+        .is_ok()
+    })
+}
+
+const LOCAL: &str = "localStorage";
+const SESSION: &str = "sessionStorage";
+
+/// `window.localStorage` or `window.sessionStorage` (`name`); `None` when reading it throws
+/// (storage disabled) or gives nothing. One function for both: a smaller bundle.
+fn storage(name: &str) -> Option<web_sys::Storage> {
+    use wasm_bindgen::JsCast;
+    let window = super::window()?;
+    let storage = super::prop(&window, name);
+    storage.is_object().then(|| storage.unchecked_into())
+}
+
+fn get(name: &str, key: &str) -> Option<String> {
+    storage(name)?.get_item(key).ok()?
+}
+
+fn set(name: &str, key: &str, value: &str) -> bool {
+    storage(name).is_some_and(|s| s.set_item(key, value).is_ok())
 }
 
 fn local_storage() -> Option<web_sys::Storage> {
-    super::window()?.local_storage().ok()?
+    storage(LOCAL)
 }
 
 /// Reads a localStorage item.
 pub fn local_get(key: &str) -> Option<String> {
-    local_storage()?.get_item(key).ok()?
+    get(LOCAL, key)
 }
 
 /// Writes a localStorage item; false when storage is unavailable or full.
 pub fn local_set(key: &str, value: &str) -> bool {
-    local_storage().is_some_and(|s| s.set_item(key, value).is_ok())
+    set(LOCAL, key, value)
 }
 
 /// Removes a localStorage item.
@@ -56,16 +86,12 @@ pub fn local_keys(prefix: &str) -> alloc::vec::Vec<String> {
     keys
 }
 
-fn session_storage() -> Option<web_sys::Storage> {
-    super::window()?.session_storage().ok()?
-}
-
 /// Reads a sessionStorage item (per tab, kept across the tab's navigations).
 pub fn session_get(key: &str) -> Option<String> {
-    session_storage()?.get_item(key).ok()?
+    get(SESSION, key)
 }
 
 /// Writes a sessionStorage item; false when unavailable.
 pub fn session_set(key: &str, value: &str) -> bool {
-    session_storage().is_some_and(|s| s.set_item(key, value).is_ok())
+    set(SESSION, key, value)
 }

@@ -3,7 +3,7 @@
 //! `sendBeacon` when the page is going away and `fetch` cannot be started.
 
 use alloc::string::String;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// The URL a batch is posted to.
 pub fn batch_url(endpoint: &str, write_key: &str) -> String {
@@ -34,23 +34,18 @@ pub fn get_text(
     done: OnAnswer,
 ) {
     use wasm_bindgen::closure::Closure;
-    use wasm_bindgen::JsCast;
     let Some(window) = super::window() else {
         return done(None);
     };
-    let init = web_sys::RequestInit::new();
-    init.set_mode(web_sys::RequestMode::Cors);
-    init.set_credentials(web_sys::RequestCredentials::Omit);
+    let init = request_init();
     if let Some(etag) = etag {
         let headers = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(
-            &headers,
-            &JsValue::from_str("If-None-Match"),
-            &JsValue::from_str(etag),
-        );
-        let _ = js_sys::Reflect::set(&init, &JsValue::from_str("headers"), &headers);
+        set(&headers, "If-None-Match", &JsValue::from_str(etag));
+        set(&init, "headers", &headers);
     }
-    let settled = window.fetch_with_str_and_init(url, &init).catch(swallow);
+    let settled = window
+        .fetch_with_str_and_init(url, init.unchecked_ref())
+        .catch(swallow);
     let swallow: js_sys::Function = swallow.as_ref().clone().unchecked_into();
     let on_response = Closure::once_into_js(move |response: JsValue| {
         let (status, _) = response_status(&response);
@@ -77,37 +72,48 @@ pub fn get_text(
 /// only 64 KB of such bodies in flight, so it is used only when the page is going away.
 pub fn post(url: &str, body: &str, keepalive: bool) -> Option<js_sys::Promise> {
     let window = super::window()?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(body));
+    let init = request_init();
+    set(&init, "method", &JsValue::from_str("POST"));
+    set(&init, "body", &JsValue::from_str(body));
     if keepalive {
-        // Not in web-sys's RequestInit yet.
-        let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
+        set(&init, "keepalive", &JsValue::TRUE);
     }
-    init.set_mode(web_sys::RequestMode::Cors);
-    init.set_credentials(web_sys::RequestCredentials::Omit);
-    let promise = window.fetch_with_str_and_init(url, &init);
+    let promise = window.fetch_with_str_and_init(url, init.unchecked_ref());
     Some(promise)
+}
+
+/// `object[key] = value`.
+fn set(object: &JsValue, key: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), value);
+}
+
+/// A `fetch` init object for a CORS request without cookies, built with `Reflect` rather than
+/// web-sys's RequestInit, whose setters each add a binding to the glue.
+fn request_init() -> js_sys::Object {
+    let init = js_sys::Object::new();
+    set(&init, "mode", &JsValue::from_str("cors"));
+    set(&init, "credentials", &JsValue::from_str("omit"));
+    init
 }
 
 /// `navigator.sendBeacon(url, body)`: queued by the browser even as the page unloads.
 pub fn beacon(url: &str, body: &str) -> bool {
-    super::window()
-        .and_then(|w| w.navigator().send_beacon_with_opt_str(url, Some(body)).ok())
-        .unwrap_or(false)
+    super::window().is_some_and(|w| {
+        let args = [&JsValue::from_str(url), &JsValue::from_str(body)];
+        super::call(&w.navigator(), "sendBeacon", &args).is_truthy()
+    })
 }
 
 /// The status of a fetch `Response`, and its `Retry-After` header.
 pub fn response_status(response: &JsValue) -> (u16, Option<String>) {
-    use wasm_bindgen::JsCast;
-    let Some(response) = response.dyn_ref::<web_sys::Response>() else {
-        return (0, None);
-    };
-    let retry_after = response.headers().get("retry-after").ok().flatten();
-    (response.status(), retry_after)
+    // `undefined` (a failed fetch) has no properties: status 0.
+    let status = super::prop(response, "status").as_f64().unwrap_or(0.0) as u16;
+    let headers = super::prop(response, "headers");
+    let retry_after = super::call(&headers, "get", &[&JsValue::from_str("retry-after")]);
+    (status, retry_after.as_string())
 }
 
 /// `navigator.onLine`; true when the browser does not say.
 pub fn is_online() -> bool {
-    super::window().is_none_or(|w| w.navigator().on_line())
+    super::window().is_none_or(|w| super::prop(&w.navigator(), "onLine").is_truthy())
 }
