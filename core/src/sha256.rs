@@ -23,23 +23,35 @@ const INITIAL: [u32; 8] = [
 pub fn sha256(data: &[u8]) -> [u8; 32] {
     let mut state = INITIAL;
     let bit_len = (data.len() as u64).wrapping_mul(8);
-    let mut chunks = data.chunks_exact(64);
-    for block in &mut chunks {
+    // `get`, not indexing or `chunks_exact`: no panics in the bundle (they cannot happen here).
+    let mut at = 0;
+    while let Some(block) = data.get(at..at + 64) {
         compress(&mut state, block);
+        at += 64;
     }
     // The tail, the 0x80 marker and the length, padded to one or two blocks.
-    let rest = chunks.remainder();
+    let rest = data.get(at..).unwrap_or(&[]);
     let mut tail = [0u8; 128];
-    tail[..rest.len()].copy_from_slice(rest);
-    tail[rest.len()] = 0x80;
+    if let Some(t) = tail.get_mut(..rest.len()) {
+        t.copy_from_slice(rest);
+    }
+    if let Some(t) = tail.get_mut(rest.len()) {
+        *t = 0x80;
+    }
     let end = if rest.len() < 56 { 64 } else { 128 };
-    tail[end - 8..end].copy_from_slice(&bit_len.to_be_bytes());
-    for block in tail[..end].chunks_exact(64) {
-        compress(&mut state, block);
+    if let Some(t) = tail.get_mut(end - 8..end) {
+        t.copy_from_slice(&bit_len.to_be_bytes());
+    }
+    let (first, second) = tail.split_at(64);
+    compress(&mut state, first);
+    if end == 128 {
+        compress(&mut state, second);
     }
     let mut out = [0u8; 32];
-    for (bytes, word) in out.chunks_exact_mut(4).zip(state) {
-        bytes.copy_from_slice(&word.to_be_bytes());
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = state
+            .get(i / 4)
+            .map_or(0, |w| (w >> (24 - 8 * (i % 4))) as u8);
     }
     out
 }
@@ -57,8 +69,11 @@ pub fn sha256_hex(data: &[u8]) -> String {
 
 fn compress(state: &mut [u32; 8], block: &[u8]) {
     let mut w = [0u32; 64];
-    for (word, bytes) in w.iter_mut().zip(block.chunks_exact(4)) {
-        *word = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    // Big-endian words, byte by byte: no bounds-check or chunk-size panics in the bundle.
+    for (i, &b) in block.iter().take(64).enumerate() {
+        if let Some(word) = w.get_mut(i / 4) {
+            *word = *word << 8 | u32::from(b);
+        }
     }
     for i in 16..64 {
         let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
@@ -69,14 +84,14 @@ fn compress(state: &mut [u32; 8], block: &[u8]) {
             .wrapping_add(s1);
     }
     let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = *state;
-    for (k, w) in K.iter().zip(w) {
+    for (k, w) in K.iter().zip(&w) {
         let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
         let choice = (e & f) ^ (!e & g);
         let t1 = h
             .wrapping_add(s1)
             .wrapping_add(choice)
             .wrapping_add(*k)
-            .wrapping_add(w);
+            .wrapping_add(*w);
         let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
         let majority = (a & b) ^ (a & c) ^ (b & c);
         let t2 = s0.wrapping_add(majority);

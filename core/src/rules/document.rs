@@ -518,20 +518,17 @@ pub const OPERATOR_NAMES: [&str; 19] = [
 impl Op {
     /// The operator named `name` in a document.
     pub(crate) fn from_name(name: &str) -> Option<Op> {
-        let i = OPERATOR_LIST.split(' ').position(|n| n == name)?;
+        let i = super::word_index(OPERATOR_LIST, name.as_bytes())?;
         OPERATORS.get(i).copied()
     }
 
     /// The operator's name in documents.
     pub(crate) fn name(self) -> &'static str {
-        let mut names = OPERATOR_LIST.split(' ');
-        for op in OPERATORS {
-            let name = names.next().unwrap_or("");
-            if op == self {
-                return name;
-            }
-        }
-        ""
+        let i = OPERATORS
+            .iter()
+            .position(|op| *op == self)
+            .unwrap_or(usize::MAX);
+        super::nth_word(OPERATOR_LIST, ' ', i)
     }
 
     /// A negative operator's positive twin and `true`, or the operator itself and `false`:

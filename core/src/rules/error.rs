@@ -135,11 +135,13 @@ impl<'a> Problems<'a> {
     }
 
     /// Goes one step deeper in the path; every `enter` is paired with a [`Problems::leave`].
+    #[inline(never)]
     pub(crate) fn enter(&mut self, seg: Seg<'a>) {
         self.path.push(seg);
     }
 
     /// Comes back up one step.
+    #[inline(never)]
     pub(crate) fn leave(&mut self) {
         self.path.pop();
     }

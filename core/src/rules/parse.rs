@@ -199,7 +199,7 @@ impl<'j> Parser<'j> {
             return self.p.fail(what);
         };
         for (key, _) in members {
-            if !allowed.split(' ').any(|k| k == key) {
+            if super::word_index(allowed, key.as_bytes()).is_none() {
                 self.p
                     .report_at(Seg::Key(key), "unknown field", Some(key), allowed);
             }
@@ -621,7 +621,7 @@ impl<'j> Parser<'j> {
                     "expected an array of strings, numbers or booleans",
                     "more values than the limit (1000)",
                 )?;
-                let mut list = Vec::with_capacity(items.len());
+                let mut list = Vec::new();
                 for (i, item) in items.iter().enumerate() {
                     self.p.enter(Seg::Index(i));
                     let s = self.scalar(item, ignore_case);
@@ -723,7 +723,7 @@ impl<'j> Parser<'j> {
             return self.p.fail("expected an action object");
         };
         let kind = self.text(all, "type", true, 64)?;
-        let Some(k) = ACTION_TYPE_LIST.split(' ').position(|t| t == kind) else {
+        let Some(k) = super::word_index(ACTION_TYPE_LIST, kind.as_bytes()) else {
             self.p.report_at(
                 Seg::Key("type"),
                 "unknown action type",
@@ -732,11 +732,7 @@ impl<'j> Parser<'j> {
             );
             return None;
         };
-        let fields = ACTION_FIELDS
-            .split('|')
-            .enumerate()
-            .find_map(|(i, f)| (i == k).then_some(f))
-            .unwrap_or("");
+        let fields = super::nth_word(ACTION_FIELDS, '|', k);
         let m = self.object(json, fields, "expected an action object")?;
         let before = self.p.count();
         // Every action but a redirect (the last type) has a selector.
@@ -813,7 +809,7 @@ impl<'j> Parser<'j> {
             8 => Action::Hide { selector },
             9 => {
                 let position = self.value(m, "position").and_then(|pos| {
-                    let found = INSERT_POSITIONS.split(' ').position(|p| p == pos);
+                    let found = super::word_index(INSERT_POSITIONS, pos.as_bytes());
                     if found.is_none() {
                         self.p.report_at(
                             Seg::Key("position"),
@@ -912,7 +908,7 @@ impl<'j> Parser<'j> {
             return self.p.fail("expected an array of 2 to 20 variants");
         };
         let before = self.p.count();
-        let mut out: Vec<Variant> = Vec::with_capacity(items.len());
+        let mut out: Vec<Variant> = Vec::new();
         let (mut given, mut controls) = (0, 0);
         for (i, item) in items.iter().enumerate() {
             self.p.enter(Seg::Index(i));

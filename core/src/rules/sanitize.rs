@@ -198,6 +198,14 @@ impl<'a, F: OnRemoved> Sanitizer<'a, F> {
             .is_some_and(|b| b.eq_ignore_ascii_case(word.as_bytes()))
     }
 
+    /// Skips whitespace (one copy instead of the same loop at every use).
+    #[inline(never)]
+    fn skip_spaces(&mut self) {
+        while is_space(self.peek(0)) {
+            self.at += 1;
+        }
+    }
+
     fn run(&mut self) {
         while self.at < self.bytes.len() {
             match self.peek(0) {
@@ -322,9 +330,15 @@ impl<'a, F: OnRemoved> Sanitizer<'a, F> {
     }
 
     fn read_name(&mut self) -> &'a str {
+        self.read_until(b"/>")
+    }
+
+    /// Reads up to the end, a space or one of `stops`.
+    #[inline(never)]
+    fn read_until(&mut self, stops: &[u8]) -> &'a str {
         let start = self.at;
         while self.at < self.bytes.len()
-            && !matches!(self.peek(0), b'/' | b'>')
+            && !stops.iter().any(|&s| s == self.peek(0))
             && !is_space(self.peek(0))
         {
             self.at += 1;
@@ -342,9 +356,7 @@ impl<'a, F: OnRemoved> Sanitizer<'a, F> {
         let mut seen: Vec<&'a str> = Vec::new();
         let (mut has_target, mut has_rel) = (false, false);
         loop {
-            while is_space(self.peek(0)) {
-                self.at += 1;
-            }
+            self.skip_spaces();
             match self.peek(0) {
                 b'>' => {
                     self.at += 1;
@@ -360,44 +372,24 @@ impl<'a, F: OnRemoved> Sanitizer<'a, F> {
             }
             let name_start = self.at;
             self.at += 1; // a leading `=` belongs to the name
-            while self.at < self.bytes.len()
-                && !matches!(self.peek(0), b'/' | b'>' | b'=')
-                && !is_space(self.peek(0))
-            {
-                self.at += 1;
-            }
+            self.read_until(b"/>=");
             let name = self.slice(name_start, self.at);
-            while is_space(self.peek(0)) {
-                self.at += 1;
-            }
+            self.skip_spaces();
             let mut raw_value = "";
             if self.peek(0) == b'=' {
                 self.at += 1;
-                while is_space(self.peek(0)) {
-                    self.at += 1;
-                }
+                self.skip_spaces();
                 let quote = self.peek(0);
-                let start;
                 if quote == b'"' || quote == b'\'' {
-                    start = self.at + 1;
-                    self.at = start;
-                    while self.at < self.bytes.len() && self.peek(0) != quote {
-                        self.at += 1;
-                    }
-                    if self.at >= self.bytes.len() {
-                        return None;
-                    }
-                    raw_value = self.slice(start, self.at);
                     self.at += 1;
-                } else {
-                    start = self.at;
-                    while self.at < self.bytes.len()
-                        && self.peek(0) != b'>'
-                        && !is_space(self.peek(0))
-                    {
-                        self.at += 1;
+                    let start = self.at;
+                    self.skip_past(quote);
+                    if self.at > self.bytes.len() {
+                        return None; // no closing quote
                     }
-                    raw_value = self.slice(start, self.at);
+                    raw_value = self.slice(start, self.at - 1);
+                } else {
+                    raw_value = self.read_until(b">");
                 }
             }
             let Some(element) = element else { continue };
@@ -450,10 +442,13 @@ impl<'a, F: OnRemoved> Sanitizer<'a, F> {
             return false;
         }
         let value = decode_references(raw_value);
-        let url_ok = match canonical {
-            Some("href" | "src" | "cite") => is_safe_url(&value),
-            Some("srcset") => is_safe_srcset(&value),
-            _ => true,
+        // The URL attributes: `srcset` (the last word) is a list of URLs.
+        let url_attribute =
+            canonical.and_then(|c| super::word_index("href src cite srcset", c.as_bytes()));
+        let url_ok = match url_attribute {
+            Some(3) => is_safe_srcset(&value),
+            Some(_) => is_safe_url(&value),
+            None => true,
         };
         if !url_ok {
             self.on_removed.removed(Removed::UnsafeUrl(name));

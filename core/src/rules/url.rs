@@ -27,9 +27,9 @@ pub fn is_safe_url(url: &str) -> bool {
             b'\t' | b'\n' | b'\r' => {}
             0..=0x1f | 0x7f => return false,
             b':' => {
-                return SAFE_SCHEME_LIST
-                    .split(' ')
-                    .any(|s| s.len() == len && Some(s.as_bytes()) == scheme.get(..len));
+                return scheme
+                    .get(..len)
+                    .is_some_and(|s| super::word_index(SAFE_SCHEME_LIST, s).is_some());
             }
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'+' | b'-' | b'.'
                 if len > 0 || b.is_ascii_alphabetic() =>
@@ -85,7 +85,9 @@ pub(crate) fn attribute_problem(name: &str, value: &str) -> Option<(&'static str
         "style" => Some(("name", "use set_style to change styles")),
         "srcdoc" => Some(("name", "srcdoc holds unsanitised HTML and is not allowed")),
         "srcset" | "imagesrcset" if !is_safe_srcset(value) => Some(("value", UNSAFE_URL)),
-        _ if URL_ATTRIBUTES.split(' ').any(|a| a == name) && !is_safe_url(value) => {
+        _ if super::word_index(URL_ATTRIBUTES, name.as_bytes()).is_some()
+            && !is_safe_url(value) =>
+        {
             Some(("value", UNSAFE_URL))
         }
         _ => None,
@@ -103,20 +105,6 @@ pub(crate) fn is_attribute_name(name: &str) -> bool {
 /// Why `set_style property: value` may not run, if it may not: the field at fault
 /// (`property` or `value`) and what is wrong.
 pub(crate) fn style_problem(property: &str, value: &str) -> Option<(&'static str, &'static str)> {
-    value_problem(property, value).map(|problem| {
-        let field = if problem == BAD_PROPERTY || problem == CODE_PROPERTY {
-            "property"
-        } else {
-            "value"
-        };
-        (field, problem)
-    })
-}
-
-const BAD_PROPERTY: &str = "invalid CSS property name";
-const CODE_PROPERTY: &str = "this CSS property can run code and is not allowed";
-
-fn value_problem(property: &str, value: &str) -> Option<&'static str> {
     let custom = property.strip_prefix("--");
     let name_ok = match custom {
         Some(rest) => {
@@ -132,29 +120,36 @@ fn value_problem(property: &str, value: &str) -> Option<&'static str> {
         }
     };
     if !name_ok {
-        return Some(BAD_PROPERTY);
+        return Some(("property", "invalid CSS property name"));
     }
-    let property = property.to_ascii_lowercase();
-    if property == "behavior" || property == "-moz-binding" {
-        return Some(CODE_PROPERTY);
+    if property.eq_ignore_ascii_case("behavior") || property.eq_ignore_ascii_case("-moz-binding") {
+        return Some((
+            "property",
+            "this CSS property can run code and is not allowed",
+        ));
     }
+    value_problem(value).map(|problem| ("value", problem))
+}
+
+fn value_problem(value: &str) -> Option<&'static str> {
     if value
         .bytes()
         .any(|b| b < 0x20 || b == 0x7f || matches!(b, b'\\' | b'<' | b'>' | b'{' | b'}' | b';'))
     {
         return Some("CSS value with a control character, escape, '<', '>', '{', '}' or ';'");
     }
-    let lower = value.to_ascii_lowercase();
-    if contains(&lower, "/*", false) {
+    // Matched ignoring ASCII case rather than on a lowercased copy: the same bytes match, and
+    // is_safe_url reads schemes ignoring case too.
+    if contains(value, "/*", false) {
         return Some("CSS comments are not allowed in a value");
     }
     for marker in "expression( javascript: vbscript: @import -moz-binding".split(' ') {
-        if contains(&lower, marker, false) {
+        if contains(value, marker, true) {
             return Some("CSS value that can run code");
         }
     }
-    let mut rest = lower.as_str();
-    while let Some(i) = find(rest, "url(", false) {
+    let mut rest = value;
+    while let Some(i) = find(rest, "url(", true) {
         let after = rest.get(i + 4..).unwrap_or("");
         let Some(end) = after.find(')') else {
             return Some("unclosed url( in a CSS value");
