@@ -50,4 +50,8 @@ for (const [from, to] of mapping.exports) {
   const optional = from !== 'memory';
   replace(new RegExp(`\\bwasm\\.${escape(from)}(?![\\w$])`, 'g'), `wasm.${to}`, `the export ${from}`, optional);
 }
+// `initSync` (instantiating without a fetch) is used by neither the loader nor the entry:
+// its function and export go (~50 B gzip). It ends at the first `}` in column 0.
+replace(/^function initSync\(module\) \{\n[\s\S]*?\n\}\n/m, '', 'the initSync function');
+replace(/^export \{ initSync, /m, 'export { ', 'the initSync export');
 writeFileSync(outFile, glue);

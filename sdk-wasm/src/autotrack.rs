@@ -60,7 +60,7 @@ impl View {
 
 /// The URL without its fragment: a hash change is not a page view.
 pub fn without_fragment(url: &str) -> &str {
-    url.split_once('#').map_or(url, |(before, _)| before)
+    orbit_core::text::split_once(url, b'#').map_or(url, |(before, _)| before)
 }
 
 /// What identifies a page view: the URL without its fragment, or with it when hash changes
@@ -101,7 +101,7 @@ pub(crate) fn install(shared: &Rc<Shared>) {
 
 /// Replaces `history[method]` with a function that calls the original, then checks for a
 /// navigation. The original's exceptions (a cross-origin URL) reach the page unchanged.
-fn wrap_history(method: &str, on_navigate: &Closure<dyn FnMut()>, shared: &Rc<Shared>) {
+fn wrap_history(method: &str, on_navigate: &Closure<dyn FnMut(JsValue)>, shared: &Rc<Shared>) {
     let Some(history) = web::window().map(|w| web::prop(&w, "history")) else {
         return;
     };
@@ -194,18 +194,25 @@ fn clicked(shared: &Rc<Shared>, event: &JsValue) {
     let Ok(target) = web::prop(event, "target").dyn_into::<web_sys::Element>() else {
         return;
     };
-    let Ok(Some(element)) = target.closest("[data-orbit-track],a[href]") else {
+    // `closest` and `getAttribute` through `web::call` (shared), not web-sys bindings: two
+    // glue shims fewer in the core bundle.
+    let found = web::call(
+        &target,
+        "closest",
+        &[&JsValue::from_str("[data-orbit-track],a[href]")],
+    );
+    let Ok(element) = found.dyn_into::<web_sys::Element>() else {
         return;
     };
-    if let Some(name) = element
-        .get_attribute(TRACK_ATTRIBUTE)
-        .filter(|n| !n.trim().is_empty())
+    let attribute =
+        |name: &str| web::call(&element, "getAttribute", &[&JsValue::from_str(name)]).as_string();
+    if let Some(name) = attribute(TRACK_ATTRIBUTE).filter(|n| !orbit_core::text::trim(n).is_empty())
     {
         let properties = data_properties(&element);
         enqueue(shared, EventBody::Track { event: &name }, Some(&properties));
         return;
     }
-    let Some(href) = element.get_attribute("href") else {
+    let Some(href) = attribute("href") else {
         return;
     };
     let Some((url, outbound)) = web::page::resolve_link(&href) else {
@@ -214,14 +221,12 @@ fn clicked(shared: &Rc<Shared>, event: &JsValue) {
     if !outbound {
         return;
     }
-    let text = element.text_content().unwrap_or_default();
-    let text = crate::events::truncate_chars(text.trim(), MAX_LINK_TEXT_CHARS);
+    let text = web::dom::text(&element);
+    let text = crate::events::truncate_chars(orbit_core::text::trim(&text), MAX_LINK_TEXT_CHARS);
     let mut w = JsonWriter::new();
     w.begin_object()
-        .key("url")
-        .string(&url)
-        .key("text")
-        .string(&text)
+        .string_member("url", &url)
+        .string_member("text", &text)
         .end_object();
     enqueue(
         shared,
@@ -237,17 +242,21 @@ fn clicked(shared: &Rc<Shared>, event: &JsValue) {
 fn data_properties(element: &web_sys::Element) -> String {
     let mut w = JsonWriter::new();
     w.begin_object();
-    let attributes = element.attributes();
-    for i in 0..attributes.length() {
-        let Some(attribute) = attributes.item(i) else {
+    // Read with `Reflect` and `web::call` rather than the NamedNodeMap and Attr bindings:
+    // five glue shims fewer.
+    let attributes = web::prop(element, "attributes");
+    let count = web::prop(&attributes, "length").as_f64().unwrap_or(0.0) as u32;
+    for i in 0..count {
+        let attribute = web::call(&attributes, "item", &[&JsValue::from(i)]);
+        let Some(name) = web::prop_string(&attribute, "name") else {
             continue;
         };
-        let name = attribute.name();
         if name == TRACK_ATTRIBUTE {
             continue;
         }
         if let Some(key) = name.strip_prefix("data-orbit-") {
-            w.key(key).string(&attribute.value());
+            let value = web::prop_text(&attribute, "value");
+            w.string_member(key, &value);
         }
     }
     w.end_object();

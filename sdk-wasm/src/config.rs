@@ -141,7 +141,7 @@ impl TrackerConfig {
 /// (a cookie for a bare host or a public suffix is refused by the browser anyway).
 fn is_domain(domain: &str) -> bool {
     let host = domain.strip_prefix('.').unwrap_or(domain);
-    host.contains('.')
+    host.bytes().any(|b| b == b'.')
         && !host.starts_with('.')
         && !host.ends_with('.')
         && host
@@ -151,11 +151,16 @@ fn is_domain(domain: &str) -> bool {
 
 /// A boolean attribute: present (`data-x` or `data-x="true"`) and not `"false"`.
 fn flag(value: &Option<String>) -> bool {
-    value.as_deref().is_some_and(|v| v.trim() != "false")
+    value
+        .as_deref()
+        .is_some_and(|v| orbit_core::text::trim(v) != "false")
 }
 
 fn non_empty(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    value
+        .as_deref()
+        .map(orbit_core::text::trim)
+        .filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ pub fn encode_stored<'a>(
 
 /// Reads a stored queue: when it was written and its events (empty when unreadable).
 pub fn decode_stored(text: &str) -> (u64, Queue) {
-    let Some((written, events)) = text.split_once('\n') else {
+    let Some((written, events)) = orbit_core::text::split_once(text, b'\n') else {
         return (0, Queue::new());
     };
     match parse_u64(written) {

@@ -94,9 +94,9 @@ pub fn write_event(
     w.begin_object();
     match body {
         EventBody::Page { name } => {
-            w.key("type").string("page");
+            w.string_member("type", "page");
             if let Some(name) = name {
-                w.key("name").string(name);
+                w.string_member("name", name);
             }
             w.key("properties").begin_object();
             write_page_fields(&mut w, page);
@@ -104,35 +104,34 @@ pub fn write_event(
             w.end_object();
         }
         EventBody::Track { event } => {
-            w.key("type").string("track").key("event").string(event);
+            w.string_member("type", "track")
+                .string_member("event", event);
             w.key("properties").begin_object();
             splice_members(&mut w, properties);
             w.end_object();
         }
         EventBody::Identify { .. } => {
-            w.key("type").string("identify");
+            w.string_member("type", "identify");
             w.key("traits").begin_object();
             splice_members(&mut w, properties);
             w.end_object();
         }
         EventBody::Alias { previous_id } => {
-            w.key("type")
-                .string("alias")
-                .key("previousId")
-                .string(previous_id);
+            w.string_member("type", "alias")
+                .string_member("previousId", previous_id);
         }
     }
-    w.key("messageId").string(meta.message_id);
+    w.string_member("messageId", meta.message_id);
     if let Some(anonymous_id) = meta.anonymous_id {
-        w.key("anonymousId").string(anonymous_id);
+        w.string_member("anonymousId", anonymous_id);
     }
     if let Some(user_id) = meta.user_id {
-        w.key("userId").string(user_id);
+        w.string_member("userId", user_id);
     }
-    w.key("timestamp").string(meta.timestamp);
+    w.string_member("timestamp", meta.timestamp);
     w.key("context").begin_object();
     if let Some(session_id) = meta.session_id {
-        w.key("sessionId").string(session_id);
+        w.string_member("sessionId", session_id);
     }
     if meta.anonymous_id.is_none() {
         w.key("cookieless").bool(true);
@@ -141,7 +140,7 @@ pub fn write_event(
         form_id: Some(form_id),
     } = body
     {
-        w.key("form_id").string(form_id);
+        w.string_member("form_id", form_id);
     }
     w.key("page").begin_object();
     write_page_fields(&mut w, page);
@@ -159,15 +158,13 @@ pub fn write_batch_context(page: &PageInfo) -> String {
     w.begin_object();
     w.key("library")
         .begin_object()
-        .key("name")
-        .string(LIBRARY_NAME)
-        .key("version")
-        .string(LIBRARY_VERSION)
+        .string_member("name", LIBRARY_NAME)
+        .string_member("version", LIBRARY_VERSION)
         .end_object();
-    w.key("userAgent").string(&page.user_agent);
-    w.key("locale").string(&page.locale);
+    w.string_member("userAgent", &page.user_agent);
+    w.string_member("locale", &page.locale);
     if !page.timezone.is_empty() {
-        w.key("timezone").string(&page.timezone);
+        w.string_member("timezone", &page.timezone);
     }
     w.key("timezoneOffset").int(i64::from(page.utc_offset_min));
     w.key("screen")
@@ -182,21 +179,21 @@ pub fn write_batch_context(page: &PageInfo) -> String {
 }
 
 fn write_page_fields(w: &mut JsonWriter, page: &PageInfo) {
-    w.key("path").string(&page.path);
-    w.key("referrer").string(&page.referrer);
-    w.key("search").string(&page.search);
-    w.key("title").string(&page.title);
-    w.key("url").string(&page.url);
+    w.string_member("path", &page.path);
+    w.string_member("referrer", &page.referrer);
+    w.string_member("search", &page.search);
+    w.string_member("title", &page.title);
+    w.string_member("url", &page.url);
 }
 
 /// Appends the members of a JSON object's text to the object being written; later keys win
 /// when the collector reads it, so a page's own properties override the defaults.
 fn splice_members(w: &mut JsonWriter, object: Option<&str>) {
     let inner = object
-        .map(str::trim)
+        .map(orbit_core::text::trim)
         .and_then(|o| o.strip_prefix('{'))
         .and_then(|o| o.strip_suffix('}'))
-        .map(str::trim)
+        .map(orbit_core::text::trim)
         .unwrap_or("");
     if !inner.is_empty() {
         w.raw(inner);
@@ -211,8 +208,7 @@ pub fn write_batch(events: &[String], sent_at: &str, context: &str) -> String {
         w.raw(event);
     }
     w.end_array()
-        .key("sentAt")
-        .string(sent_at)
+        .string_member("sentAt", sent_at)
         .key("context")
         .raw(context)
         .end_object();

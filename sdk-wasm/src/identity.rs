@@ -4,6 +4,7 @@
 use alloc::string::String;
 use orbit_core::id::looks_like_uuid;
 use orbit_core::json::push_u64;
+use orbit_core::text::{split, split_once, trim};
 
 /// Name of the first-party cookie and the localStorage key holding the anonymous id.
 pub const ANONYMOUS_ID_KEY: &str = "orbit_aid";
@@ -12,9 +13,9 @@ pub const COOKIE_MAX_AGE_SECONDS: u64 = 400 * 24 * 60 * 60;
 
 /// Finds a cookie's value in `document.cookie` text.
 pub fn cookie_value<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
-    cookies.split(';').find_map(|pair| {
-        let (key, value) = pair.split_once('=')?;
-        (key.trim() == name).then(|| value.trim())
+    split(cookies, b';').find_map(|pair| {
+        let (key, value) = split_once(pair, b'=')?;
+        (trim(key) == name).then(|| trim(value))
     })
 }
 
@@ -46,7 +47,8 @@ pub const DOMAIN_PROBE_COOKIE: &str = "orbit_probe";
 /// for IP addresses and single-label hosts (`localhost`).
 pub fn domain_candidates(host: &str) -> alloc::vec::Vec<&str> {
     let mut candidates = alloc::vec::Vec::new();
-    let is_ip = host.contains(':') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let is_ip =
+        host.bytes().any(|b| b == b':') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
     if is_ip {
         return candidates;
     }

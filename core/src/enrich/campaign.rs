@@ -8,6 +8,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::json::push_json_string;
+use crate::text::{split, split_once};
 
 /// Longest campaign value kept, in chars: tagged links are sometimes pasted with whole
 /// tracking blobs in them, and every event of the session carries these values.
@@ -161,14 +162,11 @@ pub fn query_params(url: &str) -> Vec<(String, String)> {
 /// The still-encoded `(name, value)` pairs of the query string: after the first `?` and
 /// before the `#`, which the server never sees and so cannot carry tags.
 fn raw_params(url: &str) -> impl Iterator<Item = (&str, &str)> {
-    let before_fragment = url.split_once('#').map_or(url, |(before, _)| before);
-    let query = before_fragment
-        .split_once('?')
-        .map_or("", |(_, query)| query);
-    query
-        .split('&')
+    let before_fragment = split_once(url, b'#').map_or(url, |(before, _)| before);
+    let query = split_once(before_fragment, b'?').map_or("", |(_, query)| query);
+    split(query, b'&')
         .filter(|pair| !pair.is_empty())
-        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .map(|pair| split_once(pair, b'=').unwrap_or((pair, "")))
 }
 
 /// Whether an encoded parameter name decodes to `name`, ignoring ASCII case, without
@@ -187,10 +185,14 @@ fn decode(raw: &str) -> String {
     for b in Decode(raw.as_bytes()) {
         bytes.push(b);
     }
-    String::from_utf8(bytes).unwrap_or_else(|e| {
-        let mut ascii = e.into_bytes();
-        ascii.retain(u8::is_ascii);
-        String::from_utf8(ascii).unwrap_or_default()
+    crate::text::utf8(&bytes).unwrap_or_else(|| {
+        let mut ascii = String::new();
+        for &b in &bytes {
+            if b.is_ascii() {
+                ascii.push(char::from(b));
+            }
+        }
+        ascii
     })
 }
 

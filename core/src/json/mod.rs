@@ -71,6 +71,13 @@ impl JsonWriter {
         self
     }
 
+    /// Writes a member whose value is a string: [`key`](Self::key) then
+    /// [`string`](Self::string), in one call for the many call sites.
+    #[inline(never)]
+    pub fn string_member(&mut self, name: &str, value: &str) -> &mut Self {
+        self.key(name).string(value)
+    }
+
     /// Writes a string value, or `null` when there is none.
     pub fn opt_string(&mut self, value: Option<&str>) -> &mut Self {
         match value {
@@ -153,20 +160,13 @@ pub fn push_json_string(out: &mut String, s: &str) {
 }
 
 /// Appends the decimal digits of `n` without `core::fmt`.
-pub fn push_u64(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+pub fn push_u64(out: &mut String, n: u64) {
+    // Leading digits first, by recursion (at most 20 deep): no digit buffer to index, so
+    // no panic path.
+    if n >= 10 {
+        push_u64(out, n / 10);
     }
-    for d in &digits[i..] {
-        out.push(*d as char);
-    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// The top-level members of a JSON object's text as `(key, value)` slices, without a JSON
@@ -174,7 +174,9 @@ pub fn push_u64(out: &mut String, mut n: u64) {
 /// between their quotes (escapes untouched), values as their raw JSON text. `None` when
 /// the text is not an object this scanner can follow.
 pub fn object_members(text: &str) -> Option<Vec<(&str, &str)>> {
-    let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?;
+    let inner = crate::text::trim(text)
+        .strip_prefix('{')?
+        .strip_suffix('}')?;
     let b = inner.as_bytes();
     let skip_ws = |mut i: usize| {
         while i < b.len() && b[i].is_ascii_whitespace() {
@@ -206,7 +208,7 @@ pub fn object_members(text: &str) -> Option<Vec<(&str, &str)>> {
             }
             at += 1;
         }
-        let value = inner.get(value_start..at)?.trim_end();
+        let value = crate::text::trim_end(inner.get(value_start..at)?);
         if value.is_empty() || depth != 0 {
             return None;
         }

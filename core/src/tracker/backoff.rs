@@ -60,11 +60,15 @@ pub fn classify(status: u16) -> SendOutcome {
 /// browser bundle uses this one, since Orbit's collector sends seconds and the date form's
 /// parser costs ~2 KB there.
 pub fn parse_retry_after_seconds(value: &str) -> Option<u64> {
-    let value = value.trim();
+    let value = crate::text::trim(value);
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    Some(parse_u64(value).map_or(u64::MAX, |s| s.saturating_mul(1000)))
+    // Saturating, compared rather than `saturating_mul` (a 128-bit multiply in wasm).
+    Some(match parse_u64(value) {
+        Some(s) if s <= u64::MAX / 1000 => s * 1000,
+        _ => u64::MAX,
+    })
 }
 
 /// Reads a `Retry-After` header as a wait in milliseconds from `now_ms`: delta-seconds
@@ -199,6 +203,35 @@ mod tests {
             parse_retry_after("99999999999999999999999", 0),
             Some(u64::MAX)
         );
+    }
+
+    #[test]
+    fn numbers_read_like_str_parse_and_saturate_like_saturating_mul() {
+        let max = u64::MAX;
+        for n in [
+            0,
+            9,
+            10,
+            max / 1000,
+            max / 1000 + 1,
+            max / 10,
+            max / 10 + 1,
+            max - 1,
+            max,
+        ] {
+            let mut texts = alloc::vec![alloc::string::ToString::to_string(&n)];
+            for d in 0..10u64 {
+                texts.push(alloc::format!("{n}{d}"));
+            }
+            for text in texts {
+                assert_eq!(parse_u64(&text), text.parse::<u64>().ok(), "{text}");
+                assert_eq!(
+                    parse_retry_after_seconds(&text),
+                    Some(text.parse::<u64>().map_or(max, |s| s.saturating_mul(1000))),
+                    "{text}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub fn parse_u64(s: &str) -> Option<u64> {
         if digit > 9 {
             return None;
         }
-        n.checked_mul(10)?.checked_add(u64::from(digit))
+        // `n * 10 + digit` fits exactly when this holds (no 128-bit overflow check).
+        let digit = u64::from(digit);
+        (n <= (u64::MAX - digit) / 10).then(|| n * 10 + digit)
     })
 }

@@ -5,6 +5,7 @@
 //! nothing is parsed on the way. The bounds keep a collector outage from filling the visitor's
 //! storage; when they bite, the oldest events go first and are counted in [`Queue::dropped`].
 
+use crate::text::trim;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -193,9 +194,9 @@ impl Queue {
 /// enough to find where each element ends; it does not check every token inside the objects
 /// (the collector validates events).
 fn read_objects(s: &str) -> Option<Queue> {
-    let inner = s.trim().strip_prefix('[')?.strip_suffix(']')?;
+    let inner = trim(s).strip_prefix('[')?.strip_suffix(']')?;
     let mut elements = Queue::new();
-    if inner.trim().is_empty() {
+    if trim(inner).is_empty() {
         return Some(elements);
     }
     // The closing bracket each open object or array is waiting for.
@@ -224,7 +225,7 @@ fn read_objects(s: &str) -> Option<Queue> {
                     // `get`, not indexing: a failed index would pull core::fmt's panic
                     // message into the browser bundle (SIZE.md). `,` is ASCII, so the range
                     // is always on a char boundary.
-                    elements.push(String::from(inner.get(start..i)?.trim()));
+                    elements.push(String::from(trim(inner.get(start..i)?)));
                     start = i + 1;
                     seen_object = false;
                 }
@@ -246,7 +247,7 @@ fn read_objects(s: &str) -> Option<Queue> {
     if in_string || !closers.is_empty() || !seen_object {
         return None;
     }
-    elements.push(String::from(inner.get(start..)?.trim()));
+    elements.push(String::from(trim(inner.get(start..)?)));
     Some(elements)
 }
 

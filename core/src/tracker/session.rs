@@ -235,7 +235,7 @@ pub fn campaign_from_key(key: &str) -> Option<Campaign> {
 
 /// Exactly `N` `|`-separated fields, or `None` (collected without a `Vec`: a smaller bundle).
 fn split_fields<const N: usize>(s: &str) -> Option<[&str; N]> {
-    let mut fields = s.split('|');
+    let mut fields = crate::text::split(s, b'|');
     let mut out = [""; N];
     for slot in &mut out {
         *slot = fields.next()?;
@@ -281,7 +281,7 @@ fn unescape(s: &str) -> Option<String> {
             bytes.push(b);
         }
     }
-    String::from_utf8(bytes).ok()
+    crate::text::utf8(&bytes)
 }
 
 /// [`unescape`] for an optional field, where the empty string means absent: `Some(None)` for

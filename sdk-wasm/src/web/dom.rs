@@ -35,7 +35,8 @@ pub fn query(selector: &str) -> Option<Element> {
 
 /// `element.textContent`.
 pub fn text(element: &Element) -> String {
-    element.text_content().unwrap_or_default()
+    // Through `Reflect` (shared), not the web-sys binding: one glue shim fewer.
+    super::prop_text(element, "textContent")
 }
 
 /// Sets `element.textContent` (never parsed as HTML).

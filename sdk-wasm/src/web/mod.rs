@@ -8,9 +8,17 @@ pub mod random;
 pub mod storage;
 pub mod transport;
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The global `window` (absent in a worker): one binding, where `web_sys::window()`
+    /// looks through `self`, `window`, `globalThis` and `global` with four.
+    #[wasm_bindgen(thread_local_v2, js_name = window)]
+    static WINDOW: Option<web_sys::Window>;
+}
+
 /// The browser window, when there is one (not in a worker).
 pub fn window() -> Option<web_sys::Window> {
-    web_sys::window()
+    WINDOW.with(Option::clone)
 }
 
 /// `Date.now()` in whole milliseconds.
@@ -44,12 +52,18 @@ pub fn iso_time(ms: i64) -> alloc::string::String {
 }
 
 /// Calls `listener` on every `event` of the window (`pagehide`, `online`, …).
-pub fn on_window(event: &str, listener: &wasm_bindgen::closure::Closure<dyn FnMut()>) {
+pub fn on_window(
+    event: &str,
+    listener: &wasm_bindgen::closure::Closure<dyn FnMut(wasm_bindgen::JsValue)>,
+) {
     add_listener(window().map(Into::into), event, listener.as_ref(), false);
 }
 
 /// Calls `listener` on every `event` of the document (`visibilitychange`).
-pub fn on_document(event: &str, listener: &wasm_bindgen::closure::Closure<dyn FnMut()>) {
+pub fn on_document(
+    event: &str,
+    listener: &wasm_bindgen::closure::Closure<dyn FnMut(wasm_bindgen::JsValue)>,
+) {
     let document = window().and_then(|w| w.document());
     add_listener(document.map(Into::into), event, listener.as_ref(), false);
 }
@@ -63,7 +77,10 @@ pub fn is_hidden() -> bool {
 }
 
 /// Runs `callback` after `ms` milliseconds.
-pub fn set_timeout(callback: &wasm_bindgen::closure::Closure<dyn FnMut()>, ms: i32) {
+pub fn set_timeout(
+    callback: &wasm_bindgen::closure::Closure<dyn FnMut(wasm_bindgen::JsValue)>,
+    ms: i32,
+) {
     if let Some(window) = window() {
         call(
             &window,
@@ -138,6 +155,12 @@ pub fn prop(target: &wasm_bindgen::JsValue, name: &str) -> wasm_bindgen::JsValue
 /// `target[name]` when it is a string.
 pub fn prop_string(target: &wasm_bindgen::JsValue, name: &str) -> Option<alloc::string::String> {
     prop(target, name).as_string()
+}
+
+/// `target[name]` when it is a string, else empty; one out-of-line copy for its many uses.
+#[inline(never)]
+pub fn prop_text(target: &wasm_bindgen::JsValue, name: &str) -> alloc::string::String {
+    prop_string(target, name).unwrap_or_default()
 }
 
 /// Calls `callback` with the mutation records each time any element of the document gets

@@ -13,8 +13,7 @@ pub fn location() -> PageInfo {
     // Read with `Reflect` (shared with every other property read) rather than one web-sys
     // binding each: a smaller glue and bundle.
     let location = window.location();
-    let text =
-        |target: &wasm_bindgen::JsValue, name| super::prop_string(target, name).unwrap_or_default();
+    let text = super::prop_text;
     info.url = text(&location, "href");
     info.path = text(&location, "pathname");
     info.search = text(&location, "search");
@@ -33,9 +32,9 @@ pub fn info() -> PageInfo {
         return info;
     };
     let navigator = window.navigator();
-    info.user_agent = super::prop_string(&navigator, "userAgent").unwrap_or_default();
+    info.user_agent = super::prop_text(&navigator, "userAgent");
     info.utc_offset_min = -(js_sys::Date::new_0().get_timezone_offset() as i32);
-    info.locale = super::prop_string(&navigator, "language").unwrap_or_default();
+    info.locale = super::prop_text(&navigator, "language");
     info.timezone = quick_timezone().unwrap_or_default();
     let screen = super::prop(&window, "screen");
     let size = |name| super::prop(&screen, name).as_f64().unwrap_or(0.0).max(0.0) as u32;
@@ -59,7 +58,7 @@ pub fn is_https() -> bool {
 /// The IANA time zone from `Temporal.Now.timeZoneId()`, which costs ~0.1 ms where the
 /// browser has Temporal (Chromium 144+, Firefox 139+); `None` elsewhere.
 pub fn quick_timezone() -> Option<String> {
-    let temporal = super::prop(&js_sys::global(), "Temporal");
+    let temporal = super::prop(&super::window()?.into(), "Temporal");
     if !temporal.is_object() {
         return None;
     }

@@ -40,8 +40,11 @@ fn storage(name: &str) -> Option<web_sys::Storage> {
     storage.is_object().then(|| storage.unchecked_into())
 }
 
+// Reading, listing and removing go through `web::call` (shared with every other method
+// call): no glue shim each. Writing keeps its binding, which tells a refused write apart.
 fn get(name: &str, key: &str) -> Option<String> {
-    storage(name)?.get_item(key).ok()?
+    let storage = storage(name)?;
+    super::call(&storage, "getItem", &[&JsValue::from_str(key)]).as_string()
 }
 
 fn set(name: &str, key: &str, value: &str) -> bool {
@@ -65,7 +68,7 @@ pub fn local_set(key: &str, value: &str) -> bool {
 /// Removes a localStorage item.
 pub fn local_remove(key: &str) {
     if let Some(storage) = local_storage() {
-        let _ = storage.remove_item(key);
+        super::call(&storage, "removeItem", &[&JsValue::from_str(key)]);
     }
 }
 
@@ -75,9 +78,9 @@ pub fn local_keys(prefix: &str) -> alloc::vec::Vec<String> {
     let Some(storage) = local_storage() else {
         return keys;
     };
-    let count = storage.length().unwrap_or(0);
+    let count = super::prop(&storage, "length").as_f64().unwrap_or(0.0) as u32;
     for i in 0..count {
-        if let Ok(Some(key)) = storage.key(i) {
+        if let Some(key) = super::call(&storage, "key", &[&JsValue::from(i)]).as_string() {
             if key.starts_with(prefix) {
                 keys.push(key);
             }

@@ -47,23 +47,35 @@ pub fn get_text(
         .fetch_with_str_and_init(url, init.unchecked_ref())
         .catch(swallow);
     let swallow: js_sys::Function = swallow.as_ref().clone().unchecked_into();
-    let on_response = Closure::once_into_js(move |response: JsValue| {
+    // Closures of the listeners' type (`FnMut(JsValue)`), owned by JavaScript and freed
+    // when collected, rather than one-shot ones: no one-shot closure glue in the bundle.
+    // Each promise calls its handler once; `take` keeps `done` a one-time call regardless.
+    let mut done = Some(done);
+    let on_response = Closure::<dyn FnMut(JsValue)>::new(move |response: JsValue| {
+        let Some(done) = done.take() else {
+            return;
+        };
         let (status, _) = response_status(&response);
         if status != 200 {
             return done(None);
         }
-        let etag = response
+        let mut etag = response
             .dyn_ref::<web_sys::Response>()
             .and_then(|r| r.headers().get("etag").ok().flatten());
         let Ok(text) = super::call(&response, "text", &[]).dyn_into::<js_sys::Promise>() else {
             return done(None);
         };
-        let on_text = Closure::once_into_js(move |body: JsValue| {
-            done(body.as_string().map(|body| (body, etag)));
-        });
+        let mut done = Some(done);
+        let on_text = Closure::<dyn FnMut(JsValue)>::new(move |body: JsValue| {
+            if let Some(done) = done.take() {
+                done(body.as_string().map(|body| (body, etag.take())));
+            }
+        })
+        .into_js_value();
         let text = super::call(&text, "catch", &[&swallow]);
         super::call(&text, "then", &[&on_text]);
-    });
+    })
+    .into_js_value();
     super::call(&settled, "then", &[&on_response]);
 }
 
