@@ -5,7 +5,6 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
@@ -121,7 +120,7 @@ pub fn observe_document(
     let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).ok()?;
     let options = js_sys::Object::new();
     for key in &["subtree", "childList", "characterData", "attributes"] {
-        let _ = Reflect::set(&options, &JsValue::from_str(key), &JsValue::TRUE);
+        super::set_prop(&options, key, &JsValue::TRUE);
     }
     observer
         .observe_with_options(&document, options.unchecked_ref())

@@ -97,9 +97,9 @@ pub fn when_idle(callback: &wasm_bindgen::JsValue, timeout_ms: u32) {
         return;
     };
     let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(
+    set_prop(
         &options,
-        &wasm_bindgen::JsValue::from_str("timeout"),
+        "timeout",
         &wasm_bindgen::JsValue::from(timeout_ms),
     );
     let has_idle = prop(window.as_ref(), "requestIdleCallback").is_function();
@@ -152,6 +152,11 @@ pub fn prop(target: &wasm_bindgen::JsValue, name: &str) -> wasm_bindgen::JsValue
         .unwrap_or(wasm_bindgen::JsValue::UNDEFINED)
 }
 
+/// `target[name] = value`; false when the assignment throws (a setter that refuses).
+pub fn set_prop(target: &wasm_bindgen::JsValue, name: &str, value: &wasm_bindgen::JsValue) -> bool {
+    js_sys::Reflect::set(target, &wasm_bindgen::JsValue::from_str(name), value).is_ok()
+}
+
 /// `target[name]` when it is a string.
 pub fn prop_string(target: &wasm_bindgen::JsValue, name: &str) -> Option<alloc::string::String> {
     prop(target, name).as_string()
@@ -185,7 +190,7 @@ pub fn observe_attribute(
         ("attributeOldValue", JsValue::TRUE),
         ("attributeFilter", filter.into()),
     ] {
-        let _ = js_sys::Reflect::set(&options, &JsValue::from_str(key), value);
+        set_prop(&options, key, value);
     }
     let _ = observer.observe_with_options(&document, options.unchecked_ref());
 }

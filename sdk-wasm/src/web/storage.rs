@@ -18,14 +18,7 @@ pub fn cookies() -> Option<String> {
 
 /// Assigns `document.cookie`; false when the browser refused (it throws in sandboxes).
 pub fn set_cookie(assignment: &str) -> bool {
-    document().is_some_and(|d| {
-        js_sys::Reflect::set(
-            &d,
-            &JsValue::from_str("cookie"),
-            &JsValue::from_str(assignment),
-        )
-        .is_ok()
-    })
+    document().is_some_and(|d| super::set_prop(&d, "cookie", &JsValue::from_str(assignment)))
 }
 
 const LOCAL: &str = "localStorage";

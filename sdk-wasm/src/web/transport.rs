@@ -40,8 +40,8 @@ pub fn get_text(
     let init = request_init();
     if let Some(etag) = etag {
         let headers = js_sys::Object::new();
-        set(&headers, "If-None-Match", &JsValue::from_str(etag));
-        set(&init, "headers", &headers);
+        super::set_prop(&headers, "If-None-Match", &JsValue::from_str(etag));
+        super::set_prop(&init, "headers", &headers);
     }
     let settled = window
         .fetch_with_str_and_init(url, init.unchecked_ref())
@@ -85,26 +85,21 @@ pub fn get_text(
 pub fn post(url: &str, body: &str, keepalive: bool) -> Option<js_sys::Promise> {
     let window = super::window()?;
     let init = request_init();
-    set(&init, "method", &JsValue::from_str("POST"));
-    set(&init, "body", &JsValue::from_str(body));
+    super::set_prop(&init, "method", &JsValue::from_str("POST"));
+    super::set_prop(&init, "body", &JsValue::from_str(body));
     if keepalive {
-        set(&init, "keepalive", &JsValue::TRUE);
+        super::set_prop(&init, "keepalive", &JsValue::TRUE);
     }
     let promise = window.fetch_with_str_and_init(url, init.unchecked_ref());
     Some(promise)
-}
-
-/// `object[key] = value`.
-fn set(object: &JsValue, key: &str, value: &JsValue) {
-    let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), value);
 }
 
 /// A `fetch` init object for a CORS request without cookies, built with `Reflect` rather than
 /// web-sys's RequestInit, whose setters each add a binding to the glue.
 fn request_init() -> js_sys::Object {
     let init = js_sys::Object::new();
-    set(&init, "mode", &JsValue::from_str("cors"));
-    set(&init, "credentials", &JsValue::from_str("omit"));
+    super::set_prop(&init, "mode", &JsValue::from_str("cors"));
+    super::set_prop(&init, "credentials", &JsValue::from_str("omit"));
     init
 }
 
