@@ -28,4 +28,4 @@ const pad = (v, n) => String(v).padStart(n);
 console.log('file'.padEnd(34) + pad('raw', 9) + pad('gzip', 9) + pad('brotli', 9));
 for (const r of rows) console.log(r.name.padEnd(34) + pad(r.raw, 9) + pad(r.gzip, 9) + pad(r.brotli, 9));
 const total = rows.filter((r) => names.includes(r.name)).reduce((t, r) => ({ raw: t.raw + r.raw, gzip: t.gzip + r.gzip, brotli: t.brotli + r.brotli }), { raw: 0, gzip: 0, brotli: 0 });
-console.log('total transfer (loader + entry + glue + wasm)'.padEnd(34) + '\n' + ''.padEnd(34) + pad(total.raw, 9) + pad(total.gzip, 9) + pad(total.brotli, 9));
+console.log('total transfer (script tag: NAME.js + .wasm)'.padEnd(34) + '\n' + ''.padEnd(34) + pad(total.raw, 9) + pad(total.gzip, 9) + pad(total.brotli, 9));

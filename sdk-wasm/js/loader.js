@@ -1,54 +1,51 @@
-/* Orbit loader, served as orbit.js (and orbit-core.js, the analytics-only bundle):
+/* Orbit's script tag, orbit.js (and orbit-core.js, the analytics-only bundle):
    <script async src="https://COLLECTOR/sdk/orbit.js" data-site="SITE" data-key="KEY"></script>
-   Fetches the module entry, the wasm-bindgen glue and the .wasm in parallel from next to
-   its own URL, then starts the tracker; calls made before that wait in window.orbit.q. */
+   scripts/build-sdk bundles this file with the entry (orbit.mjs) and the wasm-bindgen glue
+   into one classic script, so the only other file is the .wasm beside it, fetched at once
+   and compiled while it downloads; calls made before the tracker runs wait in
+   window.orbit.q. Pages that use ES modules import the same file through orbit.mjs
+   (module.mjs), which finds `init` where this file leaves it. */
+import { init } from './orbit.mjs';
+
 (function (w, d) {
   var script = d.currentScript;
-  if (!script || !script.src || w.__orbitLoaded) return;
+  // Imported as a module (orbit.mjs): no script tag to read; module.mjs calls `init`.
+  if (!script) {
+    w[Symbol.for('orbit.init')] = init;
+    return;
+  }
+  if (!script.src || w.__orbitLoaded) return;
   w.__orbitLoaded = true;
   w.orbit =
     w.orbit ||
     function () {
       (w.orbit.q = w.orbit.q || []).push(arguments);
     };
-  function warn(message) {
-    if (w.console) console.warn('[orbit] ' + message);
-  }
   try {
     var base = script.src;
     var data = script.dataset;
     var wasmUrl = new URL('__WASM__', base);
-    // Compiled while its bytes arrive, so the module is ready when the entry is. Where that
-    // fails (a server without the application/wasm type, a CSP without 'wasm-unsafe-eval')
-    // the entry gets the response again and reports why.
-    var wasm = w.WebAssembly && WebAssembly.compileStreaming
-      ? WebAssembly.compileStreaming(fetch(wasmUrl)).catch(function () {
-          return fetch(wasmUrl);
-        })
-      : fetch(wasmUrl);
+    // Compiled while its bytes arrive. Where that fails (a server without the
+    // application/wasm type, a CSP without 'wasm-unsafe-eval') init gets the response
+    // again and reports why.
+    var wasm =
+      w.WebAssembly && WebAssembly.compileStreaming
+        ? WebAssembly.compileStreaming(fetch(wasmUrl)).catch(function () {
+            return fetch(wasmUrl);
+          })
+        : fetch(wasmUrl);
     wasm.catch(function () {});
-    import(new URL('__GLUE__', base).href).catch(function () {});
-    import(new URL('__ENTRY__', base).href)
-      .then(function (entry) {
-        return entry.init({
-          site: data.site,
-          key: data.key,
-          endpoint: data.endpoint || new URL(base).origin,
-          consent: data.consent,
-          respectDnt: data.respectDnt,
-          cookieDomain: data.cookieDomain,
-          cookieless: data.cookieless,
-          leadCapture: data.leadCapture,
-          hashEmail: data.hashEmail,
-          trackHash: data.trackHash,
-          wasm: wasm,
-          global: true
-        });
-      })
-      .catch(function (error) {
-        warn('could not load the tracker: ' + ((error && error.message) || error));
-      });
+    // The data-* attributes are init's options (init reads only the ones it knows); init
+    // never rejects.
+    init(
+      Object.assign({}, data, {
+        endpoint: data.endpoint || new URL(base).origin,
+        base: base,
+        wasm: wasm,
+        global: true,
+      }),
+    );
   } catch (error) {
-    warn('could not load the tracker: ' + ((error && error.message) || error));
+    if (w.console) console.warn('[orbit] could not load the tracker: ' + ((error && error.message) || error));
   }
 })(window, document);

@@ -1,8 +1,8 @@
-// Orbit's ES-module entry: `import { init } from 'https://COLLECTOR/sdk/orbit.mjs'`.
-// scripts/build-sdk fills in the content-hashed names of the glue and the .wasm.
+// Starts the tracker: `init(options)`. scripts/build-sdk bundles this file, the wasm-bindgen
+// glue and the loader (loader.js) into one classic script, orbit.js; pages that use ES
+// modules import `init` through module.mjs, shipped as orbit.mjs. It fills in the glue's
+// file and the content-hashed name of the .wasm.
 import initWasm, { initTracker } from './__GLUE__';
-
-const WASM_URL = new URL('./__WASM__', import.meta.url);
 
 function warn(message) {
   try {
@@ -22,7 +22,9 @@ function flag(value) {
  * rejects: when the tracker cannot start, the function it gives ignores calls.
  */
 export async function init(options = {}) {
-  const endpoint = options.endpoint || new URL(import.meta.url).origin;
+  // Where the SDK files are: the URL of orbit.js or orbit.mjs, which sit beside the .wasm.
+  const base = options.base;
+  const endpoint = options.endpoint || new URL(base).origin;
   const settings = {
     site: options.site,
     key: options.key,
@@ -39,7 +41,7 @@ export async function init(options = {}) {
   let tracker;
   let wasmReady = false;
   try {
-    await initWasm({ module_or_path: options.wasm || WASM_URL });
+    await initWasm({ module_or_path: options.wasm || new URL('__WASM__', base) });
     wasmReady = true;
     tracker = initTracker(settings);
   } catch (error) {
@@ -53,7 +55,7 @@ export async function init(options = {}) {
           "has a Content-Security-Policy, add 'wasm-unsafe-eval' to its script-src.",
       );
       try {
-        tracker = (await import('./orbit-lite.mjs')).start(settings, 'no-wasm');
+        tracker = (await import(new URL('orbit-lite.mjs', base).href)).start(settings, 'no-wasm');
       } catch (_) {
         // Nothing more to do without the fallback either.
       }

@@ -16,6 +16,18 @@ before(async () => {
      <script>window.orbit=window.orbit||function(){(orbit.q=orbit.q||[]).push(arguments)}</script>
      <script>orbit('track', 'First', {n: 1}); orbit('track', 'Second', {n: 2}); orbit('bogus');</script>
      <script async src="/sdk/orbit.js" data-site="demo" data-key="demo-write-key"></script>`,
+      // The ES-module entry, for each bundle: no script tag, no queue stub.
+      ...Object.fromEntries(
+        ['orbit', 'orbit-core'].map((bundle) => [
+          `module-${bundle}.html`,
+          `<!doctype html><title>Module</title><script type="module">
+     import { init } from '/sdk/${bundle}.mjs';
+     const orbit = await init({ site: 'demo', key: 'demo-write-key' });
+     orbit('track', 'From Module', { bundle: '${bundle}' });
+     orbit('ready', () => { window.moduleReady = typeof window.orbit; });
+     </script>`,
+        ]),
+      ),
     },
     { withDemo: true },
   );
@@ -90,3 +102,31 @@ test('calls queued before the tracker loads are replayed in order', async () => 
   );
   await context.close();
 });
+
+for (const bundle of ['orbit', 'orbit-core']) {
+  test(`the ES-module entry ${bundle}.mjs starts the tracker without touching window.orbit`, async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = [];
+    const sdk = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('request', (r) => new URL(r.url()).pathname.startsWith('/sdk/') && sdk.push(new URL(r.url()).pathname));
+    await page.goto(`${collector.url}/module-${bundle}.html`);
+    await page.waitForFunction(() => window.moduleReady !== undefined, null, { timeout: 10000 });
+    assert.equal(await page.evaluate(() => window.moduleReady), 'undefined', 'no global without `global: true`');
+    const id = (await context.cookies()).find((c) => c.name === 'orbit_aid')?.value;
+    assert.ok(id, 'the visitor has an id');
+    const events = await waitFor(
+      () => collector.exportEvents(),
+      (all) => all.some((e) => e.anonymousId === id && e.event === 'From Module'),
+    );
+    assert.equal(events.find((e) => e.anonymousId === id && e.event === 'From Module').properties.bundle, bundle);
+    assert.ok(events.some((e) => e.anonymousId === id && e.type === 'page'), 'the page view is recorded');
+    // The entry, the script-tag file it imports and the .wasm beside them: nothing else.
+    assert.equal(sdk.length, 3, JSON.stringify(sdk));
+    assert.ok(sdk.includes(`/sdk/${bundle}.mjs`) && sdk.includes(`/sdk/${bundle}.js`), JSON.stringify(sdk));
+    assert.ok(sdk.some((p) => /^\/sdk\/orbit_bg\.[0-9a-f]+\.wasm$/.test(p)), JSON.stringify(sdk));
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}
