@@ -6,7 +6,6 @@
 use alloc::rc::Rc;
 use alloc::string::String;
 
-use js_sys::Reflect;
 use orbit_core::json::JsonWriter;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -76,8 +75,9 @@ pub fn view_url(url: &str, track_hash: bool) -> &str {
 /// Installs the listeners; they live as long as the page.
 pub(crate) fn install(shared: &Rc<Shared>) {
     let on_navigate = crate::callback(shared, navigated);
-    wrap_history("pushState", &on_navigate, shared);
-    wrap_history("replaceState", &on_navigate, shared);
+    for method in ["pushState", "replaceState"] {
+        wrap_history(method, &on_navigate, shared);
+    }
     web::on_window("popstate", &on_navigate);
     if shared.state.borrow().config.track_hash {
         web::on_window("hashchange", &on_navigate);
@@ -102,27 +102,22 @@ pub(crate) fn install(shared: &Rc<Shared>) {
 /// Replaces `history[method]` with a function that calls the original, then checks for a
 /// navigation. The original's exceptions (a cross-origin URL) reach the page unchanged.
 fn wrap_history(method: &str, on_navigate: &Closure<dyn FnMut(JsValue)>, shared: &Rc<Shared>) {
-    let Some(history) = web::window().map(|w| web::prop(&w, "history")) else {
-        return;
-    };
-    let key = JsValue::from_str(method);
-    let Some(original) = Reflect::get(&history, &key)
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-    else {
+    let history = web::page::global("history");
+    let Ok(original) = web::prop(&history, method).dyn_into::<js_sys::Function>() else {
         return;
     };
     let notify: js_sys::Function = on_navigate.as_ref().clone().unchecked_into();
     let target = history.clone();
     let wrapper = Closure::<dyn FnMut(JsValue, JsValue, JsValue)>::new(
         move |state: JsValue, title: JsValue, url: JsValue| {
-            if let Err(error) = original.call3(&target, &state, &title, &url) {
+            let args = js_sys::Array::of3(&state, &title, &url);
+            if let Err(error) = original.apply(&target, &args) {
                 wasm_bindgen::throw_val(error);
             }
             let _ = notify.call0(&JsValue::NULL);
         },
     );
-    let _ = Reflect::set(&history, &key, wrapper.as_ref());
+    web::set_prop(&history, method, wrapper.as_ref());
     shared.history_wrappers.borrow_mut().push(wrapper);
 }
 
@@ -130,10 +125,14 @@ fn wrap_history(method: &str, on_navigate: &Closure<dyn FnMut(JsValue)>, shared:
 /// `Page Leave` for the one before.
 fn navigated(shared: &Rc<Shared>) {
     let href = web::page::href();
-    let url = view_url(&href, shared.state.borrow().config.track_hash);
-    if shared.state.borrow().view.url == url {
-        return;
-    }
+    let url = {
+        let state = shared.state.borrow();
+        let url = view_url(&href, state.config.track_hash);
+        if state.view.url == url {
+            return;
+        }
+        url
+    };
     if crate::FORMS {
         crate::forms::page_changed(shared);
     }
@@ -191,63 +190,47 @@ pub(crate) fn became_visible(shared: &Rc<Shared>) {
 
 /// A click: an element marked `data-orbit-track`, or a link to another site.
 fn clicked(shared: &Rc<Shared>, event: &JsValue) {
-    let Ok(target) = web::prop(event, "target").dyn_into::<web_sys::Element>() else {
-        return;
+    // Untyped: where the target is not an element (or nothing matches), `closest` and
+    // `getAttribute` are missing and give `undefined`, so no cast (and no binding) is needed.
+    // Both are called through `web::call` (shared), not web-sys bindings.
+    let target = web::prop(event, "target");
+    let selector = JsValue::from_str("[data-orbit-track],a[href]");
+    let element = web::call(&target, "closest", &[&selector]);
+    let attribute = |name: &str| web::call(&element, "getAttribute", &[&JsValue::from_str(name)]);
+    let name = attribute(TRACK_ATTRIBUTE)
+        .as_string()
+        .filter(|n| !orbit_core::text::trim(n).is_empty());
+    let properties = if name.is_some() {
+        data_properties(&element)
+    } else {
+        let Some(url) = web::page::outbound_link(&attribute("href")) else {
+            return;
+        };
+        let text = web::prop_text(&element, "textContent");
+        let text =
+            orbit_core::text::prefix_chars(orbit_core::text::trim(&text), MAX_LINK_TEXT_CHARS);
+        let mut w = JsonWriter::new();
+        w.begin_object()
+            .string_member("url", &url)
+            .string_member("text", text)
+            .end_object();
+        w.finish()
     };
-    // `closest` and `getAttribute` through `web::call` (shared), not web-sys bindings: two
-    // glue shims fewer in the core bundle.
-    let found = web::call(
-        &target,
-        "closest",
-        &[&JsValue::from_str("[data-orbit-track],a[href]")],
-    );
-    let Ok(element) = found.dyn_into::<web_sys::Element>() else {
-        return;
-    };
-    let attribute =
-        |name: &str| web::call(&element, "getAttribute", &[&JsValue::from_str(name)]).as_string();
-    if let Some(name) = attribute(TRACK_ATTRIBUTE).filter(|n| !orbit_core::text::trim(n).is_empty())
-    {
-        let properties = data_properties(&element);
-        enqueue(shared, EventBody::Track { event: &name }, Some(&properties));
-        return;
-    }
-    let Some(href) = attribute("href") else {
-        return;
-    };
-    let Some((url, outbound)) = web::page::resolve_link(&href) else {
-        return;
-    };
-    if !outbound {
-        return;
-    }
-    let text = web::dom::text(&element);
-    let text = crate::events::truncate_chars(orbit_core::text::trim(&text), MAX_LINK_TEXT_CHARS);
-    let mut w = JsonWriter::new();
-    w.begin_object()
-        .string_member("url", &url)
-        .string_member("text", &text)
-        .end_object();
-    enqueue(
-        shared,
-        EventBody::Track {
-            event: OUTBOUND_CLICK_EVENT,
-        },
-        Some(&w.finish()),
-    );
+    let event = name.as_deref().unwrap_or(OUTBOUND_CLICK_EVENT);
+    enqueue(shared, EventBody::Track { event }, Some(&properties));
 }
 
 /// `data-orbit-plan="pro"` → `{"plan":"pro"}` for every `data-orbit-*` attribute but the
 /// event name.
-fn data_properties(element: &web_sys::Element) -> String {
+fn data_properties(element: &JsValue) -> String {
     let mut w = JsonWriter::new();
     w.begin_object();
-    // Read with `Reflect` and `web::call` rather than the NamedNodeMap and Attr bindings:
-    // five glue shims fewer.
+    // Read with `Reflect` rather than the NamedNodeMap and Attr bindings: five glue shims
+    // fewer. `Array#get` is plain indexing (`attributes[i]`), which a NamedNodeMap has too.
     let attributes = web::prop(element, "attributes");
     let count = web::prop(&attributes, "length").as_f64().unwrap_or(0.0) as u32;
     for i in 0..count {
-        let attribute = web::call(&attributes, "item", &[&JsValue::from(i)]);
+        let attribute = attributes.unchecked_ref::<js_sys::Array>().get(i);
         let Some(name) = web::prop_string(&attribute, "name") else {
             continue;
         };

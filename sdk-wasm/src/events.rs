@@ -11,19 +11,25 @@ pub const LIBRARY_NAME: &str = "orbit-sdk";
 /// `context.library.version` on every event.
 pub const LIBRARY_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// What the page says about itself when an event is made.
+/// Where the page is when an event is made: each event's page fields (`path`, `referrer`,
+/// `search`, `title`, `url`), written once as JSON object members for both places an event
+/// has them (`properties` of a page event, `context.page`).
+#[derive(Clone, Debug, Default)]
+pub struct PageLocation {
+    members: String,
+}
+
+impl PageLocation {
+    /// From the fields already written as object members (`"path":"/","referrer":"",…`) by
+    /// a [`JsonWriter`] outside any object.
+    pub fn from_members(members: String) -> PageLocation {
+        PageLocation { members }
+    }
+}
+
+/// What the browser says about itself, the same for the page's life: the batch context.
 #[derive(Clone, Debug, Default)]
 pub struct PageInfo {
-    /// `location.href`.
-    pub url: String,
-    /// `location.pathname`.
-    pub path: String,
-    /// `location.search`.
-    pub search: String,
-    /// `document.title`.
-    pub title: String,
-    /// `document.referrer`.
-    pub referrer: String,
     /// `navigator.userAgent`.
     pub user_agent: String,
     /// `navigator.language`.
@@ -87,7 +93,7 @@ pub fn truncate_chars(text: &str, max_chars: usize) -> String {
 pub fn write_event(
     meta: &EventMeta<'_>,
     body: &EventBody<'_>,
-    page: &PageInfo,
+    page: &PageLocation,
     properties: Option<&str>,
 ) -> String {
     let mut w = JsonWriter::new();
@@ -178,23 +184,23 @@ pub fn write_batch_context(page: &PageInfo) -> String {
     w.finish()
 }
 
-fn write_page_fields(w: &mut JsonWriter, page: &PageInfo) {
-    w.string_member("path", &page.path);
-    w.string_member("referrer", &page.referrer);
-    w.string_member("search", &page.search);
-    w.string_member("title", &page.title);
-    w.string_member("url", &page.url);
+fn write_page_fields(w: &mut JsonWriter, page: &PageLocation) {
+    if !page.members.is_empty() {
+        w.raw(&page.members);
+    }
 }
 
 /// Appends the members of a JSON object's text to the object being written; later keys win
 /// when the collector reads it, so a page's own properties override the defaults.
 fn splice_members(w: &mut JsonWriter, object: Option<&str>) {
-    let inner = object
-        .map(orbit_core::text::trim)
-        .and_then(|o| o.strip_prefix('{'))
-        .and_then(|o| o.strip_suffix('}'))
-        .map(orbit_core::text::trim)
-        .unwrap_or("");
+    // Bytes, not `char` patterns: no UTF-8 encoding of the braces.
+    let object = orbit_core::text::trim(object.unwrap_or(""));
+    let inner = match object.as_bytes() {
+        [b'{', .., b'}'] => object
+            .get(1..object.len() - 1)
+            .map_or("", orbit_core::text::trim),
+        _ => "",
+    };
     if !inner.is_empty() {
         w.raw(inner);
     }
@@ -226,13 +232,18 @@ mod tests {
     use alloc::string::ToString;
     use alloc::vec;
 
-    fn page() -> PageInfo {
+    fn page() -> PageLocation {
+        let mut w = JsonWriter::new();
+        w.string_member("path", "/offer")
+            .string_member("referrer", "")
+            .string_member("search", "?utm_source=mail")
+            .string_member("title", "Offer \"B\"")
+            .string_member("url", "https://shop.test/offer?utm_source=mail");
+        PageLocation::from_members(w.finish())
+    }
+
+    fn browser() -> PageInfo {
         PageInfo {
-            url: "https://shop.test/offer?utm_source=mail".into(),
-            path: "/offer".into(),
-            search: "?utm_source=mail".into(),
-            title: "Offer \"B\"".into(),
-            referrer: "".into(),
             user_agent: "UA".into(),
             locale: "en-GB".into(),
             timezone: "Europe/London".into(),
@@ -265,7 +276,7 @@ mod tests {
         assert_eq!(e["timestamp"], "2026-11-22T10:00:00.000Z");
         assert_eq!(e["properties"]["title"], "Offer \"B\"");
         assert_eq!(e["context"]["page"]["path"], "/offer");
-        let shared = parse(&write_batch_context(&page()));
+        let shared = parse(&write_batch_context(&browser()));
         assert_eq!(shared["screen"]["width"], 1280);
         assert_eq!(shared["library"]["name"], "orbit-sdk");
         assert_eq!(shared["timezone"], "Europe/London");

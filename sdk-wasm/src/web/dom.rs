@@ -14,13 +14,20 @@ fn document() -> Option<web_sys::Document> {
     super::window()?.document()
 }
 
+/// `document[method](selector)`: `undefined` when the selector is invalid (it throws).
+fn select(method: &str, selector: &str) -> Option<JsValue> {
+    let document = document()?;
+    Some(call(&document, method, &[&JsValue::from_str(selector)]))
+}
+
 /// Every element matching `selector`; `None` when the selector is invalid.
 pub fn query_all(selector: &str) -> Option<Vec<Element>> {
-    let document = document()?;
-    let list = document.query_selector_all(selector).ok()?;
+    let list = select("querySelectorAll", selector).filter(|l| !l.is_undefined())?;
+    let count = prop(&list, "length").as_f64().unwrap_or(0.0) as u32;
     let mut elements = Vec::new();
-    for i in 0..list.length() {
-        if let Some(element) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+    for i in 0..count {
+        // `Array#get` is plain indexing (`list[i]`), which a NodeList has too.
+        if let Ok(element) = list.unchecked_ref::<js_sys::Array>().get(i).dyn_into() {
             elements.push(element);
         }
     }
@@ -29,7 +36,7 @@ pub fn query_all(selector: &str) -> Option<Vec<Element>> {
 
 /// The first element matching `selector`.
 pub fn query(selector: &str) -> Option<Element> {
-    document()?.query_selector(selector).ok()?
+    select("querySelector", selector)?.dyn_into().ok()
 }
 
 /// `element.textContent`.
@@ -40,17 +47,18 @@ pub fn text(element: &Element) -> String {
 
 /// Sets `element.textContent` (never parsed as HTML).
 pub fn set_text(element: &Element, text: &str) {
-    element.set_text_content(Some(text));
+    // Element reads and writes through `Reflect` (shared), not one web-sys binding each.
+    super::set_prop(element, "textContent", &JsValue::from_str(text));
 }
 
 /// `element.innerHTML`.
 pub fn html(element: &Element) -> String {
-    element.inner_html()
+    super::prop_text(element, "innerHTML")
 }
 
 /// Sets `element.innerHTML`; callers pass only sanitised HTML.
 pub fn set_html(element: &Element, html: &str) {
-    element.set_inner_html(html);
+    super::set_prop(element, "innerHTML", &JsValue::from_str(html));
 }
 
 /// `element.insertAdjacentHTML(position, html)`; callers pass only sanitised HTML.
@@ -64,7 +72,7 @@ pub fn insert_html(element: &Element, position: &str, html: &str) {
 
 /// Removes the element from the page.
 pub fn remove(element: &Element) {
-    element.remove();
+    call(element, "remove", &[]);
 }
 
 /// Whether the element is still in the page.
@@ -106,9 +114,11 @@ pub fn set_style_property(element: &Element, property: &str, value: &str, priori
 
 /// Redirects with `location.replace`, so the personalised page is not in the history.
 pub fn replace_location(url: &str) {
-    if let Some(window) = super::window() {
-        let _ = window.location().replace(url);
-    }
+    call(
+        &super::page::global("location"),
+        "replace",
+        &[&JsValue::from_str(url)],
+    );
 }
 
 /// Calls `callback` with the records of every change to the document's elements

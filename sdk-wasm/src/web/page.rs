@@ -1,69 +1,90 @@
 //! Reads what the page says about itself: location, title, referrer, browser, screen.
 
-use crate::events::PageInfo;
+use crate::events::{PageInfo, PageLocation};
 use alloc::string::String;
+use orbit_core::json::JsonWriter;
+use wasm_bindgen::JsValue;
+
+/// `window.a.b…` for a dotted `path` such as `"location.href"`, or `undefined` where a step
+/// is missing or throws: one out-of-line helper for every read of the page's globals,
+/// rather than a binding or a chain of reads (each with its `Option` and drop) at each use.
+#[inline(never)]
+pub(crate) fn global(path: &str) -> JsValue {
+    let mut value = super::window().map_or(JsValue::UNDEFINED, JsValue::from);
+    for name in orbit_core::text::split(path, b'.') {
+        value = super::prop(&value, name);
+    }
+    value
+}
+
+/// [`global`] when it is a string.
+fn global_string(path: &str) -> Option<String> {
+    global(path).as_string()
+}
+
+/// [`global`] when it is a string, else empty.
+#[inline(never)]
+fn global_text(path: &str) -> String {
+    global_string(path).unwrap_or_default()
+}
+
+/// [`global`] when it is a number, else 0.
+#[inline(never)]
+fn global_number(path: &str) -> f64 {
+    global(path).as_f64().unwrap_or(0.0)
+}
 
 /// What changes as the visitor navigates, all an event's page fields need: location, title,
 /// referrer. The rest (browser, language, time zone, screen) is read once by [`info`].
-pub fn location() -> PageInfo {
-    let mut info = PageInfo::default();
-    let Some(window) = super::window() else {
-        return info;
-    };
-    // Read with `Reflect` (shared with every other property read) rather than one web-sys
-    // binding each: a smaller glue and bundle.
-    let location = window.location();
-    let text = super::prop_text;
-    info.url = text(&location, "href");
-    info.path = text(&location, "pathname");
-    info.search = text(&location, "search");
-    if let Some(document) = window.document() {
-        info.title = text(&document, "title");
-        info.referrer = text(&document, "referrer");
-    }
-    info
+pub fn location() -> PageLocation {
+    let mut w = JsonWriter::new();
+    w.string_member("path", &global_text("location.pathname"));
+    w.string_member("referrer", &global_text("document.referrer"));
+    w.string_member("search", &global_text("location.search"));
+    w.string_member("title", &global_text("document.title"));
+    w.string_member("url", &global_text("location.href"));
+    PageLocation::from_members(w.finish())
 }
 
-/// A full snapshot of the page; fields the browser won't give stay empty, and so does the
-/// time zone where only [`timezone`] can read it. Runs once per page load.
+/// What the browser says about itself (each event reads its [`location`]); fields the
+/// browser won't give stay empty, and so does the time zone where only [`timezone`] can
+/// read it. Runs once per page load.
 pub fn info() -> PageInfo {
-    let mut info = location();
-    let Some(window) = super::window() else {
-        return info;
-    };
-    let navigator = window.navigator();
-    info.user_agent = super::prop_text(&navigator, "userAgent");
-    info.utc_offset_min = -(js_sys::Date::new_0().get_timezone_offset() as i32);
-    info.locale = super::prop_text(&navigator, "language");
-    info.timezone = quick_timezone().unwrap_or_default();
-    let screen = super::prop(&window, "screen");
-    let size = |name| super::prop(&screen, name).as_f64().unwrap_or(0.0).max(0.0) as u32;
-    info.screen = (size("width"), size("height"));
-    info
+    let size = |path| global_number(path).max(0.0) as u32;
+    PageInfo {
+        user_agent: global_text("navigator.userAgent"),
+        utc_offset_min: -(date_get(&date_now(), "getTimezoneOffset") as i32),
+        locale: global_text("navigator.language"),
+        timezone: quick_timezone().unwrap_or_default(),
+        screen: (size("screen.width"), size("screen.height")),
+    }
+}
+
+/// `new Date()`, made with the bindings `iso_time` uses: no binding of its own.
+fn date_now() -> JsValue {
+    js_sys::Date::new(&JsValue::from_f64(super::now_ms() as f64)).into()
+}
+
+/// `date[method]()` for a `Date` getter, called through `Reflect` rather than a binding each.
+fn date_get(date: &JsValue, method: &str) -> f64 {
+    super::call(date, method, &[]).as_f64().unwrap_or(0.0)
 }
 
 /// `location.hostname` (no port).
 pub fn hostname() -> Option<String> {
-    let location = super::window()?.location();
-    super::prop_string(location.as_ref(), "hostname")
+    global_string("location.hostname")
 }
 
 /// Whether the page was served over https (cookies then get `Secure`).
 pub fn is_https() -> bool {
-    super::window()
-        .and_then(|w| super::prop_string(&w.location(), "protocol"))
-        .is_some_and(|p| p == "https:")
+    global_string("location.protocol").is_some_and(|p| p == "https:")
 }
 
 /// The IANA time zone from `Temporal.Now.timeZoneId()`, which costs ~0.1 ms where the
 /// browser has Temporal (Chromium 144+, Firefox 139+); `None` elsewhere.
 pub fn quick_timezone() -> Option<String> {
-    let temporal = super::prop(&super::window()?.into(), "Temporal");
-    if !temporal.is_object() {
-        return None;
-    }
-    let now = super::prop(&temporal, "Now");
-    super::call(&now, "timeZoneId", &[])
+    // Without Temporal the reads give `undefined` and the call `undefined`: `None`.
+    super::call(&global("Temporal.Now"), "timeZoneId", &[])
         .as_string()
         .filter(|t| !t.is_empty())
 }
@@ -74,17 +95,13 @@ pub fn quick_timezone() -> Option<String> {
 pub fn timezone() -> Option<String> {
     // `Intl.DateTimeFormat().resolvedOptions().timeZone`, called through `Reflect` (the
     // constructor may be called without `new`): no bindings of its own in the glue.
-    let window = super::window()?;
-    let format = super::call(&super::prop(&window, "Intl"), "DateTimeFormat", &[]);
+    let format = super::call(&global("Intl"), "DateTimeFormat", &[]);
     super::prop_string(&super::call(&format, "resolvedOptions", &[]), "timeZone")
 }
 
 /// `document.referrer`.
 pub fn referrer() -> String {
-    super::window()
-        .and_then(|w| w.document())
-        .and_then(|d| super::prop_string(&d, "referrer"))
-        .unwrap_or_default()
+    global_text("document.referrer")
 }
 
 /// The value of the query parameter `name` in the page's URL.
@@ -95,58 +112,56 @@ pub fn query_param(name: &str) -> Option<String> {
 /// The visitor's local hour (0–23) and ISO weekday (1 = Monday … 7 = Sunday), for
 /// time-based rules.
 pub fn local_hour_and_weekday() -> (u8, u8) {
-    let now = js_sys::Date::new_0();
-    let day = now.get_day() as u8; // 0 = Sunday
-    (now.get_hours() as u8, if day == 0 { 7 } else { day })
+    let now = date_now();
+    let day = date_get(&now, "getDay") as u8; // 0 = Sunday
+    (
+        date_get(&now, "getHours") as u8,
+        if day == 0 { 7 } else { day },
+    )
 }
 
 /// `location.href`.
 pub fn href() -> String {
-    super::window()
-        .and_then(|w| super::prop_string(&w.location(), "href"))
-        .unwrap_or_default()
+    global_text("location.href")
 }
 
 /// How far down the page the visitor has seen, in percent of the document's height.
 pub fn scroll_depth_pct() -> u32 {
-    let Some(window) = super::window() else {
-        return 0;
-    };
-    let Some(document) = window.document() else {
-        return 0;
-    };
-    let number = |target: &wasm_bindgen::JsValue, name| super::prop(target, name).as_f64();
-    let root = super::prop(&document, "documentElement");
-    let height = number(&root, "scrollHeight").unwrap_or(0.0);
+    let height = global_number("document.documentElement.scrollHeight");
     if height <= 0.0 {
         return 0;
     }
-    let seen =
-        number(&window, "scrollY").unwrap_or(0.0) + number(&window, "innerHeight").unwrap_or(0.0);
+    let seen = global_number("scrollY") + global_number("innerHeight");
     (seen * 100.0 / height).clamp(0.0, 100.0) as u32
 }
 
-/// A link's absolute URL, and whether it leaves this site (another host, http or https).
-pub fn resolve_link(link: &str) -> Option<(String, bool)> {
-    let location = super::window()?.location();
-    let base = super::prop_string(&location, "href")?;
-    let url = web_sys::Url::new_with_base(link, &base).ok()?;
-    let text = |target: &wasm_bindgen::JsValue, name| super::prop_string(target, name);
-    let protocol = text(&url, "protocol")?;
-    let web = protocol == "http:" || protocol == "https:";
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// A `URL` object.
+    type Url;
+    /// `new URL(link, base)`, given the page's values as they are: no string copies.
+    #[wasm_bindgen(catch, constructor, js_class = "URL")]
+    fn new(link: &JsValue, base: &JsValue) -> Result<Url, JsValue>;
+}
+
+/// A link's absolute URL when it leaves this site (http or https, another host); `link` is
+/// the `href` attribute's value (`null` gives `None`: it resolves to this site).
+pub fn outbound_link(link: &JsValue) -> Option<String> {
+    let url = Url::new(link, &global("location.href")).ok()?;
+    let protocol = super::prop_string(&url, "protocol")?;
     // The page's own host is `location.host`, as a URL made from its href would give.
-    let outbound = web && text(&url, "host") != text(&location, "host");
-    Some((text(&url, "href")?, outbound))
+    if !(protocol == "http:" || protocol == "https:")
+        || super::prop_string(&url, "host") == global_string("location.host")
+    {
+        return None;
+    }
+    super::prop_string(&url, "href")
 }
 
 /// Whether the visitor asked not to be tracked: Do Not Track (`navigator.doNotTrack` is
 /// "1") or Global Privacy Control (`navigator.globalPrivacyControl` is true).
 pub fn asks_not_to_be_tracked() -> bool {
-    let Some(window) = super::window() else {
-        return false;
-    };
-    let navigator = window.navigator();
-    let dnt = super::prop_string(&navigator, "doNotTrack");
-    let gpc = super::prop(&navigator, "globalPrivacyControl").as_bool() == Some(true);
+    let dnt = global_string("navigator.doNotTrack");
+    let gpc = global("navigator.globalPrivacyControl").as_bool() == Some(true);
     dnt.as_deref() == Some("1") || gpc
 }
