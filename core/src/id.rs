@@ -10,12 +10,27 @@ pub const UUID_RANDOM_BYTES: usize = 10;
 
 /// Formats a UUIDv7 (RFC 9562) from Unix milliseconds and 10 random bytes.
 pub fn uuid_v7(unix_ms: u64, random: [u8; UUID_RANDOM_BYTES]) -> String {
-    let mut bytes = [0u8; 16];
-    let ms = unix_ms.to_be_bytes();
-    bytes[..6].copy_from_slice(&ms[2..8]);
-    bytes[6..].copy_from_slice(&random);
-    bytes[6] = 0x70 | (bytes[6] & 0x0f); // version 7
-    bytes[8] = 0x80 | (bytes[8] & 0x3f); // variant 10
+    // Destructured rather than sliced: no index checks, so no panic paths in the bundle.
+    let [_, _, t0, t1, t2, t3, t4, t5] = unix_ms.to_be_bytes();
+    let [r0, r1, r2, r3, r4, r5, r6, r7, r8, r9] = random;
+    let bytes = [
+        t0,
+        t1,
+        t2,
+        t3,
+        t4,
+        t5,
+        0x70 | (r0 & 0x0f), // version 7
+        r1,
+        0x80 | (r2 & 0x3f), // variant 10
+        r3,
+        r4,
+        r5,
+        r6,
+        r7,
+        r8,
+        r9,
+    ];
     let mut out = String::with_capacity(36);
     for (i, b) in bytes.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {

@@ -60,13 +60,11 @@ fn unspaced(text: &str) -> (usize, usize) {
     let (mut start, mut end, mut i) = (None, 0, 0);
     while let Some(rest) = b.get(i..).filter(|r| !r.is_empty()) {
         match space_len(rest) {
+            // A byte of a character that is not white space. Byte by byte is enough: no
+            // white space pattern starts with a continuation byte (0b10xx_xxxx).
             0 => {
                 start.get_or_insert(i);
-                // Past the character: its continuation bytes are 0b10xx_xxxx.
                 i += 1;
-                while b.get(i).is_some_and(|&c| c & 0xc0 == 0x80) {
-                    i += 1;
-                }
                 end = i;
             }
             n => i += n,

@@ -172,9 +172,9 @@ fn raw_params(url: &str) -> impl Iterator<Item = (&str, &str)> {
 /// Whether an encoded parameter name decodes to `name`, ignoring ASCII case, without
 /// allocating.
 fn name_matches(raw: &str, name: &str) -> bool {
-    Decode(raw.as_bytes())
-        .map(|b| b.to_ascii_lowercase())
-        .eq(name.bytes().map(|b| b.to_ascii_lowercase()))
+    let mut want = name.bytes();
+    Decode(raw.as_bytes()).all(|b| want.next().is_some_and(|w| w.eq_ignore_ascii_case(&b)))
+        && want.next().is_none()
 }
 
 /// Decodes a query component into text: see [`Decode`]. When the bytes are not UTF-8, only
@@ -196,13 +196,12 @@ fn decode(raw: &str) -> String {
     })
 }
 
+/// A decoded value cut to [`MAX_CAMPAIGN_VALUE_CHARS`] (copied: less code than cutting it).
 fn campaign_value(raw: &str) -> String {
-    let value = decode(raw);
-    let cut = crate::text::prefix_chars(&value, MAX_CAMPAIGN_VALUE_CHARS).len();
-    if cut == value.len() {
-        return value;
-    }
-    String::from(value.get(..cut).unwrap_or(&value))
+    String::from(crate::text::prefix_chars(
+        &decode(raw),
+        MAX_CAMPAIGN_VALUE_CHARS,
+    ))
 }
 
 /// The bytes of a form-encoded query component: `+` is a space, `%XX` is that byte, and a
@@ -231,7 +230,8 @@ impl Iterator for Decode<'_> {
     }
 }
 
-fn hex_value(digit: u8) -> Option<u8> {
+/// The value of one hex digit, either case.
+pub(crate) fn hex_value(digit: u8) -> Option<u8> {
     match digit {
         b'0'..=b'9' => Some(digit - b'0'),
         b'a'..=b'f' => Some(digit - b'a' + 10),

@@ -137,25 +137,45 @@ impl JsonWriter {
 }
 
 /// Appends `s` as a quoted JSON string, escaping what RFC 8259 requires.
+///
+/// Byte by byte, copying the runs between escapes whole: no character is decoded and
+/// encoded again (a smaller bundle). Every escape starts at an ASCII byte or at the lead
+/// byte of U+2028/U+2029, so each run is whole characters.
 pub fn push_json_string(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                out.push_str("\\u00");
-                crate::id::push_hex_byte(out, c as u8);
-            }
+    let b = s.as_bytes();
+    let (mut copied, mut i) = (0, 0);
+    while let Some(&c) = b.get(i) {
+        let (escape, len) = match c {
+            b'"' => ("\\\"", 1),
+            b'\\' => ("\\\\", 1),
+            b'\n' => ("\\n", 1),
+            b'\r' => ("\\r", 1),
+            b'\t' => ("\\t", 1),
+            // Followed by the byte's two hex digits.
+            0..=0x1f => ("\\u00", 1),
             // Line and paragraph separators break JavaScript string literals in old engines.
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
+            0xe2 => match b.get(i + 1..i + 3) {
+                Some([0x80, 0xa8]) => ("\\u2028", 3),
+                Some([0x80, 0xa9]) => ("\\u2029", 3),
+                _ => ("", 0),
+            },
+            _ => ("", 0),
+        };
+        if len == 0 {
+            i += 1;
+            continue;
         }
+        out.push_str(s.get(copied..i).unwrap_or_default());
+        out.push_str(escape);
+        // `\u00` is the only 4-byte escape.
+        if escape.len() == 4 {
+            crate::id::push_hex_byte(out, c);
+        }
+        i += len;
+        copied = i;
     }
+    out.push_str(s.get(copied..).unwrap_or_default());
     out.push('"');
 }
 
@@ -275,6 +295,24 @@ mod tests {
         w.string(nasty);
         let back: String = serde_json::from_str(w.as_str()).unwrap();
         assert_eq!(back, nasty);
+    }
+
+    #[test]
+    fn only_what_json_and_javascript_need_is_escaped() {
+        let mut out = String::new();
+        push_json_string(
+            &mut out,
+            "\u{2029}a\"\\\n\r\t\u{1}\u{1f}\u{7f}é\u{2028}\u{2027}€😀\u{2028}",
+        );
+        // DEL, U+2027 and other non-ASCII characters stay as they are.
+        let expected = [
+            r#""\u2029a\"\\\n\r\t\u0001\u001f"#,
+            "\u{7f}é",
+            r"\u2028",
+            "\u{2027}€😀",
+            r#"\u2028""#,
+        ];
+        assert_eq!(out, expected.concat());
     }
 
     #[test]

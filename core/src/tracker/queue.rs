@@ -86,8 +86,7 @@ impl Queue {
             }
             count += 1;
         }
-        let rest = self.events.split_off(count);
-        let batch = core::mem::replace(&mut self.events, rest);
+        let batch = split_front(&mut self.events, count);
         self.bytes -= batch.iter().map(String::len).sum::<usize>();
         batch
     }
@@ -171,20 +170,26 @@ impl Queue {
     /// Drops the oldest events until both bounds hold.
     fn trim(&mut self) {
         let mut drop = 0;
-        let mut bytes = self.bytes;
         for event in &self.events {
-            if self.events.len() - drop <= MAX_QUEUED_EVENTS && bytes <= MAX_QUEUED_BYTES {
+            if self.events.len() - drop <= MAX_QUEUED_EVENTS && self.bytes <= MAX_QUEUED_BYTES {
                 break;
             }
-            bytes -= event.len();
+            self.bytes -= event.len();
             drop += 1;
         }
         if drop > 0 {
-            self.events = self.events.split_off(drop);
-            self.bytes = bytes;
+            split_front(&mut self.events, drop);
             self.dropped = self.dropped.saturating_add(drop as u32);
         }
     }
+}
+
+/// Removes and returns the first `n` events (all of them when there are fewer). The bound
+/// lets the compiler see that `split_off` cannot panic, which keeps its panic message out
+/// of the browser bundle.
+fn split_front(events: &mut Vec<String>, n: usize) -> Vec<String> {
+    let rest = events.split_off(n.min(events.len()));
+    core::mem::replace(events, rest)
 }
 
 /// A queue of the elements of a JSON array of objects, each trimmed; `None` when `s` is not

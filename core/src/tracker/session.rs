@@ -150,38 +150,31 @@ fn advance(
     arrival_key: Option<&str>,
     new_id: impl FnOnce() -> String,
 ) -> (SessionState, bool) {
-    let is_new = match &prev {
-        None => true,
-        // A session that has not seen a page yet takes its campaign from its first page.
-        Some(s) => {
-            s.is_expired(now_ms)
-                || (s.page_views > 0
-                    && arrival_key.is_some_and(|key| s.campaign_key.as_deref() != Some(key)))
-        }
-    };
-    let mut state = match prev {
-        Some(s) if !is_new => s,
-        prev => {
-            let (session_count, first_campaign, landing_page) = match prev {
-                Some(p) => (
-                    p.session_count.saturating_add(1),
-                    p.first_campaign,
-                    p.landing_page,
-                ),
-                None => (1, None, None),
-            };
-            SessionState {
-                id: new_id(),
-                started_ms: now_ms,
-                last_activity_ms: now_ms,
-                session_count,
-                page_views: 0,
-                campaign_key: None,
-                first_campaign,
-                landing_page,
-            }
-        }
-    };
+    let first = prev.is_none();
+    // A new session keeps only the count and the first touch; edited in place (less code
+    // than building a new state), from an empty one the first time.
+    let mut state = prev.unwrap_or(SessionState {
+        id: String::new(),
+        started_ms: 0,
+        last_activity_ms: 0,
+        session_count: 0,
+        page_views: 0,
+        campaign_key: None,
+        first_campaign: None,
+        landing_page: None,
+    });
+    // A session that has not seen a page yet takes its campaign from its first page.
+    let is_new = first
+        || state.is_expired(now_ms)
+        || (state.page_views > 0
+            && arrival_key.is_some_and(|key| state.campaign_key.as_deref() != Some(key)));
+    if is_new {
+        state.id = new_id();
+        state.started_ms = now_ms;
+        state.session_count = state.session_count.saturating_add(1);
+        state.page_views = 0;
+        state.campaign_key = None;
+    }
     state.last_activity_ms = now_ms;
     (state, is_new)
 }
@@ -274,8 +267,8 @@ fn unescape(s: &str) -> Option<String> {
             let [hi, lo, after @ ..] = rest else {
                 return None;
             };
-            let hex = |d: u8| char::from(d).to_digit(16);
-            bytes.push((hex(*hi)? << 4 | hex(*lo)?) as u8);
+            let hex = crate::enrich::campaign::hex_value;
+            bytes.push(hex(*hi)? << 4 | hex(*lo)?);
             rest = after;
         } else {
             bytes.push(b);

@@ -10,15 +10,27 @@ pub mod transport;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
-    /// The global `window` (absent in a worker): one binding, where `web_sys::window()`
-    /// looks through `self`, `window`, `globalThis` and `global` with four.
-    #[wasm_bindgen(thread_local_v2, js_name = window)]
-    static WINDOW: Option<web_sys::Window>;
+    /// The global object, only to read `window` from.
+    #[wasm_bindgen(js_name = globalThis)]
+    type Global;
+
+    /// `globalThis.window` (absent in a worker): one binding, where `web_sys::window()`
+    /// looks through `self`, `window`, `globalThis` and `global` with four, and read at
+    /// each call, where a `static` adds a lazily initialised cell to every use.
+    #[wasm_bindgen(static_method_of = Global, getter = window)]
+    fn global_window() -> Option<web_sys::Window>;
 }
 
 /// The browser window, when there is one (not in a worker).
 pub fn window() -> Option<web_sys::Window> {
-    WINDOW.with(Option::clone)
+    Global::global_window()
+}
+
+/// `window[name]` (`document`, `localStorage`, …), or `undefined` without a window or when
+/// reading it throws: a method call or property read on that then fails soft too.
+#[inline(never)]
+pub fn window_prop(name: &str) -> wasm_bindgen::JsValue {
+    window().map_or(wasm_bindgen::JsValue::UNDEFINED, |w| prop(&w, name))
 }
 
 /// `Date.now()` in whole milliseconds.
@@ -64,16 +76,16 @@ pub fn on_document(
     event: &str,
     listener: &wasm_bindgen::closure::Closure<dyn FnMut(wasm_bindgen::JsValue)>,
 ) {
-    let document = window().and_then(|w| w.document());
-    add_listener(document.map(Into::into), event, listener.as_ref(), false);
+    use wasm_bindgen::JsCast;
+    // Without a document, `addEventListener` throws on `undefined`, which the binding catches.
+    let document = window_prop("document").unchecked_into();
+    add_listener(Some(document), event, listener.as_ref(), false);
 }
 
 /// Whether the page is hidden (another tab, minimised, or being unloaded).
 pub fn is_hidden() -> bool {
     // `document.hidden` is true exactly when `visibilityState` is "hidden".
-    window()
-        .and_then(|w| w.document())
-        .is_some_and(|d| prop(&d, "hidden").is_truthy())
+    prop(&window_prop("document"), "hidden").is_truthy()
 }
 
 /// Runs `callback` after `ms` milliseconds.
@@ -125,16 +137,17 @@ pub fn call(
     args: &[&wasm_bindgen::JsValue],
 ) -> wasm_bindgen::JsValue {
     use wasm_bindgen::JsCast;
-    let Ok(function) = prop(target, method).dyn_into::<js_sys::Function>() else {
-        return wasm_bindgen::JsValue::UNDEFINED;
-    };
     let list = js_sys::Array::new();
     for arg in args {
         list.push(arg);
     }
-    function
-        .apply(target, &list)
-        .unwrap_or(wasm_bindgen::JsValue::UNDEFINED)
+    // `Reflect.apply` throws on a missing method (anything not callable): no check here.
+    js_sys::Reflect::apply::<fn() -> wasm_bindgen::JsValue>(
+        prop(target, method).unchecked_ref(),
+        target,
+        &list,
+    )
+    .unwrap_or(wasm_bindgen::JsValue::UNDEFINED)
 }
 
 /// Calls `listener` with each `event` of the window in the capture phase, before the

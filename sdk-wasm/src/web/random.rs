@@ -9,13 +9,9 @@ pub fn bytes<const N: usize>() -> Option<[u8; N]> {
 /// Fills `buf` (one copy of the browser call for every `N` above); false without Web Crypto.
 fn fill(buf: &mut [u8]) -> bool {
     use wasm_bindgen::JsCast;
-    let Some(window) = super::window() else {
-        return false;
-    };
-    let crypto = super::prop(&window, "crypto");
-    crypto.is_object()
-        && crypto
-            .unchecked_into::<web_sys::Crypto>()
-            .get_random_values_with_u8_array(buf)
-            .is_ok()
+    // Without `crypto` the call throws, which the binding turns into an error: no check.
+    super::window_prop("crypto")
+        .unchecked_into::<web_sys::Crypto>()
+        .get_random_values_with_u8_array(buf)
+        .is_ok()
 }

@@ -5,47 +5,44 @@ use alloc::string::String;
 use wasm_bindgen::JsValue;
 
 // `document.cookie` through `Reflect` (which the tracker binds anyway) rather than
-// web-sys's HtmlDocument: fewer bindings in the glue.
-fn document() -> Option<web_sys::Document> {
-    super::window()?.document()
+// web-sys's HtmlDocument: fewer bindings in the glue. Without a document, `Reflect` throws,
+// which reads as no cookies and a refused write.
+fn document() -> JsValue {
+    super::window_prop("document")
 }
 
 /// The whole `document.cookie` text.
 pub fn cookies() -> Option<String> {
-    let document = document()?;
-    super::prop_string(&document, "cookie")
+    super::prop_string(&document(), "cookie")
 }
 
 /// Assigns `document.cookie`; false when the browser refused (it throws in sandboxes).
 pub fn set_cookie(assignment: &str) -> bool {
-    document().is_some_and(|d| super::set_prop(&d, "cookie", &JsValue::from_str(assignment)))
+    super::set_prop(&document(), "cookie", &JsValue::from_str(assignment))
 }
 
 const LOCAL: &str = "localStorage";
 const SESSION: &str = "sessionStorage";
 
-/// `window.localStorage` or `window.sessionStorage` (`name`); `None` when reading it throws
-/// (storage disabled) or gives nothing. One function for both: a smaller bundle.
-fn storage(name: &str) -> Option<web_sys::Storage> {
-    use wasm_bindgen::JsCast;
-    let window = super::window()?;
-    let storage = super::prop(&window, name);
-    storage.is_object().then(|| storage.unchecked_into())
+/// `window.localStorage` or `window.sessionStorage` (`name`), or `undefined` when reading it
+/// throws (storage disabled). One function for both: a smaller bundle. Whatever it gives,
+/// a method call on it that fails (on `undefined` or `null`) reads as nothing stored.
+fn storage(name: &str) -> JsValue {
+    super::window_prop(name)
 }
 
 // Reading, listing and removing go through `web::call` (shared with every other method
 // call): no glue shim each. Writing keeps its binding, which tells a refused write apart.
 fn get(name: &str, key: &str) -> Option<String> {
-    let storage = storage(name)?;
-    super::call(&storage, "getItem", &[&JsValue::from_str(key)]).as_string()
+    super::call(&storage(name), "getItem", &[&JsValue::from_str(key)]).as_string()
 }
 
 fn set(name: &str, key: &str, value: &str) -> bool {
-    storage(name).is_some_and(|s| s.set_item(key, value).is_ok())
-}
-
-fn local_storage() -> Option<web_sys::Storage> {
-    storage(LOCAL)
+    use wasm_bindgen::JsCast;
+    storage(name)
+        .unchecked_into::<web_sys::Storage>()
+        .set_item(key, value)
+        .is_ok()
 }
 
 /// Reads a localStorage item.
@@ -60,17 +57,13 @@ pub fn local_set(key: &str, value: &str) -> bool {
 
 /// Removes a localStorage item.
 pub fn local_remove(key: &str) {
-    if let Some(storage) = local_storage() {
-        super::call(&storage, "removeItem", &[&JsValue::from_str(key)]);
-    }
+    super::call(&storage(LOCAL), "removeItem", &[&JsValue::from_str(key)]);
 }
 
 /// Every localStorage key that starts with `prefix`.
 pub fn local_keys(prefix: &str) -> alloc::vec::Vec<String> {
     let mut keys = alloc::vec::Vec::new();
-    let Some(storage) = local_storage() else {
-        return keys;
-    };
+    let storage = storage(LOCAL);
     let count = super::prop(&storage, "length").as_f64().unwrap_or(0.0) as u32;
     for i in 0..count {
         if let Some(key) = super::call(&storage, "key", &[&JsValue::from(i)]).as_string() {

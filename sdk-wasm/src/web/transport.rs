@@ -95,20 +95,18 @@ pub fn post(url: &str, body: &str, keepalive: bool) -> Option<js_sys::Promise> {
 }
 
 /// A `fetch` init object for a CORS request without cookies, built with `Reflect` rather than
-/// web-sys's RequestInit, whose setters each add a binding to the glue.
+/// web-sys's RequestInit, whose setters each add a binding to the glue. (`mode` is `cors`
+/// already: the default of a `fetch` given a URL string.)
 fn request_init() -> js_sys::Object {
     let init = js_sys::Object::new();
-    super::set_prop(&init, "mode", &JsValue::from_str("cors"));
     super::set_prop(&init, "credentials", &JsValue::from_str("omit"));
     init
 }
 
 /// `navigator.sendBeacon(url, body)`: queued by the browser even as the page unloads.
 pub fn beacon(url: &str, body: &str) -> bool {
-    super::window().is_some_and(|w| {
-        let args = [&JsValue::from_str(url), &JsValue::from_str(body)];
-        super::call(&w.navigator(), "sendBeacon", &args).is_truthy()
-    })
+    let args = [&JsValue::from_str(url), &JsValue::from_str(body)];
+    super::call(&super::window_prop("navigator"), "sendBeacon", &args).is_truthy()
 }
 
 /// The status of a fetch `Response`, and its `Retry-After` header.
@@ -122,5 +120,5 @@ pub fn response_status(response: &JsValue) -> (u16, Option<String>) {
 
 /// `navigator.onLine`; true when the browser does not say.
 pub fn is_online() -> bool {
-    super::window().is_none_or(|w| super::prop(&w.navigator(), "onLine").is_truthy())
+    super::window().is_none_or(|w| super::prop(&super::prop(&w, "navigator"), "onLine").is_truthy())
 }
