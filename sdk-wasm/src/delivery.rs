@@ -23,21 +23,32 @@ pub const TAB_KEY: &str = "orbit_tab";
 pub const ABANDONED_QUEUE_MS: u64 = 10 * 60 * 1000;
 
 /// The stored form: the time it was written, a newline, and the events (those in flight
-/// first, then the queue's) as one JSON array.
-pub fn encode_stored<'a>(
+/// first, then those sent blind, then the queue's) as one JSON array.
+pub fn encode_stored(
     written_ms: u64,
-    in_flight: impl Iterator<Item = &'a String>,
-    queue: &'a Queue,
+    in_flight: &InFlight,
+    sent_blind: &[String],
+    queue: &Queue,
 ) -> String {
     let mut out = String::new();
     push_u64(&mut out, written_ms);
     out.push_str("\n[");
-    for (i, event) in in_flight.chain(queue.events()).enumerate() {
-        if i > 0 {
-            out.push(',');
+    // Plain loops over slices rather than a chain of iterators: less code in the bundle.
+    let mut first = true;
+    let mut push = |events: &[String]| {
+        for event in events {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push_str(event);
         }
-        out.push_str(event);
+    };
+    for (_, events) in &in_flight.requests {
+        push(events);
     }
+    push(sent_blind);
+    push(queue.events());
     out.push(']');
     out
 }
@@ -112,12 +123,14 @@ mod tests {
         let c = r#"{"type":"identify"}"#.to_string();
         let mut queued = Queue::new();
         queued.push(c.clone());
-        let flying = alloc::vec![a.clone(), b.clone()];
-        let text = encode_stored(1_795_341_600_000, flying.iter(), &queued);
+        let mut flying = InFlight::default();
+        flying.start(alloc::vec![a.clone()]);
+        let blind = [b.clone()];
+        let text = encode_stored(1_795_341_600_000, &flying, &blind, &queued);
         let (written, mut queue) = decode_stored(&text);
         assert_eq!(written, 1_795_341_600_000);
         assert_eq!(queue.take_batch(usize::MAX), [a, b, c]);
-        let empty = encode_stored(5, core::iter::empty(), &Queue::new());
+        let empty = encode_stored(5, &InFlight::default(), &[], &Queue::new());
         assert_eq!(empty, "5\n[]");
     }
 

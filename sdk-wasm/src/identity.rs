@@ -21,11 +21,16 @@ pub fn cookie_value<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
 
 /// The `document.cookie` assignment that stores the anonymous id.
 pub fn anonymous_id_cookie(id: &str, secure: bool, domain: Option<&str>) -> String {
+    id_cookie(id, COOKIE_MAX_AGE_SECONDS, secure, domain)
+}
+
+/// The anonymous id cookie with `id` and `max_age` (0 deletes it): one writer for both.
+fn id_cookie(id: &str, max_age: u64, secure: bool, domain: Option<&str>) -> String {
     let mut cookie = String::from(ANONYMOUS_ID_KEY);
     cookie.push('=');
     cookie.push_str(id);
     cookie.push_str("; Path=/; Max-Age=");
-    push_u64(&mut cookie, COOKIE_MAX_AGE_SECONDS);
+    push_u64(&mut cookie, max_age);
     cookie.push_str("; SameSite=Lax");
     if let Some(domain) = domain {
         cookie.push_str("; Domain=");
@@ -47,10 +52,23 @@ pub const DOMAIN_PROBE_COOKIE: &str = "orbit_probe";
 /// for IP addresses and single-label hosts (`localhost`).
 pub fn domain_candidates(host: &str) -> alloc::vec::Vec<&str> {
     let mut candidates = alloc::vec::Vec::new();
+    first_accepted_domain(host, |candidate| {
+        candidates.push(candidate);
+        false
+    });
+    candidates
+}
+
+/// The first of [`domain_candidates`] that `accepts` takes, tried broadest first; found
+/// without collecting them (what the tracker runs).
+pub fn first_accepted_domain<'a>(
+    host: &'a str,
+    mut accepts: impl FnMut(&'a str) -> bool,
+) -> Option<&'a str> {
     let is_ip =
         host.bytes().any(|b| b == b':') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
     if is_ip {
-        return candidates;
+        return None;
     }
     // Suffixes of two labels or more, short of the host itself: after each dot but the last.
     let mut past_last_dot = false;
@@ -58,24 +76,20 @@ pub fn domain_candidates(host: &str) -> alloc::vec::Vec<&str> {
         if b == b'.' {
             if past_last_dot {
                 if let Some(suffix) = host.get(i + 1..) {
-                    candidates.push(suffix);
+                    if accepts(suffix) {
+                        return Some(suffix);
+                    }
                 }
             }
             past_last_dot = true;
         }
     }
-    candidates
+    None
 }
 
 /// The `document.cookie` assignment that deletes the anonymous id cookie.
 pub fn expired_cookie(domain: Option<&str>) -> String {
-    let mut cookie = String::from(ANONYMOUS_ID_KEY);
-    cookie.push_str("=; Path=/; Max-Age=0");
-    if let Some(domain) = domain {
-        cookie.push_str("; Domain=");
-        cookie.push_str(domain);
-    }
-    cookie
+    id_cookie("", 0, false, domain)
 }
 
 /// Where the anonymous id came from, which decides what must be written back.
@@ -122,6 +136,35 @@ mod tests {
         assert!(domain_candidates("localhost").is_empty());
         assert!(domain_candidates("127.0.0.1").is_empty());
         assert!(domain_candidates("::1").is_empty());
+    }
+
+    #[test]
+    fn the_first_candidate_the_browser_accepts_is_the_domain() {
+        let mut tried = alloc::vec::Vec::new();
+        let found = first_accepted_domain("www.shop.example.co.uk", |candidate| {
+            tried.push(candidate);
+            candidate != "co.uk"
+        });
+        assert_eq!(found, Some("example.co.uk"));
+        assert_eq!(
+            tried,
+            ["co.uk", "example.co.uk"],
+            "broadest first, then stops"
+        );
+        assert_eq!(first_accepted_domain("www.example.com", |_| false), None);
+        assert_eq!(first_accepted_domain("localhost", |_| true), None);
+    }
+
+    #[test]
+    fn the_expired_cookie_matches_the_stored_one() {
+        assert_eq!(
+            expired_cookie(Some("example.com")),
+            "orbit_aid=; Path=/; Max-Age=0; SameSite=Lax; Domain=example.com"
+        );
+        assert_eq!(
+            expired_cookie(None),
+            "orbit_aid=; Path=/; Max-Age=0; SameSite=Lax"
+        );
     }
 
     const A: &str = "01923456-789a-7fff-bfff-ffffffffffff";

@@ -36,7 +36,7 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::mem::ManuallyDrop;
 
-use js_sys::{Array, JSON};
+use js_sys::Array;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -201,15 +201,12 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         }
     };
     let now = now_u64();
-    let mode = if config.respect_dnt && web::page::asks_not_to_be_tracked() {
-        // A site that offers cookieless tracking may count such visitors anonymously.
-        if config.cookieless {
-            Mode::Cookieless
-        } else {
-            Mode::Off
-        }
-    } else if config.cookieless {
+    // A site that offers cookieless tracking may count visitors who ask not to be tracked
+    // (Do Not Track, Global Privacy Control) anonymously; others do not count them.
+    let mode = if config.cookieless {
         Mode::Cookieless
+    } else if config.respect_dnt && web::page::asks_not_to_be_tracked() {
+        Mode::Off
     } else if config.consent_required
         && web::storage::local_get(CONSENT_KEY).as_deref() != Some("granted")
     {
@@ -325,34 +322,54 @@ impl Tracker {
     }
 }
 
+/// The commands, in the order [`Tracker::command`] matches their index: one loop over a
+/// table instead of a string comparison each.
+const COMMANDS: [&str; 12] = [
+    "page",
+    "track",
+    "identify",
+    "alias",
+    "reset",
+    "ready",
+    "set",
+    "consent",
+    "flush",
+    "formSubmitted",
+    "reapply",
+    "debug",
+];
+
 #[wasm_bindgen]
 impl Tracker {
     /// Runs one `orbit(name, ...args)` call; bad calls get one console warning.
     pub fn command(&self, name: &str, args: &Array) {
-        let result = match name {
-            "page" => self.page(args),
-            "track" => self.track(args),
-            "identify" => self.identify(args),
-            "alias" => self.alias(args),
-            "reset" => {
+        // The arguments are read once here: one `Array#get` call site each.
+        let first = args.get(0);
+        let second = args.get(1);
+        let result = match COMMANDS.iter().position(|c| *c == name) {
+            Some(0) => self.page(first, second),
+            Some(1) => self.track(&first, &second),
+            Some(2) => self.identify(&first, &second),
+            Some(3) => self.alias(&first),
+            Some(4) => {
                 self.reset();
                 Ok(())
             }
-            "ready" => ready(args),
-            "set" => self.set(args),
-            "consent" => self.consent(args),
-            "flush" => {
+            Some(5) => ready(first),
+            Some(6) => self.set(&first, &second),
+            Some(7) => self.consent(&first),
+            Some(8) => {
                 deliver(&self.shared, Pass::Flush);
                 Ok(())
             }
-            "formSubmitted" if FORMS => forms::submitted_command(&self.shared, &args.get(0)),
-            "reapply" if PERSONALIZE => {
+            Some(9) if FORMS => forms::submitted_command(&self.shared, &first),
+            Some(10) if PERSONALIZE => {
                 personalize::reapply(&self.shared);
                 Ok(())
             }
-            "formSubmitted" | "reapply" => Err(NOT_IN_CORE),
-            "debug" => {
-                let on = args.get(0).is_truthy();
+            Some(9 | 10) => Err(NOT_IN_CORE),
+            Some(11) => {
+                let on = first.is_truthy();
                 self.shared.state.borrow_mut().debug = on;
                 if on && PERSONALIZE {
                     personalize::explain(&self.shared);
@@ -369,10 +386,9 @@ impl Tracker {
         }
     }
 
-    fn page(&self, args: &Array) -> Result<(), &'static str> {
-        let first = args.get(0);
+    fn page(&self, first: JsValue, second: JsValue) -> Result<(), &'static str> {
         let (name, props) = match first.as_string() {
-            Some(name) => (Some(name), args.get(1)),
+            Some(name) => (Some(name), second),
             None => (None, first),
         };
         let props = properties_json(&props)
@@ -383,8 +399,8 @@ impl Tracker {
 
     /// `orbit('consent', 'granted' | 'denied')`: granted stores the visitor id and sends
     /// what waited; denied drops it and removes everything Orbit stored.
-    fn consent(&self, args: &Array) -> Result<(), &'static str> {
-        let answer = args.get(0).as_string();
+    fn consent(&self, answer: &JsValue) -> Result<(), &'static str> {
+        let answer = answer.as_string();
         let now = now_u64();
         match answer.as_deref() {
             Some("granted") => {
@@ -424,19 +440,17 @@ impl Tracker {
 
     /// `orbit('set', key, value)`: a custom attribute for personalisation rules, kept in
     /// localStorage; `null` or `undefined` removes it.
-    fn set(&self, args: &Array) -> Result<(), &'static str> {
+    fn set(&self, key: &JsValue, value: &JsValue) -> Result<(), &'static str> {
         const USAGE: &str = "orbit('set', key, value): key must be letters, digits, '_', '-' or \
                              '.', and value a string, number, boolean, array or plain object";
-        let key = args
-            .get(0)
+        let key = key
             .as_string()
-            .filter(|k| !k.is_empty() && k.bytes().all(is_attribute_key_byte))
+            .filter(|k| is_attribute_key(k))
             .ok_or(USAGE)?;
-        let value = args.get(1);
         let mut state = self.shared.state.borrow_mut();
         state.attributes.retain(|(k, _)| *k != key);
         if !(value.is_undefined() || value.is_null()) {
-            let json = stringify(&value).ok_or(USAGE)?;
+            let json = stringify(value).ok_or(USAGE)?;
             state.attributes.push((key, json));
         }
         if state.mode == Mode::Tracking {
@@ -445,16 +459,12 @@ impl Tracker {
         Ok(())
     }
 
-    fn track(&self, args: &Array) -> Result<(), &'static str> {
-        let name = args
-            .get(0)
-            .as_string()
-            .filter(|n| !orbit_core::text::trim(n).is_empty())
+    fn track(&self, name: &JsValue, props: &JsValue) -> Result<(), &'static str> {
+        let name = non_blank(name)
             .ok_or("orbit('track', name, [properties]): name must be a non-empty string")?;
-        let props = properties_json(&args.get(1))
+        let props = properties_json(props)
             .ok_or("orbit('track', name, [properties]): properties must be a plain object")?;
-        touch_session(&self.shared);
-        enqueue(
+        record(
             &self.shared,
             EventBody::Track { event: &name },
             props.as_deref(),
@@ -462,40 +472,32 @@ impl Tracker {
         Ok(())
     }
 
-    fn identify(&self, args: &Array) -> Result<(), &'static str> {
+    fn identify(&self, first: &JsValue, traits: &JsValue) -> Result<(), &'static str> {
         const USAGE: &str = "orbit('identify', userId, [traits]): userId must be a non-empty \
                              string and traits a plain object";
-        let first = args.get(0);
-        let user_id = first
-            .as_string()
-            .or_else(|| first.as_f64().and_then(number_text))
-            .filter(|id| !orbit_core::text::trim(id).is_empty())
-            .ok_or(USAGE)?;
-        let traits = properties_json(&args.get(1)).ok_or(USAGE)?;
-        if self.shared.state.borrow().mode == Mode::Cookieless {
+        let user_id = non_blank_or_number(first).ok_or(USAGE)?;
+        let traits = properties_json(traits).ok_or(USAGE)?;
+        if self.mode() == Mode::Cookieless {
             return Err("identify is ignored in cookieless mode: it would send a user id");
         }
-        let previous = self.shared.state.borrow().user_id.clone();
-        if previous.as_deref().is_some_and(|p| p != user_id) {
+        let state = self.shared.state.borrow();
+        let another = state.user_id.as_ref().is_some_and(|p| *p != user_id);
+        drop(state);
+        if another {
             // Another person on this browser: their events must not join the last one's.
             self.reset();
         }
-        if self.may_store() {
-            web::storage::local_set(USER_ID_KEY, &user_id);
-            if let Some(traits) = traits.as_deref() {
+        self.set_user_id(user_id);
+        if let Some(traits) = traits.as_deref() {
+            if self.may_store() {
                 web::storage::local_set(TRAITS_KEY, traits);
             }
-        }
-        {
-            let mut state = self.shared.state.borrow_mut();
-            state.user_id = Some(user_id);
             // Kept for rules only (the core bundle has none).
-            if PERSONALIZE && traits.is_some() {
-                state.traits = traits.clone();
+            if PERSONALIZE {
+                self.shared.state.borrow_mut().traits = Some(String::from(traits));
             }
         }
-        touch_session(&self.shared);
-        enqueue(
+        record(
             &self.shared,
             EventBody::Identify { form_id: None },
             traits.as_deref(),
@@ -503,28 +505,22 @@ impl Tracker {
         Ok(())
     }
 
-    fn alias(&self, args: &Array) -> Result<(), &'static str> {
-        let new_id = args
-            .get(0)
-            .as_string()
-            .filter(|id| !orbit_core::text::trim(id).is_empty())
+    fn alias(&self, new_id: &JsValue) -> Result<(), &'static str> {
+        let new_id = non_blank(new_id)
             .ok_or("orbit('alias', newUserId): newUserId must be a non-empty string")?;
-        if self.shared.state.borrow().mode == Mode::Cookieless {
+        if self.mode() == Mode::Cookieless {
             return Err("alias is ignored in cookieless mode: it would send a user id");
         }
         let previous = {
             let state = self.shared.state.borrow();
             state
                 .user_id
+                .as_ref()
+                .unwrap_or(&state.anonymous_id)
                 .clone()
-                .unwrap_or_else(|| state.anonymous_id.clone())
         };
-        if self.may_store() {
-            web::storage::local_set(USER_ID_KEY, &new_id);
-        }
-        self.shared.state.borrow_mut().user_id = Some(new_id);
-        touch_session(&self.shared);
-        enqueue(
+        self.set_user_id(new_id);
+        record(
             &self.shared,
             EventBody::Alias {
                 previous_id: &previous,
@@ -534,18 +530,31 @@ impl Tracker {
         Ok(())
     }
 
+    /// The user id from now on (`identify`, `alias`), stored when the browser may be written.
+    fn set_user_id(&self, id: String) {
+        if self.may_store() {
+            web::storage::local_set(USER_ID_KEY, &id);
+        }
+        self.shared.state.borrow_mut().user_id = Some(id);
+    }
+
     /// Whether the visitor's browser may be written to (not before consent).
     fn may_store(&self) -> bool {
-        self.shared.state.borrow().mode == Mode::Tracking
+        self.mode() == Mode::Tracking
+    }
+
+    /// What the tracker may do now.
+    fn mode(&self) -> Mode {
+        self.shared.state.borrow().mode
     }
 
     /// Forgets the user (logout): a new anonymous id, no user id, a new session.
     fn reset(&self) {
-        let now = now_u64();
-        let id = new_id(now as i64);
+        let id = new_id(web::now_ms());
         if self.may_store() {
-            let domain = self.shared.state.borrow().config.cookie_domain.clone();
-            store_anonymous_id(&id, domain.as_deref());
+            let state = self.shared.state.borrow();
+            store_anonymous_id(&id, state.config.cookie_domain.as_deref());
+            drop(state);
             web::storage::local_remove(USER_ID_KEY);
             web::storage::local_remove(SESSION_KEY);
             web::storage::local_remove(TRAITS_KEY);
@@ -595,8 +604,13 @@ pub(crate) fn touch_session(shared: &Rc<Shared>) {
 /// Records an event the tracker makes itself (forms, exposures): visitor activity, so the
 /// session goes on.
 pub(crate) fn track_event(shared: &Rc<Shared>, event: &str, properties: &str) {
+    record(shared, EventBody::Track { event }, Some(properties));
+}
+
+/// Continues the session and queues an event: what every visitor action does.
+fn record(shared: &Rc<Shared>, body: EventBody<'_>, properties: Option<&str>) {
     touch_session(shared);
-    enqueue(shared, EventBody::Track { event }, Some(properties));
+    enqueue(shared, body, properties);
 }
 
 /// Writes an event and queues it; storing and sending happen in the end-of-task pass.
@@ -628,9 +642,8 @@ pub(crate) fn enqueue(shared: &Rc<Shared>, body: EventBody<'_>, properties: Opti
 
 /// `orbit('ready', callback)`: the tracker is running when commands are, so it is called
 /// at once; a callback that throws gets a warning, not an exception into the page.
-fn ready(args: &Array) -> Result<(), &'static str> {
-    let callback = args
-        .get(0)
+fn ready(callback: JsValue) -> Result<(), &'static str> {
+    let callback = callback
         .dyn_into::<js_sys::Function>()
         .map_err(|_| "orbit('ready', callback): callback must be a function")?;
     callback
@@ -762,20 +775,15 @@ fn send(shared: &Rc<Shared>, url: &str, id: u32, body: &str, leaving: bool) {
         answered(shared, id, 0, None);
         return;
     };
-    let weak = Rc::downgrade(shared);
     // Called exactly once: with the Response, or with `undefined` when fetch failed (the
     // shared `catch` handler turns a rejection into that).
-    // The listeners' closure type rather than a one-shot closure (whose glue costs ~300 B
-    // gzip): owned by JavaScript, and freed when the function is garbage collected (the
-    // glue's FinalizationRegistry, which every browser able to run this module has).
-    let on_answer = EventListener::new(move |answer: JsValue| {
-        if let Some(shared) = weak.upgrade() {
-            let (status, retry_after) = web::transport::response_status(&answer);
-            answered(&shared, id, status, retry_after);
-        }
-    })
-    .into_js_value();
-    let settled = promise.catch(&shared.swallow_failure);
+    // The listeners' closure (see `Handler`) rather than a one-shot closure (whose glue
+    // costs ~300 B gzip): owned by JavaScript, and freed when the function is garbage
+    // collected (the glue's FinalizationRegistry, which every browser able to run this
+    // module has).
+    let on_answer = listener(Rc::downgrade(shared), Handler::Answer(id)).into_js_value();
+    // Both through `web::call`, which the tracker has anyway: no `catch` binding in the glue.
+    let settled = web::call(&promise, "catch", &[shared.swallow_failure.as_ref()]);
     web::call(&settled, "then", &[&on_answer]);
 }
 
@@ -822,8 +830,7 @@ fn persist(state: &mut State, now: u64) {
         web::storage::local_remove(&state.storage_key);
         return;
     }
-    let unanswered = state.in_flight.events().chain(state.sent_blind.iter());
-    let text = delivery::encode_stored(now, unanswered, &state.queue);
+    let text = delivery::encode_stored(now, &state.in_flight, &state.sent_blind, &state.queue);
     if !web::storage::local_set(&state.storage_key, &text) && state.debug {
         web::console::debug("cannot store the queue", &JsValue::NULL);
     }
@@ -837,13 +844,14 @@ fn adopt_stored_queues(state: &mut State, now: u64) {
         };
         let (written, queue) = delivery::decode_stored(&text);
         let own = key == state.storage_key;
-        if own || delivery::is_abandoned(written, now) {
-            delivery::append(&mut state.queue, queue);
-            if !own {
-                web::storage::local_remove(&key);
-            }
-            state.dirty = true;
+        if !own && !delivery::is_abandoned(written, now) {
+            continue;
         }
+        delivery::append(&mut state.queue, queue);
+        if !own {
+            web::storage::local_remove(&key);
+        }
+        state.dirty = true;
     }
 }
 
@@ -902,12 +910,7 @@ fn leave(shared: &Rc<Shared>) {
 /// closure type (the argument, when there is one, is ignored), so the bundle holds one
 /// copy of wasm-bindgen's closure glue for both.
 pub(crate) fn callback(shared: &Rc<Shared>, f: fn(&Rc<Shared>)) -> EventListener {
-    let weak = Rc::downgrade(shared);
-    Closure::new(move |_: JsValue| {
-        if let Some(shared) = weak.upgrade() {
-            f(&shared);
-        }
-    })
+    listener(Rc::downgrade(shared), Handler::Plain(f))
 }
 
 /// A page-lifetime listener that runs `f` with the tracker (while it exists) and the event:
@@ -916,9 +919,34 @@ pub(crate) fn event_callback(
     weak: Weak<Shared>,
     f: fn(&Rc<Shared>, &JsValue),
 ) -> Closure<dyn FnMut(JsValue)> {
-    Closure::new(move |event: JsValue| {
+    listener(weak, Handler::Event(f))
+}
+
+/// What a tracker closure runs: one closure type (and one copy of wasm-bindgen's glue for
+/// it) serves callbacks, listeners and batch answers alike.
+#[derive(Clone, Copy)]
+enum Handler {
+    /// Runs with the tracker; the argument is ignored.
+    Plain(fn(&Rc<Shared>)),
+    /// Runs with the tracker and the event.
+    Event(fn(&Rc<Shared>, &JsValue)),
+    /// The answer (a `Response`, or `undefined`) to the batch request with this number.
+    Answer(u32),
+}
+
+/// The one closure type behind [`callback`], [`event_callback`] and batch answers: runs
+/// `handler` while the tracker exists.
+fn listener(weak: Weak<Shared>, handler: Handler) -> EventListener {
+    Closure::new(move |arg: JsValue| {
         if let Some(shared) = weak.upgrade() {
-            f(&shared, &event);
+            match handler {
+                Handler::Plain(f) => f(&shared),
+                Handler::Event(f) => f(&shared, &arg),
+                Handler::Answer(id) => {
+                    let (status, retry_after) = web::transport::response_status(&arg);
+                    answered(&shared, id, status, retry_after);
+                }
+            }
         }
     })
 }
@@ -944,12 +972,9 @@ pub(crate) fn now_u64() -> u64 {
 
 /// Reads the stored anonymous id, or makes one, and writes back whichever copy is missing.
 fn load_anonymous_id(cookie_domain: Option<&str>) -> String {
-    let cookies = web::storage::cookies();
-    let cookie = cookies
-        .as_deref()
-        .and_then(|c| cookie_value(c, identity::ANONYMOUS_ID_KEY));
+    let cookie = read_cookie(identity::ANONYMOUS_ID_KEY);
     let local = web::storage::local_get(identity::ANONYMOUS_ID_KEY);
-    match choose_anonymous_id(cookie, local.as_deref()) {
+    match choose_anonymous_id(cookie.as_deref(), local.as_deref()) {
         IdSource::Both(id) => {
             // Renews the cookie's lifetime (browsers cap script-set cookies, e.g. Safari at
             // 7 days) and moves it to the shared domain.
@@ -1040,9 +1065,14 @@ fn attributes_json(attributes: &[(String, String)]) -> String {
     w.finish()
 }
 
-/// Attribute keys are plain names, so they need no escaping in the stored JSON.
-fn is_attribute_key_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+/// Attribute keys are plain names (letters, digits, `_`, `-`, `.`), so they need no
+/// escaping in the stored JSON. One out-of-line copy for `set` and the stored attributes.
+#[inline(never)]
+fn is_attribute_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 /// The stored custom attributes: each top-level member of the stored object, split
@@ -1051,7 +1081,7 @@ fn load_attributes() -> Vec<(String, String)> {
     let mut attributes = Vec::new();
     let text = web::storage::local_get(ATTRIBUTES_KEY).unwrap_or_default();
     for (key, value) in orbit_core::json::object_members(&text).unwrap_or_default() {
-        if !key.is_empty() && key.bytes().all(is_attribute_key_byte) {
+        if is_attribute_key(key) {
             attributes.push((String::from(key), String::from(value)));
         }
     }
@@ -1064,22 +1094,25 @@ fn load_attributes() -> Vec<(String, String)> {
 /// such as `myapp.vercel.app`, where the cookie stays on the host.
 fn detect_cookie_domain() -> Option<String> {
     let host = web::page::hostname()?;
-    for candidate in identity::domain_candidates(&host) {
+    let domain = identity::first_accepted_domain(&host, |candidate| {
         let mut probe = String::from(identity::DOMAIN_PROBE_COOKIE);
         probe.push_str("=1; Path=/; SameSite=Lax; Domain=");
         probe.push_str(candidate);
         web::storage::set_cookie(&probe);
-        let accepted = web::storage::cookies()
-            .as_deref()
-            .and_then(|c| cookie_value(c, identity::DOMAIN_PROBE_COOKIE))
-            .is_some();
+        let accepted = read_cookie(identity::DOMAIN_PROBE_COOKIE).is_some();
         if accepted {
             probe.push_str("; Max-Age=0");
             web::storage::set_cookie(&probe);
-            return Some(String::from(candidate));
         }
-    }
-    None
+        accepted
+    });
+    domain.map(String::from)
+}
+
+/// The value of the cookie `name`, if the page has one.
+fn read_cookie(name: &str) -> Option<String> {
+    let cookies = web::storage::cookies()?;
+    cookie_value(&cookies, name).map(String::from)
 }
 
 /// Writes the anonymous id to the cookie and localStorage.
@@ -1110,12 +1143,30 @@ fn new_id(now_ms: i64) -> String {
     uuid_v7(now_ms.max(0) as u64, random)
 }
 
-/// A number as JavaScript prints it (`42`, not `42.0`), for numeric user ids.
+/// A string argument that is not blank.
+fn non_blank(value: &JsValue) -> Option<String> {
+    non_blank_text(value.as_string())
+}
+
+/// A string or number argument (a number as JavaScript prints it) that is not blank.
+fn non_blank_or_number(value: &JsValue) -> Option<String> {
+    non_blank_text(
+        value
+            .as_string()
+            .or_else(|| value.as_f64().and_then(number_text)),
+    )
+}
+
+/// `text` unless it is missing or blank.
+fn non_blank_text(text: Option<String>) -> Option<String> {
+    text.filter(|t| !orbit_core::text::trim(t).is_empty())
+}
+
+/// A number as JavaScript prints it (`42`, not `42.0`), for numeric user ids: `String(n)`,
+/// through the method-call helper every browser call shares (no binding of its own).
 fn number_text(n: f64) -> Option<String> {
-    js_sys::Number::from(n)
-        .to_string_with_radix(10)
-        .ok()
-        .map(String::from)
+    let window = web::window()?;
+    web::call(window.as_ref(), "String", &[&JsValue::from_f64(n)]).as_string()
 }
 
 #[inline(never)]
@@ -1136,6 +1187,8 @@ fn properties_json(value: &JsValue) -> Option<Option<String>> {
 }
 
 /// `JSON.stringify(value)`; `None` when it throws (a cycle, a BigInt) or gives `undefined`.
+/// Called through `web::call` (which turns a throw into `undefined`): no binding of its own.
 fn stringify(value: &JsValue) -> Option<String> {
-    JSON::stringify(value).ok()?.as_string()
+    let json = web::prop(web::window()?.as_ref(), "JSON");
+    web::call(&json, "stringify", &[value]).as_string()
 }
