@@ -2,10 +2,14 @@
 //! `orbit_core::tracker::queue`), its copy in localStorage, and which tab owns which copy.
 //!
 //! Each tab keeps its unsent events under its own key (`orbit_q.<tab id>`, the tab id
-//! living in sessionStorage so that the tab's next page takes them over at once). A key
-//! nobody has written for [`ABANDONED_QUEUE_MS`] belongs to a closed tab and is adopted by
-//! the next page that starts, so two live tabs never send each other's events; the few
-//! duplicates an adoption race could cause are dropped by the collector (messageId).
+//! living in sessionStorage so that the tab's next page takes them over at once), and each
+//! request in flight under a key of its own (`orbit_q.<tab id>.<request>`), written once
+//! when it is sent and removed when it is answered: a tab whose requests pile up (a slow
+//! collector) does not rewrite them all on every change. A key nobody has written for
+//! [`ABANDONED_QUEUE_MS`] belongs to a closed tab and is adopted by the next page that
+//! starts, so two live tabs never send each other's events; the few duplicates an adoption
+//! race (or a request unanswered that long) could cause are dropped by the collector
+//! (messageId).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -22,35 +26,33 @@ pub const TAB_KEY: &str = "orbit_tab";
 /// run timers only once a minute, and retries wait up to 5 minutes).
 pub const ABANDONED_QUEUE_MS: u64 = 10 * 60 * 1000;
 
-/// The stored form: the time it was written, a newline, and the events (those in flight
-/// first, then those sent blind, then the queue's) as one JSON array.
-pub fn encode_stored(
-    written_ms: u64,
-    in_flight: &InFlight,
-    sent_blind: &[String],
-    queue: &Queue,
-) -> String {
+/// The stored form: the time it was written, a newline, and the events of `parts`, in
+/// order, as one JSON array.
+pub fn encode_stored(written_ms: u64, parts: &[&[String]]) -> String {
     let mut out = String::new();
     push_u64(&mut out, written_ms);
     out.push_str("\n[");
     // Plain loops over slices rather than a chain of iterators: less code in the bundle.
     let mut first = true;
-    let mut push = |events: &[String]| {
-        for event in events {
+    for events in parts {
+        for event in *events {
             if !first {
                 out.push(',');
             }
             first = false;
             out.push_str(event);
         }
-    };
-    for (_, events) in &in_flight.requests {
-        push(events);
     }
-    push(sent_blind);
-    push(queue.events());
     out.push(']');
     out
+}
+
+/// The key of request `id` of the tab whose queue lives under `tab_key`.
+pub fn request_key(tab_key: &str, id: u32) -> String {
+    let mut key = String::from(tab_key);
+    key.push('.');
+    push_u64(&mut key, u64::from(id));
+    key
 }
 
 /// Reads a stored queue: when it was written and its events (empty when unreadable).
@@ -105,6 +107,11 @@ impl InFlight {
         self.requests.is_empty()
     }
 
+    /// The numbers of the unanswered requests.
+    pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.requests.iter().map(|(id, _)| *id)
+    }
+
     /// Every unanswered event (kept in storage until answered).
     pub fn events(&self) -> impl Iterator<Item = &String> {
         self.requests.iter().flat_map(|(_, events)| events.iter())
@@ -123,15 +130,21 @@ mod tests {
         let c = r#"{"type":"identify"}"#.to_string();
         let mut queued = Queue::new();
         queued.push(c.clone());
-        let mut flying = InFlight::default();
-        flying.start(alloc::vec![a.clone()]);
-        let blind = [b.clone()];
-        let text = encode_stored(1_795_341_600_000, &flying, &blind, &queued);
+        let blind = [a.clone(), b.clone()];
+        let text = encode_stored(1_795_341_600_000, &[&blind, queued.events()]);
         let (written, mut queue) = decode_stored(&text);
         assert_eq!(written, 1_795_341_600_000);
         assert_eq!(queue.take_batch(usize::MAX), [a, b, c]);
-        let empty = encode_stored(5, &InFlight::default(), &[], &Queue::new());
-        assert_eq!(empty, "5\n[]");
+        assert_eq!(encode_stored(5, &[]), "5\n[]");
+        assert_eq!(encode_stored(5, &[&[], &[]]), "5\n[]");
+    }
+
+    #[test]
+    fn requests_have_keys_of_their_own_beside_the_tab_queue() {
+        let tab = "orbit_q.0190c3a1-7b2e-7c4d-8e5f-a1b2c3d4e5f6";
+        let request = request_key(tab, 42);
+        assert_eq!(request, "orbit_q.0190c3a1-7b2e-7c4d-8e5f-a1b2c3d4e5f6.42");
+        assert_eq!(request_key(tab, u32::MAX), [tab, ".4294967295"].concat());
     }
 
     #[test]

@@ -431,6 +431,10 @@ impl Tracker {
                 let mut state = self.shared.state.borrow_mut();
                 state.mode = Mode::Off;
                 state.queue = Queue::new();
+                // This tab's requests in flight are stored too (delivery.rs).
+                for id in state.in_flight.ids() {
+                    web::storage::local_remove(&delivery::request_key(&state.storage_key, id));
+                }
                 forget_everything(&state.storage_key, state.config.cookie_domain.as_deref());
                 Ok(())
             }
@@ -733,7 +737,14 @@ fn deliver(shared: &Rc<Shared>, pass: Pass) {
                     state.dirty = true;
                     continue;
                 }
+                // Stored under a key of its own until answered (delivery.rs); the tab's
+                // queue is stored again without it, in this task.
+                let stored =
+                    (state.mode == Mode::Tracking).then(|| delivery::encode_stored(now, &[&batch]));
                 let id = state.in_flight.start(batch);
+                if let Some(text) = stored {
+                    web::storage::local_set(&delivery::request_key(&state.storage_key, id), &text);
+                }
                 state.dirty = true;
                 requests.push((id, body));
                 if !all {
@@ -792,6 +803,10 @@ fn answered(shared: &Rc<Shared>, id: u32, status: u16, retry_after: Option<Strin
     {
         let mut state = shared.state.borrow_mut();
         let events = state.in_flight.finish(id);
+        if state.mode == Mode::Tracking {
+            // Retried events go back to the queue, stored again at the end of this pass.
+            web::storage::local_remove(&delivery::request_key(&state.storage_key, id));
+        }
         match classify(status) {
             SendOutcome::Delivered => {
                 state.attempt = 0;
@@ -823,32 +838,37 @@ fn answered(shared: &Rc<Shared>, id: u32, status: u16, retry_after: Option<Strin
     deliver(shared, Pass::Due);
 }
 
-/// Writes the unsent events (in flight and queued) under this tab's key.
+/// Writes the unsent events (sent blind and queued) under this tab's key; those in flight
+/// have keys of their own.
 fn persist(state: &mut State, now: u64) {
     state.dirty = false;
-    if state.queue.is_empty() && state.in_flight.is_empty() && state.sent_blind.is_empty() {
+    if state.queue.is_empty() && state.sent_blind.is_empty() {
         web::storage::local_remove(&state.storage_key);
         return;
     }
-    let text = delivery::encode_stored(now, &state.in_flight, &state.sent_blind, &state.queue);
+    let text = delivery::encode_stored(now, &[&state.sent_blind, state.queue.events()]);
     if !web::storage::local_set(&state.storage_key, &text) && state.debug {
         web::console::debug("cannot store the queue", &JsValue::NULL);
     }
 }
 
-/// Takes over this tab's stored queue and those of tabs closed long enough ago.
+/// Takes over this tab's stored events (its queue, and requests its last page sent and
+/// never saw answered) and those of tabs closed long enough ago, in the storage's key
+/// order (each event keeps its timestamp; ordering them would cost ~300 B gzip).
 fn adopt_stored_queues(state: &mut State, now: u64) {
     for key in web::storage::local_keys(delivery::QUEUE_KEY_PREFIX) {
         let Some(text) = web::storage::local_get(&key) else {
             continue;
         };
         let (written, queue) = delivery::decode_stored(&text);
-        let own = key == state.storage_key;
+        let queue_key = key == state.storage_key;
+        let own = queue_key || key.starts_with(state.storage_key.as_str());
         if !own && !delivery::is_abandoned(written, now) {
             continue;
         }
         delivery::append(&mut state.queue, queue);
-        if !own {
+        // This tab's queue key is written again by the next pass.
+        if !queue_key {
             web::storage::local_remove(&key);
         }
         state.dirty = true;
@@ -1050,6 +1070,7 @@ fn forget_everything(storage_key: &str, cookie_domain: Option<&str>) {
         web::storage::local_remove(key);
     }
     if !storage_key.is_empty() {
+        // The tab's queue and its requests in flight.
         web::storage::local_remove(storage_key);
     }
 }

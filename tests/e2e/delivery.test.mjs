@@ -148,7 +148,9 @@ test('two tabs each send their own unsent events once, even after an outage', as
   const keys = await tabs[0].evaluate(() =>
     Object.keys(localStorage).filter((k) => k.startsWith('orbit_q.')),
   );
-  assert.equal(keys.length, 2, `one stored queue per tab: ${keys}`);
+  // orbit_q.<tab> holds a tab's queue, orbit_q.<tab>.<n> a request of it in flight.
+  const owners = new Set(keys.map((k) => k.split('.')[1]));
+  assert.equal(owners.size, 2, `stored events of two tabs: ${keys}`);
   collector = await startCollector({ listen: `127.0.0.1:${port}`, dataDir: collector.dataDir });
   try {
     const events = await waitFor(
@@ -196,6 +198,85 @@ test('a browser that refuses storage still gets its events sent, and the page no
     const event = events.find((e) => e.event === 'No Storage');
     assert.equal(event.userId, 'no-storage-user');
     assert.ok(event.anonymousId, 'an in-memory visitor id');
+    assert.deepEqual(errors, []);
+    await context.close();
+  } finally {
+    await collector.stop();
+  }
+});
+
+test('a request in flight is stored under its own key until answered, and a reload resends it', async () => {
+  const collector = await startCollector();
+  try {
+    const { context, page, errors } = await openReady(browser, `${collector.url}/`, {
+      // Batches wait while window.__hold is set, until the test lets them go.
+      initScript: () => {
+        const real = window.fetch.bind(window);
+        window.__held = [];
+        window.fetch = (url, init) =>
+          window.__hold && String(url).includes('/v1/batch')
+            ? new Promise((resolve, reject) => window.__held.push(() => real(url, init).then(resolve, reject)))
+            : real(url, init);
+      },
+    });
+    await page.waitForLoadState('networkidle');
+    const stored = () =>
+      page.evaluate(() =>
+        Object.fromEntries(
+          Object.keys(localStorage)
+            .filter((k) => k.startsWith('orbit_q.'))
+            .map((k) => [k, localStorage.getItem(k)]),
+        ),
+      );
+    // orbit_q.<tab> is the tab's queue, orbit_q.<tab>.<n> one of its requests.
+    const split = (all) => ({
+      queues: Object.keys(all).filter((k) => k.split('.').length === 2),
+      requests: Object.keys(all).filter((k) => k.split('.').length === 3),
+    });
+
+    await page.evaluate(() => {
+      window.__hold = true;
+      window.orbit('track', 'Held One');
+      window.orbit('flush');
+      window.orbit('track', 'Queued Two');
+    });
+    await waitFor(stored, (all) => Object.values(all).some((v) => v.includes('"Queued Two"')));
+    let all = await stored();
+    let { queues, requests } = split(all);
+    assert.equal(requests.length, 1, JSON.stringify(all));
+    assert.equal(queues.length, 1, JSON.stringify(all));
+    assert.ok(requests[0].startsWith(`${queues[0]}.`), JSON.stringify(all));
+    assert.match(all[requests[0]], /"Held One"/);
+    assert.doesNotMatch(all[queues[0]], /"Held One"/, 'the queue is stored again without it');
+    assert.match(all[queues[0]], /"Queued Two"/);
+
+    // Answered: its key goes.
+    await page.evaluate(() => {
+      window.__hold = false;
+      window.__held.splice(0).forEach((go) => go());
+    });
+    await waitFor(stored, (now) => split(now).requests.length === 0);
+    await waitFor(
+      () => collector.exportEvents(),
+      (events) => named(events, 'Held One').count === 1,
+    );
+
+    // Never answered (the page goes away first): the tab's next page takes it over.
+    await page.evaluate(() => {
+      window.__hold = true;
+      window.orbit('track', 'Held Three');
+      window.orbit('flush');
+    });
+    all = await stored();
+    assert.ok(split(all).requests.some((k) => all[k].includes('"Held Three"')), JSON.stringify(all));
+    await page.reload();
+    await page.evaluate(() => new Promise((resolve) => window.orbit('ready', resolve)));
+    const events = await waitFor(
+      () => collector.exportEvents(),
+      (events) => named(events, 'Held Three').count === 1 && named(events, 'Queued Two').count === 1,
+    );
+    assert.equal(named(events, 'Held One').count, 1);
+    await waitFor(stored, (now) => split(now).requests.length === 0);
     assert.deepEqual(errors, []);
     await context.close();
   } finally {
