@@ -19,8 +19,8 @@ use alloc::vec::Vec;
 use orbit_core::enrich::campaign::parse_campaign;
 use orbit_core::json::JsonWriter;
 use orbit_core::rules::{
-    parse_rules, redirect_allowed, redirect_target, Action, EvalOptions, Evaluation, Host,
-    RuleEngine, Value, VisitorContext,
+    parse_rules, redirect_allowed, redirect_target, Action, EvalOptions, Evaluation, Experiment,
+    Host, Rule, RuleEngine, Value, Variant, VisitorContext,
 };
 use orbit_core::tracker::session::campaign_from_key;
 use wasm_bindgen::closure::Closure;
@@ -67,17 +67,12 @@ impl Host for JsHost {
     type Regex = js_sys::RegExp;
 
     fn compile_regex(&self, pattern: &str, ignore_case: bool) -> Option<js_sys::RegExp> {
-        // Through Reflect.construct, which catches the SyntaxError of a bad pattern.
-        let constructor: js_sys::Function =
-            web::prop(&js_sys::global(), "RegExp").dyn_into().ok()?;
-        let args = js_sys::Array::of2(
-            &JsValue::from_str(pattern),
-            &JsValue::from_str(if ignore_case { "i" } else { "" }),
-        );
-        js_sys::Reflect::construct(&constructor, &args)
-            .ok()?
-            .dyn_into()
-            .ok()
+        // `RegExp(pattern, flags)` called as a function makes a new RegExp; `web::call` turns
+        // the SyntaxError of a bad pattern into `undefined`, which is no RegExp.
+        let window = JsValue::from(web::window()?);
+        let flags = if ignore_case { "i" } else { "" };
+        let args = [&JsValue::from_str(pattern), &JsValue::from_str(flags)];
+        web::call(&window, "RegExp", &args).dyn_into().ok()
     }
 
     fn regex_is_match(&self, regex: &js_sys::RegExp, text: &str) -> bool {
@@ -124,12 +119,15 @@ impl Personalization {
     }
 }
 
-/// One action of the current evaluation.
+/// One action of the current evaluation, by position in the engine's document (the plan is
+/// rebuilt whenever the document changes).
 struct Planned {
-    rule_id: String,
-    /// `(experiment, variant)` for an experiment's rule.
-    experiment: Option<(String, String)>,
-    action: Option<Action>,
+    /// Index of the rule in the document.
+    rule: usize,
+    /// Index of the variant in the rule's experiment, for an experiment's rule.
+    variant: Option<usize>,
+    /// Index in the rule's (or variant's) actions; `None` for a control.
+    action: Option<usize>,
     /// Whether its change reached the page (and was reported).
     reported: bool,
     /// Whether rendering it counts as an exposure (not a preview).
@@ -192,11 +190,15 @@ fn load(shared: &Rc<Shared>, text: &str) -> bool {
             let mut state = shared.state.borrow_mut();
             state.personal.revision = String::from(rules.revision().unwrap_or(""));
             state.personal.engine = Some(RuleEngine::new(rules, JsHost));
+            // The plan points into the previous document (the caller plans again).
+            state.personal.plan.clear();
             if profile::wanted_by(text) && !state.personal.profile_wanted {
                 state.personal.profile_wanted = true;
+                // Until now the profile was the empty default.
                 if state.mode == Mode::Tracking {
-                    let cached = profile::cached(&state.anonymous_id);
-                    state.personal.profile = cached.unwrap_or_default();
+                    if let Some(cached) = profile::cached(&state.anonymous_id) {
+                        state.personal.profile = cached;
+                    }
                 }
             }
             true
@@ -276,11 +278,13 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
             holdout_event = Some(variation);
         }
         let mut plan = Vec::new();
+        let rules = engine.rules().rules();
         for decision in evaluation.decisions.iter().rev() {
-            let experiment = decision
+            let rule = index_in(rules, decision.rule);
+            let variant = decision
                 .assignment
                 .as_ref()
-                .map(|a| (a.experiment.id().into(), a.variant.id().into()));
+                .map(|a| index_in(a.experiment.variants(), a.variant));
             let exposure = decision
                 .assignment
                 .as_ref()
@@ -289,9 +293,9 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
             // seen as it is.
             for i in 0..decision.actions.len().max(1) {
                 plan.push(Planned {
-                    rule_id: decision.rule.id().into(),
-                    experiment: experiment.clone(),
-                    action: decision.actions.get(i).cloned(),
+                    rule,
+                    variant,
+                    action: (i < decision.actions.len()).then_some(i),
                     reported: false,
                     exposure,
                 });
@@ -317,7 +321,7 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
         }
     }
     if let Some(variation) = holdout_event {
-        report(shared, Some((HOLDOUT_EXPERIMENT, variation)), None);
+        report(shared, Some(variation), 0);
     }
     if let Some((url, keep_query)) = redirect {
         if try_redirect(shared, &url, keep_query) {
@@ -356,6 +360,7 @@ fn reconcile(shared: &Rc<Shared>) {
     {
         let mut guard = shared.state.borrow_mut();
         let Personalization {
+            engine,
             plan,
             applied,
             patches,
@@ -368,7 +373,7 @@ fn reconcile(shared: &Rc<Shared>) {
             return;
         }
         'plan: for (index, planned) in plan.iter().enumerate() {
-            let Some(action) = &planned.action else {
+            let Some((_, _, Some(action))) = resolve(engine.as_ref(), planned) else {
                 continue;
             };
             let Some(selector) = action.selector() else {
@@ -384,10 +389,7 @@ fn reconcile(shared: &Rc<Shared>) {
                 match existing {
                     None => {
                         let mut undo = capture(&element, action);
-                        let marker = apply(&element, action, inserted);
-                        if let Undo::Remove(none) = &mut undo {
-                            *none = marker;
-                        }
+                        apply(&element, action, inserted, &mut undo);
                         applied.push(Applied {
                             plan: index,
                             after: capture(&element, action),
@@ -410,10 +412,7 @@ fn reconcile(shared: &Rc<Shared>) {
                             fought = true;
                             break 'plan;
                         }
-                        let marker = apply(&element, action, inserted);
-                        if let Undo::Remove(old) = &mut a.undo {
-                            *old = marker;
-                        }
+                        apply(&element, action, inserted, &mut a.undo);
                         a.after = capture(&element, action);
                     }
                 }
@@ -422,11 +421,11 @@ fn reconcile(shared: &Rc<Shared>) {
         if fought {
             *stopped = true;
             if let Some(observer) = observer.take() {
-                observer.disconnect();
+                web::call(&observer, "disconnect", &[]);
             }
         } else if let Some(observer) = observer.as_ref() {
             // Our own changes are not news.
-            let _ = observer.take_records();
+            web::call(observer, "takeRecords", &[]);
         }
     }
     if fought {
@@ -445,9 +444,17 @@ fn report_rendered(shared: &Rc<Shared>, redirecting: bool) {
     let mut pending = Vec::new();
     {
         let mut state = shared.state.borrow_mut();
-        let Personalization { plan, applied, .. } = &mut state.personal;
+        let Personalization {
+            engine,
+            plan,
+            applied,
+            ..
+        } = &mut state.personal;
         for (index, planned) in plan.iter_mut().enumerate() {
-            let rendered = match &planned.action {
+            let Some((_, _, action)) = resolve(engine.as_ref(), planned) else {
+                continue;
+            };
+            let rendered = match action {
                 Some(Action::Redirect { .. }) => redirecting,
                 None => !redirecting,
                 Some(_) => !redirecting && applied.iter().any(|a| a.plan == index),
@@ -455,36 +462,90 @@ fn report_rendered(shared: &Rc<Shared>, redirecting: bool) {
             if rendered && !planned.reported {
                 planned.reported = true;
                 if planned.exposure {
-                    pending.push((planned.rule_id.clone(), planned.experiment.clone()));
+                    pending.push(index);
                 }
             }
         }
     }
-    for (rule_id, experiment) in &pending {
-        let experiment = experiment.as_ref().map(|(e, v)| (e.as_str(), v.as_str()));
-        report(shared, experiment, Some(rule_id));
+    for index in pending {
+        report(shared, None, index);
     }
 }
 
-/// `Experiment Viewed` of `experiment` (once per visitor, experiment and variant), or else
-/// `Personalization Applied` of the rule (once per rule and page view).
-fn report(shared: &Rc<Shared>, experiment: Option<(&str, &str)>, rule_id: Option<&str>) {
-    let key = match experiment {
-        Some((experiment, variant)) => join(&[experiment, ":", variant]),
-        None => join(&["rule:", rule_id.unwrap_or_default()]),
+/// The index of `item`, which is an element of `items`, from the addresses (a search would
+/// compare every element; `resolve` checks the index anyway).
+fn index_in<T>(items: &[T], item: &T) -> usize {
+    let offset = (item as *const T as usize).wrapping_sub(items.as_ptr() as usize);
+    offset / core::mem::size_of::<T>().max(1)
+}
+
+/// A planned change's rule, experiment variant and action (`None` for a control).
+type Resolved<'e> = (
+    &'e Rule,
+    Option<(&'e Experiment, &'e Variant)>,
+    Option<&'e Action>,
+);
+
+/// What a planned change refers to in the engine's document.
+fn resolve<'e>(engine: Option<&'e RuleEngine<JsHost>>, planned: &Planned) -> Option<Resolved<'e>> {
+    let rule = engine?.rules().rules().get(planned.rule)?;
+    let variant = match planned.variant {
+        Some(i) => {
+            let experiment = rule.experiment()?;
+            Some((experiment, experiment.variants().get(i)?))
+        }
+        None => None,
     };
-    let properties = {
-        let mut state = shared.state.borrow_mut();
-        if state.mode == Mode::Off || state.personal.exposed.contains(&key) {
+    let actions = match variant {
+        Some((_, v)) => v.actions(),
+        None => rule.actions(),
+    };
+    let action = match planned.action {
+        Some(i) => Some(actions.get(i)?),
+        None => None,
+    };
+    Some((rule, variant, action))
+}
+
+/// `Experiment Viewed` of the holdout's `variation`, or of the experiment of the planned
+/// change `index` (once per visitor, experiment and variant), or else `Personalization
+/// Applied` of its rule (once per rule and page view).
+fn report(shared: &Rc<Shared>, holdout: Option<&str>, index: usize) {
+    let (experiment, properties) = {
+        let mut guard = shared.state.borrow_mut();
+        let state = &mut *guard;
+        let Personalization {
+            engine,
+            plan,
+            exposed,
+            revision,
+            ..
+        } = &mut state.personal;
+        let (experiment, rule_id) = match holdout {
+            Some(variation) => (Some((HOLDOUT_EXPERIMENT, variation)), None),
+            None => {
+                let Some((rule, variant, _)) =
+                    plan.get(index).and_then(|p| resolve(engine.as_ref(), p))
+                else {
+                    return;
+                };
+                (variant.map(|(e, v)| (e.id(), v.id())), Some(rule.id()))
+            }
+        };
+        let key = match experiment {
+            Some((experiment, variant)) => join(&[experiment, ":", variant]),
+            None => join(&["rule:", rule_id.unwrap_or_default()]),
+        };
+        if state.mode == Mode::Off || exposed.contains(&key) {
             return;
         }
-        state.personal.exposed.push(key);
+        exposed.push(key);
         let mut w = JsonWriter::new();
         w.begin_object();
         if let Some((experiment, variant)) = experiment {
             if state.mode == Mode::Tracking {
                 let mut kept = String::new();
-                for exposure in &state.personal.exposed {
+                for exposure in exposed.iter() {
                     if !exposure.starts_with("rule:") {
                         push_item(&mut kept, exposure, '|');
                     }
@@ -499,12 +560,10 @@ fn report(shared: &Rc<Shared>, experiment: Option<(&str, &str)>, rule_id: Option
         if let Some(rule_id) = rule_id {
             w.key("rule_id").string(rule_id);
         }
-        w.key("revision")
-            .string(&state.personal.revision)
-            .end_object();
-        w.finish()
+        w.key("revision").string(revision).end_object();
+        (experiment.is_some(), w.finish())
     };
-    let event = if experiment.is_some() {
+    let event = if experiment {
         EXPERIMENT_VIEWED
     } else {
         PERSONALIZATION_APPLIED
@@ -536,12 +595,12 @@ fn revert_all(personal: &mut Personalization) {
         let element = &applied.element;
         match &applied.undo {
             Undo::Html(html) => dom::set_html(element, html),
-            Undo::Attribute(name, old) => restore_attribute(element, name, old.as_deref()),
+            Undo::Attribute(name, old) => set_attribute(element, name, old.as_deref()),
             Undo::Style(property, (value, priority)) => {
                 dom::set_style_property(element, property, value, priority);
             }
             Undo::Visibility(hidden, (value, priority)) => {
-                restore_attribute(element, "hidden", hidden.as_deref());
+                set_attribute(element, "hidden", hidden.as_deref());
                 dom::set_style_property(element, "display", value, priority);
             }
             Undo::Remove(marker) => {
@@ -555,15 +614,14 @@ fn revert_all(personal: &mut Personalization) {
     personal.patches.clear();
 }
 
-fn restore_attribute(element: &Element, name: &str, old: Option<&str>) {
-    match old {
-        Some(value) => {
-            let _ = element.set_attribute(name, value);
-        }
-        None => {
-            let _ = element.remove_attribute(name);
-        }
-    }
+/// Sets the attribute to `value`, or removes it for `None`.
+#[inline(never)]
+fn set_attribute(element: &Element, name: &str, value: Option<&str>) {
+    let name = JsValue::from_str(name);
+    match value {
+        Some(value) => web::call(element, "setAttribute", &[&name, &JsValue::from_str(value)]),
+        None => web::call(element, "removeAttribute", &[&name]),
+    };
 }
 
 /// What an action will change, as it is now.
@@ -587,35 +645,31 @@ fn capture(element: &Element, action: &Action) -> Undo {
     }
 }
 
-/// Makes the change; for an insertion, returns the wrapper of the inserted HTML.
-fn apply(element: &Element, action: &Action, inserted: &mut u32) -> Option<Element> {
+/// Makes the change; for an insertion, keeps the wrapper of the inserted HTML in `undo`.
+fn apply(element: &Element, action: &Action, inserted: &mut u32, undo: &mut Undo) {
     match action {
         Action::SetText { text, .. } => dom::set_text(element, text),
         Action::SetHtml { html, .. } => dom::set_html(element, html.as_str()),
-        Action::SetAttribute { name, value, .. } => {
-            let _ = element.set_attribute(name, value);
-        }
-        Action::RemoveAttribute { name, .. } => {
-            let _ = element.remove_attribute(name);
-        }
+        Action::SetAttribute { name, value, .. } => set_attribute(element, name, Some(value)),
+        Action::RemoveAttribute { name, .. } => set_attribute(element, name, None),
         Action::AddClass { classes, .. } => {
             let mut list = element.get_attribute("class").unwrap_or_default();
             for class in classes {
-                if !list.split_ascii_whitespace().any(|c| c == class) {
+                if !words(&list).any(|c| c == class) {
                     push_item(&mut list, class, ' ');
                 }
             }
-            let _ = element.set_attribute("class", &list);
+            set_attribute(element, "class", Some(&list));
         }
         Action::RemoveClass { classes, .. } => {
             let list = element.get_attribute("class").unwrap_or_default();
             let mut kept = String::new();
-            for class in list.split_ascii_whitespace() {
+            for class in words(&list) {
                 if !classes.iter().any(|r| r == class) {
                     push_item(&mut kept, class, ' ');
                 }
             }
-            let _ = element.set_attribute("class", &kept);
+            set_attribute(element, "class", Some(&kept));
         }
         Action::SetStyle {
             property,
@@ -627,7 +681,7 @@ fn apply(element: &Element, action: &Action, inserted: &mut u32) -> Option<Eleme
             dom::set_style_property(element, property, value, priority);
         }
         Action::Show { .. } => {
-            let _ = element.remove_attribute("hidden");
+            set_attribute(element, "hidden", None);
             if dom::style_property(element, "display").0 == "none" {
                 dom::set_style_property(element, "display", "", "");
             }
@@ -645,11 +699,18 @@ fn apply(element: &Element, action: &Action, inserted: &mut u32) -> Option<Eleme
                 "</div>",
             ]);
             dom::insert_html(element, position.dom_position(), &wrapper);
-            return dom::query(&join(&["[data-orbit-inserted=\"", &number, "\"]"]));
+            if let Undo::Remove(marker) = undo {
+                *marker = dom::query(&join(&["[data-orbit-inserted=\"", &number, "\"]"]));
+            }
         }
         Action::Redirect { .. } => {}
     }
-    None
+}
+
+/// The classes of a `class` attribute (one out-of-line copy of the iterator's setup).
+#[inline(never)]
+fn words(list: &str) -> core::str::SplitAsciiWhitespace<'_> {
+    list.split_ascii_whitespace()
 }
 
 /// Whether the element is part of HTML a rule inserted (rules apply to the page's own
@@ -666,7 +727,7 @@ fn inside_inserted(element: &Element) -> bool {
 fn reveal(shared: &Rc<Shared>) {
     shared.state.borrow_mut().personal.revealed = true;
     for slot in dom::query_all("[data-orbit-slot]").unwrap_or_default() {
-        let _ = slot.set_attribute(SLOT_SHOWN_ATTRIBUTE, "");
+        set_attribute(&slot, SLOT_SHOWN_ATTRIBUTE, Some(""));
     }
     if let Some(style) = dom::query(HIDE_STYLE_SELECTOR) {
         dom::remove(&style);
@@ -794,18 +855,16 @@ fn visitor_context(state: &State) -> VisitorContext {
     // Without a stored visitor id (Do Not Track, cookieless) a variant could not stay the
     // same across page views, so such visitors are in no experiment and not in the holdout.
     let has_id = matches!(state.mode, Mode::Tracking | Mode::AwaitingConsent);
-    let mut ctx = VisitorContext {
-        visitor_id: if has_id {
-            state.anonymous_id.clone()
-        } else {
-            String::new()
-        },
-        now_ms: Some(now as i64),
-        language: Some(state.page.locale.clone()).filter(|l| !l.is_empty()),
-        identified: Some(state.user_id.is_some()),
-        experiments: state.personal.assignments.clone(),
-        ..VisitorContext::default()
-    };
+    let mut ctx = VisitorContext::default();
+    if has_id {
+        ctx.visitor_id = state.anonymous_id.clone();
+    }
+    ctx.now_ms = Some(now as i64);
+    if !state.page.locale.is_empty() {
+        ctx.language = Some(state.page.locale.clone());
+    }
+    ctx.identified = Some(state.user_id.is_some());
+    ctx.experiments = state.personal.assignments.clone();
     ctx.set_url(&href);
     ctx.set_referrer(&web::page::referrer());
     ctx.set_user_agent(&state.page.user_agent);
@@ -813,17 +872,21 @@ fn visitor_context(state: &State) -> VisitorContext {
     ctx.local_hour = Some(hour);
     ctx.local_weekday = Some(weekday);
     if let Some(session) = state.session.as_ref() {
-        ctx.campaign = session
+        if let Some(campaign) = session
             .campaign_key
             .as_deref()
             .and_then(campaign_from_key)
             .or_else(|| parse_campaign(&href))
-            .unwrap_or_default();
-        ctx.first_touch = session
+        {
+            ctx.campaign = campaign;
+        }
+        if let Some(first) = session
             .first_campaign
             .as_deref()
             .and_then(campaign_from_key)
-            .unwrap_or_default();
+        {
+            ctx.first_touch = first;
+        }
         ctx.landing_page = session.landing_page.clone();
         ctx.returning = Some(session.session_count > 1);
         ctx.visit_count = Some(session.session_count);
@@ -872,7 +935,7 @@ fn join(parts: &[&str]) -> String {
 
 fn split_list(text: Option<String>) -> Vec<String> {
     let mut items = Vec::new();
-    for item in text.unwrap_or_default().split('|') {
+    for item in orbit_core::text::split(&text.unwrap_or_default(), b'|') {
         if !item.is_empty() {
             items.push(String::from(item));
         }
@@ -883,8 +946,8 @@ fn split_list(text: Option<String>) -> Vec<String> {
 /// `experiment:variant|…` as pairs (an item without `:` is skipped).
 fn decode_pairs(text: Option<String>) -> Vec<(String, String)> {
     let mut pairs = Vec::new();
-    for pair in text.unwrap_or_default().split('|') {
-        if let Some((experiment, variant)) = pair.split_once(':') {
+    for pair in orbit_core::text::split(&text.unwrap_or_default(), b'|') {
+        if let Some((experiment, variant)) = orbit_core::text::split_once(pair, b':') {
             pairs.push((String::from(experiment), String::from(variant)));
         }
     }

@@ -65,7 +65,7 @@ pub fn wanted_by(document: &str) -> bool {
 /// The cached profile of the last page view, if it is this visitor's.
 pub fn cached(anonymous_id: &str) -> Option<Profile> {
     let stored = web::storage::local_get(PROFILE_CACHE_KEY)?;
-    let (owner, body) = stored.split_once('\n')?;
+    let (owner, body) = text::split_once(&stored, b'\n')?;
     (owner == anonymous_id).then(|| Profile::decode(body))?
 }
 

@@ -158,11 +158,9 @@ impl VisitorContext {
             return;
         }
         self.referrer_domain = split_url(referrer).host.map(|h| {
-            let h = h.to_ascii_lowercase();
-            match h.strip_prefix("www.") {
-                Some(rest) => String::from(rest),
-                None => h,
-            }
+            let www = h.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("www."));
+            let h = if www { h.get(4..).unwrap_or(h) } else { h };
+            h.to_ascii_lowercase()
         });
         self.referrer = Some(String::from(referrer));
     }
@@ -198,56 +196,70 @@ impl VisitorContext {
         attr: &Attr,
         assigned: &[(&'a str, &'a str)],
     ) -> Option<Val<'a>> {
-        let text = |s: &'a Option<String>| s.as_deref().map(Val::Text);
-        let number = |n: Option<u32>| n.map(|n| Val::Number(f64::from(n)));
-        match attr {
-            Attr::Url => text(&self.url),
-            Attr::Host => text(&self.host),
-            Attr::Path => text(&self.path),
-            Attr::Hash => text(&self.hash),
-            Attr::Query(name) => self
-                .query
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| Val::Text(v)),
+        // Text attributes share one tail; the others return their value directly.
+        let text: &'a Option<String> = match attr {
+            Attr::Url => &self.url,
+            Attr::Host => &self.host,
+            Attr::Path => &self.path,
+            Attr::Hash => &self.hash,
+            Attr::LandingPage => &self.landing_page,
+            Attr::Referrer => &self.referrer,
+            Attr::ReferrerDomain => &self.referrer_domain,
+            Attr::Browser => &self.browser,
+            Attr::Os => &self.os,
+            Attr::Language => &self.language,
+            Attr::Query(name) => {
+                return self
+                    .query
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| Val::Text(v))
+            }
             Attr::Campaign(touch, field) => {
                 let campaign = match touch {
                     Touch::Current => &self.campaign,
                     Touch::First => &self.first_touch,
                 };
-                campaign_value(campaign, *field).map(Val::Text)
+                return campaign_value(campaign, *field).map(Val::Text);
             }
-            Attr::LandingPage => text(&self.landing_page),
-            Attr::Referrer => text(&self.referrer),
-            Attr::ReferrerDomain => text(&self.referrer_domain),
-            Attr::Device => self.device.map(|d| Val::Text(d.as_str())),
-            Attr::Browser => text(&self.browser),
-            Attr::Os => text(&self.os),
-            Attr::Language => text(&self.language),
-            Attr::LocalHour => self.local_hour.map(|h| Val::Number(f64::from(h))),
-            Attr::LocalWeekday => self.local_weekday.map(|d| Val::Number(f64::from(d))),
-            Attr::Returning => self
-                .returning
-                .or_else(|| self.visit_count.map(|n| n > 1))
-                .map(Val::Bool),
-            Attr::VisitCount => number(self.visit_count),
-            Attr::SessionPageViews => number(self.session_page_views),
-            Attr::SecondsOnSite => self.seconds_on_site.map(|s| Val::Number(s as f64)),
-            Attr::FormsStarted => number(self.forms_started),
-            Attr::FormsSubmitted => number(self.forms_submitted),
-            Attr::FormsSubmittedIds => self.forms_submitted_ids.as_deref().map(Val::Texts),
-            Attr::Identified => self.identified.map(Val::Bool),
-            Attr::Trait(name) => find(&self.traits, name).map(Value::view),
-            Attr::Custom(name) => find(&self.custom, name).map(Value::view),
-            Attr::Segments => self.segments.as_deref().map(Val::Texts),
-            Attr::LeadScore => self.lead_score.map(Val::Number),
-            Attr::Experiment(id) => assigned
-                .iter()
-                .find(|(e, _)| *e == id)
-                .map(|(_, v)| *v)
-                .or_else(|| self.assigned_variant(id))
-                .map(Val::Text),
-        }
+            Attr::Device => return self.device.map(|d| Val::Text(d.as_str())),
+            Attr::LocalHour => return self.local_hour.map(|h| Val::Number(f64::from(h))),
+            Attr::LocalWeekday => return self.local_weekday.map(|d| Val::Number(f64::from(d))),
+            Attr::Returning => {
+                return self
+                    .returning
+                    .or_else(|| self.visit_count.map(|n| n > 1))
+                    .map(Val::Bool)
+            }
+            Attr::VisitCount
+            | Attr::SessionPageViews
+            | Attr::FormsStarted
+            | Attr::FormsSubmitted => {
+                let count = match attr {
+                    Attr::VisitCount => self.visit_count,
+                    Attr::SessionPageViews => self.session_page_views,
+                    Attr::FormsStarted => self.forms_started,
+                    _ => self.forms_submitted,
+                };
+                return count.map(|n| Val::Number(f64::from(n)));
+            }
+            Attr::SecondsOnSite => return self.seconds_on_site.map(|s| Val::Number(s as f64)),
+            Attr::FormsSubmittedIds => return self.forms_submitted_ids.as_deref().map(Val::Texts),
+            Attr::Identified => return self.identified.map(Val::Bool),
+            Attr::Trait(name) => return find(&self.traits, name).map(Value::view),
+            Attr::Custom(name) => return find(&self.custom, name).map(Value::view),
+            Attr::Segments => return self.segments.as_deref().map(Val::Texts),
+            Attr::LeadScore => return self.lead_score.map(Val::Number),
+            Attr::Experiment(id) => {
+                return assigned
+                    .iter()
+                    .find(|(e, _)| *e == id)
+                    .map(|(_, v)| *v)
+                    .or_else(|| self.assigned_variant(id))
+                    .map(Val::Text)
+            }
+        };
+        text.as_deref().map(Val::Text)
     }
 
     /// The variant stored for experiment `id`, if any.
