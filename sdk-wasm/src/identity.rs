@@ -94,25 +94,25 @@ pub fn expired_cookie(domain: Option<&str>) -> String {
 
 /// Where the anonymous id came from, which decides what must be written back.
 #[derive(Debug, PartialEq, Eq)]
-pub enum IdSource {
+pub enum IdSource<'a> {
     /// Both copies agree: nothing to write.
-    Both(String),
+    Both(&'a str),
     /// Only the cookie had it (or the copies disagreed): mirror it into localStorage.
-    Cookie(String),
+    Cookie(&'a str),
     /// Only localStorage had it (cookie expired or cleared): restore the cookie.
-    LocalStorage(String),
+    LocalStorage(&'a str),
     /// A new visitor: write both.
     New,
 }
 
 /// Chooses the anonymous id from the stored copies; ids that are not UUIDs are ignored.
-pub fn choose_anonymous_id(cookie: Option<&str>, local: Option<&str>) -> IdSource {
+pub fn choose_anonymous_id<'a>(cookie: Option<&'a str>, local: Option<&'a str>) -> IdSource<'a> {
     let cookie = cookie.filter(|id| looks_like_uuid(id));
     let local = local.filter(|id| looks_like_uuid(id));
     match (cookie, local) {
-        (Some(c), Some(l)) if c == l => IdSource::Both(c.into()),
-        (Some(c), _) => IdSource::Cookie(c.into()),
-        (None, Some(l)) => IdSource::LocalStorage(l.into()),
+        (Some(c), Some(l)) if c == l => IdSource::Both(c),
+        (Some(c), _) => IdSource::Cookie(c),
+        (None, Some(l)) => IdSource::LocalStorage(l),
         (None, None) => IdSource::New,
     }
 }
@@ -192,21 +192,12 @@ mod tests {
 
     #[test]
     fn the_cookie_wins_and_missing_copies_are_restored() {
-        assert_eq!(
-            choose_anonymous_id(Some(A), Some(A)),
-            IdSource::Both(A.into())
-        );
-        assert_eq!(
-            choose_anonymous_id(Some(A), Some(B)),
-            IdSource::Cookie(A.into())
-        );
-        assert_eq!(
-            choose_anonymous_id(Some(A), None),
-            IdSource::Cookie(A.into())
-        );
+        assert_eq!(choose_anonymous_id(Some(A), Some(A)), IdSource::Both(A));
+        assert_eq!(choose_anonymous_id(Some(A), Some(B)), IdSource::Cookie(A));
+        assert_eq!(choose_anonymous_id(Some(A), None), IdSource::Cookie(A));
         assert_eq!(
             choose_anonymous_id(None, Some(B)),
-            IdSource::LocalStorage(B.into())
+            IdSource::LocalStorage(B)
         );
         assert_eq!(choose_anonymous_id(None, None), IdSource::New);
     }
@@ -216,7 +207,7 @@ mod tests {
         assert_eq!(choose_anonymous_id(Some("<script>"), None), IdSource::New);
         assert_eq!(
             choose_anonymous_id(Some("x"), Some(B)),
-            IdSource::LocalStorage(B.into())
+            IdSource::LocalStorage(B)
         );
     }
 }

@@ -75,6 +75,10 @@ const PERSONALIZE: bool = cfg!(feature = "personalize");
 const NOT_IN_CORE: &str = "this command needs the full tracker: load orbit.js (or orbit.mjs) \
                            instead of orbit-core.js";
 
+/// The warning for `identify` and `alias` with `data-cookieless`.
+const NO_USER_ID_WHEN_COOKIELESS: &str =
+    "identify and alias are ignored in cookieless mode: they would send a user id";
+
 /// Bytes the batch `context` member adds besides the object itself: `,"context":`.
 const BATCH_CONTEXT_OVERHEAD: usize = 11;
 
@@ -347,7 +351,7 @@ impl Tracker {
         let first = args.get(0);
         let second = args.get(1);
         let result = match COMMANDS.iter().position(|c| *c == name) {
-            Some(0) => self.page(first, second),
+            Some(0) => self.page(&first, &second),
             Some(1) => self.track(&first, &second),
             Some(2) => self.identify(&first, &second),
             Some(3) => self.alias(&first),
@@ -355,7 +359,7 @@ impl Tracker {
                 self.reset();
                 Ok(())
             }
-            Some(5) => ready(first),
+            Some(5) => ready(&first),
             Some(6) => self.set(&first, &second),
             Some(7) => self.consent(&first),
             Some(8) => {
@@ -386,12 +390,12 @@ impl Tracker {
         }
     }
 
-    fn page(&self, first: JsValue, second: JsValue) -> Result<(), &'static str> {
+    fn page(&self, first: &JsValue, second: &JsValue) -> Result<(), &'static str> {
         let (name, props) = match first.as_string() {
             Some(name) => (Some(name), second),
             None => (None, first),
         };
-        let props = properties_json(&props)
+        let props = properties_json(props)
             .ok_or("orbit('page', [name], [properties]): properties must be a plain object")?;
         page_view(&self.shared, name.as_deref(), props.as_deref());
         Ok(())
@@ -453,7 +457,7 @@ impl Tracker {
             .ok_or(USAGE)?;
         let mut state = self.shared.state.borrow_mut();
         state.attributes.retain(|(k, _)| *k != key);
-        if !(value.is_undefined() || value.is_null()) {
+        if !value.is_null_or_undefined() {
             let json = stringify(value).ok_or(USAGE)?;
             state.attributes.push((key, json));
         }
@@ -482,7 +486,7 @@ impl Tracker {
         let user_id = non_blank_or_number(first).ok_or(USAGE)?;
         let traits = properties_json(traits).ok_or(USAGE)?;
         if self.mode() == Mode::Cookieless {
-            return Err("identify is ignored in cookieless mode: it would send a user id");
+            return Err(NO_USER_ID_WHEN_COOKIELESS);
         }
         let state = self.shared.state.borrow();
         let another = state.user_id.as_ref().is_some_and(|p| *p != user_id);
@@ -513,7 +517,7 @@ impl Tracker {
         let new_id = non_blank(new_id)
             .ok_or("orbit('alias', newUserId): newUserId must be a non-empty string")?;
         if self.mode() == Mode::Cookieless {
-            return Err("alias is ignored in cookieless mode: it would send a user id");
+            return Err(NO_USER_ID_WHEN_COOKIELESS);
         }
         let previous = {
             let state = self.shared.state.borrow();
@@ -646,10 +650,10 @@ pub(crate) fn enqueue(shared: &Rc<Shared>, body: EventBody<'_>, properties: Opti
 
 /// `orbit('ready', callback)`: the tracker is running when commands are, so it is called
 /// at once; a callback that throws gets a warning, not an exception into the page.
-fn ready(callback: JsValue) -> Result<(), &'static str> {
+fn ready(callback: &JsValue) -> Result<(), &'static str> {
     let callback = callback
-        .dyn_into::<js_sys::Function>()
-        .map_err(|_| "orbit('ready', callback): callback must be a function")?;
+        .dyn_ref::<js_sys::Function>()
+        .ok_or("orbit('ready', callback): callback must be a function")?;
     callback
         .call0(&JsValue::NULL)
         .map(|_| ())
@@ -994,27 +998,24 @@ pub(crate) fn now_u64() -> u64 {
 fn load_anonymous_id(cookie_domain: Option<&str>) -> String {
     let cookie = read_cookie(identity::ANONYMOUS_ID_KEY);
     let local = web::storage::local_get(identity::ANONYMOUS_ID_KEY);
-    match choose_anonymous_id(cookie.as_deref(), local.as_deref()) {
-        IdSource::Both(id) => {
-            // Renews the cookie's lifetime (browsers cap script-set cookies, e.g. Safari at
-            // 7 days) and moves it to the shared domain.
-            write_id_cookie(&id, cookie_domain);
+    let id = match choose_anonymous_id(cookie.as_deref(), local.as_deref()) {
+        // Both: renews the cookie's lifetime (browsers cap script-set cookies, e.g. Safari
+        // at 7 days) and moves it to the shared domain. LocalStorage: restores the cookie.
+        IdSource::Both(id) | IdSource::LocalStorage(id) => {
+            write_id_cookie(id, cookie_domain);
             id
         }
         IdSource::Cookie(id) => {
-            web::storage::local_set(identity::ANONYMOUS_ID_KEY, &id);
-            id
-        }
-        IdSource::LocalStorage(id) => {
-            write_id_cookie(&id, cookie_domain);
+            web::storage::local_set(identity::ANONYMOUS_ID_KEY, id);
             id
         }
         IdSource::New => {
             let id = new_id(web::now_ms());
             store_anonymous_id(&id, cookie_domain);
-            id
+            return id;
         }
-    }
+    };
+    String::from(id)
 }
 
 /// Reads what earlier pages stored: visitor and user ids, session, attributes, and the
@@ -1154,13 +1155,8 @@ fn write_id_cookie(id: &str, cookie_domain: Option<&str>) {
 /// A UUIDv7 from the Web Crypto API; `Math.random` only where crypto is missing (ids need
 /// to be unique, not secret).
 fn new_id(now_ms: i64) -> String {
-    let random = web::random::bytes::<UUID_RANDOM_BYTES>().unwrap_or_else(|| {
-        let mut fallback = [0u8; UUID_RANDOM_BYTES];
-        for b in &mut fallback {
-            *b = (js_sys::Math::random() * 256.0) as u8;
-        }
-        fallback
-    });
+    let random = web::random::bytes::<UUID_RANDOM_BYTES>()
+        .unwrap_or_else(|| core::array::from_fn(|_| (js_sys::Math::random() * 256.0) as u8));
     uuid_v7(now_ms.max(0) as u64, random)
 }
 
@@ -1198,7 +1194,7 @@ fn string_option(options: &JsValue, key: &str) -> Option<String> {
 /// A properties argument as JSON text: `Some(None)` when absent, `None` when unusable
 /// (not a plain object, or `JSON.stringify` threw on a cycle or a BigInt).
 fn properties_json(value: &JsValue) -> Option<Option<String>> {
-    if value.is_undefined() || value.is_null() {
+    if value.is_null_or_undefined() {
         return Some(None);
     }
     if !value.is_object() || Array::is_array(value) {
@@ -1210,6 +1206,6 @@ fn properties_json(value: &JsValue) -> Option<Option<String>> {
 /// `JSON.stringify(value)`; `None` when it throws (a cycle, a BigInt) or gives `undefined`.
 /// Called through `web::call` (which turns a throw into `undefined`): no binding of its own.
 fn stringify(value: &JsValue) -> Option<String> {
-    let json = web::prop(web::window()?.as_ref(), "JSON");
-    web::call(&json, "stringify", &[value]).as_string()
+    // Without a window, `JSON` reads as `undefined` and the call as `undefined` too.
+    web::call(&web::window_prop("JSON"), "stringify", &[value]).as_string()
 }
