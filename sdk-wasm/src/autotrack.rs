@@ -7,7 +7,6 @@ use alloc::rc::Rc;
 use alloc::string::String;
 
 use orbit_core::json::JsonWriter;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::events::EventBody;
@@ -74,10 +73,10 @@ pub fn view_url(url: &str, track_hash: bool) -> &str {
 
 /// Installs the listeners; they live as long as the page.
 pub(crate) fn install(shared: &Rc<Shared>) {
-    let on_navigate = crate::callback(shared, navigated);
     for method in ["pushState", "replaceState"] {
-        wrap_history(method, &on_navigate, shared);
+        wrap_history(method, shared);
     }
+    let on_navigate = crate::callback(shared, navigated);
     web::on_window("popstate", &on_navigate);
     if shared.state.borrow().config.track_hash {
         web::on_window("hashchange", &on_navigate);
@@ -96,34 +95,26 @@ pub(crate) fn install(shared: &Rc<Shared>) {
     let mut listeners = shared.listeners.borrow_mut();
     listeners.push(on_navigate);
     listeners.push(on_scroll);
-    shared.event_listeners.borrow_mut().push(on_click);
+    listeners.push(on_click);
 }
 
 /// Replaces `history[method]` with a function that calls the original, then checks for a
-/// navigation. The original's exceptions (a cross-origin URL) reach the page unchanged.
-fn wrap_history(method: &str, on_navigate: &Closure<dyn FnMut(JsValue)>, shared: &Rc<Shared>) {
+/// navigation (`Handler::History`): a tracker closure like the others, so no closure type
+/// of its own in the bundle.
+fn wrap_history(method: &str, shared: &Rc<Shared>) {
     let history = web::page::global("history");
     let Ok(original) = web::prop(&history, method).dyn_into::<js_sys::Function>() else {
         return;
     };
-    let notify: js_sys::Function = on_navigate.as_ref().clone().unchecked_into();
-    let target = history.clone();
-    let wrapper = Closure::<dyn FnMut(JsValue, JsValue, JsValue)>::new(
-        move |state: JsValue, title: JsValue, url: JsValue| {
-            let args = js_sys::Array::of3(&state, &title, &url);
-            if let Err(error) = original.apply(&target, &args) {
-                wasm_bindgen::throw_val(error);
-            }
-            let _ = notify.call0(&JsValue::NULL);
-        },
-    );
+    let handler = crate::Handler::History(original, history.clone());
+    let wrapper = crate::listener(Rc::downgrade(shared), handler);
     web::set_prop(&history, method, wrapper.as_ref());
     shared.history_wrappers.borrow_mut().push(wrapper);
 }
 
 /// After a history change: a new page view when the URL (fragment aside) changed, with a
 /// `Page Leave` for the one before.
-fn navigated(shared: &Rc<Shared>) {
+pub(crate) fn navigated(shared: &Rc<Shared>) {
     let href = web::page::href();
     let url = {
         let state = shared.state.borrow();

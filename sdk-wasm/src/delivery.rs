@@ -16,7 +16,6 @@ use alloc::vec::Vec;
 
 use orbit_core::json::push_u64;
 use orbit_core::tracker::parse_u64;
-use orbit_core::tracker::queue::Queue;
 
 /// Prefix of the localStorage keys holding unsent events.
 pub const QUEUE_KEY_PREFIX: &str = "orbit_q.";
@@ -55,28 +54,18 @@ pub fn request_key(tab_key: &str, id: u32) -> String {
     key
 }
 
-/// Reads a stored queue: when it was written and its events (empty when unreadable).
-pub fn decode_stored(text: &str) -> (u64, Queue) {
-    let Some((written, events)) = orbit_core::text::split_once(text, b'\n') else {
-        return (0, Queue::new());
-    };
-    match parse_u64(written) {
-        Some(ms) => (ms, Queue::decode(events)),
-        None => (0, Queue::new()),
-    }
+/// Splits a stored queue into when it was written and its events' text, for
+/// [`Queue::append_decoded`](orbit_core::tracker::queue::Queue::append_decoded) (`(0, "")`
+/// when unreadable: no time, no events).
+pub fn decode_stored(text: &str) -> (u64, &str) {
+    orbit_core::text::split_once(text, b'\n')
+        .and_then(|(written, events)| Some((parse_u64(written)?, events)))
+        .unwrap_or((0, ""))
 }
 
 /// Whether a queue stored by another tab at `written_ms` may be adopted at `now_ms`.
 pub fn is_abandoned(written_ms: u64, now_ms: u64) -> bool {
     now_ms.saturating_sub(written_ms) >= ABANDONED_QUEUE_MS
-}
-
-/// Moves every event of `from` to the back of `into`, in order.
-pub fn append(into: &mut Queue, mut from: Queue) {
-    let all = from.take_batch(usize::MAX);
-    for event in all {
-        into.push(event);
-    }
 }
 
 /// Events sent and not yet answered, by request number.
@@ -122,6 +111,7 @@ impl InFlight {
 mod tests {
     use super::*;
     use alloc::string::ToString;
+    use orbit_core::tracker::queue::Queue;
 
     #[test]
     fn stored_queues_round_trip_with_their_time() {
@@ -132,8 +122,9 @@ mod tests {
         queued.push(c.clone());
         let blind = [a.clone(), b.clone()];
         let text = encode_stored(1_795_341_600_000, &[&blind, queued.events()]);
-        let (written, mut queue) = decode_stored(&text);
+        let (written, events) = decode_stored(&text);
         assert_eq!(written, 1_795_341_600_000);
+        let mut queue = Queue::decode(events);
         assert_eq!(queue.take_batch(usize::MAX), [a, b, c]);
         assert_eq!(encode_stored(5, &[]), "5\n[]");
         assert_eq!(encode_stored(5, &[&[], &[]]), "5\n[]");
@@ -150,7 +141,7 @@ mod tests {
     #[test]
     fn garbage_is_an_empty_queue() {
         for text in ["", "x\n[]", "12", "12\n[{\"a\":", "12\nnot json"] {
-            assert!(decode_stored(text).1.is_empty(), "{text:?}");
+            assert!(Queue::decode(decode_stored(text).1).is_empty(), "{text:?}");
         }
     }
 

@@ -45,7 +45,6 @@ use config::{RawOptions, TrackerConfig};
 use delivery::InFlight;
 use events::{EventBody, EventMeta};
 use identity::{anonymous_id_cookie, choose_anonymous_id, cookie_value, IdSource};
-use orbit_core::enrich::campaign::parse_campaign;
 use orbit_core::id::{uuid_v7, UUID_RANDOM_BYTES};
 use orbit_core::tracker::backoff::{
     classify, parse_retry_after_seconds, retry_delay_ms, SendOutcome,
@@ -116,10 +115,12 @@ enum Mode {
     Cookieless,
 }
 
-/// A listener that reads its event.
-type EventListener = Closure<dyn FnMut(JsValue)>;
-/// A replacement for `history.pushState` / `replaceState` (state, title, url).
-type HistoryWrapper = Closure<dyn FnMut(JsValue, JsValue, JsValue)>;
+/// The tracker's one closure type (see [`listener`]): three arguments, so that it also
+/// serves as `history.pushState` / `replaceState` (state, title, url); listeners and
+/// callbacks ignore what they do not read.
+type EventListener = Closure<dyn FnMut(JsValue, JsValue, JsValue)>;
+/// A listener of forms and personalisation, which reads its event.
+type FeatureListener = Closure<dyn FnMut(JsValue)>;
 
 /// What the callbacks (timers, listeners, fetch answers) share with the tracker.
 pub(crate) struct Shared {
@@ -130,13 +131,13 @@ pub(crate) struct Shared {
     tick: RefCell<Option<EventListener>>,
     /// Turns a failed `fetch` into `undefined`, so one answer handler sees both outcomes
     /// (and the page never sees an unhandled rejection).
-    swallow_failure: Closure<dyn FnMut(JsValue)>,
+    swallow_failure: EventListener,
     /// Keeps the page listeners alive.
     listeners: RefCell<Vec<EventListener>>,
-    /// Keeps the listeners that read their event alive.
-    event_listeners: RefCell<Vec<EventListener>>,
+    /// Keeps the listeners of forms and personalisation alive.
+    event_listeners: RefCell<Vec<FeatureListener>>,
     /// Keeps the `history.pushState`/`replaceState` wrappers alive.
-    history_wrappers: RefCell<Vec<HistoryWrapper>>,
+    history_wrappers: RefCell<Vec<EventListener>>,
 }
 
 struct State {
@@ -586,11 +587,8 @@ pub(crate) fn page_view(shared: &Rc<Shared>, name: Option<&str>, props: Option<&
     let url = web::page::href();
     {
         let mut state = shared.state.borrow_mut();
-        let campaign = parse_campaign(&url);
         let (session, started) =
-            session::touch(state.session.take(), now, campaign.as_ref(), &url, || {
-                new_id(now as i64)
-            });
+            session::touch_page(state.session.take(), now, &url, || new_id(now as i64));
         if started && state.debug {
             web::console::debug("new session", &JsValue::from_str(&session.id));
         }
@@ -864,13 +862,13 @@ fn adopt_stored_queues(state: &mut State, now: u64) {
         let Some(text) = web::storage::local_get(&key) else {
             continue;
         };
-        let (written, queue) = delivery::decode_stored(&text);
+        let (written, events) = delivery::decode_stored(&text);
         let queue_key = key == state.storage_key;
         let own = queue_key || key.starts_with(state.storage_key.as_str());
         if !own && !delivery::is_abandoned(written, now) {
             continue;
         }
-        delivery::append(&mut state.queue, queue);
+        state.queue.append_decoded(events);
         // This tab's queue key is written again by the next pass.
         if !queue_key {
             web::storage::local_remove(&key);
@@ -939,37 +937,43 @@ pub(crate) fn callback(shared: &Rc<Shared>, f: fn(&Rc<Shared>)) -> EventListener
 
 /// A page-lifetime listener that runs `f` with the tracker (while it exists) and the event:
 /// one closure type for all of them, like [`callback`].
-pub(crate) fn event_callback(
-    weak: Weak<Shared>,
-    f: fn(&Rc<Shared>, &JsValue),
-) -> Closure<dyn FnMut(JsValue)> {
+pub(crate) fn event_callback(weak: Weak<Shared>, f: fn(&Rc<Shared>, &JsValue)) -> EventListener {
     listener(weak, Handler::Event(f))
 }
 
 /// What a tracker closure runs: one closure type (and one copy of wasm-bindgen's glue for
-/// it) serves callbacks, listeners and batch answers alike.
-#[derive(Clone, Copy)]
+/// it) serves callbacks, listeners, batch answers and the history wrappers alike.
 enum Handler {
-    /// Runs with the tracker; the argument is ignored.
+    /// Runs with the tracker; the arguments are ignored.
     Plain(fn(&Rc<Shared>)),
     /// Runs with the tracker and the event.
     Event(fn(&Rc<Shared>, &JsValue)),
     /// The answer (a `Response`, or `undefined`) to the batch request with this number.
     Answer(u32),
+    /// Replaces `history.pushState` or `replaceState` (the original, and `history`): calls
+    /// the original with the page's arguments, then checks for a navigation. The original's
+    /// exceptions (a cross-origin URL) reach the page unchanged.
+    History(js_sys::Function, JsValue),
 }
 
-/// The one closure type behind [`callback`], [`event_callback`] and batch answers: runs
-/// `handler` while the tracker exists.
+/// The one closure type behind [`callback`], [`event_callback`], batch answers and the
+/// history wrappers: runs `handler` while the tracker exists.
 fn listener(weak: Weak<Shared>, handler: Handler) -> EventListener {
-    Closure::new(move |arg: JsValue| {
+    Closure::new(move |arg: JsValue, title: JsValue, url: JsValue| {
+        if let Handler::History(original, history) = &handler {
+            if let Err(error) = web::apply(original, history, &[&arg, &title, &url]) {
+                wasm_bindgen::throw_val(error);
+            }
+        }
         if let Some(shared) = weak.upgrade() {
-            match handler {
+            match &handler {
                 Handler::Plain(f) => f(&shared),
                 Handler::Event(f) => f(&shared, &arg),
                 Handler::Answer(id) => {
                     let (status, retry_after) = web::transport::response_status(&arg);
-                    answered(&shared, id, status, retry_after);
+                    answered(&shared, *id, status, retry_after);
                 }
+                Handler::History(..) => autotrack::navigated(&shared),
             }
         }
     })

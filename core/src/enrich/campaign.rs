@@ -113,6 +113,27 @@ impl Campaign {
 /// Parameter names match ASCII case-insensitively (`UTM_SOURCE` too), the first non-empty
 /// occurrence of each wins, and values are cut to [`MAX_CAMPAIGN_VALUE_CHARS`].
 pub fn parse_campaign(url: &str) -> Option<Campaign> {
+    let ([source, medium, name, term, content], click) = raw_campaign(url);
+    let campaign = Campaign {
+        source: source.map(campaign_value),
+        medium: medium.map(campaign_value),
+        name: name.map(campaign_value),
+        term: term.map(campaign_value),
+        content: content.map(campaign_value),
+        click_id: click.map(|(kind, raw)| ClickId {
+            kind,
+            value: campaign_value(raw),
+        }),
+    };
+    (!campaign.is_empty()).then_some(campaign)
+}
+
+/// A URL's campaign tags still encoded: the first non-empty value of each UTM parameter (in
+/// [`Campaign::write_json`]'s order) and the click id that wins, with its parameter name.
+pub(crate) type RawCampaign<'a> = ([Option<&'a str>; 5], Option<(&'static str, &'a str)>);
+
+/// The tags [`parse_campaign`] reads, before decoding (see [`RawCampaign`]).
+pub(crate) fn raw_campaign(url: &str) -> RawCampaign<'_> {
     let mut utm: [Option<&str>; 5] = [None; 5];
     // (priority, param, raw value) of the best click id seen so far.
     let mut click: Option<(usize, &'static str, &str)> = None;
@@ -128,19 +149,7 @@ pub fn parse_campaign(url: &str) -> Option<Campaign> {
             }
         }
     }
-    let [source, medium, name, term, content] = utm;
-    let campaign = Campaign {
-        source: source.map(campaign_value),
-        medium: medium.map(campaign_value),
-        name: name.map(campaign_value),
-        term: term.map(campaign_value),
-        content: content.map(campaign_value),
-        click_id: click.map(|(_, kind, raw)| ClickId {
-            kind,
-            value: campaign_value(raw),
-        }),
-    };
-    (!campaign.is_empty()).then_some(campaign)
+    (utm, click.map(|(_, kind, raw)| (kind, raw)))
 }
 
 /// The decoded value of the first `name` parameter in a URL's query string, matching the name
@@ -197,7 +206,7 @@ fn decode(raw: &str) -> String {
 }
 
 /// A decoded value cut to [`MAX_CAMPAIGN_VALUE_CHARS`] (copied: less code than cutting it).
-fn campaign_value(raw: &str) -> String {
+pub(crate) fn campaign_value(raw: &str) -> String {
     String::from(crate::text::prefix_chars(
         &decode(raw),
         MAX_CAMPAIGN_VALUE_CHARS,

@@ -164,7 +164,19 @@ impl Queue {
     /// browser): anything but an array of objects gives an empty queue, since a damaged store
     /// must not stop the tracker. The bounds apply to what is read.
     pub fn decode(s: &str) -> Queue {
-        read_objects(s).unwrap_or_default()
+        let mut queue = Queue::new();
+        queue.append_decoded(s);
+        queue
+    }
+
+    /// Pushes the events of a stored queue ([`Queue::decode`]'s text) behind these, in order,
+    /// within the bounds; nothing when the text is damaged. The same queue as appending
+    /// `Queue::decode(s)`'s events one by one, without a queue in between.
+    pub fn append_decoded(&mut self, s: &str) {
+        // Checked whole first, so a damaged text adds nothing.
+        if for_each_object(s, &mut |_| {}) {
+            for_each_object(s, &mut |event| self.push(String::from(event)));
+        }
     }
 
     /// Drops the oldest events until both bounds hold.
@@ -192,17 +204,20 @@ fn split_front(events: &mut Vec<String>, n: usize) -> Vec<String> {
     core::mem::replace(events, rest)
 }
 
-/// A queue of the elements of a JSON array of objects, each trimmed; `None` when `s` is not
-/// one.
+/// Calls `each` with the elements of a JSON array of objects, each trimmed, in order, as it
+/// reads them; false when `s` is not one (after the calls for the elements before the damage).
 ///
 /// It follows strings (with their escapes) and the nesting of brackets and braces, which is
 /// enough to find where each element ends; it does not check every token inside the objects
 /// (the collector validates events).
-fn read_objects(s: &str) -> Option<Queue> {
+fn for_each_object(s: &str, each: &mut dyn FnMut(&str)) -> bool {
+    read_objects(s, each).is_some()
+}
+
+fn read_objects(s: &str, each: &mut dyn FnMut(&str)) -> Option<()> {
     let inner = trim(s).strip_prefix('[')?.strip_suffix(']')?;
-    let mut elements = Queue::new();
     if trim(inner).is_empty() {
-        return Some(elements);
+        return Some(());
     }
     // The closing bracket each open object or array is waiting for.
     let mut closers: Vec<u8> = Vec::new();
@@ -230,7 +245,7 @@ fn read_objects(s: &str) -> Option<Queue> {
                     // `get`, not indexing: a failed index would pull core::fmt's panic
                     // message into the browser bundle (SIZE.md). `,` is ASCII, so the range
                     // is always on a char boundary.
-                    elements.push(String::from(trim(inner.get(start..i)?)));
+                    each(trim(inner.get(start..i)?));
                     start = i + 1;
                     seen_object = false;
                 }
@@ -252,8 +267,8 @@ fn read_objects(s: &str) -> Option<Queue> {
     if in_string || !closers.is_empty() || !seen_object {
         return None;
     }
-    elements.push(String::from(trim(inner.get(start..)?)));
-    Some(elements)
+    each(trim(inner.get(start..)?));
+    Some(())
 }
 
 #[cfg(test)]
@@ -489,6 +504,32 @@ mod tests {
             assert!(Queue::decode(&text[..end]).is_empty(), "{:?}", &text[..end]);
         }
         assert_eq!(Queue::decode(&text).len(), 2);
+    }
+
+    #[test]
+    fn appending_a_stored_queue_is_pushing_its_decoded_events() {
+        let stored = queue_of(&[r#"{"s":1}"#, r#"{"s":2}"#, r#"{"s":3}"#]).encode();
+        let mut many = String::from("[");
+        for i in 0..MAX_QUEUED_EVENTS {
+            many.push_str(if i > 0 { ",{}" } else { "{}" });
+        }
+        many.push(']');
+        for text in [stored.as_str(), many.as_str(), "[{}", "[]", "garbage"] {
+            for before in [0, 2, MAX_QUEUED_EVENTS - 1] {
+                let mut expected = queue_of(&vec![r#"{"mine":0}"#; before]);
+                for event in Queue::decode(text).take_batch(usize::MAX) {
+                    expected.push(event);
+                }
+                let mut appended = queue_of(&vec![r#"{"mine":0}"#; before]);
+                appended.append_decoded(text);
+                assert_eq!(
+                    appended.events(),
+                    expected.events(),
+                    "{text} after {before}"
+                );
+                assert_eq!(appended.bytes(), expected.bytes());
+            }
+        }
     }
 
     #[test]

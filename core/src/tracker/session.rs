@@ -10,7 +10,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::parse_u64;
-use crate::enrich::campaign::{Campaign, ClickId, CLICK_ID_PARAMS};
+use crate::enrich::campaign::{campaign_value, raw_campaign, Campaign, ClickId, CLICK_ID_PARAMS};
 use crate::json::push_u64;
 
 /// Inactivity after which the next page view or event starts a new session (30 minutes, the
@@ -118,6 +118,28 @@ pub fn touch(
     new_id: impl FnOnce() -> String,
 ) -> (SessionState, bool) {
     let key = arrival_campaign.filter(|c| !c.is_empty()).map(campaign_key);
+    touch_with_key(prev, now_ms, key, url, new_id)
+}
+
+/// [`touch`] with the campaign read from `url` itself ([`arrival_key`]): what the browser
+/// does, without a [`Campaign`] in between (a smaller bundle).
+pub fn touch_page(
+    prev: Option<SessionState>,
+    now_ms: u64,
+    url: &str,
+    new_id: impl FnOnce() -> String,
+) -> (SessionState, bool) {
+    touch_with_key(prev, now_ms, arrival_key(url), url, new_id)
+}
+
+/// [`touch`] given the arrival campaign's [`campaign_key`].
+fn touch_with_key(
+    prev: Option<SessionState>,
+    now_ms: u64,
+    key: Option<String>,
+    url: &str,
+    new_id: impl FnOnce() -> String,
+) -> (SessionState, bool) {
     let (mut state, is_new) = advance(prev, now_ms, key.as_deref(), new_id);
     if state.page_views == 0 {
         // The session's first page view is its arrival.
@@ -200,6 +222,30 @@ pub fn campaign_key(campaign: &Campaign) -> String {
         push_escaped(&mut out, field.unwrap_or(""));
     }
     out
+}
+
+/// The [`campaign_key`] of `parse_campaign(url)`, written straight from the URL's tags; `None`
+/// when it has none.
+pub fn arrival_key(url: &str) -> Option<String> {
+    let (utm, click) = raw_campaign(url);
+    if click.is_none() && utm.iter().all(Option::is_none) {
+        return None;
+    }
+    let mut out = String::new();
+    for raw in utm {
+        if let Some(raw) = raw {
+            push_escaped(&mut out, &campaign_value(raw));
+        }
+        out.push('|');
+    }
+    if let Some((kind, raw)) = click {
+        out.push_str(kind);
+        out.push('|');
+        push_escaped(&mut out, &campaign_value(raw));
+    } else {
+        out.push('|');
+    }
+    Some(out)
 }
 
 /// Reads a [`campaign_key`] back into the campaign (for first-touch rules); `None` when it is
@@ -542,6 +588,24 @@ mod tests {
     fn an_empty_url_leaves_no_landing_page() {
         let (s, _) = touch(None, T0, None, "", || "a".to_string());
         assert_eq!(s.landing_page, None);
+    }
+
+    #[test]
+    fn the_arrival_key_read_from_a_url_is_its_campaign_key() {
+        for url in [
+            "/",
+            "/?utm_source=&gclid=",
+            "/?utm_source=news|letter&utm_medium=50%25&gclid=x",
+            "/?UTM_CAMPAIGN=spring+sale;%22quoted%22,%E2%9C%93&utm_content=b&utm_term=k",
+            "/?msclkid=m&gclid=g&utm_source=a&utm_source=b#utm_medium=no",
+            "/?li_fat_id=%FF%41&foo=bar",
+        ] {
+            let expected = parse_campaign(url).map(|c| campaign_key(&c));
+            assert_eq!(arrival_key(url), expected, "{url}");
+            let mut next = ids();
+            let (page_state, _) = touch_page(None, T0, url, &mut next);
+            assert_eq!(page_state, page(None, T0, url, &mut ids()).0, "{url}");
+        }
     }
 
     #[test]

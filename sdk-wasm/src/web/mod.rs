@@ -64,18 +64,12 @@ pub fn iso_time(ms: i64) -> alloc::string::String {
 }
 
 /// Calls `listener` on every `event` of the window (`pagehide`, `online`, …).
-pub fn on_window(
-    event: &str,
-    listener: &wasm_bindgen::closure::Closure<dyn FnMut(wasm_bindgen::JsValue)>,
-) {
+pub fn on_window(event: &str, listener: &impl AsRef<wasm_bindgen::JsValue>) {
     add_listener(window().map(Into::into), event, listener.as_ref(), false);
 }
 
 /// Calls `listener` on every `event` of the document (`visibilitychange`).
-pub fn on_document(
-    event: &str,
-    listener: &wasm_bindgen::closure::Closure<dyn FnMut(wasm_bindgen::JsValue)>,
-) {
+pub fn on_document(event: &str, listener: &impl AsRef<wasm_bindgen::JsValue>) {
     use wasm_bindgen::JsCast;
     // Without a document, `addEventListener` throws on `undefined`, which the binding catches.
     let document = window_prop("document").unchecked_into();
@@ -89,10 +83,7 @@ pub fn is_hidden() -> bool {
 }
 
 /// Runs `callback` after `ms` milliseconds.
-pub fn set_timeout(
-    callback: &wasm_bindgen::closure::Closure<dyn FnMut(wasm_bindgen::JsValue)>,
-    ms: i32,
-) {
+pub fn set_timeout(callback: &impl AsRef<wasm_bindgen::JsValue>, ms: i32) {
     if let Some(window) = window() {
         call(
             &window,
@@ -108,26 +99,19 @@ pub fn when_idle(callback: &wasm_bindgen::JsValue, timeout_ms: u32) {
     let Some(window) = window() else {
         return;
     };
-    let options = js_sys::Object::new();
-    set_prop(
-        &options,
-        "timeout",
-        &wasm_bindgen::JsValue::from(timeout_ms),
-    );
     let has_idle = prop(window.as_ref(), "requestIdleCallback").is_function();
-    if has_idle {
-        call(
-            window.as_ref(),
-            "requestIdleCallback",
-            &[callback, &options],
+    let (method, second) = if has_idle {
+        let options = js_sys::Object::new();
+        set_prop(
+            &options,
+            "timeout",
+            &wasm_bindgen::JsValue::from(timeout_ms),
         );
+        ("requestIdleCallback", options.into())
     } else {
-        call(
-            window.as_ref(),
-            "setTimeout",
-            &[callback, &wasm_bindgen::JsValue::from(timeout_ms)],
-        );
-    }
+        ("setTimeout", wasm_bindgen::JsValue::from(timeout_ms))
+    };
+    call(window.as_ref(), method, &[callback, &second]);
 }
 
 /// `target.method(...args)`, or `undefined` when it is missing or throws.
@@ -136,26 +120,27 @@ pub fn call(
     method: &str,
     args: &[&wasm_bindgen::JsValue],
 ) -> wasm_bindgen::JsValue {
+    // `Reflect.apply` throws on a missing method (anything not callable): no check here.
+    apply(&prop(target, method), target, args).unwrap_or(wasm_bindgen::JsValue::UNDEFINED)
+}
+
+/// `Reflect.apply(function, this, args)`: the result, or what it threw.
+pub fn apply(
+    function: &wasm_bindgen::JsValue,
+    this: &wasm_bindgen::JsValue,
+    args: &[&wasm_bindgen::JsValue],
+) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
     use wasm_bindgen::JsCast;
     let list = js_sys::Array::new();
     for arg in args {
         list.push(arg);
     }
-    // `Reflect.apply` throws on a missing method (anything not callable): no check here.
-    js_sys::Reflect::apply::<fn() -> wasm_bindgen::JsValue>(
-        prop(target, method).unchecked_ref(),
-        target,
-        &list,
-    )
-    .unwrap_or(wasm_bindgen::JsValue::UNDEFINED)
+    js_sys::Reflect::apply::<fn() -> wasm_bindgen::JsValue>(function.unchecked_ref(), this, &list)
 }
 
 /// Calls `listener` with each `event` of the window in the capture phase, before the
 /// page's own handlers can stop it.
-pub fn on_window_capture(
-    event: &str,
-    listener: &wasm_bindgen::closure::Closure<dyn FnMut(wasm_bindgen::JsValue)>,
-) {
+pub fn on_window_capture(event: &str, listener: &impl AsRef<wasm_bindgen::JsValue>) {
     add_listener(window().map(Into::into), event, listener.as_ref(), true);
 }
 

@@ -151,7 +151,8 @@ pub fn outbound_link(link: &JsValue) -> Option<String> {
     let protocol = super::prop_string(&url, "protocol")?;
     // The page's own host is `location.host`, as a URL made from its href would give.
     if !(protocol == "http:" || protocol == "https:")
-        || super::prop_string(&url, "host") == global_string("location.host")
+        // Compared in JavaScript (`===`): no copies of the two host names.
+        || super::prop(&url, "host") == global("location.host")
     {
         return None;
     }

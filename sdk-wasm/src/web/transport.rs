@@ -27,12 +27,7 @@ pub type OnAnswer = alloc::boxed::Box<dyn FnOnce(Answer)>;
 /// `ETag` of a 200, or `None` for anything else (304, an error, no network). `swallow`
 /// turns a rejected fetch into `undefined`. `done` is boxed so that every caller shares one
 /// copy of this function in the bundle.
-pub fn get_text(
-    url: &str,
-    etag: Option<&str>,
-    swallow: &wasm_bindgen::closure::Closure<dyn FnMut(JsValue)>,
-    done: OnAnswer,
-) {
+pub fn get_text(url: &str, etag: Option<&str>, swallow: &impl AsRef<JsValue>, done: OnAnswer) {
     use wasm_bindgen::closure::Closure;
     let Some(window) = super::window() else {
         return done(None);
@@ -43,12 +38,13 @@ pub fn get_text(
         super::set_prop(&headers, "If-None-Match", &JsValue::from_str(etag));
         super::set_prop(&init, "headers", &headers);
     }
-    let settled = window
-        .fetch_with_str_and_init(url, init.unchecked_ref())
-        .catch(swallow);
-    let swallow: js_sys::Function = swallow.as_ref().clone().unchecked_into();
-    // Closures of the listeners' type (`FnMut(JsValue)`), owned by JavaScript and freed
-    // when collected, rather than one-shot ones: no one-shot closure glue in the bundle.
+    let swallow = swallow.as_ref();
+    let fetched = window.fetch_with_str_and_init(url, init.unchecked_ref());
+    let settled = super::call(&fetched, "catch", &[swallow]);
+    let swallow = swallow.clone();
+    // Closures of the forms' and rules' listener type (`FnMut(JsValue)`), owned by
+    // JavaScript and freed when collected, rather than one-shot ones: no one-shot closure
+    // glue in the bundle.
     // Each promise calls its handler once; `take` keeps `done` a one-time call regardless.
     let mut done = Some(done);
     let on_response = Closure::<dyn FnMut(JsValue)>::new(move |response: JsValue| {
@@ -120,5 +116,5 @@ pub fn response_status(response: &JsValue) -> (u16, Option<String>) {
 
 /// `navigator.onLine`; true when the browser does not say.
 pub fn is_online() -> bool {
-    super::window().is_none_or(|w| super::prop(&super::prop(&w, "navigator"), "onLine").is_truthy())
+    super::window().is_none() || super::page::global("navigator.onLine").is_truthy()
 }
