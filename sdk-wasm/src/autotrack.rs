@@ -102,7 +102,7 @@ pub(crate) fn install(shared: &Rc<Shared>) {
 /// navigation (`Handler::History`): a tracker closure like the others, so no closure type
 /// of its own in the bundle.
 fn wrap_history(method: &str, shared: &Rc<Shared>) {
-    let history = web::page::global("history");
+    let history = web::global("history");
     let Ok(original) = web::prop(&history, method).dyn_into::<js_sys::Function>() else {
         return;
     };

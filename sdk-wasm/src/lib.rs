@@ -436,11 +436,7 @@ impl Tracker {
                 let mut state = self.shared.state.borrow_mut();
                 state.mode = Mode::Off;
                 state.queue = Queue::new();
-                // This tab's requests in flight are stored too (delivery.rs).
-                for id in state.in_flight.ids() {
-                    web::storage::local_remove(&delivery::request_key(&state.storage_key, id));
-                }
-                forget_everything(&state.storage_key, state.config.cookie_domain.as_deref());
+                forget_everything(&state);
                 Ok(())
             }
             _ => Err("orbit('consent', answer): answer must be 'granted' or 'denied'"),
@@ -1054,8 +1050,10 @@ fn load_stored_state(state: &mut State, now: u64) {
 }
 
 /// Removes every cookie and storage item Orbit wrote (consent withdrawn).
-fn forget_everything(storage_key: &str, cookie_domain: Option<&str>) {
-    web::storage::set_cookie(&identity::expired_cookie(cookie_domain));
+fn forget_everything(state: &State) {
+    web::storage::set_cookie(&identity::expired_cookie(
+        state.config.cookie_domain.as_deref(),
+    ));
     for key in &[
         identity::ANONYMOUS_ID_KEY,
         USER_ID_KEY,
@@ -1074,9 +1072,12 @@ fn forget_everything(storage_key: &str, cookie_domain: Option<&str>) {
     ] {
         web::storage::local_remove(key);
     }
-    if !storage_key.is_empty() {
-        // The tab's queue and its requests in flight.
-        web::storage::local_remove(storage_key);
+    if !state.storage_key.is_empty() {
+        // The tab's queue, and its requests in flight (delivery.rs).
+        web::storage::local_remove(&state.storage_key);
+        for id in state.in_flight.ids() {
+            web::storage::local_remove(&delivery::request_key(&state.storage_key, id));
+        }
     }
 }
 
@@ -1211,5 +1212,5 @@ fn properties_json(value: &JsValue) -> Option<Option<String>> {
 /// Called through `web::call` (which turns a throw into `undefined`): no binding of its own.
 fn stringify(value: &JsValue) -> Option<String> {
     // Without a window, `JSON` reads as `undefined` and the call as `undefined` too.
-    web::call(&web::window_prop("JSON"), "stringify", &[value]).as_string()
+    web::call(&web::global("JSON"), "stringify", &[value]).as_string()
 }

@@ -174,8 +174,8 @@ impl Queue {
     /// `Queue::decode(s)`'s events one by one, without a queue in between.
     pub fn append_decoded(&mut self, s: &str) {
         // Checked whole first, so a damaged text adds nothing.
-        if for_each_object(s, &mut |_| {}) {
-            for_each_object(s, &mut |event| self.push(String::from(event)));
+        if read_objects(s, &mut |_| {}).is_some() {
+            read_objects(s, &mut |event| self.push(String::from(event)));
         }
     }
 
@@ -205,15 +205,12 @@ fn split_front(events: &mut Vec<String>, n: usize) -> Vec<String> {
 }
 
 /// Calls `each` with the elements of a JSON array of objects, each trimmed, in order, as it
-/// reads them; false when `s` is not one (after the calls for the elements before the damage).
+/// reads them; `None` when `s` is not one (after the calls for the elements before the
+/// damage).
 ///
 /// It follows strings (with their escapes) and the nesting of brackets and braces, which is
 /// enough to find where each element ends; it does not check every token inside the objects
 /// (the collector validates events).
-fn for_each_object(s: &str, each: &mut dyn FnMut(&str)) -> bool {
-    read_objects(s, each).is_some()
-}
-
 fn read_objects(s: &str, each: &mut dyn FnMut(&str)) -> Option<()> {
     let inner = trim(s).strip_prefix('[')?.strip_suffix(']')?;
     if trim(inner).is_empty() {

@@ -205,8 +205,8 @@ fn advance(
 /// so two campaigns have the same key exactly when they are equal.
 pub fn campaign_key(campaign: &Campaign) -> String {
     let click = campaign.click_id.as_ref();
-    let mut out = String::new();
-    let fields = [
+    let mut key = KeyWriter::default();
+    for field in [
         campaign.source.as_deref(),
         campaign.medium.as_deref(),
         campaign.name.as_deref(),
@@ -214,14 +214,10 @@ pub fn campaign_key(campaign: &Campaign) -> String {
         campaign.content.as_deref(),
         click.map(|c| c.kind),
         click.map(|c| c.value.as_str()),
-    ];
-    for (i, field) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push('|');
-        }
-        push_escaped(&mut out, field.unwrap_or(""));
+    ] {
+        key.field(field);
     }
-    out
+    key.0
 }
 
 /// The [`campaign_key`] of `parse_campaign(url)`, written straight from the URL's tags; `None`
@@ -231,21 +227,27 @@ pub fn arrival_key(url: &str) -> Option<String> {
     if click.is_none() && utm.iter().all(Option::is_none) {
         return None;
     }
-    let mut out = String::new();
+    let mut key = KeyWriter::default();
     for raw in utm {
-        if let Some(raw) = raw {
-            push_escaped(&mut out, &campaign_value(raw));
+        key.field(raw.map(campaign_value).as_deref());
+    }
+    key.field(click.map(|(kind, _)| kind));
+    key.field(click.map(|(_, raw)| campaign_value(raw)).as_deref());
+    Some(key.0)
+}
+
+/// The key format itself, one field at a time: escaped, joined by `|`, a missing one empty.
+#[derive(Default)]
+struct KeyWriter(String, usize);
+
+impl KeyWriter {
+    fn field(&mut self, value: Option<&str>) {
+        if self.1 > 0 {
+            self.0.push('|');
         }
-        out.push('|');
+        self.1 += 1;
+        push_escaped(&mut self.0, value.unwrap_or(""));
     }
-    if let Some((kind, raw)) = click {
-        out.push_str(kind);
-        out.push('|');
-        push_escaped(&mut out, &campaign_value(raw));
-    } else {
-        out.push('|');
-    }
-    Some(out)
 }
 
 /// Reads a [`campaign_key`] back into the campaign (for first-touch rules); `None` when it is

@@ -115,7 +115,7 @@ pub fn set_style_property(element: &Element, property: &str, value: &str, priori
 /// Redirects with `location.replace`, so the personalised page is not in the history.
 pub fn replace_location(url: &str) {
     call(
-        &super::page::global("location"),
+        &super::global("location"),
         "replace",
         &[&JsValue::from_str(url)],
     );

@@ -26,11 +26,18 @@ pub fn window() -> Option<web_sys::Window> {
     Global::global_window()
 }
 
-/// `window[name]` (`document`, `localStorage`, …), or `undefined` without a window or when
-/// reading it throws: a method call or property read on that then fails soft too.
+/// `window.a.b…` for a dotted `path` such as `"location.href"` or `"localStorage"`, or
+/// `undefined` where a step is missing or throws (storage disabled): one out-of-line helper
+/// for every read of the page's globals, rather than a binding or a chain of reads (each
+/// with its `Option` and drop) at each use. A method call or property read on `undefined`
+/// then fails soft too.
 #[inline(never)]
-pub fn window_prop(name: &str) -> wasm_bindgen::JsValue {
-    window().map_or(wasm_bindgen::JsValue::UNDEFINED, |w| prop(&w, name))
+pub(crate) fn global(path: &str) -> wasm_bindgen::JsValue {
+    let mut value = window().map_or(wasm_bindgen::JsValue::UNDEFINED, Into::into);
+    for name in orbit_core::text::split(path, b'.') {
+        value = prop(&value, name);
+    }
+    value
 }
 
 /// `Date.now()` in whole milliseconds.
@@ -72,14 +79,14 @@ pub fn on_window(event: &str, listener: &impl AsRef<wasm_bindgen::JsValue>) {
 pub fn on_document(event: &str, listener: &impl AsRef<wasm_bindgen::JsValue>) {
     use wasm_bindgen::JsCast;
     // Without a document, `addEventListener` throws on `undefined`, which the binding catches.
-    let document = window_prop("document").unchecked_into();
+    let document = global("document").unchecked_into();
     add_listener(Some(document), event, listener.as_ref(), false);
 }
 
 /// Whether the page is hidden (another tab, minimised, or being unloaded).
 pub fn is_hidden() -> bool {
     // `document.hidden` is true exactly when `visibilityState` is "hidden".
-    prop(&window_prop("document"), "hidden").is_truthy()
+    prop(&global("document"), "hidden").is_truthy()
 }
 
 /// Runs `callback` after `ms` milliseconds.

@@ -5,17 +5,7 @@ use alloc::string::String;
 use orbit_core::json::JsonWriter;
 use wasm_bindgen::JsValue;
 
-/// `window.a.b…` for a dotted `path` such as `"location.href"`, or `undefined` where a step
-/// is missing or throws: one out-of-line helper for every read of the page's globals,
-/// rather than a binding or a chain of reads (each with its `Option` and drop) at each use.
-#[inline(never)]
-pub(crate) fn global(path: &str) -> JsValue {
-    let mut value = super::window().map_or(JsValue::UNDEFINED, JsValue::from);
-    for name in orbit_core::text::split(path, b'.') {
-        value = super::prop(&value, name);
-    }
-    value
-}
+use super::global;
 
 /// [`global`] when it is a string.
 fn global_string(path: &str) -> Option<String> {

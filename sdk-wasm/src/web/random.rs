@@ -10,7 +10,7 @@ pub fn bytes<const N: usize>() -> Option<[u8; N]> {
 fn fill(buf: &mut [u8]) -> bool {
     use wasm_bindgen::JsCast;
     // Without `crypto` the call throws, which the binding turns into an error: no check.
-    super::window_prop("crypto")
+    super::global("crypto")
         .unchecked_into::<web_sys::Crypto>()
         .get_random_values_with_u8_array(buf)
         .is_ok()

@@ -8,7 +8,7 @@ use wasm_bindgen::JsValue;
 // web-sys's HtmlDocument: fewer bindings in the glue. Without a document, `Reflect` throws,
 // which reads as no cookies and a refused write.
 fn document() -> JsValue {
-    super::window_prop("document")
+    super::global("document")
 }
 
 /// The whole `document.cookie` text.
@@ -28,7 +28,7 @@ const SESSION: &str = "sessionStorage";
 /// throws (storage disabled). One function for both: a smaller bundle. Whatever it gives,
 /// a method call on it that fails (on `undefined` or `null`) reads as nothing stored.
 fn storage(name: &str) -> JsValue {
-    super::window_prop(name)
+    super::global(name)
 }
 
 // Reading, listing and removing go through `web::call` (shared with every other method

@@ -102,7 +102,7 @@ fn request_init() -> js_sys::Object {
 /// `navigator.sendBeacon(url, body)`: queued by the browser even as the page unloads.
 pub fn beacon(url: &str, body: &str) -> bool {
     let args = [&JsValue::from_str(url), &JsValue::from_str(body)];
-    super::call(&super::window_prop("navigator"), "sendBeacon", &args).is_truthy()
+    super::call(&super::global("navigator"), "sendBeacon", &args).is_truthy()
 }
 
 /// The status of a fetch `Response`, and its `Retry-After` header.
@@ -116,5 +116,5 @@ pub fn response_status(response: &JsValue) -> (u16, Option<String>) {
 
 /// `navigator.onLine`; true when the browser does not say.
 pub fn is_online() -> bool {
-    super::window().is_none() || super::page::global("navigator.onLine").is_truthy()
+    super::window().is_none() || super::global("navigator.onLine").is_truthy()
 }
