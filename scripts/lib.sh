@@ -19,6 +19,15 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS
 BUNDLE_TOOLCHAIN=nightly-2026-10-30
 BUNDLE_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
 
+# `bundle_build CARGO_ARGS...`: builds orbit-sdk's release .wasm as the bundles are built,
+# into target/bundle (a folder of its own, so that it and the stable wasm32 builds of the tests
+# do not rebuild each other): target/bundle/wasm32-unknown-unknown/release/orbit_sdk.wasm.
+bundle_build() {
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS $BUNDLE_RUSTFLAGS" \
+    cargo "+$BUNDLE_TOOLCHAIN" build --quiet -p orbit-sdk --target wasm32-unknown-unknown --release \
+    --target-dir "$ORBIT_ROOT/target/bundle" -Zbuild-std=core,alloc "$@"
+}
+
 # What this rustc emits for wasm32 and wasm-opt must accept (SIZE.md, known facts).
 WASM_OPT_FEATURES=(--enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int
   --enable-sign-ext --enable-mutable-globals --enable-multivalue)
