@@ -14,9 +14,9 @@ let glue = readFileSync(glueFile, 'utf8');
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\$]/g, '\\$&');
 function replace(pattern, by, what, optional = false) {
   let count = 0;
-  glue = glue.replace(pattern, () => {
+  glue = glue.replace(pattern, (...match) => {
     count += 1;
-    return by;
+    return typeof by === 'function' ? by(...match) : by;
   });
   if (count === 0 && !optional) {
     console.error(`minify-names: ${what} not found in the glue; has wasm-bindgen changed it?`);
@@ -50,22 +50,16 @@ for (const [from, to] of mapping.exports) {
   const optional = from !== 'memory';
   replace(new RegExp(`\\bwasm\\.${escape(from)}(?![\\w$])`, 'g'), `wasm.${to}`, `the export ${from}`, optional);
 }
+// The DataView on the memory is made again when the memory grew: growing detaches the old
+// buffer and gives `memory.buffer` a new one, so comparing the two is enough in every
+// browser (wasm-bindgen reads `buffer.detached` first where there is one).
+replace(
+  /^    if \(cachedDataViewMemory0 === null \|\| cachedDataViewMemory0\.buffer\.detached === true \|\| \(cachedDataViewMemory0\.buffer\.detached === undefined && cachedDataViewMemory0\.buffer !== (wasm\.[\w$]+)\.buffer\)\) \{\n/m,
+  (_, memory) => `    if (cachedDataViewMemory0?.buffer !== ${memory}.buffer) {\n`,
+  'the DataView\'s check for a grown memory',
+);
 // What the tracker never uses, matched exactly as wasm-bindgen writes it (each must be found,
-// like the names above). The Tracker lives for the page's lifetime (the entry keeps it and
-// never frees it), so its `free`, `Symbol.dispose` and FinalizationRegistry go; closures keep
-// theirs (CLOSURE_DTORS frees the callbacks JavaScript owns).
-replace(
-  /^    __destroy_into_raw\(\) \{\n[\s\S]*?\n    \}\n    free\(\) \{\n[\s\S]*?\n    \}\n/m,
-  '',
-  'the Tracker\'s free method',
-);
-replace(/^        TrackerFinalization\.register\(obj, obj\.__wbg_ptr, obj\);\n/m, '', 'the Tracker\'s registration');
-replace(/^if \(Symbol\.dispose\) Tracker\.prototype\[Symbol\.dispose\] = Tracker\.prototype\.free;\n/m, '', 'Symbol.dispose');
-replace(
-  /^const TrackerFinalization = \(typeof FinalizationRegistry === 'undefined'\)\n.*\n.*\n/m,
-  '',
-  'the Tracker\'s FinalizationRegistry',
-);
+// like the names above).
 // Every string goes to the wasm with its realloc, so the branch for a missing one goes.
 const stringCalls = [...glue.matchAll(/passStringToWasm0\(([^()]*)\)/g)];
 if (stringCalls.length < 2 || stringCalls.some(([, args]) => args.split(',').length !== 3)) {
@@ -83,18 +77,6 @@ replace(
   '',
   'the encodeInto polyfill',
 );
-// orbit.mjs passes `{ module_or_path }`: the warning for the deprecated form goes.
-replace(
-  /^        if \(Object\.getPrototypeOf\(module_or_path\) === Object\.prototype\) \{\n            \(\{module_or_path\} = module_or_path\)\n        \} else \{\n            console\.warn\('using deprecated parameters for the initialization function; pass a single object instead'\)\n        \}\n/m,
-  '        ({module_or_path} = module_or_path)\n',
-  'the deprecated-parameters warning',
-);
-// The warning for a .wasm served without its type, shorter; it still names the type.
-replace(
-  /console\.warn\("`WebAssembly\.instantiateStreaming` failed because your server does not serve Wasm with `application\/wasm` MIME type\. Falling back to `WebAssembly\.instantiate` which is slower\. Original error:\\n", e\);/,
-  'console.warn("[orbit] serve the .wasm as application/wasm to compile it while it downloads:", e);',
-  'the MIME type warning',
-);
 // Imports that catch exceptions are `function() { return handleError(function (…) {…},
 // arguments); }`: handleError makes the wrapper instead, written once.
 const catching = glue.split('function() { return handleError(function (').length - 1;
@@ -111,6 +93,9 @@ glue = glue.replace(
   handler[0],
   `function handleError(f) {\n    return function () {\n        try {\n            return f.apply(this, arguments);\n        } catch (e) {\n            ${handler[1]}(addToExternrefTable0(e));\n        }\n    };\n}\n`,
 );
+// The comments wasm-bindgen writes in its casts name `arguments` (of the closure type),
+// which would keep those imports from becoming arrow functions below.
+replace(/^ +\/\/ Cast intrinsic for `.*`\.\n/gm, '', 'the casts\' comments');
 // The imports (and the functions handleError wraps) as arrow functions: esbuild then writes
 // `t=>t.location`, not `function(t){return t.location}`. Only those that use neither `this`
 // nor `arguments`, which arrows do not have.
@@ -136,12 +121,26 @@ glue = glue.replace(
   }
   glue = glue.slice(0, open) + imports + glue.slice(close);
 }
-// The instance and module are kept by nothing: only the exports are.
-replace(/^let wasmModule, wasmInstance, wasm;\n/m, 'let wasm;\n', 'the glue\'s instance variables');
-replace(/^    wasmInstance = instance;\n/m, '', 'the instance assignment');
-replace(/^    wasmModule = module;\n/m, '', 'the module assignment');
-// `initSync` (instantiating without a fetch) is used by neither the loader nor the entry:
-// its function and export go (~50 B gzip). It ends at the first `}` in column 0.
-replace(/^function initSync\(module\) \{\n[\s\S]*?\n\}\n/m, '', 'the initSync function');
-replace(/^export \{ initSync, /m, 'export { ', 'the initSync export');
+// wasm-bindgen's loading (fetch, Response and MIME checks, streaming with a fallback,
+// `initSync`) goes: orbit.mjs fetches and compiles the .wasm itself (it reports a server
+// without the application/wasm type) and hands the default export a compiled
+// WebAssembly.Module or the bytes; what is kept is the glue's finalisation, which runs the
+// start function. Its caches start empty, and the .wasm is instantiated once (orbit.mjs
+// shares one instantiation), so they need no reset. The loading code must hold exactly the
+// functions below, with the finalisation as written here.
+{
+  const tail = glue.match(
+    /^let wasmModule, wasmInstance, wasm;\nfunction __wbg_finalize_init\(instance, module\) \{\n    wasmInstance = instance;\n    wasm = instance\.exports;\n    wasmModule = module;\n    cachedDataViewMemory0 = null;\n    cachedUint8ArrayMemory0 = null;\n    (wasm\.[\w$]+)\(\);\n    return wasm;\n\}\n\n(async function __wbg_load\(module, imports\) \{\n[\s\S]*)\nexport \{ initSync, __wbg_init as default \};\n$/m,
+  );
+  const declared = tail && [...tail[2].matchAll(/^(?:async )?(?:function|let|const) ([\w$]+)/gm)].map((m) => m[1]);
+  const expected = ['__wbg_load', 'initSync', '__wbg_init_promise', '__wbg_init', '__wbg_init_once'];
+  if (!tail || declared.join() !== expected.join()) {
+    console.error('minify-names: the glue\'s loading code not as expected; has wasm-bindgen changed it?');
+    process.exit(1);
+  }
+  glue = glue.replace(
+    tail[0],
+    () => `let wasm;\nexport default async function (module) {\n    const result = await WebAssembly.instantiate(module, __wbg_get_imports());\n    wasm = (result.instance || result).exports;\n    ${tail[1]}();\n}\n`,
+  );
+}
 writeFileSync(outFile, glue);

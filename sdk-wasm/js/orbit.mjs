@@ -2,7 +2,7 @@
 // glue and the loader (loader.js) into one classic script, orbit.js; pages that use ES
 // modules import `init` through module.mjs, shipped as orbit.mjs. It fills in the glue's
 // file and the content-hashed name of the .wasm.
-import initWasm, { initTracker } from './__GLUE__';
+import instantiate, { initTracker } from './__GLUE__';
 
 function warn(message) {
   try {
@@ -10,6 +10,25 @@ function warn(message) {
   } catch (_) {
     // A page without a console has nobody to tell.
   }
+}
+
+// The .wasm's one instantiation, which every `init` shares (a second would replace the
+// memory the first tracker runs in); forgotten when it fails, so a later `init` tries again.
+let started;
+
+// Fetches (a URL) or takes (a fetch promise, a compiled module) the .wasm and instantiates
+// it. A Response is compiled while its bytes arrive when the server gives it the
+// application/wasm type, else from its bytes, with a warning.
+async function load(source) {
+  if (typeof source === 'string' || source instanceof URL || source instanceof Request) source = fetch(source);
+  source = await source;
+  if (source instanceof Response) {
+    if (!source.ok) throw new Error(`failed to fetch Wasm: ${source.status} ${source.statusText} fetching '${source.url}'`);
+    const typed = source.headers.get('Content-Type') === 'application/wasm';
+    if (!typed) warn('serve the .wasm as application/wasm to compile it while it downloads');
+    source = typed && WebAssembly.compileStreaming ? await WebAssembly.compileStreaming(source) : await source.arrayBuffer();
+  }
+  await instantiate(source);
 }
 
 // A boolean option as the tracker reads it: `true` or a data attribute's string.
@@ -41,7 +60,10 @@ export async function init(options = {}) {
   let tracker;
   let wasmReady = false;
   try {
-    await initWasm({ module_or_path: options.wasm || new URL('__WASM__', base) });
+    await (started ||= load(options.wasm || new URL('__WASM__', base)).catch((error) => {
+      started = undefined;
+      throw error;
+    }));
     wasmReady = true;
     tracker = initTracker(settings);
   } catch (error) {
@@ -55,7 +77,7 @@ export async function init(options = {}) {
           "has a Content-Security-Policy, add 'wasm-unsafe-eval' to its script-src.",
       );
       try {
-        tracker = (await import(new URL('orbit-lite.mjs', base).href)).start(settings, 'no-wasm');
+        tracker = (await import(new URL('orbit-lite.mjs', base).href)).start(settings, 'no-wasm')?.command;
       } catch (_) {
         // Nothing more to do without the fallback either.
       }
@@ -64,7 +86,7 @@ export async function init(options = {}) {
   const orbit = function (command, ...args) {
     if (!tracker) return;
     try {
-      tracker.command(String(command), args);
+      tracker(String(command), args);
     } catch (error) {
       warn(String(command) + ' failed: ' + ((error && error.message) || error));
     }

@@ -94,8 +94,7 @@ pub const TIMEZONE_KEY: &str = "orbit_tz";
 /// localStorage key recording that the visitor consented (only ever `granted`).
 pub const CONSENT_KEY: &str = "orbit_consent";
 
-/// The running tracker; the loader keeps it for the page's lifetime.
-#[wasm_bindgen]
+/// The running tracker; the page keeps it for its lifetime (see [`start_tracker`]).
 pub struct Tracker {
     shared: Rc<Shared>,
 }
@@ -182,9 +181,28 @@ struct State {
     debug: bool,
 }
 
+/// Starts the tracker for JavaScript: its [`Tracker::command`] as a function `(name, args)`,
+/// or `undefined` when the options cannot work. A closure that may be called re-entrantly
+/// (a `ready` callback that calls `orbit`), rather than an exported class: no class glue.
+#[wasm_bindgen(js_name = initTracker)]
+pub fn start_tracker(options: &JsValue) -> JsValue {
+    let Some(tracker) = init_tracker(options) else {
+        return JsValue::UNDEFINED;
+    };
+    // The tracker runs for the page's lifetime even if the page drops the function (whose
+    // closure is then freed): its listeners and timers keep working.
+    core::mem::forget(Rc::clone(&tracker.shared));
+    // Three arguments like the listeners (the third is unused): the same shim shape, smaller.
+    Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(
+        move |name: JsValue, args: JsValue, _: JsValue| {
+            tracker.command(&name.as_string().unwrap_or_default(), args.unchecked_ref());
+        },
+    )
+    .into_js_value()
+}
+
 /// Starts the tracker from `{site, key, endpoint}`; logs why and returns nothing when the
 /// options cannot work.
-#[wasm_bindgen(js_name = initTracker)]
 pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
     let raw = RawOptions {
         site: string_option(options, "site"),
@@ -344,7 +362,6 @@ const COMMANDS: [&str; 12] = [
     "debug",
 ];
 
-#[wasm_bindgen]
 impl Tracker {
     /// Runs one `orbit(name, ...args)` call; bad calls get one console warning.
     pub fn command(&self, name: &str, args: &Array) {

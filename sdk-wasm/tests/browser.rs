@@ -261,3 +261,35 @@ fn custom_attributes_are_kept_and_removed() {
     next.command("set", &args(&["plan".into(), JsValue::NULL]));
     assert_eq!(next.attributes(), r#"{"seats":12}"#);
 }
+
+#[wasm_bindgen_test]
+fn the_function_javascript_gets_runs_commands_even_from_a_ready_callback() {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use wasm_bindgen::closure::Closure;
+    assert!(orbit_sdk::start_tracker(&JsValue::UNDEFINED).is_undefined());
+    let orbit: js_sys::Function = orbit_sdk::start_tracker(&options("demo", "k")).unchecked_into();
+    let call = |orbit: &js_sys::Function, name: &str, arg: &JsValue| {
+        orbit.call2(
+            &JsValue::NULL,
+            &name.into(),
+            &args(std::slice::from_ref(arg)),
+        )
+    };
+    call(&orbit, "track", &"Clicked".into()).expect("a command runs");
+    // A ready callback that calls the tracker again, with another ready callback: the nested
+    // call runs at once, not as an error about a recursive call.
+    let ran = Rc::new(Cell::new(false));
+    let nested_ran = Rc::clone(&ran);
+    let nested = Closure::<dyn FnMut()>::new(move || nested_ran.set(true));
+    let nested_call_ok = Rc::new(Cell::new(false));
+    let ok = Rc::clone(&nested_call_ok);
+    let again = orbit.clone();
+    let nested_fn: JsValue = nested.as_ref().clone();
+    let outer = Closure::<dyn FnMut()>::new(move || {
+        ok.set(call(&again, "ready", &nested_fn).is_ok());
+    });
+    call(&orbit, "ready", outer.as_ref()).expect("a ready callback runs");
+    assert!(nested_call_ok.get(), "the nested call did not throw");
+    assert!(ran.get(), "the nested ready callback ran");
+}

@@ -16,6 +16,20 @@ before(async () => {
      <script>window.orbit=window.orbit||function(){(orbit.q=orbit.q||[]).push(arguments)}</script>
      <script>orbit('track', 'First', {n: 1}); orbit('track', 'Second', {n: 2}); orbit('bogus');</script>
      <script async src="/sdk/orbit.js" data-site="demo" data-key="demo-write-key"></script>`,
+      // A ready callback that calls the tracker again (the core bundle's script tag).
+      'reentrant.html': `<!doctype html><title>Re-entrant</title>
+     <script async src="/sdk/orbit-core.js" data-site="demo" data-key="demo-write-key"></script>`,
+      // Two `init` calls on one page share the one .wasm instance.
+      'module-twice.html': `<!doctype html><title>Module twice</title><script type="module">
+     import { init } from '/sdk/orbit-core.mjs';
+     const [first, second] = await Promise.all([
+       init({ site: 'demo', key: 'demo-write-key' }),
+       init({ site: 'demo', key: 'demo-write-key' }),
+     ]);
+     first('track', 'From First');
+     second('track', 'From Second');
+     first('ready', () => { window.moduleReady = true; });
+     </script>`,
       // The ES-module entry, for each bundle: no script tag, no queue stub.
       ...Object.fromEntries(
         ['orbit', 'orbit-core'].map((bundle) => [
@@ -130,3 +144,55 @@ for (const bundle of ['orbit', 'orbit-core']) {
     await context.close();
   });
 }
+
+test('a ready callback can call orbit again, and its calls run at once', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const warnings = [];
+  const errors = [];
+  page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${collector.url}/reentrant.html`);
+  const order = await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const order = [];
+        window.orbit('ready', () => {
+          window.orbit('track', 'Nested Track');
+          window.orbit('ready', () => order.push('nested ready'));
+          order.push('outer ready');
+          resolve(order);
+        });
+      }),
+  );
+  assert.deepEqual(order, ['nested ready', 'outer ready'], 'the nested call ran inside the callback');
+  const id = (await context.cookies()).find((c) => c.name === 'orbit_aid')?.value;
+  await page.evaluate(() => window.orbit('flush'));
+  await waitFor(
+    () => collector.exportEvents(),
+    (all) => all.some((e) => e.anonymousId === id && e.event === 'Nested Track'),
+  );
+  assert.deepEqual(warnings.filter((w) => w.startsWith('[orbit]')), []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('two init calls on one page share the .wasm and both trackers work', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  const wasm = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'warning' && errors.push(m.text()));
+  page.on('request', (r) => r.url().endsWith('.wasm') && wasm.push(r.url()));
+  await page.goto(`${collector.url}/module-twice.html`);
+  await page.waitForFunction(() => window.moduleReady === true, null, { timeout: 10000 });
+  const id = (await context.cookies()).find((c) => c.name === 'orbit_aid')?.value;
+  await waitFor(
+    () => collector.exportEvents(),
+    (all) => ['From First', 'From Second'].every((name) => all.some((e) => e.anonymousId === id && e.event === name)),
+  );
+  assert.equal(wasm.length, 1, JSON.stringify(wasm));
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -111,6 +111,7 @@ test('a CDN that serves the .wasm without its type still starts the full tracker
   assert.equal(page.context.fallback, undefined, 'the WebAssembly tracker, not the fallback');
   assert.ok(requests.some((u) => /\/cdn-generic\/orbit\/orbit_bg\.[0-9a-f]+\.wasm$/.test(u)));
   assert.ok(!requests.some((u) => u.includes('orbit-lite')), 'no fallback fetched');
+  assert.equal(requests.filter((u) => u.endsWith('.wasm')).length, 1, 'the .wasm is fetched once');
   assert.ok(
     warnings.some((w) => w.includes('application/wasm')),
     `a warning says which type to serve: ${JSON.stringify(warnings)}`,
