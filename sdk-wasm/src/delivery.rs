@@ -54,9 +54,9 @@ pub fn request_key(tab_key: &str, id: u32) -> String {
     key
 }
 
-/// Splits a stored queue into when it was written and its events' text, for
-/// [`Queue::append_decoded`](orbit_core::tracker::queue::Queue::append_decoded) (`(0, "")`
-/// when unreadable: no time, no events).
+/// Splits a stored queue into when it was written and its events' text (a JSON array, which
+/// the tracker reads with the browser's `JSON.parse`; `(0, "")` when unreadable: no time,
+/// no events).
 pub fn decode_stored(text: &str) -> (u64, &str) {
     orbit_core::text::split_once(text, b'\n')
         .and_then(|(written, events)| Some((parse_u64(written)?, events)))

@@ -127,16 +127,18 @@ pub(crate) struct Shared {
     /// keeps the state's drop code (queue, forms, rules) out of the bundle: kilobytes.
     state: ManuallyDrop<RefCell<State>>,
     /// Runs a scheduled delivery pass; handed to `setTimeout` each time one is needed.
-    tick: RefCell<Option<EventListener>>,
+    /// Page-lifetime, like the listeners below: never dropped, so a freed tracker's (tests)
+    /// stay callable and do nothing, and their drop code stays out of the bundle.
+    tick: ManuallyDrop<RefCell<Option<EventListener>>>,
     /// Turns a failed `fetch` into `undefined`, so one answer handler sees both outcomes
     /// (and the page never sees an unhandled rejection).
     swallow_failure: EventListener,
     /// Keeps the page listeners alive.
-    listeners: RefCell<Vec<EventListener>>,
+    listeners: ManuallyDrop<RefCell<Vec<EventListener>>>,
     /// Keeps the listeners of forms and personalisation alive.
-    event_listeners: RefCell<Vec<FeatureListener>>,
+    event_listeners: ManuallyDrop<RefCell<Vec<FeatureListener>>>,
     /// Keeps the `history.pushState`/`replaceState` wrappers alive.
-    history_wrappers: RefCell<Vec<EventListener>>,
+    history_wrappers: ManuallyDrop<RefCell<Vec<EventListener>>>,
 }
 
 struct State {
@@ -279,13 +281,13 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
     }
     let shared = Rc::new(Shared {
         state: ManuallyDrop::new(RefCell::new(state)),
-        tick: RefCell::new(None),
+        tick: ManuallyDrop::new(RefCell::new(None)),
         // A callback whose tracker never exists (an empty `Weak`): it does nothing, and
         // shares its closure type with the click listener.
         swallow_failure: event_callback(Weak::new(), |_, _| {}),
-        listeners: RefCell::new(Vec::new()),
-        event_listeners: RefCell::new(Vec::new()),
-        history_wrappers: RefCell::new(Vec::new()),
+        listeners: ManuallyDrop::new(RefCell::new(Vec::new())),
+        event_listeners: ManuallyDrop::new(RefCell::new(Vec::new())),
+        history_wrappers: ManuallyDrop::new(RefCell::new(Vec::new())),
     });
     *shared.tick.borrow_mut() = Some(callback(&shared, |shared| {
         shared.state.borrow_mut().tick_due_ms = None;
@@ -662,11 +664,11 @@ pub(crate) fn enqueue(shared: &Rc<Shared>, body: EventBody<'_>, properties: Opti
 /// `orbit('ready', callback)`: the tracker is running when commands are, so it is called
 /// at once; a callback that throws gets a warning, not an exception into the page.
 fn ready(callback: &JsValue) -> Result<(), &'static str> {
-    let callback = callback
-        .dyn_ref::<js_sys::Function>()
-        .ok_or("orbit('ready', callback): callback must be a function")?;
-    callback
-        .call0(&JsValue::NULL)
+    if !callback.is_function() {
+        return Err("orbit('ready', callback): callback must be a function");
+    }
+    // Through `Reflect.apply`, which the tracker binds anyway: no `Function#call` binding.
+    web::apply(callback, &JsValue::NULL, &[])
         .map(|_| ())
         .map_err(|_| "the ready callback threw; see the error above")
 }
@@ -790,8 +792,8 @@ fn deliver(shared: &Rc<Shared>, pass: Pass) {
             schedule(shared, wait);
         }
     }
-    for (id, body) in requests {
-        send(shared, &url, id, &body, pass == Pass::Leave);
+    for (id, body) in &requests {
+        send(shared, &url, *id, body, pass == Pass::Leave);
     }
 }
 
@@ -871,22 +873,46 @@ fn persist(state: &mut State, now: u64) {
 /// never saw answered) and those of tabs closed long enough ago, in the storage's key
 /// order (each event keeps its timestamp; ordering them would cost ~300 B gzip).
 fn adopt_stored_queues(state: &mut State, now: u64) {
-    for key in web::storage::local_keys(delivery::QUEUE_KEY_PREFIX) {
-        let Some(text) = web::storage::local_get(&key) else {
+    // By reference: the `Vec`'s drop is in the bundle anyway, an iterator's would not be.
+    for key in &web::storage::local_keys(delivery::QUEUE_KEY_PREFIX) {
+        let Some(text) = web::storage::local_get(key) else {
             continue;
         };
         let (written, events) = delivery::decode_stored(&text);
-        let queue_key = key == state.storage_key;
+        let queue_key = *key == state.storage_key;
         let own = queue_key || key.starts_with(state.storage_key.as_str());
         if !own && !delivery::is_abandoned(written, now) {
             continue;
         }
-        state.queue.append_decoded(events);
+        adopt_events(&mut state.queue, events);
         // This tab's queue key is written again by the next pass.
         if !queue_key {
-            web::storage::local_remove(&key);
+            web::storage::local_remove(key);
         }
         state.dirty = true;
+    }
+}
+
+/// Queues the events of a stored queue's text (a JSON array of objects), in order; none when
+/// the text is damaged. Read with the browser's `JSON.parse` and each written back with
+/// `JSON.stringify` (the queue's scanner in Rust is ~350 B gzip of the bundle): the same
+/// events as the collector reads them, only member order (integer-like keys first, a
+/// repeated key once) and escapes can differ from the stored text.
+fn adopt_events(queue: &mut Queue, text: &str) {
+    let list = parse_json(text);
+    if !Array::is_array(&list) {
+        return;
+    }
+    let list = list.unchecked_ref::<Array>();
+    let count = length(list);
+    // Checked whole first, so a damaged text adds nothing.
+    if (0..count).all(|i| is_plain_object(&list.get(i))) {
+        for i in 0..count {
+            // A parsed object always has a JSON text (no cycle, no BigInt).
+            if let Some(event) = stringify(&list.get(i)) {
+                queue.push(event);
+            }
+        }
     }
 }
 
@@ -1119,14 +1145,28 @@ fn is_attribute_key(key: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
-/// The stored custom attributes: each top-level member of the stored object, split
-/// without a JSON parser (the queue's scanner knows where values end).
+/// The stored custom attributes: each member of the stored object, read with the browser's
+/// `JSON.parse` (a member scanner in Rust is ~400 B gzip of the core bundle) and each value
+/// written back with `JSON.stringify`, which gives back the text it wrote (`set`). Members
+/// come in JavaScript's order: integer-like keys first, the others as stored.
 fn load_attributes() -> Vec<(String, String)> {
     let mut attributes = Vec::new();
-    let text = web::storage::local_get(ATTRIBUTES_KEY).unwrap_or_default();
-    for (key, value) in orbit_core::json::object_members(&text).unwrap_or_default() {
-        if is_attribute_key(key) {
-            attributes.push((String::from(key), String::from(value)));
+    let Some(text) = web::storage::local_get(ATTRIBUTES_KEY) else {
+        return attributes;
+    };
+    let object = parse_json(&text);
+    if !is_plain_object(&object) {
+        return attributes;
+    }
+    let keys = web::call(&web::global("Object"), "keys", &[&object]);
+    for i in 0..length(&keys) {
+        let Some(key) = keys.unchecked_ref::<Array>().get(i).as_string() else {
+            continue;
+        };
+        if is_attribute_key(&key) {
+            if let Some(value) = stringify(&web::prop(&object, &key)) {
+                attributes.push((key, value));
+            }
         }
     }
     attributes
@@ -1219,10 +1259,26 @@ fn properties_json(value: &JsValue) -> Option<Option<String>> {
     if value.is_null_or_undefined() {
         return Some(None);
     }
-    if !value.is_object() || Array::is_array(value) {
+    if !is_plain_object(value) {
         return None;
     }
     stringify(value).map(Some)
+}
+
+/// Whether `value` is an object and not an array.
+fn is_plain_object(value: &JsValue) -> bool {
+    value.is_object() && !Array::is_array(value)
+}
+
+/// `JSON.parse(text)`, or `undefined` when it throws (not JSON): through `web::call`, like
+/// [`stringify`].
+fn parse_json(text: &str) -> JsValue {
+    web::call(&web::global("JSON"), "parse", &[&JsValue::from_str(text)])
+}
+
+/// The `length` of a JavaScript array (0 for anything without one).
+fn length(array: &JsValue) -> u32 {
+    web::prop(array, "length").as_f64().unwrap_or(0.0) as u32
 }
 
 /// `JSON.stringify(value)`; `None` when it throws (a cycle, a BigInt) or gives `undefined`.
