@@ -116,8 +116,10 @@ enum Mode {
 
 /// The tracker's one closure type (see [`listener`]): three arguments, so that it also
 /// serves as `history.pushState` / `replaceState` (state, title, url); listeners and
-/// callbacks ignore what they do not read.
-type EventListener = Closure<dyn FnMut(JsValue, JsValue, JsValue)>;
+/// callbacks ignore what they do not read. `Fn`, like the tracker's own function: it may be
+/// entered again while it runs (a page's `pushState` inside ours), and the bundle carries one
+/// kind of closure glue.
+type EventListener = Closure<dyn Fn(JsValue, JsValue, JsValue)>;
 /// A listener of forms and personalisation, which reads its event.
 type FeatureListener = Closure<dyn FnMut(JsValue)>;
 
