@@ -2,10 +2,8 @@
 //! never leave the browser, whatever the page's configuration, and how a lead's email is
 //! normalised before it is sent or hashed.
 
+use crate::text::{contains, split};
 use alloc::string::String;
-use alloc::vec::Vec;
-
-use crate::text::contains;
 
 /// Event sent at the first focus or input in a form (once per form per page view).
 pub const FORM_STARTED: &str = "Form Started";
@@ -37,53 +35,36 @@ pub const VALIDITY_KINDS: [&str; 10] = [
     "customError",
 ];
 
-/// Words that, as a whole token of a field's name, id or autocomplete, mark it sensitive.
-const SENSITIVE_TOKENS: [&str; 17] = [
-    "cc", "cvc", "cvv", "cvn", "csc", "cid", "pin", "ssn", "sin", "tin", "nino", "iban", "bic",
-    "swift", "exp", "otp", "pwd",
-];
+/// Words that, as a whole token of a field's name, id or autocomplete, mark it sensitive
+/// (one space-separated string: smaller in the browser bundle than a slice of `&str`).
+const SENSITIVE_TOKENS: &str =
+    "cc cvc cvv cvn csc cid pin ssn sin tin nino iban bic swift exp otp pwd";
 
 /// Fragments that mark a field sensitive anywhere in its name, id or autocomplete (compared
 /// without case and with separators removed, so `card-number` and `cardNumber` both match).
-const SENSITIVE_FRAGMENTS: [&str; 22] = [
-    "password",
-    "passwd",
-    "passcode",
-    "cardnumber",
-    "cardnum",
-    "creditcard",
-    "debitcard",
-    "cardholder",
-    "securitycode",
-    "cardcode",
-    "cardverification",
-    "expiry",
-    "expiration",
-    "accountnumber",
-    "routingnumber",
-    "sortcode",
-    "socialsecurity",
-    "nationalid",
-    "nationalinsurance",
-    "taxid",
-    "passport",
-    "onetimecode",
-];
+const SENSITIVE_FRAGMENTS: &str = "password passwd passcode cardnumber cardnum creditcard \
+    debitcard cardholder securitycode cardcode cardverification expiry expiration accountnumber \
+    routingnumber sortcode socialsecurity nationalid nationalinsurance taxid passport onetimecode";
 
 /// Whether a field named, id'd or autocompleted `text` holds payment, secret or national-id
 /// data, so that its value is never read, even with `data-orbit-capture`.
 pub fn is_sensitive_name(text: &str) -> bool {
+    // The name's ASCII letters and digits, lower-cased; every other byte (a separator, or
+    // part of a non-ASCII character) ends a token.
     let mut squashed = String::new();
-    for token in text.split(|c: char| !c.is_ascii_alphanumeric()) {
-        let token = token.to_ascii_lowercase();
-        if SENSITIVE_TOKENS.contains(&token.as_str()) {
-            return true;
+    let mut token_start = 0;
+    for b in text.bytes().chain([b' ']) {
+        if b.is_ascii_alphanumeric() {
+            squashed.push(char::from(b.to_ascii_lowercase()));
+        } else {
+            let token = squashed.get(token_start..).unwrap_or("");
+            if split(SENSITIVE_TOKENS, b' ').any(|t| t == token) {
+                return true;
+            }
+            token_start = squashed.len();
         }
-        squashed.push_str(&token);
     }
-    SENSITIVE_FRAGMENTS
-        .iter()
-        .any(|f| contains(&squashed, f, false))
+    split(SENSITIVE_FRAGMENTS, b' ').any(|f| contains(&squashed, f, false))
 }
 
 /// Whether an input `type` never has its value read (`password`, `hidden`).
@@ -94,22 +75,48 @@ pub fn is_secret_type(kind: &str) -> bool {
 /// Whether `value` looks like a payment card number: 13–19 digits (spaces and dashes
 /// allowed) passing the Luhn check.
 pub fn looks_like_card_number(value: &str) -> bool {
-    let digits = digits_only(value);
-    (13..=19).contains(&digits.len()) && luhn_valid(&digits)
+    // Luhn from the last digit: every second digit doubled (less its digits' sum over 9).
+    let (mut count, mut sum) = (0u32, 0u32);
+    for b in value.trim().bytes().rev() {
+        match b {
+            b'0'..=b'9' => {
+                let mut d = u32::from(b - b'0');
+                if count % 2 == 1 {
+                    d *= 2;
+                    if d > 9 {
+                        d -= 9;
+                    }
+                }
+                sum += d;
+                count += 1;
+            }
+            b' ' | b'-' => {}
+            _ => return false,
+        }
+    }
+    (13..=19).contains(&count) && sum % 10 == 0
 }
 
 /// Whether `value` looks like a national id: a US social security number (`123-45-6789`,
 /// nine digits) or a UK National Insurance number (`AB123456C`).
 pub fn looks_like_national_id(value: &str) -> bool {
-    let value = value.trim();
-    let compact: Vec<u8> = value.bytes().filter(|b| *b != b'-' && *b != b' ').collect();
-    let all_digits = compact.iter().all(u8::is_ascii_digit);
-    let ssn = compact.len() == 9 && all_digits;
-    let nino = compact.len() == 9
-        && compact[..2].iter().all(u8::is_ascii_alphabetic)
-        && compact[2..8].iter().all(u8::is_ascii_digit)
-        && compact[8].is_ascii_alphabetic();
-    ssn || nino
+    // Dashes and spaces left out: nine characters, all digits (SSN) or two letters, six
+    // digits and a letter (NINO).
+    let (mut count, mut ssn, mut nino) = (0u32, true, true);
+    for b in value.trim().bytes() {
+        if b == b'-' || b == b' ' {
+            continue;
+        }
+        let digit = b.is_ascii_digit();
+        ssn &= digit;
+        nino &= if count < 2 || count == 8 {
+            b.is_ascii_alphabetic()
+        } else {
+            digit
+        };
+        count += 1;
+    }
+    count == 9 && (ssn || nino)
 }
 
 /// Whether a value may be sent at all: not a card number nor a national id.
@@ -136,40 +143,6 @@ pub fn is_email_field(kind: &str, name: &str, autocomplete: &str) -> bool {
     kind.eq_ignore_ascii_case("email")
         || autocomplete.eq_ignore_ascii_case("email")
         || contains(name, "email", true)
-}
-
-fn digits_only(value: &str) -> Vec<u8> {
-    let mut digits = Vec::new();
-    for b in value.trim().bytes() {
-        match b {
-            b'0'..=b'9' => digits.push(b - b'0'),
-            b' ' | b'-' => {}
-            _ => return Vec::new(),
-        }
-    }
-    digits
-}
-
-fn luhn_valid(digits: &[u8]) -> bool {
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| {
-            let d = u32::from(d);
-            if i % 2 == 1 {
-                let doubled = d * 2;
-                if doubled > 9 {
-                    doubled - 9
-                } else {
-                    doubled
-                }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum % 10 == 0
 }
 
 #[cfg(test)]
