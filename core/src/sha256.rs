@@ -21,32 +21,7 @@ const INITIAL: [u32; 8] = [
 
 /// The digest of `data`.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
-    let mut state = INITIAL;
-    let bit_len = (data.len() as u64).wrapping_mul(8);
-    // `get`, not indexing or `chunks_exact`: no panics in the bundle (they cannot happen here).
-    let mut at = 0;
-    while let Some(block) = data.get(at..at + 64) {
-        compress(&mut state, block);
-        at += 64;
-    }
-    // The tail, the 0x80 marker and the length, padded to one or two blocks.
-    let rest = data.get(at..).unwrap_or(&[]);
-    let mut tail = [0u8; 128];
-    if let Some(t) = tail.get_mut(..rest.len()) {
-        t.copy_from_slice(rest);
-    }
-    if let Some(t) = tail.get_mut(rest.len()) {
-        *t = 0x80;
-    }
-    let end = if rest.len() < 56 { 64 } else { 128 };
-    if let Some(t) = tail.get_mut(end - 8..end) {
-        t.copy_from_slice(&bit_len.to_be_bytes());
-    }
-    let (first, second) = tail.split_at(64);
-    compress(&mut state, first);
-    if end == 128 {
-        compress(&mut state, second);
-    }
+    let state = digest(data);
     let mut out = [0u8; 32];
     for (i, b) in out.iter_mut().enumerate() {
         *b = state
@@ -60,17 +35,52 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 pub fn sha256_hex(data: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(64);
-    for byte in sha256(data) {
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 15)]));
+    for word in digest(data) {
+        let mut shift = 32;
+        while shift > 0 {
+            shift -= 4;
+            out.push(char::from(HEX[(word >> shift & 15) as usize]));
+        }
     }
     out
 }
 
-fn compress(state: &mut [u32; 8], block: &[u8]) {
+/// The final state: `data`, the 0x80 marker, zeros and the bit length, fed byte by byte
+/// through one block buffer (one call of [`compress`], no tail arithmetic).
+fn digest(data: &[u8]) -> [u32; 8] {
+    let mut state = INITIAL;
+    let len = data.len();
+    // The message padded to whole blocks, the last 8 bytes the bit length.
+    let total = (len + 9).div_ceil(64) * 64;
+    let bit_len = (len as u64).wrapping_mul(8);
+    let mut block = [0u8; 64];
+    for i in 0..total {
+        let byte = match data.get(i) {
+            Some(&b) => b,
+            None if i == len => 0x80,
+            None => {
+                let from_end = total - 1 - i;
+                if from_end < 8 {
+                    (bit_len >> (8 * from_end)) as u8
+                } else {
+                    0
+                }
+            }
+        };
+        if let Some(b) = block.get_mut(i % 64) {
+            *b = byte;
+        }
+        if i % 64 == 63 {
+            compress(&mut state, &block);
+        }
+    }
+    state
+}
+
+fn compress(state: &mut [u32; 8], block: &[u8; 64]) {
     let mut w = [0u32; 64];
     // Big-endian words, byte by byte: no bounds-check or chunk-size panics in the bundle.
-    for (i, &b) in block.iter().take(64).enumerate() {
+    for (i, &b) in block.iter().enumerate() {
         if let Some(word) = w.get_mut(i / 4) {
             *word = *word << 8 | u32::from(b);
         }
