@@ -900,8 +900,22 @@ fn visitor_context(state: &State) -> VisitorContext {
     ctx.segments = state.personal.profile.segments.clone();
     ctx.lead_score = state.personal.profile.lead_score;
     if let Some(traits) = state.traits.as_deref() {
-        for (key, json) in orbit_core::json::object_members(traits).unwrap_or_default() {
-            push_value(&mut ctx.traits, key, json);
+        // The stored object read with the browser's `JSON.parse` (no member scanner in the
+        // bundle), each member written back with `JSON.stringify` for `push_value`.
+        let json = web::global("JSON");
+        let object = web::call(&json, "parse", &[&JsValue::from_str(traits)]);
+        if object.is_object() && !js_sys::Array::is_array(&object) {
+            let keys = web::call(&web::global("Object"), "keys", &[&object]);
+            let keys: &js_sys::Array = keys.unchecked_ref();
+            for i in 0..keys.length() {
+                let Some(key) = keys.get(i).as_string() else {
+                    continue;
+                };
+                let member = web::call(&json, "stringify", &[&web::prop(&object, &key)]);
+                if let Some(member) = member.as_string() {
+                    push_value(&mut ctx.traits, &key, &member);
+                }
+            }
         }
     }
     for (key, json) in &state.attributes {

@@ -81,10 +81,39 @@ const FIGHT = `<script>
   }).observe(document.documentElement, { subtree: true, childList: true, characterData: true });
 </script>`;
 
+// Traits from `identify` and attributes from `orbit('set', …)`, as rules test them.
+const VISITOR = {
+  version: 1,
+  rules: [
+    {
+      id: 'pro-trait',
+      conditions: { attribute: 'traits.plan', op: 'equals', value: 'pro' },
+      actions: [{ type: 'set_text', selector: '#hero h1', text: 'Hello, pro' }],
+    },
+    {
+      id: 'list-trait',
+      conditions: {
+        all: [
+          { attribute: 'traits.tags', op: 'contains', value: 'vip' },
+          { attribute: 'traits.seats', op: 'gte', value: 10 },
+          { attribute: 'traits.trial', op: 'equals', value: false },
+        ],
+      },
+      actions: [{ type: 'add_class', selector: '#hero', class: 'vip' }],
+    },
+    {
+      id: 'custom-attribute',
+      conditions: { attribute: 'custom.tier', op: 'equals', value: 'gold' },
+      actions: [{ type: 'set_text', selector: '.offer', text: 'Gold offer' }],
+    },
+  ],
+};
+
 before(async () => {
   site = await startSite(
     {
       'spring.html': page(SPRING, HERO),
+      'visitor.html': page(VISITOR, HERO),
       'ab.html': page(EXPERIMENT, HERO),
       'ab-cookieless.html': page(EXPERIMENT, HERO).replace('data-key="demo-write-key"', 'data-key="demo-write-key" data-cookieless'),
       'unsafe.html': page(UNSAFE, HERO),
@@ -207,6 +236,27 @@ test('experiment variants are sticky and exposures are sent once per visitor', a
   const variant = viewed[0].properties.variation_id;
   assert.equal(viewed[0].properties.experiment_id, 'hero-test');
   assert.equal(texts[0], variant === 'b' ? 'Variant B' : 'Original headline');
+  await context.close();
+});
+
+test('traits from identify and custom attributes are tested by rules, also on the next page', async () => {
+  const { context, page } = await open('visitor.html');
+  assert.equal(await page.textContent('#hero h1'), 'Original headline');
+  await page.evaluate(() => {
+    window.orbit('identify', 'user-7', { plan: 'pro', tags: ['new', 'vip'], seats: 12, trial: false, 'a"b': { x: 1 } });
+    window.orbit('set', 'tier', 'gold');
+    window.orbit('reapply');
+  });
+  assert.equal(await page.textContent('#hero h1'), 'Hello, pro');
+  assert.match(await page.getAttribute('#hero', 'class'), /vip/);
+  assert.equal(await page.textContent('.offer'), 'Gold offer');
+  // The next page view reads the stored traits and attributes.
+  const next = await context.newPage();
+  await next.goto(`${collector.url}/visitor.html`);
+  await next.evaluate(() => new Promise((r) => window.orbit('ready', r)));
+  assert.equal(await next.textContent('#hero h1'), 'Hello, pro');
+  assert.match(await next.getAttribute('#hero', 'class'), /vip/);
+  assert.equal(await next.textContent('.offer'), 'Gold offer');
   await context.close();
 });
 
