@@ -2,7 +2,7 @@
 //! never leave the browser, whatever the page's configuration, and how a lead's email is
 //! normalised before it is sent or hashed.
 
-use crate::text::{contains, split};
+use crate::text::{contains, split, split_once, trim};
 use alloc::string::String;
 
 /// Event sent at the first focus or input in a form (once per form per page view).
@@ -77,7 +77,7 @@ pub fn is_secret_type(kind: &str) -> bool {
 pub fn looks_like_card_number(value: &str) -> bool {
     // Luhn from the last digit: every second digit doubled (less its digits' sum over 9).
     let (mut count, mut sum) = (0u32, 0u32);
-    for b in value.trim().bytes().rev() {
+    for b in trim(value).bytes().rev() {
         match b {
             b'0'..=b'9' => {
                 let mut d = u32::from(b - b'0');
@@ -103,7 +103,7 @@ pub fn looks_like_national_id(value: &str) -> bool {
     // Dashes and spaces left out: nine characters, all digits (SSN) or two letters, six
     // digits and a letter (NINO).
     let (mut count, mut ssn, mut nino) = (0u32, true, true);
-    for b in value.trim().bytes() {
+    for b in trim(value).bytes() {
         if b == b'-' || b == b' ' {
             continue;
         }
@@ -127,13 +127,15 @@ pub fn value_is_sendable(value: &str) -> bool {
 /// An email as matched across systems: trimmed and lower-cased; `None` when it is not
 /// `local@domain.tld`.
 pub fn normalize_email(value: &str) -> Option<String> {
-    let value = value.trim();
-    let (local, domain) = value.split_once('@')?;
+    // Byte by byte: `.` and `@` are ASCII (no `char` pattern searchers in the bundle).
+    let value = trim(value);
+    let (local, domain) = split_once(value, b'@')?;
+    let d = domain.as_bytes();
     let valid = !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
+        && d.contains(&b'.')
+        && d.first() != Some(&b'.')
+        && d.last() != Some(&b'.')
+        && !d.contains(&b'@')
         && !value.bytes().any(|b| b.is_ascii_whitespace());
     valid.then(|| value.to_ascii_lowercase())
 }

@@ -207,7 +207,7 @@ pub(crate) fn install(shared: &Rc<Shared>) {
             }
         }
     });
-    for event in EVENTS {
+    for event in &EVENTS {
         web::on_window_capture(event, &listener);
     }
     web::observe_attribute("aria-invalid", &listener);
@@ -321,7 +321,7 @@ fn field_completed(shared: &Rc<Shared>, field: &Field, now: u64) {
         .key("duration_ms")
         .uint(time_ms)
         .key("empty")
-        .bool(value.as_deref().is_none_or(|v| v.trim().is_empty()))
+        .bool(value.as_deref().is_none_or(|v| blank(v)))
         .key("corrections")
         .uint(u64::from(corrections));
     if let Some(value) = value.as_deref().and_then(|v| capturable(shared, field, v)) {
@@ -392,7 +392,7 @@ fn submitted(shared: &Rc<Shared>, form: &Element) {
     for field in &fields {
         // The field being edited when Enter submitted the form counts as completed.
         field_completed(shared, field, now);
-        if field_value(field).is_some_and(|v| !v.trim().is_empty()) {
+        if field_value(field).is_some_and(|v| !blank(&v)) {
             filled += 1;
         }
     }
@@ -520,7 +520,7 @@ fn describe(element: Element, form: Element, position: u32) -> Field {
     let name = element
         .get_attribute("name")
         .or_else(|| element.get_attribute("id"))
-        .filter(|n| !n.trim().is_empty())
+        .filter(|n| !blank(n))
         .unwrap_or_else(|| {
             let mut name = kind.clone();
             name.push('-');
@@ -576,7 +576,7 @@ fn form_id(form: &Element) -> String {
         .get_attribute(FORM_NAME_ATTRIBUTE)
         .or_else(|| form.get_attribute("id"))
         .or_else(|| form.get_attribute("name"))
-        .filter(|n| !n.trim().is_empty());
+        .filter(|n| !blank(n));
     if let Some(name) = named {
         return truncate_chars(&name, MAX_FORM_NAME_CHARS);
     }
@@ -589,6 +589,11 @@ fn form_id(form: &Element) -> String {
     let mut id = String::from("form-");
     orbit_core::json::push_u64(&mut id, index as u64 + 1);
     id
+}
+
+/// Whether the text is empty or only white space (`str::trim` would add a reverse searcher).
+fn blank(text: &str) -> bool {
+    orbit_core::text::trim(text).is_empty()
 }
 
 fn ignored(element: &Element) -> bool {
@@ -639,8 +644,8 @@ fn capturable(shared: &Rc<Shared>, field: &Field, value: &str) -> Option<String>
     let listed = shared.state.borrow().personal.captures(&field.name);
     let opted_in = listed || field.element.get_attribute(CAPTURE_ATTRIBUTE).is_some();
     let forbidden = is_secret(field) || (hashes_emails(shared, &field.form) && is_email(field));
-    let allowed = opted_in && !forbidden && !value.trim().is_empty() && value_is_sendable(value);
-    allowed.then(|| truncate_chars(value.trim(), MAX_CAPTURED_VALUE_CHARS))
+    let allowed = opted_in && !forbidden && !blank(value) && value_is_sendable(value);
+    allowed.then(|| truncate_chars(orbit_core::text::trim(value), MAX_CAPTURED_VALUE_CHARS))
 }
 
 #[cfg(test)]
