@@ -321,7 +321,7 @@ fn field_completed(shared: &Rc<Shared>, field: &Field, now: u64) {
         .key("duration_ms")
         .uint(time_ms)
         .key("empty")
-        .bool(value.as_deref().is_none_or(|v| blank(v)))
+        .bool(value.as_deref().is_none_or(blank))
         .key("corrections")
         .uint(u64::from(corrections));
     if let Some(value) = value.as_deref().and_then(|v| capturable(shared, field, v)) {
