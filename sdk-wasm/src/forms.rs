@@ -19,6 +19,7 @@ use orbit_core::forms::{
 };
 use orbit_core::json::JsonWriter;
 use orbit_core::sha256::sha256_hex;
+use orbit_core::text::split;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
@@ -36,10 +37,12 @@ pub const CAPTURE_ATTRIBUTE: &str = "data-orbit-capture";
 pub const HASH_EMAIL_ATTRIBUTE: &str = "data-orbit-hash-email";
 
 /// Window events the form listener handles (all in the capture phase: `invalid`, `focus`
-/// and `blur` do not bubble, and the page's own handlers cannot stop them first).
-const EVENTS: [&str; 6] = [
-    "focusin", "focusout", "input", "change", "invalid", "submit",
-];
+/// and `blur` do not bubble, and the page's own handlers cannot stop them first), separated
+/// by spaces.
+const EVENTS: &str = "focusin focusout input change invalid submit";
+
+/// Control types that are not fields, separated by spaces (an empty type is none either).
+const NOT_FIELDS: &str = "submit button reset image hidden fieldset output";
 
 /// localStorage key of the visitor's form counts (for rules): `started|submitted|id,id`.
 pub const FORM_COUNTS_KEY: &str = "orbit_forms";
@@ -207,7 +210,7 @@ pub(crate) fn install(shared: &Rc<Shared>) {
             }
         }
     });
-    for event in &EVENTS {
+    for event in split(EVENTS, b' ') {
         web::on_window_capture(event, &listener);
     }
     web::observe_attribute("aria-invalid", &listener);
@@ -261,10 +264,8 @@ fn handle(shared: &Rc<Shared>, event: &JsValue) {
         "focusout" => field_completed(shared, &field, now),
         "invalid" => {
             let validity = web::prop(field.element.as_ref(), "validity");
-            let error = VALIDITY_KINDS
-                .iter()
+            let error = split(VALIDITY_KINDS, b' ')
                 .find(|kind| web::prop(&validity, kind).is_truthy())
-                .copied()
                 .unwrap_or("invalid");
             send_error(shared, &field, error);
         }
@@ -558,10 +559,7 @@ fn tracked_elements(form: &Element) -> Vec<Element> {
             continue;
         };
         let kind = web::prop_string(element.as_ref(), "type").unwrap_or_default();
-        let is_field = !matches!(
-            kind.as_str(),
-            "" | "submit" | "button" | "reset" | "image" | "hidden" | "fieldset" | "output"
-        );
+        let is_field = !kind.is_empty() && !split(NOT_FIELDS, b' ').any(|t| t == kind);
         if is_field && !ignored(&element) {
             fields.push(element);
         }
