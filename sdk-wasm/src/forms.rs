@@ -518,16 +518,12 @@ fn field_of(target: &JsValue) -> Option<Field> {
 
 fn describe(element: Element, form: Element, position: u32) -> Field {
     let kind = web::prop_string(element.as_ref(), "type").unwrap_or_default();
-    let name = element
-        .get_attribute("name")
-        .or_else(|| element.get_attribute("id"))
-        .filter(|n| !blank(n))
-        .unwrap_or_else(|| {
-            let mut name = kind.clone();
-            name.push('-');
-            orbit_core::json::push_u64(&mut name, u64::from(position));
-            name
-        });
+    let name = first_attribute(&element, "name id").unwrap_or_else(|| {
+        let mut name = kind.clone();
+        name.push('-');
+        orbit_core::json::push_u64(&mut name, u64::from(position));
+        name
+    });
     Field {
         form_id: form_id(&form),
         name: truncate_chars(&name, MAX_FORM_NAME_CHARS),
@@ -570,12 +566,8 @@ fn tracked_elements(form: &Element) -> Vec<Element> {
 /// `data-orbit-form`, else the id, else the name, else the form's place among the page's
 /// forms (`form-2`).
 fn form_id(form: &Element) -> String {
-    let named = form
-        .get_attribute(FORM_NAME_ATTRIBUTE)
-        .or_else(|| form.get_attribute("id"))
-        .or_else(|| form.get_attribute("name"))
-        .filter(|n| !blank(n));
-    if let Some(name) = named {
+    // FORM_NAME_ATTRIBUTE first.
+    if let Some(name) = first_attribute(form, "data-orbit-form id name") {
         return truncate_chars(&name, MAX_FORM_NAME_CHARS);
     }
     // The page's forms in document order, as `document.forms` lists them.
@@ -587,6 +579,13 @@ fn form_id(form: &Element) -> String {
     let mut id = String::from("form-");
     orbit_core::json::push_u64(&mut id, index as u64 + 1);
     id
+}
+
+/// The value of the first of the space-separated `names` the element has, unless blank.
+fn first_attribute(element: &Element, names: &str) -> Option<String> {
+    split(names, b' ')
+        .find_map(|name| element.get_attribute(name))
+        .filter(|value| !blank(value))
 }
 
 /// Whether the text is empty or only white space (`str::trim` would add a reverse searcher).
