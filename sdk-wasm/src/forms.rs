@@ -287,10 +287,8 @@ fn started(shared: &Rc<Shared>, field: &Field, now: u64) {
     if first {
         let mut w = JsonWriter::new();
         w.begin_object()
-            .key("form_id")
-            .string(&field.form_id)
-            .key("field")
-            .string(&field.name)
+            .string_member("form_id", &field.form_id)
+            .string_member("field", &field.name)
             .end_object();
         crate::track_event(shared, FORM_STARTED, &w.finish());
     }
@@ -326,7 +324,7 @@ fn field_completed(shared: &Rc<Shared>, field: &Field, now: u64) {
         .key("corrections")
         .uint(u64::from(corrections));
     if let Some(value) = value.as_deref().and_then(|v| capturable(shared, field, v)) {
-        w.key("value").string(&value);
+        w.string_member("value", &value);
     }
     w.end_object();
     crate::track_event(shared, FORM_FIELD_CHANGED, &w.finish());
@@ -334,7 +332,7 @@ fn field_completed(shared: &Rc<Shared>, field: &Field, now: u64) {
 
 fn send_error(shared: &Rc<Shared>, field: &Field, error: &str) {
     let mut w = field_event(field);
-    w.key("error").string(error).end_object();
+    w.string_member("error", error).end_object();
     crate::track_event(shared, FORM_ERROR, &w.finish());
 }
 
@@ -342,12 +340,9 @@ fn send_error(shared: &Rc<Shared>, field: &Field, error: &str) {
 fn field_event(field: &Field) -> JsonWriter {
     let mut w = JsonWriter::new();
     w.begin_object()
-        .key("form_id")
-        .string(&field.form_id)
-        .key("field")
-        .string(&field.name)
-        .key("field_type")
-        .string(&field.kind);
+        .string_member("form_id", &field.form_id)
+        .string_member("field", &field.name)
+        .string_member("field_type", &field.kind);
     w
 }
 
@@ -412,8 +407,7 @@ fn submitted(shared: &Rc<Shared>, form: &Element) {
     let lead = identify_lead(shared, form, &form_id, &fields);
     let mut w = JsonWriter::new();
     w.begin_object()
-        .key("form_id")
-        .string(&form_id)
+        .string_member("form_id", &form_id)
         .key("duration_ms")
         .uint(duration)
         .key("fields_filled")
@@ -445,16 +439,16 @@ fn identify_lead(shared: &Rc<Shared>, form: &Element, form_id: &str, fields: &[F
     let mut w = JsonWriter::new();
     w.begin_object();
     if hash {
-        w.key("email_sha256").string(&sha256_hex(email.as_bytes()));
+        w.string_member("email_sha256", &sha256_hex(email.as_bytes()));
     } else {
-        w.key("email").string(&email);
+        w.string_member("email", &email);
     }
     for field in fields {
         if is_email(field) {
             continue;
         }
         if let Some(value) = field_value(field).and_then(|v| capturable(shared, field, &v)) {
-            w.key(&field.name).string(&value);
+            w.string_member(&field.name, &value);
         }
     }
     w.end_object();
@@ -481,10 +475,8 @@ pub(crate) fn send_abandoned(shared: &Rc<Shared>) {
         f.abandon_sent = true;
         let mut w = JsonWriter::new();
         w.begin_object()
-            .key("form_id")
-            .string(&f.id)
-            .key("last_field")
-            .string(&f.last_field)
+            .string_member("form_id", &f.id)
+            .string_member("last_field", &f.last_field)
             .key("fields_completed")
             .uint(f.completed_fields())
             .key("duration_ms")

@@ -552,15 +552,13 @@ fn report(shared: &Rc<Shared>, holdout: Option<&str>, index: usize) {
                 }
                 web::storage::local_set(EXPOSED_KEY, &kept);
             }
-            w.key("experiment_id")
-                .string(experiment)
-                .key("variation_id")
-                .string(variant);
+            w.string_member("experiment_id", experiment)
+                .string_member("variation_id", variant);
         }
         if let Some(rule_id) = rule_id {
-            w.key("rule_id").string(rule_id);
+            w.string_member("rule_id", rule_id);
         }
-        w.key("revision").string(revision).end_object();
+        w.string_member("revision", revision).end_object();
         (experiment.is_some(), w.finish())
     };
     let event = if experiment {
