@@ -11,7 +11,6 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use js_sys::Reflect;
 use orbit_core::forms::{
     is_email_field, is_secret_type, is_sensitive_name, normalize_email, value_is_sendable,
     FORM_ABANDONED, FORM_ERROR, FORM_FIELD_CHANGED, FORM_STARTED, FORM_SUBMITTED,
@@ -542,7 +541,12 @@ fn tracked_elements(form: &Element) -> Vec<Element> {
     let length = web::prop(&elements, "length").as_f64().unwrap_or(0.0) as u32;
     let mut fields = Vec::new();
     for i in 0..length {
-        let Ok(element) = Reflect::get_u32(&elements, i).and_then(|e| e.dyn_into::<Element>())
+        // `Array#get` is plain indexing (`elements[i]`), which the collection has too: the
+        // binding `dom::query_all` uses, none of its own.
+        let Ok(element) = elements
+            .unchecked_ref::<js_sys::Array>()
+            .get(i)
+            .dyn_into::<Element>()
         else {
             continue;
         };
