@@ -24,6 +24,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
 use crate::events::{truncate_chars, EventBody};
+use crate::personalize::{attribute, within};
 use crate::{enqueue, now_u64, touch_session, web, Mode, Shared};
 
 /// Attribute naming a form in reports, overriding its id and name.
@@ -354,7 +355,7 @@ fn aria_invalid_changed(shared: &Rc<Shared>, records: &js_sys::Array) {
         let Ok(element) = target.clone().dyn_into::<Element>() else {
             continue;
         };
-        let now_invalid = element.get_attribute("aria-invalid").as_deref() == Some("true");
+        let now_invalid = attribute(&element, "aria-invalid").as_deref() == Some("true");
         if now_invalid && was.as_deref() != Some("true") {
             if let Some(field) = field_of(&target) {
                 send_error(shared, &field, "aria-invalid");
@@ -580,7 +581,7 @@ fn form_id(form: &Element) -> String {
 /// The value of the first of the space-separated `names` the element has, unless blank.
 fn first_attribute(element: &Element, names: &str) -> Option<String> {
     split(names, b' ')
-        .find_map(|name| element.get_attribute(name))
+        .find_map(|name| attribute(&element, name))
         .filter(|value| !blank(value))
 }
 
@@ -590,34 +591,27 @@ fn blank(text: &str) -> bool {
 }
 
 fn ignored(element: &Element) -> bool {
-    element
-        .closest("[data-orbit-ignore]")
-        .ok()
-        .flatten()
-        .is_some()
+    within(element, "[data-orbit-ignore]")
 }
 
 /// Whether lead emails are sent hashed: `data-hash-email` on the script, or
 /// `data-orbit-hash-email` on the form.
 fn hashes_emails(shared: &Rc<Shared>, form: &Element) -> bool {
-    shared.state.borrow().config.hash_email || form.get_attribute(HASH_EMAIL_ATTRIBUTE).is_some()
+    shared.state.borrow().config.hash_email || attribute(&form, HASH_EMAIL_ATTRIBUTE).is_some()
 }
 
 fn is_email(field: &Field) -> bool {
-    let autocomplete = field
-        .element
-        .get_attribute("autocomplete")
-        .unwrap_or_default();
+    let autocomplete = attribute(&field.element, "autocomplete").unwrap_or_default();
     is_email_field(&field.kind, &field.name, &autocomplete)
 }
 
 /// Whether the field's value must never be read beyond emptiness.
 fn is_secret(field: &Field) -> bool {
-    let attribute = |name| field.element.get_attribute(name).unwrap_or_default();
+    let read = |name| attribute(&field.element, name).unwrap_or_default();
     is_secret_type(&field.kind)
         || is_sensitive_name(&field.name)
-        || is_sensitive_name(&attribute("id"))
-        || is_sensitive_name(&attribute("autocomplete"))
+        || is_sensitive_name(&read("id"))
+        || is_sensitive_name(&read("autocomplete"))
 }
 
 /// The field's value (a checkbox or radio: its value when checked, else empty).
@@ -635,7 +629,7 @@ fn field_value(field: &Field) -> Option<String> {
 /// `capture` list), if it may be sent (an email's is not, when emails are sent hashed).
 fn capturable(shared: &Rc<Shared>, field: &Field, value: &str) -> Option<String> {
     let listed = shared.state.borrow().personal.captures(&field.name);
-    let opted_in = listed || field.element.get_attribute(CAPTURE_ATTRIBUTE).is_some();
+    let opted_in = listed || attribute(&field.element, CAPTURE_ATTRIBUTE).is_some();
     let forbidden = is_secret(field) || (hashes_emails(shared, &field.form) && is_email(field));
     let allowed = opted_in && !forbidden && !blank(value) && value_is_sendable(value);
     allowed.then(|| truncate_chars(orbit_core::text::trim(value), MAX_CAPTURED_VALUE_CHARS))

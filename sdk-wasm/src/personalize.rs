@@ -612,6 +612,19 @@ fn revert_all(personal: &mut Personalization) {
     personal.patches.clear();
 }
 
+/// `element.getAttribute(name)` through `web::call` (for forms too): no binding of its own in
+/// the glue.
+#[inline(never)]
+pub(crate) fn attribute(element: &Element, name: &str) -> Option<String> {
+    web::call(element, "getAttribute", &[&JsValue::from_str(name)]).as_string()
+}
+
+/// Whether the element or one of its ancestors matches `selector` (`element.closest`, through
+/// `web::call`, for forms too: no binding of its own in the glue).
+pub(crate) fn within(element: &Element, selector: &str) -> bool {
+    !web::call(element, "closest", &[&JsValue::from_str(selector)]).is_falsy()
+}
+
 /// Sets the attribute to `value`, or removes it for `None`.
 #[inline(never)]
 fn set_attribute(element: &Element, name: &str, value: Option<&str>) {
@@ -627,16 +640,16 @@ fn capture(element: &Element, action: &Action) -> Undo {
     match action {
         Action::SetText { .. } | Action::SetHtml { .. } => Undo::Html(dom::html(element)),
         Action::SetAttribute { name, .. } | Action::RemoveAttribute { name, .. } => {
-            Undo::Attribute(name.clone(), element.get_attribute(name))
+            Undo::Attribute(name.clone(), attribute(element, name))
         }
         Action::AddClass { .. } | Action::RemoveClass { .. } => {
-            Undo::Attribute("class".into(), element.get_attribute("class"))
+            Undo::Attribute("class".into(), attribute(element, "class"))
         }
         Action::SetStyle { property, .. } => {
             Undo::Style(property.clone(), dom::style_property(element, property))
         }
         Action::Show { .. } | Action::Hide { .. } => Undo::Visibility(
-            element.get_attribute("hidden"),
+            attribute(element, "hidden"),
             dom::style_property(element, "display"),
         ),
         Action::Insert { .. } | Action::Redirect { .. } => Undo::Remove(None),
@@ -651,7 +664,7 @@ fn apply(element: &Element, action: &Action, inserted: &mut u32, undo: &mut Undo
         Action::SetAttribute { name, value, .. } => set_attribute(element, name, Some(value)),
         Action::RemoveAttribute { name, .. } => set_attribute(element, name, None),
         Action::AddClass { classes, .. } => {
-            let mut list = element.get_attribute("class").unwrap_or_default();
+            let mut list = attribute(element, "class").unwrap_or_default();
             for class in classes {
                 if !words(&list).any(|c| c == class) {
                     push_item(&mut list, class, ' ');
@@ -660,7 +673,7 @@ fn apply(element: &Element, action: &Action, inserted: &mut u32, undo: &mut Undo
             set_attribute(element, "class", Some(&list));
         }
         Action::RemoveClass { classes, .. } => {
-            let list = element.get_attribute("class").unwrap_or_default();
+            let list = attribute(element, "class").unwrap_or_default();
             let mut kept = String::new();
             for class in words(&list) {
                 if !classes.iter().any(|r| r == class) {
@@ -714,11 +727,7 @@ fn words(list: &str) -> core::str::SplitAsciiWhitespace<'_> {
 /// Whether the element is part of HTML a rule inserted (rules apply to the page's own
 /// elements, so an insertion that matches its own selector does not repeat forever).
 fn inside_inserted(element: &Element) -> bool {
-    element
-        .closest("[data-orbit-inserted]")
-        .ok()
-        .flatten()
-        .is_some()
+    within(element, "[data-orbit-inserted]")
 }
 
 /// Marks every slot as decided and removes the anti-flicker style.
