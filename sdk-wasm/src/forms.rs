@@ -581,7 +581,7 @@ fn form_id(form: &Element) -> String {
 /// The value of the first of the space-separated `names` the element has, unless blank.
 fn first_attribute(element: &Element, names: &str) -> Option<String> {
     split(names, b' ')
-        .find_map(|name| attribute(&element, name))
+        .find_map(|name| attribute(element, name))
         .filter(|value| !blank(value))
 }
 
@@ -597,7 +597,7 @@ fn ignored(element: &Element) -> bool {
 /// Whether lead emails are sent hashed: `data-hash-email` on the script, or
 /// `data-orbit-hash-email` on the form.
 fn hashes_emails(shared: &Rc<Shared>, form: &Element) -> bool {
-    shared.state.borrow().config.hash_email || attribute(&form, HASH_EMAIL_ATTRIBUTE).is_some()
+    shared.state.borrow().config.hash_email || attribute(form, HASH_EMAIL_ATTRIBUTE).is_some()
 }
 
 fn is_email(field: &Field) -> bool {
