@@ -64,19 +64,22 @@ pub const HOLDOUT_EXPERIMENT: &str = "holdout";
 pub struct JsHost;
 
 impl Host for JsHost {
-    type Regex = js_sys::RegExp;
+    /// A `RegExp`, kept as a plain value: its one method is called through `web::call`, with
+    /// no binding (or `instanceof` check) of its own in the glue.
+    type Regex = JsValue;
 
-    fn compile_regex(&self, pattern: &str, ignore_case: bool) -> Option<js_sys::RegExp> {
+    fn compile_regex(&self, pattern: &str, ignore_case: bool) -> Option<JsValue> {
         // `RegExp(pattern, flags)` called as a function makes a new RegExp; `web::call` turns
         // the SyntaxError of a bad pattern into `undefined`, which is no RegExp.
         let window = JsValue::from(web::window()?);
         let flags = if ignore_case { "i" } else { "" };
         let args = [&JsValue::from_str(pattern), &JsValue::from_str(flags)];
-        web::call(&window, "RegExp", &args).dyn_into().ok()
+        let regex = web::call(&window, "RegExp", &args);
+        (!regex.is_undefined()).then_some(regex)
     }
 
-    fn regex_is_match(&self, regex: &js_sys::RegExp, text: &str) -> bool {
-        regex.test(text)
+    fn regex_is_match(&self, regex: &JsValue, text: &str) -> bool {
+        web::call(regex, "test", &[&JsValue::from_str(text)]).is_truthy()
     }
 }
 
