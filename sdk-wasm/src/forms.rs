@@ -349,7 +349,9 @@ fn field_event(field: &Field) -> JsonWriter {
 /// A page script set `aria-invalid="true"` on a field: a `Form Error` of kind
 /// `aria-invalid` (once per change to true).
 fn aria_invalid_changed(shared: &Rc<Shared>, records: &js_sys::Array) {
-    for record in records.iter() {
+    // By index with `Array#get`, the binding the glue has anyway (`iter` adds another).
+    for i in 0..records.length() {
+        let record = records.get(i);
         let was = web::prop_string(&record, "oldValue");
         let target = web::prop(&record, "target");
         let Ok(element) = target.clone().dyn_into::<Element>() else {
