@@ -221,7 +221,7 @@ fn handle(shared: &Rc<Shared>, event: &JsValue) {
     if shared.state.borrow().mode == Mode::Off {
         return;
     }
-    let kind = web::prop_string(event, "type").unwrap_or_default();
+    let kind = web::prop_text(event, "type");
     let target = web::prop(event, "target");
     if kind == "submit" {
         if let Ok(form) = target.dyn_into::<Element>() {
@@ -511,7 +511,7 @@ fn field_of(target: &JsValue) -> Option<Field> {
 }
 
 fn describe(element: Element, form: Element, position: u32) -> Field {
-    let kind = web::prop_string(element.as_ref(), "type").unwrap_or_default();
+    let kind = web::prop_text(element.as_ref(), "type");
     let name = first_attribute(&element, "name id").unwrap_or_else(|| {
         let mut name = kind.clone();
         name.push('-');
@@ -553,7 +553,7 @@ fn tracked_elements(form: &Element) -> Vec<Element> {
         else {
             continue;
         };
-        let kind = web::prop_string(element.as_ref(), "type").unwrap_or_default();
+        let kind = web::prop_text(element.as_ref(), "type");
         let is_field = !kind.is_empty() && !split(NOT_FIELDS, b' ').any(|t| t == kind);
         if is_field && !ignored(&element) {
             fields.push(element);
