@@ -18,7 +18,7 @@ use orbit_core::forms::{
 };
 use orbit_core::json::JsonWriter;
 use orbit_core::sha256::sha256_hex;
-use orbit_core::text::{split, split_once};
+use orbit_core::text::split;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
@@ -63,22 +63,22 @@ pub struct FormCounts {
 impl FormCounts {
     /// Reads the stored form `started|submitted|id,id`; anything unreadable counts as none.
     pub fn decode(text: &str) -> FormCounts {
-        // Byte-level splits (`|` and `,` are ASCII): no `char` pattern searchers.
-        let (started, rest) = split_once(text, b'|').unwrap_or((text, ""));
-        let (submitted, ids) = split_once(rest, b'|').unwrap_or((rest, ""));
-        let number = |n: &str| {
-            let n = orbit_core::tracker::parse_u64(n);
+        let mut parts = text.splitn(3, '|');
+        let mut number = || {
+            let n = parts.next().and_then(orbit_core::tracker::parse_u64);
             n.and_then(|n| u32::try_from(n).ok()).unwrap_or(0)
         };
+        let started = number();
+        let submitted = number();
         let mut submitted_ids = Vec::new();
-        for id in split(ids, b',') {
+        for id in parts.next().unwrap_or("").split(',') {
             if !id.is_empty() {
                 submitted_ids.push(String::from(id));
             }
         }
         FormCounts {
-            started: number(started),
-            submitted: number(submitted),
+            started,
+            submitted,
             submitted_ids,
         }
     }
