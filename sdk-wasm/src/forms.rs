@@ -24,7 +24,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
 use crate::events::{truncate_chars, EventBody};
-use crate::personalize::{attribute, within};
+use crate::personalize::{attribute, same, within};
 use crate::{enqueue, now_u64, touch_session, web, Mode, Shared};
 
 /// Attribute naming a form in reports, overriding its id and name.
@@ -506,7 +506,7 @@ fn field_of(target: &JsValue) -> Option<Field> {
         return None;
     }
     let fields = tracked_elements(&form);
-    let position = fields.iter().position(|f| *f == element)? as u32 + 1;
+    let position = fields.iter().position(|f| same(f, &element))? as u32 + 1;
     Some(describe(element, form, position))
 }
 
@@ -573,7 +573,7 @@ fn form_id(form: &Element) -> String {
     let index = web::dom::query_all("form")
         .unwrap_or_default()
         .iter()
-        .position(|f| f == form)
+        .position(|f| same(f, form))
         .unwrap_or(0);
     let mut id = String::from("form-");
     orbit_core::json::push_u64(&mut id, index as u64 + 1);

@@ -148,13 +148,30 @@ struct Applied {
 }
 
 /// How to put an element back (and what the changed part of an element reads).
-#[derive(PartialEq)]
 enum Undo {
     Html(String),
     Attribute(String, Option<String>),
     Style(String, (String, String)),
     Visibility(Option<String>, (String, String)),
     Remove(Option<Element>),
+}
+
+/// As derived, but elements compared with [`same`] (a derived comparison would add an
+/// `Object.is` binding to the glue).
+impl PartialEq for Undo {
+    fn eq(&self, other: &Undo) -> bool {
+        match (self, other) {
+            (Undo::Html(a), Undo::Html(b)) => a == b,
+            (Undo::Attribute(n, a), Undo::Attribute(m, b)) => n == m && a == b,
+            (Undo::Style(n, a), Undo::Style(m, b)) => n == m && a == b,
+            (Undo::Visibility(n, a), Undo::Visibility(m, b)) => n == m && a == b,
+            (Undo::Remove(a), Undo::Remove(b)) => match (a, b) {
+                (Some(a), Some(b)) => same(a, b),
+                (a, b) => a.is_none() && b.is_none(),
+            },
+            _ => false,
+        }
+    }
 }
 
 /// Loads the rule document (inline, then cached), applies it, reveals the slots, installs
@@ -388,7 +405,7 @@ fn reconcile(shared: &Rc<Shared>) {
                 }
                 let existing = applied
                     .iter_mut()
-                    .find(|a| a.plan == index && a.element == element);
+                    .find(|a| a.plan == index && same(&a.element, &element));
                 match existing {
                     None => {
                         let mut undo = capture(&element, action);
@@ -574,7 +591,7 @@ fn report(shared: &Rc<Shared>, holdout: Option<&str>, index: usize) {
 
 /// The circuit breaker: false once `element` was re-patched too often this second.
 fn allow_patch(patches: &mut Vec<(Element, u64, u32)>, element: &Element, now: u64) -> bool {
-    match patches.iter_mut().find(|(e, _, _)| e == element) {
+    match patches.iter_mut().find(|(e, _, _)| same(e, element)) {
         Some((_, since, count)) => {
             if now.saturating_sub(*since) >= 1_000 {
                 *since = now;
@@ -626,6 +643,12 @@ pub(crate) fn attribute(element: &Element, name: &str) -> Option<String> {
 /// `web::call`, for forms too: no binding of its own in the glue).
 pub(crate) fn within(element: &Element, selector: &str) -> bool {
     !web::call(element, "closest", &[&JsValue::from_str(selector)]).is_falsy()
+}
+
+/// Whether `a` and `b` are the same element (`a.isSameNode(b)`, through `web::call`; for forms
+/// too): comparing elements in Rust would add an `Object.is` binding to the glue.
+pub(crate) fn same(a: &Element, b: &Element) -> bool {
+    web::call(a, "isSameNode", &[b]).is_truthy()
 }
 
 /// Sets the attribute to `value`, or removes it for `None`.
