@@ -24,7 +24,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
 use crate::events::{truncate_chars, EventBody};
-use crate::personalize::{attribute, same, within};
+use crate::personalize::{attribute, length, same, within};
 use crate::{enqueue, now_u64, touch_session, web, Mode, Shared};
 
 /// Attribute naming a form in reports, overriding its id and name.
@@ -350,7 +350,7 @@ fn field_event(field: &Field) -> JsonWriter {
 /// `aria-invalid` (once per change to true).
 fn aria_invalid_changed(shared: &Rc<Shared>, records: &js_sys::Array) {
     // By index with `Array#get`, the binding the glue has anyway (`iter` adds another).
-    for i in 0..records.length() {
+    for i in 0..length(records) {
         let record = records.get(i);
         let was = web::prop_string(&record, "oldValue");
         let target = web::prop(&record, "target");

@@ -940,7 +940,7 @@ fn visitor_context(state: &State) -> VisitorContext {
         if object.is_object() && !js_sys::Array::is_array(&object) {
             let keys = web::call(&web::global("Object"), "keys", &[&object]);
             let keys: &js_sys::Array = keys.unchecked_ref();
-            for i in 0..keys.length() {
+            for i in 0..length(&keys) {
                 let Some(key) = keys.get(i).as_string() else {
                     continue;
                 };
@@ -955,6 +955,12 @@ fn visitor_context(state: &State) -> VisitorContext {
         push_value(&mut ctx.custom, key, json);
     }
     ctx
+}
+
+/// `list.length` of an array or a list-like value, read through `Reflect` as `dom::query_all`
+/// reads it (for forms too): `Array#length`'s binding would add an import to the glue.
+pub(crate) fn length(list: &JsValue) -> u32 {
+    web::prop(list, "length").as_f64().unwrap_or(0.0) as u32
 }
 
 /// Adds a stored JSON value (an attribute or a trait) as a rule value; objects and `null`
