@@ -940,7 +940,7 @@ fn visitor_context(state: &State) -> VisitorContext {
         if object.is_object() && !js_sys::Array::is_array(&object) {
             let keys = web::call(&web::global("Object"), "keys", &[&object]);
             let keys: &js_sys::Array = keys.unchecked_ref();
-            for i in 0..length(&keys) {
+            for i in 0..length(keys) {
                 let Some(key) = keys.get(i).as_string() else {
                     continue;
                 };
