@@ -354,10 +354,10 @@ fn aria_invalid_changed(shared: &Rc<Shared>, records: &js_sys::Array) {
         let record = records.get(i);
         let was = web::prop_string(&record, "oldValue");
         let target = web::prop(&record, "target");
-        let Ok(element) = target.clone().dyn_into::<Element>() else {
+        let Some(element) = target.dyn_ref::<Element>() else {
             continue;
         };
-        let now_invalid = attribute(&element, "aria-invalid").as_deref() == Some("true");
+        let now_invalid = attribute(element, "aria-invalid").as_deref() == Some("true");
         if now_invalid && was.as_deref() != Some("true") {
             if let Some(field) = field_of(&target) {
                 send_error(shared, &field, "aria-invalid");
