@@ -153,6 +153,7 @@ pub fn outbound_link(link: &JsValue) -> Option<String> {
 /// "1") or Global Privacy Control (`navigator.globalPrivacyControl` is true).
 pub fn asks_not_to_be_tracked() -> bool {
     let dnt = global_string("navigator.doNotTrack");
-    let gpc = global("navigator.globalPrivacyControl").as_bool() == Some(true);
+    // `=== true` (the comparison the tracker binds anyway): no boolean-reading binding.
+    let gpc = global("navigator.globalPrivacyControl") == JsValue::TRUE;
     dnt.as_deref() == Some("1") || gpc
 }
