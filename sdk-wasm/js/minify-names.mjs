@@ -6,6 +6,7 @@
 // upgrade that changes the glue's shape fails here, not in a visitor's browser.
 // Usage: node minify-names.mjs MAPPING.json WASM GLUE.js OUT.js
 import { readFileSync, writeFileSync } from 'node:fs';
+import { trimGlue } from './trim-glue.mjs';
 
 const [mappingFile, wasmFile, glueFile, outFile] = process.argv.slice(2);
 const mapping = JSON.parse(readFileSync(mappingFile, 'utf8'));
@@ -142,5 +143,11 @@ replace(/^ +\/\/ Cast intrinsic for `.*`\.\n/gm, '', 'the casts\' comments');
     tail[0],
     () => `let wasm;\nexport default async function (module) {\n    const result = await WebAssembly.instantiate(module, __wbg_get_imports());\n    wasm = (result.instance || result).exports;\n    ${tail[1]}();\n}\n`,
   );
+}
+try {
+  glue = trimGlue(glue);
+} catch (error) {
+  console.error(error.message);
+  process.exit(1);
 }
 writeFileSync(outFile, glue);
