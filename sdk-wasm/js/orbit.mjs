@@ -92,9 +92,11 @@ export async function init(options = {}) {
     }
   };
   // Calls queued by the page's stub are replayed in order, and the global is swapped in
-  // the same task, so no call can fall between the two.
+  // the same task, so no call can fall between the two. Swapped first: a call made while the
+  // queue is replayed (by a ready callback) runs at once, as it would later, instead of
+  // landing in the stub's queue after it was read.
   const queued = options.global ? (window.orbit && window.orbit.q) || [] : options.queue || [];
-  for (const call of Array.from(queued)) orbit(...Array.from(call));
   if (options.global) window.orbit = orbit;
+  for (const call of Array.from(queued)) orbit(...Array.from(call));
   return orbit;
 }
