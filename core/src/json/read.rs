@@ -373,40 +373,45 @@ impl Reader<'_> {
         if negative {
             self.at += 1;
         }
-        // Up to 19 significant digits go into the mantissa; later ones only scale it.
+        // Up to 19 significant digits go into the mantissa; later ones only scale it. One
+        // loop reads the integer part and the fraction (a smaller bundle).
         let mut mantissa = 0u64;
         let mut digits = 0u32;
         let mut exp10 = 0i32;
-        match self.peek() {
-            b'0' => self.at += 1,
-            b'1'..=b'9' => {
-                while let d @ b'0'..=b'9' = self.peek() {
-                    if digits < 19 {
-                        mantissa = mantissa * 10 + u64::from(d - b'0');
-                        digits += 1;
-                    } else {
-                        exp10 += 1;
-                    }
-                    self.at += 1;
-                }
+        // A leading zero is the whole integer part.
+        let zero = match self.peek() {
+            b'0' => {
+                self.at += 1;
+                true
             }
+            b'1'..=b'9' => false,
             _ => return Err(self.error("expected a digit")),
-        }
-        if self.peek() == b'.' {
-            self.at += 1;
-            if !self.peek().is_ascii_digit() {
-                return Err(self.error("expected a digit after the decimal point"));
+        };
+        let mut fraction = false;
+        loop {
+            let d = self.peek();
+            if d == b'.' && !fraction {
+                self.at += 1;
+                if !self.peek().is_ascii_digit() {
+                    return Err(self.error("expected a digit after the decimal point"));
+                }
+                fraction = true;
+                continue;
             }
-            while let d @ b'0'..=b'9' = self.peek() {
-                if digits < 19 && (mantissa != 0 || d != b'0') {
+            if !d.is_ascii_digit() || (zero && !fraction) {
+                break;
+            }
+            if digits < 19 {
+                // Leading zeros (of a fraction) are not significant.
+                if mantissa != 0 || d != b'0' {
                     mantissa = mantissa * 10 + u64::from(d - b'0');
                     digits += 1;
-                    exp10 -= 1;
-                } else if digits < 19 {
-                    exp10 -= 1; // leading zeros of a fraction
                 }
-                self.at += 1;
+                exp10 -= i32::from(fraction);
+            } else if !fraction {
+                exp10 += 1; // an integer digit past the 19th only scales
             }
+            self.at += 1;
         }
         if matches!(self.peek(), b'e' | b'E') {
             self.at += 1;
