@@ -571,28 +571,29 @@ impl<'a, F: OnRemoved> Sanitizer<'a, F> {
 /// ones of [`NAMED_REFS`] (which need their `;`).
 fn decode_references(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(i) = rest.find('&') {
-        out.push_str(rest.get(..i).unwrap_or(""));
-        let after = rest.get(i + 1..).unwrap_or("");
-        let (decoded, used) = decode_one(after);
-        match decoded {
-            Some(c) => {
-                out.push(c);
-                rest = after.get(used..).unwrap_or("");
-            }
-            None => {
-                out.push('&');
-                rest = after;
-            }
+    let b = raw.as_bytes();
+    let (mut copied, mut i) = (0, 0);
+    while let Some(&c) = b.get(i) {
+        i += 1;
+        if c != b'&' {
+            continue;
         }
+        // Stops only at `&`, so the run is whole UTF-8 chars.
+        out.push_str(raw.get(copied..i - 1).unwrap_or(""));
+        let used = decode_one(raw.get(i..).unwrap_or(""), &mut out);
+        if used == 0 {
+            out.push('&');
+        }
+        i += used;
+        copied = i;
     }
-    out.push_str(rest);
+    out.push_str(raw.get(copied..).unwrap_or(""));
     out
 }
 
-/// The character a reference after `&` stands for, and how many bytes it used.
-fn decode_one(after: &str) -> (Option<char>, usize) {
+/// Appends the character a reference after `&` stands for, and says how many bytes it used
+/// (0 when it is no reference, and nothing was appended).
+fn decode_one(after: &str, out: &mut String) -> usize {
     let b = after.as_bytes();
     if b.first() == Some(&b'#') {
         let hex = matches!(b.get(1), Some(b'x' | b'X'));
@@ -612,32 +613,36 @@ fn decode_one(after: &str) -> (Option<char>, usize) {
             i += 1;
         }
         if i == start {
-            return (None, 0);
+            return 0;
         }
         if b.get(i) == Some(&b';') {
             i += 1;
         }
         // NUL, surrogates and out-of-range code points become U+FFFD, as in browsers.
-        let c = char::from_u32(code)
-            .filter(|&c| c != '\0')
-            .unwrap_or('\u{FFFD}');
-        return (Some(c), i);
+        out.push(
+            char::from_u32(code)
+                .filter(|&c| c != '\0')
+                .unwrap_or('\u{FFFD}'),
+        );
+        return i;
     }
     let len = b.iter().take_while(|c| c.is_ascii_alphanumeric()).count();
-    if b.get(len) != Some(&b';') {
-        return (None, 0);
-    }
     let name = after.get(..len).unwrap_or("");
-    // `name` is alphanumeric and every character in the table is not, so the entry that
-    // starts with `name` followed by one character is exactly `name`'s.
-    let c = NAMED_REFS.split(' ').find_map(|entry| {
-        let mut rest = entry.strip_prefix(name)?.chars();
-        rest.next().filter(|c| !c.is_ascii_alphanumeric())
-    });
-    match c {
-        Some(c) if !name.is_empty() => (Some(c), len + 1),
-        _ => (None, 0),
+    if name.is_empty() || b.get(len) != Some(&b';') {
+        return 0;
     }
+    // `name` is alphanumeric and every character in the table is not, so the entry that
+    // starts with `name` followed by one character is exactly `name`'s, and that character
+    // is the rest of the entry.
+    for entry in NAMED_REFS.split(' ') {
+        if let Some(c) = entry.strip_prefix(name) {
+            if c.bytes().next().is_some_and(|c| !c.is_ascii_alphanumeric()) {
+                out.push_str(c);
+                return len + 1;
+            }
+        }
+    }
+    0
 }
 
 /// Appends text escaped for a double-quoted attribute value (and for text).
