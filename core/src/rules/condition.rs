@@ -377,12 +377,16 @@ fn push_val(value: Val<'_>, out: &mut String) {
     }
 }
 
+/// A constant as the visitor's values are written ([`push_val`] writes both).
 fn push_scalar(s: &Scalar, out: &mut String) {
-    match s {
-        Scalar::Text(t) => push_json_string(out, t),
-        Scalar::Number(n) => push_number(out, *n),
-        Scalar::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-    }
+    push_val(
+        match s {
+            Scalar::Text(t) => Val::Text(t),
+            Scalar::Number(n) => Val::Number(*n),
+            Scalar::Bool(b) => Val::Bool(*b),
+        },
+        out,
+    );
 }
 
 /// Appends a number for people (up to 6 decimals), without `core::fmt`.

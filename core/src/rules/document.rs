@@ -524,11 +524,8 @@ impl Op {
 
     /// The operator's name in documents.
     pub(crate) fn name(self) -> &'static str {
-        let i = OPERATORS
-            .iter()
-            .position(|op| *op == self)
-            .unwrap_or(usize::MAX);
-        super::nth_word(OPERATOR_LIST, ' ', i)
+        // The variants are declared in the order of the list.
+        super::nth_word(OPERATOR_LIST, ' ', self as usize)
     }
 
     /// A negative operator's positive twin and `true`, or the operator itself and `false`:
@@ -551,5 +548,19 @@ impl Op {
             self.positive().0,
             Op::Equals | Op::In | Op::Contains | Op::StartsWith | Op::EndsWith | Op::Regex
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operators_are_declared_in_the_order_of_their_names() {
+        for (i, op) in OPERATORS.iter().enumerate() {
+            assert_eq!(*op as usize, i);
+            assert_eq!(op.name(), OPERATOR_NAMES[i]);
+            assert_eq!(Op::from_name(OPERATOR_NAMES[i]), Some(*op));
+        }
     }
 }
