@@ -417,35 +417,29 @@ impl<'a, F: OnRemoved> Sanitizer<'a, F> {
         raw_value: &str,
         out: &mut String,
     ) -> bool {
-        let lower_is = |prefix: &str| {
-            name.len() >= prefix.len()
-                && name
-                    .as_bytes()
-                    .get(..prefix.len())
-                    .is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()))
-        };
-        if lower_is("on") {
+        // Attribute names ignore ASCII case: compared, and written, in lowercase (the lists
+        // are lowercase, so a listed name is written as listed).
+        let lower = name.to_ascii_lowercase();
+        let is = |prefix: &str| lower.starts_with(prefix);
+        if is("on") {
             self.on_removed.removed(Removed::EventHandler(name));
             return false;
         }
-        let canonical = find_name(GLOBAL_ATTRIBUTES, name).or_else(|| {
-            allowed_element(element)
+        let listed = super::word_index(GLOBAL_ATTRIBUTES, lower.as_bytes()).is_some()
+            || allowed_element(element)
                 .and_then(|(_, entry)| entry.split_once(' '))
-                .and_then(|(_, attrs)| find_name(attrs, name))
-        });
-        let prefixed = (lower_is("aria-") || (lower_is("data-") && !lower_is("data-orbit-")))
-            && name
+                .is_some_and(|(_, attrs)| super::word_index(attrs, lower.as_bytes()).is_some());
+        let prefixed = (is("aria-") || (is("data-") && !is("data-orbit-")))
+            && lower
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-        if canonical.is_none() && !prefixed {
+        if !listed && !prefixed {
             self.on_removed.removed(Removed::Attribute(name));
             return false;
         }
         let value = decode_references(raw_value);
         // The URL attributes: `srcset` (the last word) is a list of URLs.
-        let url_attribute =
-            canonical.and_then(|c| super::word_index("href src cite srcset", c.as_bytes()));
-        let url_ok = match url_attribute {
+        let url_ok = match super::word_index("href src cite srcset", lower.as_bytes()) {
             Some(3) => is_safe_srcset(&value),
             Some(_) => is_safe_url(&value),
             None => true,
@@ -455,16 +449,7 @@ impl<'a, F: OnRemoved> Sanitizer<'a, F> {
             return false;
         }
         out.push(' ');
-        match canonical {
-            Some(c) => out.push_str(c),
-            None => {
-                let start = out.len();
-                out.push_str(name);
-                if let Some(written) = out.get_mut(start..) {
-                    written.make_ascii_lowercase();
-                }
-            }
-        }
+        out.push_str(&lower);
         out.push_str("=\"");
         push_escaped(out, &value);
         out.push('"');
