@@ -2,15 +2,39 @@
 
 use alloc::string::String;
 
-/// A built-in attribute, or a named member of a map (`query.NAME`, `traits.NAME`, …).
+/// An attribute a condition tests: which one, and for a map (`query.NAME`, `traits.NAME`,
+/// `custom.NAME`, `experiments.ID`) the member's name.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Attr {
+pub(crate) struct Attr {
+    pub(crate) id: AttrId,
+    /// The member of a map attribute; empty for the others.
+    pub(crate) member: String,
+}
+
+/// The built-in attributes and map prefixes, declared in the order of [`ATTRIBUTE_NAMES`]:
+/// a name's position in the list is its discriminant, so reading a name needs no `match`
+/// of cases (a smaller bundle).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AttrId {
     Url,
     Host,
     Path,
     Hash,
-    Query(String),
-    Campaign(Touch, CampaignField),
+    Query,
+    UtmSource,
+    UtmMedium,
+    UtmCampaign,
+    UtmTerm,
+    UtmContent,
+    ClickId,
+    ClickIdType,
+    FirstUtmSource,
+    FirstUtmMedium,
+    FirstUtmCampaign,
+    FirstUtmTerm,
+    FirstUtmContent,
+    FirstClickId,
+    FirstClickIdType,
     LandingPage,
     Referrer,
     ReferrerDomain,
@@ -28,31 +52,57 @@ pub(crate) enum Attr {
     FormsSubmitted,
     FormsSubmittedIds,
     Identified,
-    Trait(String),
-    Custom(String),
+    Trait,
+    Custom,
     Segments,
     LeadScore,
-    Experiment(String),
+    Experiment,
 }
 
-/// Which campaign: the one the current session arrived with, or the visitor's first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Touch {
-    Current,
-    First,
-}
-
-/// A field of a campaign.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum CampaignField {
-    Source,
-    Medium,
-    Name,
-    Term,
-    Content,
-    ClickId,
-    ClickIdType,
-}
+/// Every [`AttrId`], in declaration order.
+const ATTR_IDS: [AttrId; 41] = [
+    AttrId::Url,
+    AttrId::Host,
+    AttrId::Path,
+    AttrId::Hash,
+    AttrId::Query,
+    AttrId::UtmSource,
+    AttrId::UtmMedium,
+    AttrId::UtmCampaign,
+    AttrId::UtmTerm,
+    AttrId::UtmContent,
+    AttrId::ClickId,
+    AttrId::ClickIdType,
+    AttrId::FirstUtmSource,
+    AttrId::FirstUtmMedium,
+    AttrId::FirstUtmCampaign,
+    AttrId::FirstUtmTerm,
+    AttrId::FirstUtmContent,
+    AttrId::FirstClickId,
+    AttrId::FirstClickIdType,
+    AttrId::LandingPage,
+    AttrId::Referrer,
+    AttrId::ReferrerDomain,
+    AttrId::Device,
+    AttrId::Browser,
+    AttrId::Os,
+    AttrId::Language,
+    AttrId::LocalHour,
+    AttrId::LocalWeekday,
+    AttrId::Returning,
+    AttrId::VisitCount,
+    AttrId::SessionPageViews,
+    AttrId::SecondsOnSite,
+    AttrId::FormsStarted,
+    AttrId::FormsSubmitted,
+    AttrId::FormsSubmittedIds,
+    AttrId::Identified,
+    AttrId::Trait,
+    AttrId::Custom,
+    AttrId::Segments,
+    AttrId::LeadScore,
+    AttrId::Experiment,
+];
 
 /// What kind of value an attribute holds, for lint's type checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,23 +171,12 @@ referrer_domain device browser os language local_hour local_weekday returning vi
 session_page_views seconds_on_site forms_started forms_submitted forms_submitted_ids \
 identified traits.NAME custom.NAME segments lead_score experiments.ID";
 
-/// The campaign fields in the order of [`ATTRIBUTE_NAMES`] (`utm_source` … `click_id_type`).
-const CAMPAIGN_FIELDS: [CampaignField; 7] = [
-    CampaignField::Source,
-    CampaignField::Medium,
-    CampaignField::Name,
-    CampaignField::Term,
-    CampaignField::Content,
-    CampaignField::ClickId,
-    CampaignField::ClickIdType,
-];
-
 impl Attr {
     /// The attribute named `name` in a document; `None` when there is no such attribute or
     /// a map prefix has an empty member name. One walk over [`ATTRIBUTE_LIST`] (a table is
     /// smaller in the browser bundle than a `match` on 40 strings).
     pub(crate) fn from_name(name: &str) -> Option<Attr> {
-        let mut member = String::new();
+        let mut member = "";
         let index = ATTRIBUTE_LIST.split(' ').position(|pattern| {
             match pattern
                 .strip_suffix("NAME")
@@ -145,64 +184,32 @@ impl Attr {
             {
                 // A map prefix (`query.`, `traits.`…): the rest of the name is the member.
                 Some(prefix) => name.strip_prefix(prefix).is_some_and(|rest| {
-                    member = String::from(rest);
+                    member = rest;
                     !rest.is_empty()
                 }),
                 None => pattern == name,
             }
         })?;
-        let campaign = |touch, first| {
-            CAMPAIGN_FIELDS
-                .get(index - first)
-                .map(|f| Attr::Campaign(touch, *f))
-        };
-        Some(match index {
-            0 => Attr::Url,
-            1 => Attr::Host,
-            2 => Attr::Path,
-            3 => Attr::Hash,
-            4 => Attr::Query(member),
-            5..=11 => return campaign(Touch::Current, 5),
-            12..=18 => return campaign(Touch::First, 12),
-            19 => Attr::LandingPage,
-            20 => Attr::Referrer,
-            21 => Attr::ReferrerDomain,
-            22 => Attr::Device,
-            23 => Attr::Browser,
-            24 => Attr::Os,
-            25 => Attr::Language,
-            26 => Attr::LocalHour,
-            27 => Attr::LocalWeekday,
-            28 => Attr::Returning,
-            29 => Attr::VisitCount,
-            30 => Attr::SessionPageViews,
-            31 => Attr::SecondsOnSite,
-            32 => Attr::FormsStarted,
-            33 => Attr::FormsSubmitted,
-            34 => Attr::FormsSubmittedIds,
-            35 => Attr::Identified,
-            36 => Attr::Trait(member),
-            37 => Attr::Custom(member),
-            38 => Attr::Segments,
-            39 => Attr::LeadScore,
-            _ => Attr::Experiment(member),
+        Some(Attr {
+            id: *ATTR_IDS.get(index)?,
+            member: String::from(member),
         })
     }
 
     /// What kind of value the attribute holds.
     pub(crate) fn kind(&self) -> Kind {
-        match self {
-            Attr::LocalHour
-            | Attr::LocalWeekday
-            | Attr::VisitCount
-            | Attr::SessionPageViews
-            | Attr::SecondsOnSite
-            | Attr::FormsStarted
-            | Attr::FormsSubmitted
-            | Attr::LeadScore => Kind::Number,
-            Attr::Returning | Attr::Identified => Kind::Bool,
-            Attr::FormsSubmittedIds | Attr::Segments => Kind::TextList,
-            Attr::Trait(_) | Attr::Custom(_) => Kind::Any,
+        match self.id {
+            AttrId::LocalHour
+            | AttrId::LocalWeekday
+            | AttrId::VisitCount
+            | AttrId::SessionPageViews
+            | AttrId::SecondsOnSite
+            | AttrId::FormsStarted
+            | AttrId::FormsSubmitted
+            | AttrId::LeadScore => Kind::Number,
+            AttrId::Returning | AttrId::Identified => Kind::Bool,
+            AttrId::FormsSubmittedIds | AttrId::Segments => Kind::TextList,
+            AttrId::Trait | AttrId::Custom => Kind::Any,
             _ => Kind::Text,
         }
     }
@@ -225,6 +232,13 @@ mod tests {
         }
     }
 
+    fn attr(id: AttrId, member: &str) -> Option<Attr> {
+        Some(Attr {
+            id,
+            member: member.into(),
+        })
+    }
+
     #[test]
     fn map_prefixes_need_a_member_name() {
         assert_eq!(Attr::from_name("query."), None);
@@ -232,11 +246,20 @@ mod tests {
         assert_eq!(Attr::from_name("first_touch.referrer"), None);
         assert_eq!(
             Attr::from_name("traits.plan.tier"),
-            Some(Attr::Trait("plan.tier".into()))
+            attr(AttrId::Trait, "plan.tier")
         );
         assert_eq!(
             Attr::from_name("first_touch.utm_campaign"),
-            Some(Attr::Campaign(Touch::First, CampaignField::Name))
+            attr(AttrId::FirstUtmCampaign, "")
         );
+        assert_eq!(Attr::from_name("url"), attr(AttrId::Url, ""));
+    }
+
+    #[test]
+    fn attributes_are_declared_in_the_order_of_their_names() {
+        for (i, id) in ATTR_IDS.iter().enumerate() {
+            assert_eq!(*id as usize, i);
+        }
+        assert_eq!(ATTR_IDS.len(), ATTRIBUTE_NAMES.len());
     }
 }

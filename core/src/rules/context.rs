@@ -8,7 +8,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::attribute::{Attr, CampaignField, Touch};
+use super::attribute::{Attr, AttrId};
 use super::error::{Problems, RulesError, Seg};
 use crate::enrich::campaign::{query_params, Campaign, ClickId, CLICK_ID_PARAMS};
 use crate::enrich::ua::{parse_user_agent, DeviceType};
@@ -196,66 +196,85 @@ impl VisitorContext {
         attr: &Attr,
         assigned: &[(&'a str, &'a str)],
     ) -> Option<Val<'a>> {
+        let member = attr.member.as_str();
         // Text attributes share one tail; the others return their value directly.
-        let text: &'a Option<String> = match attr {
-            Attr::Url => &self.url,
-            Attr::Host => &self.host,
-            Attr::Path => &self.path,
-            Attr::Hash => &self.hash,
-            Attr::LandingPage => &self.landing_page,
-            Attr::Referrer => &self.referrer,
-            Attr::ReferrerDomain => &self.referrer_domain,
-            Attr::Browser => &self.browser,
-            Attr::Os => &self.os,
-            Attr::Language => &self.language,
-            Attr::Query(name) => {
+        let text: &'a Option<String> = match attr.id {
+            AttrId::Url => &self.url,
+            AttrId::Host => &self.host,
+            AttrId::Path => &self.path,
+            AttrId::Hash => &self.hash,
+            AttrId::LandingPage => &self.landing_page,
+            AttrId::Referrer => &self.referrer,
+            AttrId::ReferrerDomain => &self.referrer_domain,
+            AttrId::Browser => &self.browser,
+            AttrId::Os => &self.os,
+            AttrId::Language => &self.language,
+            AttrId::Query => {
                 return self
                     .query
                     .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .find(|(k, _)| k.eq_ignore_ascii_case(member))
                     .map(|(_, v)| Val::Text(v))
             }
-            Attr::Campaign(touch, field) => {
-                let campaign = match touch {
-                    Touch::Current => &self.campaign,
-                    Touch::First => &self.first_touch,
+            AttrId::UtmSource
+            | AttrId::UtmMedium
+            | AttrId::UtmCampaign
+            | AttrId::UtmTerm
+            | AttrId::UtmContent
+            | AttrId::ClickId
+            | AttrId::ClickIdType
+            | AttrId::FirstUtmSource
+            | AttrId::FirstUtmMedium
+            | AttrId::FirstUtmCampaign
+            | AttrId::FirstUtmTerm
+            | AttrId::FirstUtmContent
+            | AttrId::FirstClickId
+            | AttrId::FirstClickIdType => {
+                // The two campaigns' fields are declared in the same order, current first.
+                let field = attr.id as usize - AttrId::UtmSource as usize;
+                let campaign = if field < 7 {
+                    &self.campaign
+                } else {
+                    &self.first_touch
                 };
-                return campaign_value(campaign, *field).map(Val::Text);
+                return campaign_value(campaign, field % 7).map(Val::Text);
             }
-            Attr::Device => return self.device.map(|d| Val::Text(d.as_str())),
-            Attr::LocalHour => return self.local_hour.map(|h| Val::Number(f64::from(h))),
-            Attr::LocalWeekday => return self.local_weekday.map(|d| Val::Number(f64::from(d))),
-            Attr::Returning => {
+            AttrId::Device => return self.device.map(|d| Val::Text(d.as_str())),
+            AttrId::LocalHour => return self.local_hour.map(|h| Val::Number(f64::from(h))),
+            AttrId::LocalWeekday => return self.local_weekday.map(|d| Val::Number(f64::from(d))),
+            AttrId::Returning => {
                 return self
                     .returning
                     .or_else(|| self.visit_count.map(|n| n > 1))
                     .map(Val::Bool)
             }
-            Attr::VisitCount
-            | Attr::SessionPageViews
-            | Attr::FormsStarted
-            | Attr::FormsSubmitted => {
-                let count = match attr {
-                    Attr::VisitCount => self.visit_count,
-                    Attr::SessionPageViews => self.session_page_views,
-                    Attr::FormsStarted => self.forms_started,
+            AttrId::VisitCount
+            | AttrId::SessionPageViews
+            | AttrId::FormsStarted
+            | AttrId::FormsSubmitted => {
+                let count = match attr.id {
+                    AttrId::VisitCount => self.visit_count,
+                    AttrId::SessionPageViews => self.session_page_views,
+                    AttrId::FormsStarted => self.forms_started,
                     _ => self.forms_submitted,
                 };
                 return count.map(|n| Val::Number(f64::from(n)));
             }
-            Attr::SecondsOnSite => return self.seconds_on_site.map(|s| Val::Number(s as f64)),
-            Attr::FormsSubmittedIds => return self.forms_submitted_ids.as_deref().map(Val::Texts),
-            Attr::Identified => return self.identified.map(Val::Bool),
-            Attr::Trait(name) => return find(&self.traits, name).map(Value::view),
-            Attr::Custom(name) => return find(&self.custom, name).map(Value::view),
-            Attr::Segments => return self.segments.as_deref().map(Val::Texts),
-            Attr::LeadScore => return self.lead_score.map(Val::Number),
-            Attr::Experiment(id) => {
+            AttrId::SecondsOnSite => return self.seconds_on_site.map(|s| Val::Number(s as f64)),
+            AttrId::FormsSubmittedIds => {
+                return self.forms_submitted_ids.as_deref().map(Val::Texts)
+            }
+            AttrId::Identified => return self.identified.map(Val::Bool),
+            AttrId::Trait => return find(&self.traits, member).map(Value::view),
+            AttrId::Custom => return find(&self.custom, member).map(Value::view),
+            AttrId::Segments => return self.segments.as_deref().map(Val::Texts),
+            AttrId::LeadScore => return self.lead_score.map(Val::Number),
+            AttrId::Experiment => {
                 return assigned
                     .iter()
-                    .find(|(e, _)| *e == id)
+                    .find(|(e, _)| *e == member)
                     .map(|(_, v)| *v)
-                    .or_else(|| self.assigned_variant(id))
+                    .or_else(|| self.assigned_variant(member))
                     .map(Val::Text)
             }
         };
@@ -275,15 +294,17 @@ fn find<'a>(members: &'a [(String, Value)], name: &str) -> Option<&'a Value> {
     members.iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
-fn campaign_value(campaign: &Campaign, field: CampaignField) -> Option<&str> {
+/// A campaign's field by its position in `utm_source utm_medium utm_campaign utm_term
+/// utm_content click_id click_id_type`.
+fn campaign_value(campaign: &Campaign, field: usize) -> Option<&str> {
     match field {
-        CampaignField::Source => campaign.source.as_deref(),
-        CampaignField::Medium => campaign.medium.as_deref(),
-        CampaignField::Name => campaign.name.as_deref(),
-        CampaignField::Term => campaign.term.as_deref(),
-        CampaignField::Content => campaign.content.as_deref(),
-        CampaignField::ClickId => campaign.click_id.as_ref().map(|c| c.value.as_str()),
-        CampaignField::ClickIdType => campaign.click_id.as_ref().map(|c| c.kind),
+        0 => campaign.source.as_deref(),
+        1 => campaign.medium.as_deref(),
+        2 => campaign.name.as_deref(),
+        3 => campaign.term.as_deref(),
+        4 => campaign.content.as_deref(),
+        5 => campaign.click_id.as_ref().map(|c| c.value.as_str()),
+        _ => campaign.click_id.as_ref().map(|c| c.kind),
     }
 }
 
@@ -673,10 +694,18 @@ mod tests {
         assert_eq!(ctx.device, Some(DeviceType::Mobile));
         assert_eq!(ctx.traits.len(), 3, "objects are not testable values");
         assert_eq!(
-            ctx.lookup(&Attr::Returning, &[])
+            ctx.lookup(&Attr::from_name("returning").unwrap(), &[])
                 .map(|v| matches!(v, Val::Bool(true))),
             Some(true)
         );
+        let first = |name: &str| match ctx.lookup(&Attr::from_name(name).unwrap(), &[]) {
+            Some(Val::Text(s)) => Some(String::from(s)),
+            _ => None,
+        };
+        assert_eq!(first("utm_source").as_deref(), Some("spring"));
+        assert_eq!(first("first_touch.utm_source").as_deref(), Some("ads"));
+        assert_eq!(first("click_id_type").as_deref(), Some("gclid"));
+        assert_eq!(first("experiments.hero").as_deref(), Some("b"));
         assert_eq!(ctx.now_ms, Some(1_795_341_600_000));
         assert_eq!(ctx.language, None);
     }

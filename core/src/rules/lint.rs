@@ -12,7 +12,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::attribute::{Attr, Kind};
+use super::attribute::{AttrId, Kind};
 use super::document::{Action, Condition, Leaf, Op, Operand, Rule, Rules, Scalar};
 use super::error::RulesError;
 use super::eval::Host;
@@ -266,7 +266,8 @@ impl Lint {
                 );
             }
         }
-        if let Attr::Experiment(id) = &leaf.attr {
+        if leaf.attr.id == AttrId::Experiment {
+            let id = &leaf.attr.member;
             let known = rules
                 .rules
                 .iter()
@@ -464,7 +465,7 @@ fn type_problem(leaf: &Leaf) -> Option<String> {
         },
         Kind::Text => match op {
             Op::Equals | Op::In if operands_are(&bool_operand) => never("text", ""),
-            Op::Before | Op::After if !matches!(leaf.attr, Attr::Query(_)) => {
+            Op::Before | Op::After if leaf.attr.id != AttrId::Query => {
                 never("text, not a date", "")
             }
             _ => None,
