@@ -70,19 +70,26 @@ fn scalar_holds<H: Host>(op: Op, leaf: &Leaf, value: Val<'_>, env: &Env<'_, H>) 
     match (op, &leaf.operand) {
         (Op::Equals, Operand::Scalar(s)) => equals(value, s, ic),
         (Op::In, Operand::List(list)) => list.iter().any(|s| equals(value, s, ic)),
-        (Op::Contains, Operand::Text(t)) => as_text(value).is_some_and(|a| contains(a, t, ic)),
-        (Op::StartsWith, Operand::Text(t)) => as_text(value).is_some_and(|a| affix(a, t, ic, true)),
-        (Op::EndsWith, Operand::Text(t)) => as_text(value).is_some_and(|a| affix(a, t, ic, false)),
+        (Op::Contains | Op::StartsWith | Op::EndsWith, Operand::Text(t)) => {
+            as_text(value).is_some_and(|a| match op {
+                Op::Contains => contains(a, t, ic),
+                _ => affix(a, t, ic, op == Op::StartsWith),
+            })
+        }
         (Op::Regex, Operand::Regex(i)) => as_text(value).is_some_and(|a| {
             env.regexes
                 .get(*i)
                 .and_then(Option::as_ref)
                 .is_some_and(|re| env.host.regex_is_match(re, a))
         }),
-        (Op::Gt, Operand::Number(n)) => number(value).is_some_and(|x| x > *n),
-        (Op::Gte, Operand::Number(n)) => number(value).is_some_and(|x| x >= *n),
-        (Op::Lt, Operand::Number(n)) => number(value).is_some_and(|x| x < *n),
-        (Op::Lte, Operand::Number(n)) => number(value).is_some_and(|x| x <= *n),
+        (Op::Gt | Op::Gte | Op::Lt | Op::Lte, Operand::Number(n)) => {
+            number(value).is_some_and(|x| match op {
+                Op::Gt => x > *n,
+                Op::Gte => x >= *n,
+                Op::Lt => x < *n,
+                _ => x <= *n,
+            })
+        }
         (Op::Between, Operand::Range(lo, hi)) => {
             number(value).is_some_and(|x| *lo <= x && x <= *hi)
         }
