@@ -32,18 +32,12 @@ pub fn format_rfc3339_ms(unix_ms: i64) -> String {
 /// length, truncated to milliseconds) as Unix milliseconds; `None` when it is not one.
 pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+    // Year, month, day, hour, minute, second.
+    let mut f = [0i64; 6];
+    if b.len() < 20 || !fields(b, b"0000-00-00T00:00:00", &mut f) {
         return None;
     }
-    if !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let year = digits(b.get(0..4)?)?;
-    let month = digits(b.get(5..7)?)?;
-    let day = digits(b.get(8..10)?)?;
-    let hour = digits(b.get(11..13)?)?;
-    let minute = digits(b.get(14..16)?)?;
-    let second = digits(b.get(17..19)?)?;
+    let [year, month, day, hour, minute, second] = f;
     if !(1..=12).contains(&month)
         || day < 1
         || day > days_in_month(year, month)
@@ -55,34 +49,35 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
     }
     let mut rest = b.get(19..)?;
     let mut millis = 0i64;
-    if let Some((b'.', frac)) = rest.split_first() {
-        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
-        if n == 0 {
-            return None;
-        }
-        for (i, c) in frac.get(..n)?.iter().enumerate() {
-            if i < 3 {
+    if rest.first() == Some(&b'.') {
+        let mut i = 1;
+        while let Some(c) = rest.get(i).filter(|c| c.is_ascii_digit()) {
+            if i <= 3 {
                 millis = millis * 10 + i64::from(c - b'0');
             }
+            i += 1;
         }
-        for _ in n..3 {
+        if i == 1 {
+            return None;
+        }
+        for _ in i..4 {
             millis *= 10;
         }
-        rest = frac.get(n..)?;
+        rest = rest.get(i..)?;
     }
+    // The offset's sign (a separator), hours and minutes.
+    let mut offset = [0i64; 3];
     let offset_minutes = match rest {
         [b'Z' | b'z'] => 0,
-        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-            let h = digits(&[*h1, *h2])?;
-            let m = digits(&[*m1, *m2])?;
+        [sign, ..] if rest.len() == 6 && fields(rest, b"+00:00", &mut offset) => {
+            let [_, h, m] = offset;
             if h > 23 || m > 59 {
                 return None;
             }
-            let total = h * 60 + m;
             if *sign == b'-' {
-                -total
+                -(h * 60 + m)
             } else {
-                total
+                h * 60 + m
             }
         }
         _ => return None,
@@ -92,10 +87,30 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
     Some(seconds * 1000 + millis)
 }
 
-fn digits(b: &[u8]) -> Option<i64> {
-    b.iter().try_fold(0i64, |acc, c| {
-        c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
-    })
+/// Reads the start of `b` laid out as `pattern`: `0` is a digit, `T` also `t` or a space,
+/// `+` also `-`, any other byte itself. The numbers between the separators go into `out`,
+/// one after each separator (`out[0]` is what comes before the first). One table-driven
+/// loop instead of a check per position (a smaller bundle).
+fn fields(b: &[u8], pattern: &[u8], out: &mut [i64]) -> bool {
+    let mut k = 0;
+    for (i, &p) in pattern.iter().enumerate() {
+        let Some(&c) = b.get(i) else {
+            return false;
+        };
+        if p == b'0' {
+            if !c.is_ascii_digit() {
+                return false;
+            }
+            if let Some(n) = out.get_mut(k) {
+                *n = *n * 10 + i64::from(c - b'0');
+            }
+        } else if c == p || (p == b'T' && matches!(c, b't' | b' ')) || (p == b'+' && c == b'-') {
+            k += 1;
+        } else {
+            return false;
+        }
+    }
+    true
 }
 
 fn push_padded(out: &mut String, value: i64, width: usize) {
