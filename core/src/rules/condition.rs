@@ -70,12 +70,11 @@ fn scalar_holds<H: Host>(op: Op, leaf: &Leaf, value: Val<'_>, env: &Env<'_, H>) 
     match (op, &leaf.operand) {
         (Op::Equals, Operand::Scalar(s)) => equals(value, s, ic),
         (Op::In, Operand::List(list)) => list.iter().any(|s| equals(value, s, ic)),
-        (Op::Contains | Op::StartsWith | Op::EndsWith, Operand::Text(t)) => {
-            as_text(value).is_some_and(|a| match op {
+        (Op::Contains | Op::StartsWith | Op::EndsWith, Operand::Text(t)) => as_text(value)
+            .is_some_and(|a| match op {
                 Op::Contains => contains(a, t, ic),
                 _ => affix(a, t, ic, op == Op::StartsWith),
-            })
-        }
+            }),
         (Op::Regex, Operand::Regex(i)) => as_text(value).is_some_and(|a| {
             env.regexes
                 .get(*i)
@@ -417,17 +416,13 @@ pub(crate) fn push_number(out: &mut String, n: f64) {
     let mut frac = scaled % 1_000_000;
     if frac > 0 {
         out.push('.');
-        let mut width = 6;
-        while frac % 10 == 0 {
-            frac /= 10;
-            width -= 1;
+        // Digit by digit from the tenths, until what is left is zero (no trailing zeros).
+        let mut unit = 100_000;
+        while frac > 0 && unit > 0 {
+            out.push(char::from(b'0' + (frac / unit) as u8));
+            frac %= unit;
+            unit /= 10;
         }
-        let mut digits = String::new();
-        push_u64(&mut digits, frac);
-        for _ in digits.len()..width {
-            out.push('0');
-        }
-        out.push_str(&digits);
     }
 }
 

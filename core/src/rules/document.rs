@@ -532,14 +532,13 @@ impl Op {
     /// every `not_…` operator (and `missing`) is exactly the negation of its twin, missing
     /// attributes included.
     pub(crate) fn positive(self) -> (Op, bool) {
-        match self {
-            Op::NotEquals => (Op::Equals, true),
-            Op::NotIn => (Op::In, true),
-            Op::NotContains => (Op::Contains, true),
-            Op::NotRegex => (Op::Regex, true),
-            Op::Missing => (Op::Exists, true),
-            op => (op, false),
-        }
+        // Each negative operator is declared right after its twin.
+        let negated = matches!(
+            self,
+            Op::NotEquals | Op::NotIn | Op::NotContains | Op::NotRegex | Op::Missing
+        );
+        let twin = OPERATORS.get(self as usize - usize::from(negated));
+        (twin.copied().unwrap_or(self), negated)
     }
 
     /// Whether `ignore_case` means something for this operator.
@@ -561,6 +560,14 @@ mod tests {
             assert_eq!(*op as usize, i);
             assert_eq!(op.name(), OPERATOR_NAMES[i]);
             assert_eq!(Op::from_name(OPERATOR_NAMES[i]), Some(*op));
+            let (twin, negated) = op.positive();
+            let name = OPERATOR_NAMES[i];
+            if negated {
+                let positive = name.strip_prefix("not_").unwrap_or("exists");
+                assert_eq!(twin.name(), positive, "{name}");
+            } else {
+                assert_eq!(twin, *op);
+            }
         }
     }
 }

@@ -146,11 +146,6 @@ lpar( rpar) period. comma, excl! num# percnt% semi; equals= quest? commat@ lowba
 trade™ hellip… mdash— ndash– lsquo‘ rsquo’ ldquo“ rdquo” laquo« raquo» euro€ pound£ yen¥ \
 cent¢ deg° times× divide÷ middot· bull•";
 
-/// The word of the space-separated `list` equal to `name` ignoring ASCII case.
-fn find_name(list: &'static str, name: &str) -> Option<&'static str> {
-    list.split(' ').find(|n| n.eq_ignore_ascii_case(name))
-}
-
 /// The entry of [`ALLOWED`] for the element `name` (ignoring ASCII case), and its canonical
 /// name.
 fn allowed_element(name: &str) -> Option<(&'static str, &'static str)> {
@@ -458,6 +453,9 @@ impl<'a, F: OnRemoved> Sanitizer<'a, F> {
 
     fn start_tag(&mut self) {
         let name = self.read_name();
+        // Element names ignore ASCII case; the lists are lowercase.
+        let lower = name.to_ascii_lowercase();
+        let is_in = |list: &str| super::word_index(list, lower.as_bytes()).is_some();
         let kept = allowed_element(name)
             .map(|(element, _)| element)
             .filter(|_| self.open.len() < MAX_HTML_DEPTH);
@@ -470,27 +468,25 @@ impl<'a, F: OnRemoved> Sanitizer<'a, F> {
             self.out.push_str(element);
             self.out.push_str(&tag.attributes);
             self.out.push('>');
-            if find_name(VOID, element).is_none() {
+            if !is_in(VOID) {
                 self.open.push(element);
             }
             return;
         }
         if F::REPORTS {
-            let report = if find_name(UNSAFE, name).is_some() {
+            let report = if is_in(UNSAFE) {
                 Removed::UnsafeElement(name)
             } else {
                 Removed::Element(name)
             };
             self.on_removed.removed(report);
         }
-        if name.eq_ignore_ascii_case("plaintext") {
+        if lower == "plaintext" {
             self.at = self.bytes.len(); // everything after it is text to a browser
-        } else if let Some(raw) = find_name(RAW_TEXT, name) {
-            self.skip_until_end_tag(raw, false);
-        } else if let Some(container) = find_name(DROP_WITH_CONTENT, name) {
-            if !tag.self_closing {
-                self.skip_until_end_tag(container, true);
-            }
+        } else if is_in(RAW_TEXT) {
+            self.skip_until_end_tag(&lower, false);
+        } else if is_in(DROP_WITH_CONTENT) && !tag.self_closing {
+            self.skip_until_end_tag(&lower, true);
         }
     }
 
