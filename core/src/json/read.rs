@@ -408,7 +408,11 @@ impl Reader<'_> {
             }
             let mut exp = 0i32;
             while let d @ b'0'..=b'9' = self.peek() {
-                exp = exp.saturating_mul(10).saturating_add(i32::from(d - b'0'));
+                // Past ten million the value is infinite or zero whatever follows (and no
+                // text has that many digits to make up for it), so the exponent stops growing.
+                if exp < 10_000_000 {
+                    exp = exp * 10 + i32::from(d - b'0');
+                }
                 self.at += 1;
             }
             exp10 = exp10.saturating_add(if exp_negative { -exp } else { exp });

@@ -935,11 +935,16 @@ impl<'j> Parser<'j> {
                 .p
                 .fail("give every variant a weight, or none (equal split)");
         }
-        let sum: f64 = out.iter().map(|v| v.weight).sum();
+        let (mut sum, mut last_weighted) = (0.0, 0);
+        for (i, variant) in out.iter().enumerate() {
+            sum += variant.weight;
+            if variant.weight > 0.0 {
+                last_weighted = i;
+            }
+        }
         if sum <= 0.0 {
             return self.p.fail("the weights must not all be zero");
         }
-        let last_weighted = out.iter().rposition(|v| v.weight > 0.0).unwrap_or(0);
         let mut cumulative = 0.0;
         for (i, variant) in out.iter_mut().enumerate() {
             variant.weight /= sum;
