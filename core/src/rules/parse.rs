@@ -215,6 +215,15 @@ impl<'j> Parser<'j> {
         found
     }
 
+    /// [`field`](Self::field), and when it is there, one step deeper in the path: the caller
+    /// comes back up with `self.p.leave()`.
+    #[inline(never)]
+    fn enter(&mut self, m: Members<'j>, key: &'static str, required: bool) -> Option<&'j Json> {
+        let found = self.field(m, key, required)?;
+        self.p.enter(Seg::Key(key));
+        Some(found)
+    }
+
     /// A string at the current path, borrowed from the JSON tree: only what goes into the
     /// document is copied, once it is known to be good (fewer copies to drop on every
     /// early return: a smaller bundle).
@@ -233,8 +242,7 @@ impl<'j> Parser<'j> {
         required: bool,
         max_bytes: usize,
     ) -> Option<&'j str> {
-        let v = self.field(m, key, required)?;
-        self.p.enter(Seg::Key(key));
+        let v = self.enter(m, key, required)?;
         let s = self.string(v, max_bytes);
         self.p.leave();
         s
@@ -340,14 +348,12 @@ impl<'j> Parser<'j> {
                 None
             }
         });
-        let holdout = self.field(m, "holdout", false).and_then(|v| {
-            self.p.enter(Seg::Key("holdout"));
+        let holdout = self.enter(m, "holdout", false).and_then(|v| {
             let h = self.holdout(v);
             self.p.leave();
             h
         });
-        let capture = self.field(m, "capture", false).map_or_else(Vec::new, |v| {
-            self.p.enter(Seg::Key("capture"));
+        let capture = self.enter(m, "capture", false).map_or_else(Vec::new, |v| {
             let items = self.array(
                 v,
                 MAX_CAPTURE_FIELDS,
@@ -366,8 +372,7 @@ impl<'j> Parser<'j> {
             names
         });
         let mut rules = Vec::new();
-        if let Some(v) = self.field(m, "rules", true) {
-            self.p.enter(Seg::Key("rules"));
+        if let Some(v) = self.enter(m, "rules", true) {
             let items = self.array(
                 v,
                 MAX_RULES,
@@ -426,16 +431,14 @@ impl<'j> Parser<'j> {
         };
         let group_name = self.id(m, "group", false);
         let group = group_name.map(|g| self.group(g));
-        let conditions = self.field(m, "conditions", false).and_then(|v| {
-            self.p.enter(Seg::Key("conditions"));
+        let conditions = self.enter(m, "conditions", false).and_then(|v| {
             let mut nodes = 0;
             let c = self.condition(v, 1, &mut nodes);
             self.p.leave();
             c
         });
         let actions = self.actions_field(m);
-        let experiment = self.field(m, "experiment", false).and_then(|v| {
-            self.p.enter(Seg::Key("experiment"));
+        let experiment = self.enter(m, "experiment", false).and_then(|v| {
             let e = self.experiment(v);
             self.p.leave();
             e
@@ -694,10 +697,9 @@ impl<'j> Parser<'j> {
 
     /// The `actions` of a rule or variant (empty when absent or wrong).
     fn actions_field(&mut self, m: Members<'j>) -> Vec<Action> {
-        let Some(v) = self.field(m, "actions", false) else {
+        let Some(v) = self.enter(m, "actions", false) else {
             return Vec::new();
         };
-        self.p.enter(Seg::Key("actions"));
         let before = self.p.count();
         let items = self.array(
             v,
@@ -880,8 +882,7 @@ impl<'j> Parser<'j> {
         self.notes(m);
         let seed = self.seed(m, "seed");
         let traffic_percent = self.percent(m, "traffic_percent", Some(100.0));
-        let variants = self.field(m, "variants", true).and_then(|v| {
-            self.p.enter(Seg::Key("variants"));
+        let variants = self.enter(m, "variants", true).and_then(|v| {
             let parsed = self.variants(v);
             self.p.leave();
             parsed
