@@ -116,28 +116,36 @@ impl<'a> Problems<'a> {
         None
     }
 
-    /// Records a problem one step deeper than the current path.
+    /// Records a problem with the member `key` of the current path.
     pub(crate) fn report_at(
         &mut self,
-        seg: Seg<'a>,
+        key: &'a str,
         message: &'static str,
         found: Option<&str>,
         expected: &'static str,
     ) {
-        self.enter(seg);
+        self.enter(key);
         self.report(message, found, expected);
         self.leave();
     }
 
     /// Records a problem with the member `key` of the current path, without a value.
     pub(crate) fn bad(&mut self, key: &'a str, message: &'static str) {
-        self.report_at(Seg::Key(key), message, None, "");
+        self.report_at(key, message, None, "");
     }
 
-    /// Goes one step deeper in the path; every `enter` is paired with a [`Problems::leave`].
+    /// Goes one step deeper in the path, to the member `key`; every `enter` (and
+    /// [`Problems::enter_index`]) is paired with a [`Problems::leave`]. A function per kind
+    /// of step keeps the callers from building a [`Seg`] (a smaller bundle).
     #[inline(never)]
-    pub(crate) fn enter(&mut self, seg: Seg<'a>) {
-        self.path.push(seg);
+    pub(crate) fn enter(&mut self, key: &'a str) {
+        self.path.push(Seg::Key(key));
+    }
+
+    /// Goes one step deeper in the path, to the element `i`.
+    #[inline(never)]
+    pub(crate) fn enter_index(&mut self, i: usize) {
+        self.path.push(Seg::Index(i));
     }
 
     /// Comes back up one step.

@@ -17,7 +17,7 @@ use super::document::{
     Action, Condition, DateRef, Experiment, Holdout, InsertPosition, Leaf, Op, Operand,
     RegexSource, Rule, Rules, Scalar, Variant, OPERATOR_LIST,
 };
-use super::error::{Problems, RulesError, Seg};
+use super::error::{Problems, RulesError};
 use super::sanitize::sanitize_html;
 use super::url::{attribute_problem, is_attribute_name, is_safe_url, style_problem};
 use crate::json::read::{read_json, Json, ReadError};
@@ -200,8 +200,7 @@ impl<'j> Parser<'j> {
         };
         for (key, _) in members {
             if super::word_index(allowed, key.as_bytes()).is_none() {
-                self.p
-                    .report_at(Seg::Key(key), "unknown field", Some(key), allowed);
+                self.p.report_at(key, "unknown field", Some(key), allowed);
             }
         }
         Some(members)
@@ -220,7 +219,7 @@ impl<'j> Parser<'j> {
     #[inline(never)]
     fn enter(&mut self, m: Members<'j>, key: &'static str, required: bool) -> Option<&'j Json> {
         let found = self.field(m, key, required)?;
-        self.p.enter(Seg::Key(key));
+        self.p.enter(key);
         Some(found)
     }
 
@@ -269,7 +268,7 @@ impl<'j> Parser<'j> {
         if is_id(s) {
             return Some(s);
         }
-        self.p.report_at(Seg::Key(key), ID_RULE, Some(s), "");
+        self.p.report_at(key, ID_RULE, Some(s), "");
         None
     }
 
@@ -362,7 +361,7 @@ impl<'j> Parser<'j> {
             );
             let mut names = Vec::new();
             for (i, item) in items.unwrap_or(&[]).iter().enumerate() {
-                self.p.enter(Seg::Index(i));
+                self.p.enter_index(i);
                 if let Some(name) = self.string(item, MAX_CAPTURE_FIELD_BYTES) {
                     names.push(String::from(name));
                 }
@@ -380,7 +379,7 @@ impl<'j> Parser<'j> {
                 "more rules than the limit (1000)",
             );
             for (i, item) in items.unwrap_or(&[]).iter().enumerate() {
-                self.p.enter(Seg::Index(i));
+                self.p.enter_index(i);
                 if let Some(rule) = self.rule(item, i) {
                     rules.push(rule);
                 }
@@ -520,7 +519,7 @@ impl<'j> Parser<'j> {
             return self.leaf(m).map(Condition::Leaf);
         }
         if let Some(inner) = not {
-            self.p.enter(Seg::Key("not"));
+            self.p.enter("not");
             let c = self.condition(inner, depth + 1, nodes);
             self.p.leave();
             return c.map(|c| Condition::Not(Box::new(c)));
@@ -529,7 +528,7 @@ impl<'j> Parser<'j> {
             Some(list) => ("all", list),
             None => ("any", any?),
         };
-        self.p.enter(Seg::Key(key));
+        self.p.enter(key);
         let before = self.p.count();
         let items = self.array(
             list,
@@ -539,7 +538,7 @@ impl<'j> Parser<'j> {
         );
         let mut children = Vec::new();
         for (i, item) in items.unwrap_or(&[]).iter().enumerate() {
-            self.p.enter(Seg::Index(i));
+            self.p.enter_index(i);
             if let Some(c) = self.condition(item, depth + 1, nodes) {
                 children.push(c);
             }
@@ -562,24 +561,16 @@ impl<'j> Parser<'j> {
         let attr = attr_name.and_then(|name| {
             let attr = Attr::from_name(name);
             if attr.is_none() {
-                self.p.report_at(
-                    Seg::Key("attribute"),
-                    "unknown attribute",
-                    Some(name),
-                    ATTRIBUTE_LIST,
-                );
+                self.p
+                    .report_at("attribute", "unknown attribute", Some(name), ATTRIBUTE_LIST);
             }
             attr
         });
         let op = self.text(m, "op", true, 64).and_then(|name| {
             let op = Op::from_name(name);
             if op.is_none() {
-                self.p.report_at(
-                    Seg::Key("op"),
-                    "unknown operator",
-                    Some(name),
-                    OPERATOR_LIST,
-                );
+                self.p
+                    .report_at("op", "unknown operator", Some(name), OPERATOR_LIST);
             }
             op
         });
@@ -597,7 +588,7 @@ impl<'j> Parser<'j> {
                 None
             }
             Some(v) => {
-                self.p.enter(Seg::Key("value"));
+                self.p.enter("value");
                 let operand = self.operand(op, v, ignore_case);
                 self.p.leave();
                 operand
@@ -628,7 +619,7 @@ impl<'j> Parser<'j> {
                 )?;
                 let mut list = Vec::new();
                 for (i, item) in items.iter().enumerate() {
-                    self.p.enter(Seg::Index(i));
+                    self.p.enter_index(i);
                     let s = self.scalar(item, ignore_case);
                     self.p.leave();
                     list.push(s?);
@@ -709,7 +700,7 @@ impl<'j> Parser<'j> {
         );
         let mut out = Vec::new();
         for (i, item) in items.unwrap_or(&[]).iter().enumerate() {
-            self.p.enter(Seg::Index(i));
+            self.p.enter_index(i);
             if let Some(a) = self.action(item) {
                 out.push(a);
             }
@@ -728,12 +719,8 @@ impl<'j> Parser<'j> {
         };
         let kind = self.text(all, "type", true, 64)?;
         let Some(k) = super::word_index(ACTION_TYPE_LIST, kind.as_bytes()) else {
-            self.p.report_at(
-                Seg::Key("type"),
-                "unknown action type",
-                Some(kind),
-                ACTION_TYPE_LIST,
-            );
+            self.p
+                .report_at("type", "unknown action type", Some(kind), ACTION_TYPE_LIST);
             return None;
         };
         let fields = super::nth_word(ACTION_FIELDS, '|', k);
@@ -760,12 +747,8 @@ impl<'j> Parser<'j> {
                 name.make_ascii_lowercase();
                 if k == 3 {
                     if !is_attribute_name(&name) {
-                        self.p.report_at(
-                            Seg::Key("name"),
-                            "invalid attribute name",
-                            Some(&name),
-                            "",
-                        );
+                        self.p
+                            .report_at("name", "invalid attribute name", Some(&name), "");
                     }
                     Action::RemoveAttribute { selector, name }
                 } else {
@@ -816,7 +799,7 @@ impl<'j> Parser<'j> {
                     let found = super::word_index(INSERT_POSITIONS, pos.as_bytes());
                     if found.is_none() {
                         self.p.report_at(
-                            Seg::Key("position"),
+                            "position",
                             "unknown insert position",
                             Some(pos),
                             INSERT_POSITIONS,
@@ -839,8 +822,7 @@ impl<'j> Parser<'j> {
             _ => {
                 let url = self.value(m, "url")?;
                 if url.trim_ascii().is_empty() || !is_safe_url(url) {
-                    self.p.report_at(
-                        Seg::Key("url"),
+                    self.p.report_at("url",
                         "unsafe or empty URL: only http, https, mailto, tel or relative URLs are allowed",
                         Some(url),
                         "",
@@ -914,7 +896,7 @@ impl<'j> Parser<'j> {
         let mut out: Vec<Variant> = Vec::new();
         let (mut given, mut controls) = (0, 0);
         for (i, item) in items.iter().enumerate() {
-            self.p.enter(Seg::Index(i));
+            self.p.enter_index(i);
             if let Some((mut variant, weight)) = self.variant(item) {
                 // The weight as written for now (1 when absent); normalised below.
                 given += usize::from(weight.is_some());
