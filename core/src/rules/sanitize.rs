@@ -311,11 +311,12 @@ impl<'a, F: OnRemoved> Sanitizer<'a, F> {
         }
         let mut i = body;
         while i < self.bytes.len() {
-            if self.bytes.get(i..i + 3) == Some(b"-->") {
+            // (No letters: ignoring case compares exactly.)
+            if self.starts_with_ignore_case(i, "-->") {
                 self.at = i + 3;
                 return;
             }
-            if self.bytes.get(i..i + 4) == Some(b"--!>") {
+            if self.starts_with_ignore_case(i, "--!>") {
                 self.at = i + 4;
                 return;
             }
