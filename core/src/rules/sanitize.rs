@@ -146,14 +146,14 @@ lpar( rpar) period. comma, excl! num# percnt% semi; equals= quest? commat@ lowba
 trade™ hellip… mdash— ndash– lsquo‘ rsquo’ ldquo“ rdquo” laquo« raquo» euro€ pound£ yen¥ \
 cent¢ deg° times× divide÷ middot· bull•";
 
-/// The entry of [`ALLOWED`] for the element `name` (ignoring ASCII case), and its canonical
-/// name.
+/// The canonical name of the element `name` (ignoring ASCII case) when [`ALLOWED`] keeps it,
+/// and the attributes it may carry beyond [`GLOBAL_ATTRIBUTES`].
 fn allowed_element(name: &str) -> Option<(&'static str, &'static str)> {
     ALLOWED.split(',').find_map(|entry| {
-        let element = entry.split(' ').next().unwrap_or(entry);
+        let (element, attributes) = entry.split_once(' ').unwrap_or((entry, ""));
         element
             .eq_ignore_ascii_case(name)
-            .then_some((element, entry))
+            .then_some((element, attributes))
     })
 }
 
@@ -344,7 +344,7 @@ impl<'a, F: OnRemoved> Sanitizer<'a, F> {
 
     /// Reads attributes up to and including `>`; `None` when the input ends first (browsers
     /// drop such a tag). For a kept `element`, its allowed attributes are written out.
-    fn read_attributes(&mut self, element: Option<&'static str>) -> Option<Tag> {
+    fn read_attributes(&mut self, element: Option<(&'static str, &'static str)>) -> Option<Tag> {
         let mut tag = Tag {
             attributes: String::new(),
             self_closing: false,
@@ -388,27 +388,29 @@ impl<'a, F: OnRemoved> Sanitizer<'a, F> {
                     raw_value = self.read_until(b">");
                 }
             }
-            let Some(element) = element else { continue };
+            let Some((_, allowed)) = element else {
+                continue;
+            };
             if seen.iter().any(|s| s.eq_ignore_ascii_case(name)) {
                 continue; // the first of duplicate attributes wins, as in browsers
             }
             seen.push(name);
-            if self.keep_attribute(element, name, raw_value, &mut tag.attributes) {
+            if self.keep_attribute(allowed, name, raw_value, &mut tag.attributes) {
                 has_target |= name.eq_ignore_ascii_case("target");
                 has_rel |= name.eq_ignore_ascii_case("rel");
             }
         }
-        if element == Some("a") && has_target && !has_rel {
+        if element.is_some_and(|(e, _)| e == "a") && has_target && !has_rel {
             tag.attributes.push_str(" rel=\"noopener noreferrer\"");
         }
         Some(tag)
     }
 
-    /// Writes ` name="value"` when `element` may carry the attribute and its value is safe;
-    /// reports it otherwise. Returns whether it was kept.
+    /// Writes ` name="value"` when the attribute is global or one of `allowed` (the element's
+    /// own), and its value is safe; reports it otherwise. Returns whether it was kept.
     fn keep_attribute(
         &mut self,
-        element: &str,
+        allowed: &str,
         name: &str,
         raw_value: &str,
         out: &mut String,
@@ -422,9 +424,7 @@ impl<'a, F: OnRemoved> Sanitizer<'a, F> {
             return false;
         }
         let listed = super::word_index(GLOBAL_ATTRIBUTES, lower.as_bytes()).is_some()
-            || allowed_element(element)
-                .and_then(|(_, entry)| entry.split_once(' '))
-                .is_some_and(|(_, attrs)| super::word_index(attrs, lower.as_bytes()).is_some());
+            || super::word_index(allowed, lower.as_bytes()).is_some();
         let prefixed = (is("aria-") || (is("data-") && !is("data-orbit-")))
             && lower
                 .bytes()
@@ -457,14 +457,12 @@ impl<'a, F: OnRemoved> Sanitizer<'a, F> {
         // Element names ignore ASCII case; the lists are lowercase.
         let lower = name.to_ascii_lowercase();
         let is_in = |list: &str| super::word_index(list, lower.as_bytes()).is_some();
-        let kept = allowed_element(name)
-            .map(|(element, _)| element)
-            .filter(|_| self.open.len() < MAX_HTML_DEPTH);
+        let kept = allowed_element(name).filter(|_| self.open.len() < MAX_HTML_DEPTH);
         let Some(tag) = self.read_attributes(kept) else {
             self.at = self.bytes.len();
             return;
         };
-        if let Some(element) = kept {
+        if let Some((element, _)) = kept {
             self.out.push('<');
             self.out.push_str(element);
             self.out.push_str(&tag.attributes);
