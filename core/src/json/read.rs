@@ -171,6 +171,11 @@ impl Reader<'_> {
         self.bytes.get(self.at).copied().unwrap_or(0)
     }
 
+    /// Whether the text at the current position starts with `word`.
+    fn starts_with(&self, word: &[u8]) -> bool {
+        self.bytes.get(self.at..).is_some_and(|rest| rest.starts_with(word))
+    }
+
     fn error(&self, reason: &'static str) -> ReadError {
         ReadError {
             offset: self.at,
@@ -185,7 +190,7 @@ impl Reader<'_> {
     }
 
     fn literal(&mut self, word: &str, value: Json) -> Result<Json, ReadError> {
-        if self.bytes.get(self.at..self.at + word.len()) == Some(word.as_bytes()) {
+        if self.starts_with(word.as_bytes()) {
             self.at += word.len();
             Ok(value)
         } else {
@@ -305,7 +310,7 @@ impl Reader<'_> {
                 self.at += 1;
                 let unit = self.hex4()?;
                 let c = if (0xD800..0xDC00).contains(&unit)
-                    && self.bytes.get(self.at..self.at + 2) == Some(b"\\u")
+                    && self.starts_with(b"\\u")
                 {
                     let save = self.at;
                     self.at += 2;
