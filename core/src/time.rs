@@ -7,25 +7,30 @@ use alloc::string::String;
 
 /// Formats Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`, the form `Date.toISOString` gives.
 pub fn format_rfc3339_ms(unix_ms: i64) -> String {
+    let mut out = String::with_capacity(24);
+    push_rfc3339_ms(&mut out, unix_ms);
+    out
+}
+
+/// Appends [`format_rfc3339_ms`]'s text to `out`, without a string of its own.
+pub fn push_rfc3339_ms(out: &mut String, unix_ms: i64) {
     let days = unix_ms.div_euclid(86_400_000);
     let ms_of_day = unix_ms.rem_euclid(86_400_000);
     let (y, m, d) = civil_from_days(days);
-    let mut out = String::with_capacity(24);
-    push_padded(&mut out, y, 4);
+    push_padded(out, y, 4);
     out.push('-');
-    push_padded(&mut out, m as i64, 2);
+    push_padded(out, m as i64, 2);
     out.push('-');
-    push_padded(&mut out, d as i64, 2);
+    push_padded(out, d as i64, 2);
     out.push('T');
-    push_padded(&mut out, ms_of_day / 3_600_000, 2);
+    push_padded(out, ms_of_day / 3_600_000, 2);
     out.push(':');
-    push_padded(&mut out, ms_of_day / 60_000 % 60, 2);
+    push_padded(out, ms_of_day / 60_000 % 60, 2);
     out.push(':');
-    push_padded(&mut out, ms_of_day / 1000 % 60, 2);
+    push_padded(out, ms_of_day / 1000 % 60, 2);
     out.push('.');
-    push_padded(&mut out, ms_of_day % 1000, 3);
+    push_padded(out, ms_of_day % 1000, 3);
     out.push('Z');
-    out
 }
 
 /// Reads an RFC 3339 date-time (`2026-11-22T10:00:00.000Z`, `…+01:00`; fractions of any

@@ -16,7 +16,7 @@ use super::eval::Host;
 use crate::json::read::parse_number;
 use crate::json::{push_json_string, push_u64};
 use crate::text::contains;
-use crate::time::{format_rfc3339_ms, parse_rfc3339_ms};
+use crate::time::{parse_rfc3339_ms, push_rfc3339_ms};
 
 /// What a condition is evaluated against.
 pub(crate) struct Env<'a, H: Host> {
@@ -317,7 +317,7 @@ fn describe_leaf<H: Host>(leaf: &Leaf, env: &Env<'_, H>, out: &mut String) {
         }
         Operand::Date(DateRef::Absolute(ms)) => {
             out.push(' ');
-            out.push_str(&format_rfc3339_ms(*ms));
+            push_rfc3339_ms(out, *ms);
         }
         Operand::Date(DateRef::Relative(offset)) => {
             out.push_str(" now");
