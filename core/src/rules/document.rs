@@ -525,7 +525,7 @@ impl Op {
     /// The operator's name in documents.
     pub(crate) fn name(self) -> &'static str {
         // The variants are declared in the order of the list.
-        super::nth_word(OPERATOR_LIST, ' ', self as usize)
+        super::nth_word(OPERATOR_LIST, b' ', self as usize)
     }
 
     /// A negative operator's positive twin and `true`, or the operator itself and `false`:

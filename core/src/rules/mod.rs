@@ -61,8 +61,15 @@ pub(crate) fn word_index(list: &str, word: &[u8]) -> Option<usize> {
 
 /// The `n`th entry of `list`, entries separated by `sep` (empty past the end).
 #[inline(never)]
-pub(crate) fn nth_word(list: &'static str, sep: char, n: usize) -> &'static str {
-    list.split(sep).nth(n).unwrap_or("")
+pub(crate) fn nth_word(list: &'static str, sep: u8, n: usize) -> &'static str {
+    let mut rest = list;
+    for _ in 0..n {
+        match crate::text::split_once(rest, sep) {
+            Some((_, after)) => rest = after,
+            None => return "",
+        }
+    }
+    crate::text::split_once(rest, sep).map_or(rest, |(word, _)| word)
 }
 
 #[cfg(test)]

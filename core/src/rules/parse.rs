@@ -723,7 +723,7 @@ impl<'j> Parser<'j> {
                 .report_at("type", "unknown action type", Some(kind), ACTION_TYPE_LIST);
             return None;
         };
-        let fields = super::nth_word(ACTION_FIELDS, '|', k);
+        let fields = super::nth_word(ACTION_FIELDS, b'|', k);
         let m = self.object(json, fields, "expected an action object")?;
         let before = self.p.count();
         // Every action but a redirect (the last type) has a selector.
