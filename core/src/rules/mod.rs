@@ -56,7 +56,19 @@ pub use write::write_action;
 /// function instead of a `split` iterator inlined at every lookup.
 #[inline(never)]
 pub(crate) fn word_index(list: &str, word: &[u8]) -> Option<usize> {
-    list.split(' ').position(|w| w.as_bytes() == word)
+    let mut rest = list;
+    let mut i = 0;
+    loop {
+        let (w, after) = match crate::text::split_once(rest, b' ') {
+            Some((w, after)) => (w, Some(after)),
+            None => (rest, None),
+        };
+        if w.as_bytes() == word {
+            return Some(i);
+        }
+        rest = after?;
+        i += 1;
+    }
 }
 
 /// The `n`th entry of `list`, entries separated by `sep` (empty past the end).
