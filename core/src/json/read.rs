@@ -173,7 +173,9 @@ impl Reader<'_> {
 
     /// Whether the text at the current position starts with `word`.
     fn starts_with(&self, word: &[u8]) -> bool {
-        self.bytes.get(self.at..).is_some_and(|rest| rest.starts_with(word))
+        self.bytes
+            .get(self.at..)
+            .is_some_and(|rest| rest.starts_with(word))
     }
 
     fn error(&self, reason: &'static str) -> ReadError {
@@ -309,9 +311,7 @@ impl Reader<'_> {
             b'u' => {
                 self.at += 1;
                 let unit = self.hex4()?;
-                let c = if (0xD800..0xDC00).contains(&unit)
-                    && self.starts_with(b"\\u")
-                {
+                let c = if (0xD800..0xDC00).contains(&unit) && self.starts_with(b"\\u") {
                     let save = self.at;
                     self.at += 2;
                     let low = self.hex4()?;

@@ -393,7 +393,7 @@ const CLICK_ID_LIST: &str =
     "gclid gbraid wbraid dclid fbclid msclkid ttclid li_fat_id twclid epik rdt_cid sccid \
 yclid";
 
-fn read_context<'j>(json: &'j Json, p: &mut Problems<'j>) -> VisitorContext {
+fn read_context<'j>(json: &'j Json, p: &mut Problems) -> VisitorContext {
     let mut ctx = VisitorContext::default();
     let Some(members) = json.as_object() else {
         p.report("expected a visitor context object", None, "");
@@ -415,7 +415,7 @@ fn read_context<'j>(json: &'j Json, p: &mut Problems<'j>) -> VisitorContext {
     ctx
 }
 
-fn read_member<'j>(ctx: &mut VisitorContext, key: &str, value: &'j Json, p: &mut Problems<'j>) {
+fn read_member<'j>(ctx: &mut VisitorContext, key: &str, value: &'j Json, p: &mut Problems) {
     if matches!(value, Json::Null) {
         return; // null is the same as absent
     }
@@ -532,12 +532,7 @@ fn read_member<'j>(ctx: &mut VisitorContext, key: &str, value: &'j Json, p: &mut
 }
 
 /// Sets a campaign field named as in documents; `false` when `key` is not one.
-fn set_campaign_field(
-    campaign: &mut Campaign,
-    key: &str,
-    value: &Json,
-    p: &mut Problems<'_>,
-) -> bool {
+fn set_campaign_field(campaign: &mut Campaign, key: &str, value: &Json, p: &mut Problems) -> bool {
     let slot = match key {
         "utm_source" => &mut campaign.source,
         "utm_medium" => &mut campaign.medium,
@@ -567,7 +562,7 @@ fn set_campaign_field(
     true
 }
 
-fn text(value: &Json, p: &mut Problems<'_>) -> Option<String> {
+fn text(value: &Json, p: &mut Problems) -> Option<String> {
     let s = value.as_str().map(String::from);
     if s.is_none() {
         p.report("expected a string", None, "");
@@ -575,7 +570,7 @@ fn text(value: &Json, p: &mut Problems<'_>) -> Option<String> {
     s
 }
 
-fn boolean(value: &Json, p: &mut Problems<'_>) -> Option<bool> {
+fn boolean(value: &Json, p: &mut Problems) -> Option<bool> {
     let b = value.as_bool();
     if b.is_none() {
         p.report("expected true or false", None, "");
@@ -583,7 +578,7 @@ fn boolean(value: &Json, p: &mut Problems<'_>) -> Option<bool> {
     b
 }
 
-fn count(value: &Json, max: u64, p: &mut Problems<'_>) -> Option<u64> {
+fn count(value: &Json, max: u64, p: &mut Problems) -> Option<u64> {
     match value.as_f64() {
         Some(n) if n >= 0.0 && n <= max as f64 && n == (n as u64) as f64 => Some(n as u64),
         _ => {
@@ -593,7 +588,7 @@ fn count(value: &Json, max: u64, p: &mut Problems<'_>) -> Option<u64> {
     }
 }
 
-fn text_list<'j>(value: &'j Json, p: &mut Problems<'j>) -> Option<Vec<String>> {
+fn text_list<'j>(value: &'j Json, p: &mut Problems) -> Option<Vec<String>> {
     let Some(items) = value.as_array() else {
         p.report("expected an array of strings", None, "");
         return None;
@@ -607,7 +602,7 @@ fn text_list<'j>(value: &'j Json, p: &mut Problems<'j>) -> Option<Vec<String>> {
     Some(out)
 }
 
-fn text_map<'j>(value: &'j Json, p: &mut Problems<'j>) -> Vec<(String, String)> {
+fn text_map<'j>(value: &'j Json, p: &mut Problems) -> Vec<(String, String)> {
     let Some(members) = value.as_object() else {
         p.report("expected an object", None, "");
         return Vec::new();
@@ -621,7 +616,7 @@ fn text_map<'j>(value: &'j Json, p: &mut Problems<'j>) -> Vec<(String, String)> 
     out
 }
 
-fn value_map<'j>(value: &'j Json, p: &mut Problems<'j>) -> Vec<(String, Value)> {
+fn value_map<'j>(value: &'j Json, p: &mut Problems) -> Vec<(String, Value)> {
     let Some(members) = value.as_object() else {
         p.report("expected an object", None, "");
         return Vec::new();

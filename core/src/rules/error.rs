@@ -57,45 +57,26 @@ pub(crate) enum Seg<'a> {
     Index(usize),
 }
 
-/// Writes a JSON path: `rules[3].conditions.all[1].op`, or `$` for the root.
-pub(crate) fn render_path(segs: &[Seg<'_>]) -> String {
-    let mut out = String::new();
-    for seg in segs {
-        match seg {
-            Seg::Key(key) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(key);
-            }
-            Seg::Index(i) => {
-                out.push('[');
-                crate::json::push_u64(&mut out, *i as u64);
-                out.push(']');
-            }
-        }
-    }
-    if out.is_empty() {
-        out.push('$');
-    }
-    out
-}
-
 /// Collects problems while walking a JSON tree, tracking the current path.
-pub(crate) struct Problems<'a> {
-    path: Vec<Seg<'a>>,
+pub(crate) struct Problems {
+    /// The current JSON path as it is printed (`rules[3].conditions.all[1].op`), kept
+    /// written as the walk goes rather than assembled for each problem (a smaller bundle).
+    path: String,
+    /// The path's length before each step still entered, to come back up.
+    marks: Vec<usize>,
     pub(crate) errors: Vec<RulesError>,
 }
 
-impl<'a> Problems<'a> {
+impl Problems {
     pub(crate) fn new() -> Self {
         Problems {
-            path: Vec::new(),
+            path: String::new(),
+            marks: Vec::new(),
             errors: Vec::new(),
         }
     }
 
-    /// Records a problem at the current path.
+    /// Records a problem at the current path (`$` for the root).
     pub(crate) fn report(
         &mut self,
         message: &'static str,
@@ -103,7 +84,11 @@ impl<'a> Problems<'a> {
         expected: &'static str,
     ) {
         self.errors.push(RulesError {
-            path: render_path(&self.path),
+            path: String::from(if self.path.is_empty() {
+                "$"
+            } else {
+                &self.path
+            }),
             message,
             found: found.map(String::from),
             expected,
@@ -119,7 +104,7 @@ impl<'a> Problems<'a> {
     /// Records a problem with the member `key` of the current path.
     pub(crate) fn report_at(
         &mut self,
-        key: &'a str,
+        key: &str,
         message: &'static str,
         found: Option<&str>,
         expected: &'static str,
@@ -130,7 +115,7 @@ impl<'a> Problems<'a> {
     }
 
     /// Records a problem with the member `key` of the current path, without a value.
-    pub(crate) fn bad(&mut self, key: &'a str, message: &'static str) {
+    pub(crate) fn bad(&mut self, key: &str, message: &'static str) {
         self.report_at(key, message, None, "");
     }
 
@@ -138,27 +123,39 @@ impl<'a> Problems<'a> {
     /// [`Problems::enter_index`]) is paired with a [`Problems::leave`]. A function per kind
     /// of step keeps the callers from building a [`Seg`] (a smaller bundle).
     #[inline(never)]
-    pub(crate) fn enter(&mut self, key: &'a str) {
-        self.path.push(Seg::Key(key));
+    pub(crate) fn enter(&mut self, key: &str) {
+        self.marks.push(self.path.len());
+        if !self.path.is_empty() {
+            self.path.push('.');
+        }
+        self.path.push_str(key);
     }
 
     /// Goes one step deeper in the path, to the element `i`.
     #[inline(never)]
     pub(crate) fn enter_index(&mut self, i: usize) {
-        self.path.push(Seg::Index(i));
+        self.marks.push(self.path.len());
+        self.path.push('[');
+        crate::json::push_u64(&mut self.path, i as u64);
+        self.path.push(']');
     }
 
     /// Comes back up one step.
     #[inline(never)]
     pub(crate) fn leave(&mut self) {
-        self.path.pop();
+        if let Some(len) = self.marks.pop() {
+            self.path.truncate(len);
+        }
     }
 
     /// Runs `f` one step deeper in the path.
-    pub(crate) fn at<T>(&mut self, seg: Seg<'a>, f: impl FnOnce(&mut Self) -> T) -> T {
-        self.path.push(seg);
+    pub(crate) fn at<T>(&mut self, seg: Seg<'_>, f: impl FnOnce(&mut Self) -> T) -> T {
+        match seg {
+            Seg::Key(key) => self.enter(key),
+            Seg::Index(i) => self.enter_index(i),
+        }
         let result = f(self);
-        self.path.pop();
+        self.leave();
         result
     }
 
@@ -174,22 +171,27 @@ mod tests {
 
     #[test]
     fn message_names_path_value_and_alternatives() {
-        let err = RulesError {
-            path: render_path(&[
-                Seg::Key("rules"),
-                Seg::Index(3),
-                Seg::Key("conditions"),
-                Seg::Key("all"),
-                Seg::Index(1),
-                Seg::Key("op"),
-            ]),
-            message: "unknown operator",
-            found: Some("equal".into()),
-            expected: "equals not_equals",
-        };
+        let mut p = Problems::new();
+        p.report("at the root", None, "");
+        p.at(Seg::Key("rules"), |p| {
+            p.enter_index(3);
+            p.enter("conditions");
+            p.enter("all");
+            p.enter_index(1);
+            p.report_at("op", "unknown operator", Some("equal"), "equals not_equals");
+            p.leave();
+            p.leave();
+            p.leave();
+            p.leave();
+        });
+        p.bad("version", "unsupported");
         let want = "rules[3].conditions.all[1].op: unknown operator \"equal\"; expected one of equals, not_equals";
+        let [root, err, version] = &p.errors[..] else {
+            panic!("{:?}", p.errors);
+        };
+        assert_eq!(root.path, "$");
         assert_eq!(err.to_message(), want);
         assert_eq!(alloc::format!("{err}"), want);
-        assert_eq!(render_path(&[]), "$");
+        assert_eq!(version.to_message(), "version: unsupported");
     }
 }

@@ -10,6 +10,7 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::marker::PhantomData;
 
 use super::attribute::{Attr, ATTRIBUTE_LIST};
 use super::condition::parse_date_ref;
@@ -103,6 +104,7 @@ pub(crate) fn parse_collecting(text: &str) -> Parsed {
             p: Problems::new(),
             groups: Vec::new(),
             regexes: Vec::new(),
+            json: PhantomData,
         };
         let (revision, holdout, capture, rules) = parser.document(&json);
         let mut rules = finish(revision, holdout, rules, parser.groups, parser.regexes);
@@ -178,9 +180,11 @@ pub(crate) fn is_id(s: &str) -> bool {
 
 /// The walk: problems with their paths, and the interned groups and regexes.
 struct Parser<'j> {
-    p: Problems<'j>,
+    p: Problems,
     groups: Vec<String>,
     regexes: Vec<RegexSource>,
+    /// The JSON tree the walk borrows its text from.
+    json: PhantomData<&'j Json>,
 }
 
 /// The variants of an experiment and the sum of their weights as written.

@@ -81,10 +81,10 @@ pub(crate) fn attribute_problem(name: &str, value: &str) -> Option<(&'static str
     if name.starts_with("on") {
         return Some(("name", "event-handler attributes are not allowed"));
     }
-    match name {
-        "style" => Some(("name", "use set_style to change styles")),
-        "srcdoc" => Some(("name", "srcdoc holds unsanitised HTML and is not allowed")),
-        "srcset" | "imagesrcset" if !is_safe_srcset(value) => Some(("value", UNSAFE_URL)),
+    match super::word_index("style srcdoc srcset imagesrcset", name.as_bytes()) {
+        Some(0) => Some(("name", "use set_style to change styles")),
+        Some(1) => Some(("name", "srcdoc holds unsanitised HTML and is not allowed")),
+        Some(_) if !is_safe_srcset(value) => Some(("value", UNSAFE_URL)),
         _ if super::word_index(URL_ATTRIBUTES, name.as_bytes()).is_some()
             && !is_safe_url(value) =>
         {
