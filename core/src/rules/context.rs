@@ -393,7 +393,7 @@ const CLICK_ID_LIST: &str =
     "gclid gbraid wbraid dclid fbclid msclkid ttclid li_fat_id twclid epik rdt_cid sccid \
 yclid";
 
-fn read_context<'j>(json: &'j Json, p: &mut Problems) -> VisitorContext {
+fn read_context(json: &Json, p: &mut Problems) -> VisitorContext {
     let mut ctx = VisitorContext::default();
     let Some(members) = json.as_object() else {
         p.report("expected a visitor context object", None, "");
@@ -415,7 +415,7 @@ fn read_context<'j>(json: &'j Json, p: &mut Problems) -> VisitorContext {
     ctx
 }
 
-fn read_member<'j>(ctx: &mut VisitorContext, key: &str, value: &'j Json, p: &mut Problems) {
+fn read_member(ctx: &mut VisitorContext, key: &str, value: &Json, p: &mut Problems) {
     if matches!(value, Json::Null) {
         return; // null is the same as absent
     }
@@ -588,7 +588,7 @@ fn count(value: &Json, max: u64, p: &mut Problems) -> Option<u64> {
     }
 }
 
-fn text_list<'j>(value: &'j Json, p: &mut Problems) -> Option<Vec<String>> {
+fn text_list(value: &Json, p: &mut Problems) -> Option<Vec<String>> {
     let Some(items) = value.as_array() else {
         p.report("expected an array of strings", None, "");
         return None;
@@ -602,7 +602,7 @@ fn text_list<'j>(value: &'j Json, p: &mut Problems) -> Option<Vec<String>> {
     Some(out)
 }
 
-fn text_map<'j>(value: &'j Json, p: &mut Problems) -> Vec<(String, String)> {
+fn text_map(value: &Json, p: &mut Problems) -> Vec<(String, String)> {
     let Some(members) = value.as_object() else {
         p.report("expected an object", None, "");
         return Vec::new();
@@ -616,7 +616,7 @@ fn text_map<'j>(value: &'j Json, p: &mut Problems) -> Vec<(String, String)> {
     out
 }
 
-fn value_map<'j>(value: &'j Json, p: &mut Problems) -> Vec<(String, Value)> {
+fn value_map(value: &Json, p: &mut Problems) -> Vec<(String, Value)> {
     let Some(members) = value.as_object() else {
         p.report("expected an object", None, "");
         return Vec::new();
