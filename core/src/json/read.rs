@@ -159,13 +159,6 @@ struct Reader<'a> {
     depth_left: usize,
 }
 
-/// Exact powers of ten: a mantissa below 2^53 times or divided by one of these is correctly
-/// rounded (Clinger's fast path), which covers every number people write in a document.
-const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
-
 impl Reader<'_> {
     fn peek(&self) -> u8 {
         self.bytes.get(self.at).copied().unwrap_or(0)
@@ -449,10 +442,14 @@ fn scale(mut value: f64, mut exp10: i32) -> f64 {
             return 0.0;
         }
     }
-    let power = POW10
-        .get(exp10.unsigned_abs() as usize)
-        .copied()
-        .unwrap_or(1.0);
+    // 10^n for n <= 22 is exact in an f64, and so is every product on the way there: a
+    // mantissa below 2^53 times or divided by it is correctly rounded (Clinger's fast path),
+    // which covers every number people write in a document. A loop rather than a table of
+    // the 23 powers (a smaller bundle).
+    let mut power = 1.0;
+    for _ in 0..exp10.unsigned_abs() {
+        power *= 10.0;
+    }
     if exp10 < 0 {
         value / power
     } else {
@@ -502,6 +499,12 @@ mod tests {
             ("99.999", 99.999),
         ] {
             assert_eq!(parse_number(text), Some(want), "{text}");
+        }
+        for n in 0..=22 {
+            for text in [alloc::format!("7e{n}"), alloc::format!("7e-{n}")] {
+                let want: f64 = text.parse().unwrap();
+                assert_eq!(parse_number(&text), Some(want), "{text}");
+            }
         }
         let big: f64 = "123456789012345678901234567890".parse().unwrap();
         let got = parse_number("123456789012345678901234567890").unwrap();
