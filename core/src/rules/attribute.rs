@@ -59,50 +59,56 @@ pub(crate) enum AttrId {
     Experiment,
 }
 
-/// Every [`AttrId`], in declaration order.
-const ATTR_IDS: [AttrId; 41] = [
-    AttrId::Url,
-    AttrId::Host,
-    AttrId::Path,
-    AttrId::Hash,
-    AttrId::Query,
-    AttrId::UtmSource,
-    AttrId::UtmMedium,
-    AttrId::UtmCampaign,
-    AttrId::UtmTerm,
-    AttrId::UtmContent,
-    AttrId::ClickId,
-    AttrId::ClickIdType,
-    AttrId::FirstUtmSource,
-    AttrId::FirstUtmMedium,
-    AttrId::FirstUtmCampaign,
-    AttrId::FirstUtmTerm,
-    AttrId::FirstUtmContent,
-    AttrId::FirstClickId,
-    AttrId::FirstClickIdType,
-    AttrId::LandingPage,
-    AttrId::Referrer,
-    AttrId::ReferrerDomain,
-    AttrId::Device,
-    AttrId::Browser,
-    AttrId::Os,
-    AttrId::Language,
-    AttrId::LocalHour,
-    AttrId::LocalWeekday,
-    AttrId::Returning,
-    AttrId::VisitCount,
-    AttrId::SessionPageViews,
-    AttrId::SecondsOnSite,
-    AttrId::FormsStarted,
-    AttrId::FormsSubmitted,
-    AttrId::FormsSubmittedIds,
-    AttrId::Identified,
-    AttrId::Trait,
-    AttrId::Custom,
-    AttrId::Segments,
-    AttrId::LeadScore,
-    AttrId::Experiment,
-];
+impl AttrId {
+    /// The attribute at `index` in [`ATTRIBUTE_LIST`]. The variants are declared in that
+    /// order, so this `match` compiles to a range check, with no table in the bundle.
+    fn from_index(index: usize) -> Option<AttrId> {
+        Some(match index {
+            0 => AttrId::Url,
+            1 => AttrId::Host,
+            2 => AttrId::Path,
+            3 => AttrId::Hash,
+            4 => AttrId::Query,
+            5 => AttrId::UtmSource,
+            6 => AttrId::UtmMedium,
+            7 => AttrId::UtmCampaign,
+            8 => AttrId::UtmTerm,
+            9 => AttrId::UtmContent,
+            10 => AttrId::ClickId,
+            11 => AttrId::ClickIdType,
+            12 => AttrId::FirstUtmSource,
+            13 => AttrId::FirstUtmMedium,
+            14 => AttrId::FirstUtmCampaign,
+            15 => AttrId::FirstUtmTerm,
+            16 => AttrId::FirstUtmContent,
+            17 => AttrId::FirstClickId,
+            18 => AttrId::FirstClickIdType,
+            19 => AttrId::LandingPage,
+            20 => AttrId::Referrer,
+            21 => AttrId::ReferrerDomain,
+            22 => AttrId::Device,
+            23 => AttrId::Browser,
+            24 => AttrId::Os,
+            25 => AttrId::Language,
+            26 => AttrId::LocalHour,
+            27 => AttrId::LocalWeekday,
+            28 => AttrId::Returning,
+            29 => AttrId::VisitCount,
+            30 => AttrId::SessionPageViews,
+            31 => AttrId::SecondsOnSite,
+            32 => AttrId::FormsStarted,
+            33 => AttrId::FormsSubmitted,
+            34 => AttrId::FormsSubmittedIds,
+            35 => AttrId::Identified,
+            36 => AttrId::Trait,
+            37 => AttrId::Custom,
+            38 => AttrId::Segments,
+            39 => AttrId::LeadScore,
+            40 => AttrId::Experiment,
+            _ => return None,
+        })
+    }
+}
 
 /// What kind of value an attribute holds, for lint's type checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,7 +197,7 @@ impl Attr {
             }
         })?;
         Some(Attr {
-            id: *ATTR_IDS.get(index)?,
+            id: AttrId::from_index(index)?,
             member: String::from(member),
         })
     }
@@ -257,9 +263,9 @@ mod tests {
 
     #[test]
     fn attributes_are_declared_in_the_order_of_their_names() {
-        for (i, id) in ATTR_IDS.iter().enumerate() {
-            assert_eq!(*id as usize, i);
+        for i in 0..ATTRIBUTE_NAMES.len() {
+            assert_eq!(AttrId::from_index(i).map(|id| id as usize), Some(i));
         }
-        assert_eq!(ATTR_IDS.len(), ATTRIBUTE_NAMES.len());
+        assert_eq!(AttrId::from_index(ATTRIBUTE_NAMES.len()), None);
     }
 }

@@ -464,7 +464,8 @@ pub(crate) enum Op {
     Missing,
 }
 
-/// Every operator, in the order of [`OPERATOR_NAMES`].
+/// Every operator, in the order of [`OPERATOR_NAMES`] (for tests).
+#[cfg(test)]
 const OPERATORS: [Op; 19] = [
     Op::Equals,
     Op::NotEquals,
@@ -486,7 +487,6 @@ const OPERATORS: [Op; 19] = [
     Op::Exists,
     Op::Missing,
 ];
-
 /// [`OPERATOR_NAMES`] as words separated by spaces: what the parser looks names up in and
 /// error messages list (smaller in the browser bundle than the slice).
 pub(crate) const OPERATOR_LIST: &str = "equals not_equals in not_in contains not_contains \
@@ -516,10 +516,37 @@ pub const OPERATOR_NAMES: [&str; 19] = [
 ];
 
 impl Op {
+    /// The operator at `index` in [`OPERATOR_LIST`]. The variants are declared in that
+    /// order, so this `match` compiles to a range check, with no table in the bundle.
+    fn from_index(index: usize) -> Option<Op> {
+        Some(match index {
+            0 => Op::Equals,
+            1 => Op::NotEquals,
+            2 => Op::In,
+            3 => Op::NotIn,
+            4 => Op::Contains,
+            5 => Op::NotContains,
+            6 => Op::StartsWith,
+            7 => Op::EndsWith,
+            8 => Op::Regex,
+            9 => Op::NotRegex,
+            10 => Op::Gt,
+            11 => Op::Gte,
+            12 => Op::Lt,
+            13 => Op::Lte,
+            14 => Op::Between,
+            15 => Op::Before,
+            16 => Op::After,
+            17 => Op::Exists,
+            18 => Op::Missing,
+            _ => return None,
+        })
+    }
+
     /// The operator named `name` in a document.
     pub(crate) fn from_name(name: &str) -> Option<Op> {
         let i = super::word_index(OPERATOR_LIST, name.as_bytes())?;
-        OPERATORS.get(i).copied()
+        Op::from_index(i)
     }
 
     /// The operator's name in documents.
@@ -537,8 +564,8 @@ impl Op {
             self,
             Op::NotEquals | Op::NotIn | Op::NotContains | Op::NotRegex | Op::Missing
         );
-        let twin = OPERATORS.get(self as usize - usize::from(negated));
-        (twin.copied().unwrap_or(self), negated)
+        let twin = Op::from_index(self as usize - usize::from(negated));
+        (twin.unwrap_or(self), negated)
     }
 
     /// Whether `ignore_case` means something for this operator.
