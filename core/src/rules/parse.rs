@@ -62,7 +62,6 @@ pub const ACTION_TYPES: &[&str] = &[
 const ACTION_TYPE_LIST: &str = "set_text set_html set_attribute remove_attribute add_class \
 remove_class set_style show hide insert redirect";
 const INSERT_POSITIONS: &str = "before after prepend append";
-const NOTES: [&str; 2] = ["name", "description"];
 
 /// Extremes of `priority`: plenty of room, and small enough to print and compare safely.
 const MAX_PRIORITY: f64 = 1_000_000.0;
@@ -251,10 +250,10 @@ impl<'j> Parser<'j> {
         s
     }
 
+    /// The free-text `name` and `description` (two calls rather than a table of the keys).
     fn notes(&mut self, m: Members<'j>) {
-        for key in NOTES {
-            self.text(m, key, false, usize::MAX);
-        }
+        self.text(m, "name", false, usize::MAX);
+        self.text(m, "description", false, usize::MAX);
     }
 
     fn flag(&mut self, m: Members<'j>, key: &'static str, default: bool) -> bool {
