@@ -891,7 +891,7 @@ impl<'j> Parser<'j> {
     fn variants(&mut self, json: &'j Json) -> Option<ParsedVariants> {
         let items = json
             .as_array()
-            .filter(|v| (2..=MAX_VARIANTS).contains(&v.len()));
+            .filter(|v| v.len() >= 2 && v.len() <= MAX_VARIANTS);
         let Some(items) = items else {
             return self.p.fail("expected an array of 2 to 20 variants");
         };
