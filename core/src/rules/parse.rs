@@ -508,9 +508,10 @@ impl<'j> Parser<'j> {
         let all = member(m, "all");
         let any = member(m, "any");
         let not = member(m, "not");
-        let is_leaf = "attribute op value ignore_case"
-            .split(' ')
-            .any(|k| member(m, k).is_some());
+        let is_leaf = member(m, "attribute").is_some()
+            || member(m, "op").is_some()
+            || member(m, "value").is_some()
+            || member(m, "ignore_case").is_some();
         let compound =
             usize::from(all.is_some()) + usize::from(any.is_some()) + usize::from(not.is_some());
         if compound + usize::from(is_leaf) != 1 {
