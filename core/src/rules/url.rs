@@ -143,10 +143,14 @@ fn value_problem(value: &str) -> Option<&'static str> {
     if contains(value, "/*", false) {
         return Some("CSS comments are not allowed in a value");
     }
-    for marker in "expression( javascript: vbscript: @import -moz-binding".split(' ') {
-        if contains(value, marker, true) {
-            return Some("CSS value that can run code");
-        }
+    let runs_code = |marker: &str| contains(value, marker, true);
+    if runs_code("expression(")
+        || runs_code("javascript:")
+        || runs_code("vbscript:")
+        || runs_code("@import")
+        || runs_code("-moz-binding")
+    {
+        return Some("CSS value that can run code");
     }
     let mut rest = value;
     while let Some(i) = find(rest, "url(", true) {
