@@ -39,12 +39,13 @@ impl RulesError {
         }
         if !self.expected.is_empty() {
             out.push_str("; expected one of ");
-            for (i, name) in self.expected.split(' ').enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
+            let mut rest = self.expected;
+            while let Some((name, after)) = crate::text::split_once(rest, b' ') {
                 out.push_str(name);
+                out.push_str(", ");
+                rest = after;
             }
+            out.push_str(rest);
         }
         out
     }
