@@ -17,14 +17,16 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use orbit_core::enrich::campaign::parse_campaign;
+use orbit_core::json::read::{read_json, Json};
 use orbit_core::json::JsonWriter;
+use orbit_core::limits::MAX_DEPTH;
 use orbit_core::rules::{
     parse_rules, redirect_allowed, redirect_target, Action, EvalOptions, Evaluation, Experiment,
     Host, Rule, RuleEngine, Value, Variant, VisitorContext,
 };
 use orbit_core::tracker::session::campaign_from_key;
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use web_sys::Element;
 
 use crate::profile::{self, Profile};
@@ -933,20 +935,14 @@ fn visitor_context(state: &State) -> VisitorContext {
     ctx.segments = state.personal.profile.segments.clone();
     ctx.lead_score = state.personal.profile.lead_score;
     if let Some(traits) = state.traits.as_deref() {
-        // The stored object read with the browser's `JSON.parse` (no member scanner in the
-        // bundle), each member written back with `JSON.stringify` for `push_value`.
-        let json = web::global("JSON");
-        let object = web::call(&json, "parse", &[&JsValue::from_str(traits)]);
-        if object.is_object() && !js_sys::Array::is_array(&object) {
-            let keys = web::call(&web::global("Object"), "keys", &[&object]);
-            let keys: &js_sys::Array = keys.unchecked_ref();
-            for i in 0..length(keys) {
-                let Some(key) = keys.get(i).as_string() else {
-                    continue;
-                };
-                let member = web::call(&json, "stringify", &[&web::prop(&object, &key)]);
-                if let Some(member) = member.as_string() {
-                    push_value(&mut ctx.traits, &key, &member);
+        // The stored object (what `JSON.stringify` gave `identify`) read with the bundle's
+        // own JSON reader, not a `JSON.parse`/`JSON.stringify` round trip per member; a
+        // member may nest as deeply as an attribute.
+        let json = read_json(traits, traits.len(), MAX_DEPTH + 1);
+        if let Ok(Json::Object(members)) = json {
+            for (key, member) in &members {
+                if let Some(value) = Value::from_json(member) {
+                    ctx.traits.push((key.clone(), value));
                 }
             }
         }
@@ -963,15 +959,10 @@ pub(crate) fn length(list: &JsValue) -> u32 {
     web::prop(list, "length").as_f64().unwrap_or(0.0) as u32
 }
 
-/// Adds a stored JSON value (an attribute or a trait) as a rule value; objects and `null`
+/// Adds a stored JSON value (an attribute) as a rule value; objects and `null`
 /// are not values rules can test.
 fn push_value(values: &mut Vec<(String, Value)>, key: &str, json: &str) {
-    use orbit_core::json::read::read_json;
-    let json = read_json(
-        json,
-        orbit_core::limits::MAX_EVENT_BYTES,
-        orbit_core::limits::MAX_DEPTH,
-    );
+    let json = read_json(json, orbit_core::limits::MAX_EVENT_BYTES, MAX_DEPTH);
     if let Some(value) = json.ok().as_ref().and_then(Value::from_json) {
         values.push((String::from(key), value));
     }
