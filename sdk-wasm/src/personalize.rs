@@ -16,7 +16,6 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use orbit_core::enrich::campaign::parse_campaign;
 use orbit_core::json::read::{read_json, Json};
 use orbit_core::json::JsonWriter;
 use orbit_core::limits::MAX_DEPTH;
@@ -24,7 +23,7 @@ use orbit_core::rules::{
     parse_rules, redirect_allowed, redirect_target, Action, EvalOptions, Evaluation, Experiment,
     Host, Rule, RuleEngine, Value, Variant, VisitorContext,
 };
-use orbit_core::tracker::session::campaign_from_key;
+use orbit_core::tracker::session::{arrival_key, campaign_from_key};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsValue;
 use web_sys::Element;
@@ -907,11 +906,13 @@ fn visitor_context(state: &State) -> VisitorContext {
     ctx.local_hour = Some(hour);
     ctx.local_weekday = Some(weekday);
     if let Some(session) = state.session.as_ref() {
+        // The page's own tags as a campaign key, read back like the stored one: the key
+        // writer is in the bundle anyway, `parse_campaign` would be a second decoder.
         if let Some(campaign) = session
             .campaign_key
             .as_deref()
             .and_then(campaign_from_key)
-            .or_else(|| parse_campaign(&href))
+            .or_else(|| arrival_key(&href).as_deref().and_then(campaign_from_key))
         {
             ctx.campaign = campaign;
         }
