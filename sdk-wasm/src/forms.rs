@@ -541,9 +541,8 @@ fn fields_of(form: &Element) -> Vec<Field> {
 /// The form's controls that are fields: not buttons, not hidden, not ignored.
 fn tracked_elements(form: &Element) -> Vec<Element> {
     let elements = web::prop(form.as_ref(), "elements");
-    let length = web::prop(&elements, "length").as_f64().unwrap_or(0.0) as u32;
     let mut fields = Vec::new();
-    for i in 0..length {
+    for i in 0..length(&elements) {
         // `Array#get` is plain indexing (`elements[i]`), which the collection has too: the
         // binding `dom::query_all` uses, none of its own.
         let Ok(element) = elements
