@@ -157,20 +157,20 @@ enum Undo {
     Remove(Option<Element>),
 }
 
-/// As derived, but elements compared with [`same`] (a derived comparison would add an
-/// `Object.is` binding to the glue).
-impl PartialEq for Undo {
-    fn eq(&self, other: &Undo) -> bool {
-        match (self, other) {
-            (Undo::Html(a), Undo::Html(b)) => a == b,
-            (Undo::Attribute(n, a), Undo::Attribute(m, b)) => n == m && a == b,
-            (Undo::Style(n, a), Undo::Style(m, b)) => n == m && a == b,
-            (Undo::Visibility(n, a), Undo::Visibility(m, b)) => n == m && a == b,
-            (Undo::Remove(a), Undo::Remove(b)) => match (a, b) {
-                (Some(a), Some(b)) => same(a, b),
-                (a, b) => a.is_none() && b.is_none(),
-            },
-            _ => false,
+impl Undo {
+    /// What `capture` read from the element: two captures of one action read the same
+    /// element the same way exactly when these are equal (its name or property is the
+    /// action's, and an insertion's wrapper is checked on its own). Compared instead of the
+    /// whole `Undo`, so no comparison of every variant and its element.
+    fn reads(&self) -> [Option<&str>; 3] {
+        match self {
+            Undo::Html(html) => [Some(html), None, None],
+            Undo::Attribute(_, value) => [value.as_deref(), None, None],
+            Undo::Style(_, (value, priority)) => [Some(value), Some(priority), None],
+            Undo::Visibility(hidden, (value, priority)) => {
+                [hidden.as_deref(), Some(value), Some(priority)]
+            }
+            Undo::Remove(_) => [None; 3],
         }
     }
 }
@@ -424,7 +424,7 @@ fn reconcile(shared: &Rc<Shared>) {
                             Undo::Remove(marker) => {
                                 marker.as_ref().is_some_and(|m| !dom::is_connected(m))
                             }
-                            _ => capture(&element, action) != a.after,
+                            _ => capture(&element, action).reads() != a.after.reads(),
                         };
                         if !undone {
                             continue;
