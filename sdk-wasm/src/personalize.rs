@@ -327,12 +327,11 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
         }
         let mut changed = false;
         for (experiment, variant) in evaluation.new_assignments() {
-            personal
-                .assignments
-                .retain(|(e, _)| e.as_str() != experiment);
-            personal
-                .assignments
-                .push((experiment.into(), variant.into()));
+            let assignments = &mut personal.assignments;
+            match assignments.iter_mut().find(|(e, _)| e == experiment) {
+                Some((_, old)) => *old = variant.into(),
+                None => assignments.push((experiment.into(), variant.into())),
+            }
             changed = true;
         }
         personal.plan = plan;
