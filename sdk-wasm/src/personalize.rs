@@ -96,7 +96,7 @@ pub(crate) struct Personalization {
     applied: Vec<Applied>,
     /// Experiment variants (`experiment`, `variant`), stored for stickiness.
     assignments: Vec<(String, String)>,
-    /// Exposures sent: `experiment:variant` (kept for good) and `rule:ID` (per page view).
+    /// Experiment exposures sent, `experiment:variant` (kept for good).
     exposed: Vec<String>,
     /// Re-applications per element in the current second: the circuit breaker.
     patches: Vec<(Element, u64, u32)>,
@@ -136,6 +136,9 @@ struct Planned {
     reported: bool,
     /// Whether rendering it counts as an exposure (not a preview).
     exposure: bool,
+    /// Whether its rule's `Personalization Applied` was sent from it (once per rule and page
+    /// view: the plan is rebuilt for each).
+    sent: bool,
 }
 
 /// One change made to one element.
@@ -319,6 +322,7 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
                     action: (i < decision.actions.len()).then_some(i),
                     reported: false,
                     exposure,
+                    sent: false,
                 });
             }
         }
@@ -335,7 +339,6 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
             changed = true;
         }
         personal.plan = plan;
-        personal.exposed.retain(|e| !e.starts_with("rule:"));
         if changed && state.mode == Mode::Tracking {
             web::storage::local_set(ASSIGNMENTS_KEY, &encode_pairs(&personal.assignments));
         }
@@ -552,23 +555,34 @@ fn report(shared: &Rc<Shared>, holdout: Option<&str>, index: usize) {
                 (variant.map(|(e, v)| (e.id(), v.id())), Some(rule.id()))
             }
         };
-        let key = match experiment {
-            Some((experiment, variant)) => join(&[experiment, ":", variant]),
-            None => join(&["rule:", rule_id.unwrap_or_default()]),
-        };
-        if state.mode == Mode::Off || exposed.contains(&key) {
+        if state.mode == Mode::Off {
             return;
         }
-        exposed.push(key);
+        match experiment {
+            Some((experiment, variant)) => {
+                let key = join(&[experiment, ":", variant]);
+                if exposed.contains(&key) {
+                    return;
+                }
+                exposed.push(key);
+            }
+            None => {
+                let rule = plan.get(index).map(|p| p.rule);
+                if plan.iter().any(|p| Some(p.rule) == rule && p.sent) {
+                    return;
+                }
+                if let Some(planned) = plan.get_mut(index) {
+                    planned.sent = true;
+                }
+            }
+        }
         let mut w = JsonWriter::new();
         w.begin_object();
         if let Some((experiment, variant)) = experiment {
             if state.mode == Mode::Tracking {
                 let mut kept = String::new();
                 for exposure in exposed.iter() {
-                    if !exposure.starts_with("rule:") {
-                        push_item(&mut kept, exposure, '|');
-                    }
+                    push_item(&mut kept, exposure, '|');
                 }
                 web::storage::local_set(EXPOSED_KEY, &kept);
             }
