@@ -101,7 +101,10 @@ impl FormCounts {
 
     fn submitted(&mut self, id: &str) {
         self.submitted += 1;
-        self.submitted_ids.retain(|i| i != id);
+        // As `retain` would, in less code: every copy of the id goes.
+        while let Some(at) = self.submitted_ids.iter().position(|i| i == id) {
+            self.submitted_ids.remove(at);
+        }
         self.submitted_ids.push(String::from(id));
         if self.submitted_ids.len() > MAX_REMEMBERED_FORMS {
             self.submitted_ids.remove(0);
