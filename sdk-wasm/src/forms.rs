@@ -174,7 +174,7 @@ impl Forms {
 
     /// Starts tracking the form at its first field; false when it had started already.
     fn start(&mut self, id: &str, field: &str, now: u64) -> bool {
-        if self.forms.iter().any(|f| f.id == id) {
+        if self.get(id).is_some() {
             return false;
         }
         self.forms.push(FormState {
