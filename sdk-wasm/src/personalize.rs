@@ -959,14 +959,13 @@ fn visitor_context(state: &State) -> VisitorContext {
         let json = read_json(traits, traits.len(), MAX_DEPTH + 1);
         if let Ok(Json::Object(members)) = json {
             for (key, member) in &members {
-                if let Some(value) = Value::from_json(member) {
-                    ctx.traits.push((key.clone(), value));
-                }
+                push_value(&mut ctx.traits, key, Some(member));
             }
         }
     }
     for (key, json) in &state.attributes {
-        push_value(&mut ctx.custom, key, json);
+        let json = read_json(json, orbit_core::limits::MAX_EVENT_BYTES, MAX_DEPTH);
+        push_value(&mut ctx.custom, key, json.ok().as_ref());
     }
     ctx
 }
@@ -977,11 +976,10 @@ pub(crate) fn length(list: &JsValue) -> u32 {
     web::prop(list, "length").as_f64().unwrap_or(0.0) as u32
 }
 
-/// Adds a stored JSON value (an attribute) as a rule value; objects and `null`
+/// Adds a stored JSON value (a trait or an attribute) as a rule value; objects and `null`
 /// are not values rules can test.
-fn push_value(values: &mut Vec<(String, Value)>, key: &str, json: &str) {
-    let json = read_json(json, orbit_core::limits::MAX_EVENT_BYTES, MAX_DEPTH);
-    if let Some(value) = json.ok().as_ref().and_then(Value::from_json) {
+fn push_value(values: &mut Vec<(String, Value)>, key: &str, json: Option<&Json>) {
+    if let Some(value) = json.and_then(Value::from_json) {
         values.push((String::from(key), value));
     }
 }
