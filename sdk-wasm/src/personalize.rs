@@ -915,7 +915,10 @@ fn visitor_context(state: &State) -> VisitorContext {
         ctx.language = Some(state.page.locale.clone());
     }
     ctx.identified = Some(state.user_id.is_some());
-    ctx.experiments = state.personal.assignments.clone();
+    // A loop, not `Vec::clone`: that is generic code of its own for pairs.
+    for (experiment, variant) in &state.personal.assignments {
+        ctx.experiments.push((experiment.clone(), variant.clone()));
+    }
     ctx.set_url(&href);
     ctx.set_referrer(&web::page::referrer());
     ctx.set_user_agent(&state.page.user_agent);
