@@ -952,8 +952,8 @@ fn visitor_context(state: &State) -> VisitorContext {
     let counts = &state.form_counts;
     ctx.forms_started = Some(counts.started);
     ctx.forms_submitted = Some(counts.submitted);
-    ctx.forms_submitted_ids = Some(counts.submitted_ids.clone());
-    ctx.segments = state.personal.profile.segments.clone();
+    ctx.forms_submitted_ids = Some(copy(&counts.submitted_ids));
+    ctx.segments = state.personal.profile.segments.as_deref().map(copy);
     ctx.lead_score = state.personal.profile.lead_score;
     if let Some(traits) = state.traits.as_deref() {
         // The stored object (what `JSON.stringify` gave `identify`) read with the bundle's
@@ -985,6 +985,15 @@ fn push_value(values: &mut Vec<(String, Value)>, key: &str, json: Option<&Json>)
     if let Some(value) = json.and_then(Value::from_json) {
         values.push((String::from(key), value));
     }
+}
+
+/// A copy of a list, by a loop (as for the experiments: `Vec::clone` is generic code).
+fn copy(list: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in list {
+        out.push(item.clone());
+    }
+    out
 }
 
 /// The parts as one string (`format!` would pull `core::fmt` into the bundle).
