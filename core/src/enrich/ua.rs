@@ -5,7 +5,7 @@
 //! bundle hundreds of kilobytes. Matching is on ASCII bytes and never allocates, except for
 //! the version string it returns.
 
-use crate::text::{contains, find};
+use crate::text::{contains, find, split, split_once};
 use alloc::string::String;
 
 /// What a user agent says about the software and device behind it.
@@ -99,10 +99,16 @@ const BROWSER_TOKENS: &str = "Edg/=Edge,EdgA/=Edge,EdgiOS/=Edge,Edge/=Edge,OPR/=
 SamsungBrowser/=Samsung Internet,Firefox/=Firefox,FxiOS/=Firefox,Chrome/=Chrome,CriOS/=Chrome,\
 MSIE =Internet Explorer";
 
+/// Operating-system tokens, like [`BROWSER_TOKENS`]. Order matters: iOS says "like Mac OS X",
+/// Android and Chrome OS run on Linux. iPadOS in its default "desktop" mode sends a Mac user
+/// agent; only touch support tells them apart, which a user-agent string cannot.
+const OS_TOKENS: &str = "Windows=Windows,iPhone=iOS,iPad=iOS,iPod=iOS,Android=Android,\
+CrOS=Chrome OS,Mac OS X=macOS,Macintosh=macOS,Linux=Linux";
+
 /// Parses a `User-Agent` header or `navigator.userAgent`; never fails, unknown parts are `None`.
 pub fn parse_user_agent(ua: &str) -> UserAgent {
     let (browser, browser_version) = browser(ua);
-    let os = os(ua);
+    let os = first_token(ua, OS_TOKENS, b',', false).map(|(name, _)| name);
     let bot = is_bot(ua);
     UserAgent {
         browser,
@@ -116,67 +122,60 @@ pub fn parse_user_agent(ua: &str) -> UserAgent {
 /// Whether a user agent is automated traffic that should not count as a visitor: an empty
 /// one, or one containing any of [`BOT_MARKERS`].
 pub fn is_bot(ua: &str) -> bool {
-    ua.is_empty()
-        || BOT_MARKER_LIST
-            .split(' ')
-            .any(|marker| contains(ua, marker, true))
+    ua.is_empty() || first_token(ua, BOT_MARKER_LIST, b' ', true).is_some()
+}
+
+/// The first entry of `table` (entries `token` or `token=name`, separated by `sep`) whose
+/// token `ua` contains: its name (empty without one) and where the token ends in `ua`. The
+/// one scan behind the browser, OS and bot tables.
+fn first_token(
+    ua: &str,
+    table: &'static str,
+    sep: u8,
+    ignore_case: bool,
+) -> Option<(&'static str, usize)> {
+    for entry in split(table, sep) {
+        let (token, name) = split_once(entry, b'=').unwrap_or((entry, ""));
+        if let Some(at) = find(ua, token, ignore_case) {
+            return Some((name, at + token.len()));
+        }
+    }
+    None
 }
 
 fn browser(ua: &str) -> (Option<&'static str>, Option<String>) {
-    for entry in BROWSER_TOKENS.split(',') {
-        let (token, name) = entry.split_once('=').unwrap_or((entry, ""));
-        if let Some(version) = version_after(ua, token) {
-            return (Some(name), version);
-        }
-    }
-    if contains(ua, "Safari/", false) {
-        if let Some(version) = version_after(ua, "Version/") {
-            return (Some("Safari"), version);
-        }
-    }
-    // IE 11 dropped `MSIE`; its version is in `rv:`.
-    if contains(ua, "Trident/", false) {
-        return (
-            Some("Internet Explorer"),
-            version_after(ua, "rv:").flatten(),
-        );
-    }
-    (None, None)
-}
-
-/// `None` when `token` is absent; otherwise the major version that follows it, if any.
-fn version_after(ua: &str, token: &str) -> Option<Option<String>> {
-    let rest = ua.get(find(ua, token, false)? + token.len()..)?;
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    Some(
-        rest.get(..digits)
-            .filter(|d| !d.is_empty())
-            .map(String::from),
-    )
-}
-
-fn os(ua: &str) -> Option<&'static str> {
-    // Order matters: iOS says "like Mac OS X", Android and Chrome OS run on Linux.
-    if contains(ua, "Windows", false) {
-        Some("Windows")
-    } else if contains(ua, "iPhone", false)
-        || contains(ua, "iPad", false)
-        || contains(ua, "iPod", false)
+    let (name, version_at) = if let Some((name, end)) = first_token(ua, BROWSER_TOKENS, b',', false)
     {
-        // iPadOS in its default "desktop" mode sends a Mac user agent; only touch support
-        // tells them apart, which a user-agent string cannot.
-        Some("iOS")
-    } else if contains(ua, "Android", false) {
-        Some("Android")
-    } else if contains(ua, "CrOS", false) {
-        Some("Chrome OS")
-    } else if contains(ua, "Mac OS X", false) || contains(ua, "Macintosh", false) {
-        Some("macOS")
-    } else if contains(ua, "Linux", false) {
-        Some("Linux")
+        (name, Some(end))
+    } else if let Some(end) = contains(ua, "Safari/", false)
+        .then(|| token_end(ua, "Version/"))
+        .flatten()
+    {
+        ("Safari", Some(end))
+    } else if contains(ua, "Trident/", false) {
+        // IE 11 dropped `MSIE`; its version is in `rv:`.
+        ("Internet Explorer", token_end(ua, "rv:"))
     } else {
-        None
+        return (None, None);
+    };
+    (Some(name), version_at.and_then(|at| major_version(ua, at)))
+}
+
+/// Where the first `token` in `ua` ends, if it is there.
+fn token_end(ua: &str, token: &str) -> Option<usize> {
+    Some(find(ua, token, false)? + token.len())
+}
+
+/// The digits of `ua` from byte `at` on, if there are any.
+fn major_version(ua: &str, at: usize) -> Option<String> {
+    let rest = ua.as_bytes().get(at..)?;
+    let mut digits = 0;
+    while rest.get(digits).is_some_and(u8::is_ascii_digit) {
+        digits += 1;
     }
+    ua.get(at..at + digits)
+        .filter(|d| !d.is_empty())
+        .map(String::from)
 }
 
 fn device(ua: &str, os: Option<&str>, bot: bool) -> DeviceType {
@@ -195,7 +194,8 @@ fn device(ua: &str, os: Option<&str>, bot: bool) -> DeviceType {
         }
     } else if contains(ua, "Mobi", false) {
         DeviceType::Mobile
-    } else if matches!(os, Some("Windows" | "macOS" | "Linux" | "Chrome OS")) {
+    } else if os.is_some() {
+        // Windows, macOS, Linux or Chrome OS: iOS says iPhone, iPad or iPod, handled above.
         DeviceType::Desktop
     } else {
         DeviceType::Unknown
