@@ -8,7 +8,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::json::push_json_string;
-use crate::text::{split, split_once};
+use crate::text::{split, split_once, Split};
 
 /// Longest campaign value kept, in chars: tagged links are sometimes pasted with whole
 /// tracking blobs in them, and every event of the session carries these values.
@@ -31,14 +31,14 @@ pub const CLICK_ID_PARAMS: &[&str] = &[
     "yclid",
 ];
 
-/// The UTM parameters, in the order [`Campaign::write_json`] writes their fields.
-const UTM_PARAMS: [&str; 5] = [
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-];
+/// The UTM parameters, in the order [`Campaign::write_json`] writes their fields, then
+/// [`CLICK_ID_PARAMS`], as one word string: a slice costs a pointer and a length per entry in
+/// the browser bundle, which compress far worse than the words.
+const TAG_PARAMS: &str = "utm_source utm_medium utm_campaign utm_term utm_content \
+gclid gbraid wbraid dclid fbclid msclkid ttclid li_fat_id twclid epik rdt_cid sccid yclid";
+
+/// How many of [`TAG_PARAMS`] are UTM parameters.
+const UTM_COUNT: usize = 5;
 
 /// Where a visit came from, as the landing URL's tags describe it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -134,48 +134,91 @@ pub(crate) type RawCampaign<'a> = ([Option<&'a str>; 5], Option<(&'static str, &
 
 /// The tags [`parse_campaign`] reads, before decoding (see [`RawCampaign`]).
 pub(crate) fn raw_campaign(url: &str) -> RawCampaign<'_> {
-    let mut utm: [Option<&str>; 5] = [None; 5];
+    let mut utm: [Option<&str>; UTM_COUNT] = [None; UTM_COUNT];
     // (priority, param, raw value) of the best click id seen so far.
     let mut click: Option<(usize, &'static str, &str)> = None;
     for (name, value) in raw_params(url) {
         if value.is_empty() {
             continue;
         }
-        if let Some(i) = UTM_PARAMS.iter().position(|p| name_matches(name, p)) {
-            utm[i].get_or_insert(value);
-        } else if let Some(rank) = CLICK_ID_PARAMS.iter().position(|p| name_matches(name, p)) {
-            if click.is_none_or(|(best, _, _)| rank < best) {
-                click = Some((rank, CLICK_ID_PARAMS[rank], value));
-            }
+        let Some((rank, param)) = tag_param(name, false) else {
+            continue;
+        };
+        if rank < UTM_COUNT {
+            utm[rank].get_or_insert(value);
+        } else if click.is_none_or(|(best, _, _)| rank < best) {
+            click = Some((rank, param, value));
         }
     }
     (utm, click.map(|(_, kind, raw)| (kind, raw)))
 }
 
+/// The position in [`TAG_PARAMS`] of the parameter `name` is, and that parameter: `name`
+/// still encoded and in any ASCII case, or, when `exact`, exactly as listed.
+fn tag_param(name: &str, exact: bool) -> Option<(usize, &'static str)> {
+    for (i, param) in split(TAG_PARAMS, b' ').enumerate() {
+        if if exact {
+            name == param
+        } else {
+            name_matches(name, param)
+        } {
+            return Some((i, param));
+        }
+    }
+    None
+}
+
+/// The entry of [`CLICK_ID_PARAMS`] that is exactly `kind`, if any.
+pub(crate) fn click_id_kind(kind: &str) -> Option<&'static str> {
+    tag_param(kind, true)
+        .filter(|(i, _)| *i >= UTM_COUNT)
+        .map(|(_, param)| param)
+}
+
 /// The decoded value of the first `name` parameter in a URL's query string, matching the name
 /// ASCII case-insensitively; a parameter given without a value (`?debug`) is `Some("")`.
 pub fn query_param(url: &str, name: &str) -> Option<String> {
-    raw_params(url)
-        .find(|(raw_name, _)| name_matches(raw_name, name))
-        .map(|(_, raw_value)| decode(raw_value))
+    for (raw_name, raw_value) in raw_params(url) {
+        if name_matches(raw_name, name) {
+            return Some(decode(raw_value));
+        }
+    }
+    None
 }
 
 /// Every query parameter of a URL, decoded, in order; a parameter without a value (`?debug`)
 /// has an empty one. Rules test them as `query.NAME`.
 pub fn query_params(url: &str) -> Vec<(String, String)> {
-    raw_params(url)
-        .map(|(name, value)| (decode(name), decode(value)))
-        .collect()
+    let mut params = Vec::new();
+    for (name, value) in raw_params(url) {
+        params.push((decode(name), decode(value)));
+    }
+    params
 }
 
 /// The still-encoded `(name, value)` pairs of the query string: after the first `?` and
 /// before the `#`, which the server never sees and so cannot carry tags.
-fn raw_params(url: &str) -> impl Iterator<Item = (&str, &str)> {
+fn raw_params(url: &str) -> RawParams<'_> {
     let before_fragment = split_once(url, b'#').map_or(url, |(before, _)| before);
     let query = split_once(before_fragment, b'?').map_or("", |(_, query)| query);
-    split(query, b'&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| split_once(pair, b'=').unwrap_or((pair, "")))
+    RawParams(split(query, b'&'))
+}
+
+/// The pairs of [`raw_params`]: one iterator of its own rather than a chain of adapters, so
+/// every caller shares one `next` in the browser bundle.
+struct RawParams<'a>(Split<'a>);
+
+impl<'a> Iterator for RawParams<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<(&'a str, &'a str)> {
+        loop {
+            let pair = self.0.next()?;
+            if !pair.is_empty() {
+                return Some(split_once(pair, b'=').unwrap_or((pair, "")));
+            }
+        }
+    }
 }
 
 /// Whether an encoded parameter name decodes to `name`, ignoring ASCII case, without
@@ -256,6 +299,27 @@ mod tests {
 
     fn some(s: &str) -> Option<String> {
         Some(s.to_string())
+    }
+
+    #[test]
+    fn the_tag_words_are_the_utm_parameters_then_the_public_click_id_list() {
+        let utm = [
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+            "utm_term",
+            "utm_content",
+        ];
+        assert_eq!(utm.len(), UTM_COUNT);
+        assert!(TAG_PARAMS
+            .split(' ')
+            .eq(utm.iter().chain(CLICK_ID_PARAMS).copied()));
+        for kind in CLICK_ID_PARAMS {
+            assert_eq!(click_id_kind(kind), Some(*kind));
+            assert_eq!(click_id_kind(&kind.to_ascii_uppercase()), None);
+        }
+        assert_eq!(click_id_kind("utm_source"), None);
+        assert_eq!(click_id_kind(""), None);
     }
 
     #[test]

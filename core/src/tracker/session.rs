@@ -10,7 +10,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::parse_u64;
-use crate::enrich::campaign::{campaign_value, raw_campaign, Campaign, ClickId, CLICK_ID_PARAMS};
+use crate::enrich::campaign::{campaign_value, click_id_kind, raw_campaign, Campaign, ClickId};
 use crate::json::push_u64;
 
 /// Inactivity after which the next page view or event starts a new session (30 minutes, the
@@ -271,7 +271,7 @@ pub fn campaign_from_key(key: &str) -> Option<Campaign> {
     }
     if !kind.is_empty() || value.is_some() {
         campaign.click_id = Some(ClickId {
-            kind: CLICK_ID_PARAMS.iter().find(|k| **k == kind)?,
+            kind: click_id_kind(kind)?,
             value: value?,
         });
     }
