@@ -14,6 +14,7 @@ use crate::enrich::campaign::{query_params, Campaign, ClickId, CLICK_ID_PARAMS};
 use crate::enrich::ua::{parse_user_agent, DeviceType};
 use crate::json::read::{read_json, Json};
 use crate::limits::MAX_VISITOR_CONTEXT_BYTES;
+use crate::text::split_once;
 
 /// A trait or custom attribute's value.
 #[derive(Clone, Debug, PartialEq)]
@@ -322,11 +323,12 @@ pub(crate) struct UrlParts<'a> {
 
 /// Splits an absolute (`https://host/path?q#h`), protocol-relative or relative URL.
 pub(crate) fn split_url(url: &str) -> UrlParts<'_> {
-    let (rest, hash) = match url.split_once('#') {
+    // Byte splits (`text::split_once`), not `str`'s char searches: smaller.
+    let (rest, hash) = match split_once(url, b'#') {
         Some((before, hash)) => (before, Some(hash)),
         None => (url, None),
     };
-    let (rest, query) = match rest.split_once('?') {
+    let (rest, query) = match split_once(rest, b'?') {
         Some((before, query)) => (before, Some(query)),
         None => (rest, None),
     };
@@ -343,8 +345,8 @@ pub(crate) fn split_url(url: &str) -> UrlParts<'_> {
     };
     let (host, path) = match after_slashes {
         Some(after) => {
-            let (authority, path) = match after.find('/') {
-                Some(i) => (after.get(..i).unwrap_or(""), after.get(i..).unwrap_or("/")),
+            let (authority, path) = match split_once(after, b'/') {
+                Some((authority, _)) => (authority, after.get(authority.len()..).unwrap_or("/")),
                 None => (after, "/"),
             };
             // After the last `@` (user info); bytes, not a reverse char search (smaller).
@@ -355,12 +357,11 @@ pub(crate) fn split_url(url: &str) -> UrlParts<'_> {
                 .unwrap_or(authority);
             let host = if host_port.starts_with('[') {
                 // An IPv6 literal keeps its brackets; only a port after `]` is cut.
-                host_port
-                    .find(']')
-                    .and_then(|i| host_port.get(..=i))
+                split_once(host_port, b']')
+                    .and_then(|(h, _)| host_port.get(..=h.len()))
                     .unwrap_or(host_port)
             } else {
-                host_port.split_once(':').map_or(host_port, |(h, _)| h)
+                split_once(host_port, b':').map_or(host_port, |(h, _)| h)
             };
             (Some(host).filter(|h| !h.is_empty()), path)
         }

@@ -7,7 +7,7 @@
 use alloc::string::String;
 
 use super::context::split_url;
-use crate::text::{contains, find};
+use crate::text::{contains, find, split, split_once};
 
 /// The schemes a URL in a rule may have; anything else (`javascript:`, `data:`, `vbscript:`,
 /// `file:`, `blob:`…) is refused. A URL without a scheme is relative and allowed.
@@ -181,23 +181,25 @@ pub fn redirect_target(current_url: &str, target: &str, keep_query: bool) -> Str
     let Some(current_query) = split_url(current_url).query.filter(|q| !q.is_empty()) else {
         return resolved;
     };
-    let (base, fragment) = match resolved.split_once('#') {
+    let (base, fragment) = match split_once(&resolved, b'#') {
         Some((base, fragment)) => (base, Some(fragment)),
         None => (resolved.as_str(), None),
     };
     let own_query = split_url(base).query.unwrap_or("");
     let has_param = |name: &str| {
-        own_query
-            .split('&')
-            .any(|pair| pair.split_once('=').map_or(pair, |(n, _)| n) == name)
+        split(own_query, b'&').any(|pair| split_once(pair, b'=').map_or(pair, |(n, _)| n) == name)
     };
     let mut out = String::from(base);
-    for pair in current_query.split('&').filter(|p| !p.is_empty()) {
-        let name = pair.split_once('=').map_or(pair, |(n, _)| n);
+    for pair in split(current_query, b'&').filter(|p| !p.is_empty()) {
+        let name = split_once(pair, b'=').map_or(pair, |(n, _)| n);
         if has_param(name) {
             continue;
         }
-        out.push(if out.contains('?') { '&' } else { '?' });
+        out.push(if out.as_bytes().contains(&b'?') {
+            '&'
+        } else {
+            '?'
+        });
         out.push_str(pair);
     }
     if let Some(fragment) = fragment {
@@ -230,16 +232,12 @@ pub fn redirect_allowed(current_url: &str, target: &str, already_redirected: boo
 /// are left as they are).
 fn resolve(base: &str, target: &str) -> String {
     let target = target.trim_ascii();
-    let base_no_fragment = base.split_once('#').map_or(base, |(b, _)| b);
-    let base_no_query = base_no_fragment
-        .split_once('?')
-        .map_or(base_no_fragment, |(b, _)| b);
+    // Byte splits (`text::split_once`), not `str`'s char searches: smaller.
+    let base_no_fragment = split_once(base, b'#').map_or(base, |(b, _)| b);
+    let base_no_query = split_once(base_no_fragment, b'?').map_or(base_no_fragment, |(b, _)| b);
     let scheme_end = find(base, "://", false);
-    let has_scheme = target.find(':').is_some_and(|i| {
-        target
-            .get(..i)
-            .is_some_and(|s| !s.bytes().any(|b| matches!(b, b'/' | b'?' | b'#')))
-    });
+    let has_scheme = split_once(target, b':')
+        .is_some_and(|(s, _)| !s.bytes().any(|b| matches!(b, b'/' | b'?' | b'#')));
     let mut out = String::new();
     if has_scheme {
         out.push_str(target);
@@ -252,7 +250,7 @@ fn resolve(base: &str, target: &str) -> String {
                 let after = i + 3;
                 base_no_query
                     .get(after..)
-                    .map(|rest| after + rest.find('/').unwrap_or(rest.len()))
+                    .map(|rest| after + split_once(rest, b'/').map_or(rest.len(), |(p, _)| p.len()))
             })
             .unwrap_or(0);
         out.push_str(base_no_query.get(..origin_end).unwrap_or(""));
