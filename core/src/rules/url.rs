@@ -155,17 +155,16 @@ fn value_problem(value: &str) -> Option<&'static str> {
     let mut rest = value;
     while let Some(i) = find(rest, "url(", true) {
         let after = rest.get(i + 4..).unwrap_or("");
-        let Some(end) = after.find(')') else {
+        let Some((inner, after_inner)) = split_once(after, b')') else {
             return Some("unclosed url( in a CSS value");
         };
-        let inner = after.get(..end).unwrap_or("");
         let inner = trim_ascii_by(inner, |b| {
             b.is_ascii_whitespace() || b == b'"' || b == b'\''
         });
         if !is_safe_url(inner) {
             return Some("unsafe URL in a CSS value");
         }
-        rest = after.get(end..).unwrap_or("");
+        rest = after_inner;
     }
     None
 }
