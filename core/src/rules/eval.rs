@@ -12,6 +12,7 @@ use super::bucket::{bucket, within_percent, SALT_HOLDOUT, SALT_TRAFFIC, SALT_VAR
 use super::condition::{explain_false, holds, push_number, Env};
 use super::context::VisitorContext;
 use super::document::{Action, Experiment, Rule, Rules, Variant};
+use crate::text::{split, split_once};
 
 /// What the evaluator needs from its platform: regular expressions, which `orbit-core` does
 /// not embed (a regex crate costs ~27 KB gzip in the browser, SIZE.md).
@@ -197,7 +198,7 @@ impl<H: Host> RuleEngine<H> {
     pub fn evaluate(&self, ctx: &VisitorContext, options: &EvalOptions<'_>) -> Evaluation<'_> {
         let rules = &self.rules;
         let mut preview: Vec<&str> = Vec::new();
-        for token in options.preview.unwrap_or("").split(',') {
+        for token in split(options.preview.unwrap_or(""), b',') {
             let token = token.trim_ascii();
             if !token.is_empty() {
                 preview.push(token);
@@ -313,7 +314,7 @@ fn forced<'r>(rule: &'r Rule, preview: &[&str]) -> Option<Forced<'r>> {
     let exp = rule.experiment.as_ref();
     preview
         .iter()
-        .find_map(|token| match token.split_once(':') {
+        .find_map(|token| match split_once(token, b':') {
             Some((e, v)) => exp
                 .filter(|x| x.id == e)
                 .and_then(|x| x.variant(v))
