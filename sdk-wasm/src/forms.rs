@@ -19,7 +19,6 @@ use orbit_core::forms::{
 use orbit_core::json::JsonWriter;
 use orbit_core::sha256::sha256_hex;
 use orbit_core::text::split;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
@@ -202,22 +201,22 @@ struct Field {
 /// Installs the form listeners and the `aria-invalid` observer; they live as long as the
 /// page.
 pub(crate) fn install(shared: &Rc<Shared>) {
-    let weak = Rc::downgrade(shared);
-    // One closure for both: the observer passes an array of records, a listener an event.
-    let listener = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-        if let Some(shared) = weak.upgrade() {
-            if js_sys::Array::is_array(&event) {
-                aria_invalid_changed(&shared, event.unchecked_ref());
-            } else {
-                handle(&shared, &event);
-            }
-        }
-    });
+    // One listener for both: the observer passes an array of records, a listener an event.
+    let listener = crate::event_callback(Rc::downgrade(shared), on_event);
     for event in split(EVENTS, b' ') {
         web::on_window_capture(event, &listener);
     }
     web::observe_attribute("aria-invalid", &listener);
-    shared.event_listeners.borrow_mut().push(listener);
+    shared.listeners.borrow_mut().push(listener);
+}
+
+/// The forms' listener and `aria-invalid` observer: mutation records or an event.
+fn on_event(shared: &Rc<Shared>, event: &JsValue) {
+    if js_sys::Array::is_array(event) {
+        aria_invalid_changed(shared, event.unchecked_ref());
+    } else {
+        handle(shared, event);
+    }
 }
 
 fn handle(shared: &Rc<Shared>, event: &JsValue) {

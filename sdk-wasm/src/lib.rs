@@ -125,8 +125,6 @@ enum Mode {
 /// entered again while it runs (a page's `pushState` inside ours), and the bundle carries one
 /// kind of closure glue.
 type EventListener = Closure<dyn Fn(JsValue, JsValue, JsValue)>;
-/// A listener of forms and personalisation, which reads its event.
-type FeatureListener = Closure<dyn FnMut(JsValue)>;
 
 /// What the callbacks (timers, listeners, fetch answers) share with the tracker.
 pub(crate) struct Shared {
@@ -140,10 +138,8 @@ pub(crate) struct Shared {
     /// Turns a failed `fetch` into `undefined`, so one answer handler sees both outcomes
     /// (and the page never sees an unhandled rejection).
     swallow_failure: EventListener,
-    /// Keeps the page listeners alive.
+    /// Keeps the page listeners alive (the tracker's, the forms', the rules' observer).
     listeners: ManuallyDrop<RefCell<Vec<EventListener>>>,
-    /// Keeps the listeners of forms and personalisation alive.
-    event_listeners: ManuallyDrop<RefCell<Vec<FeatureListener>>>,
     /// Keeps the `history.pushState`/`replaceState` wrappers alive.
     history_wrappers: ManuallyDrop<RefCell<Vec<EventListener>>>,
 }
@@ -293,7 +289,6 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         // shares its closure type with the click listener.
         swallow_failure: event_callback(Weak::new(), |_, _| {}),
         listeners: ManuallyDrop::new(RefCell::new(Vec::new())),
-        event_listeners: ManuallyDrop::new(RefCell::new(Vec::new())),
         history_wrappers: ManuallyDrop::new(RefCell::new(Vec::new())),
     });
     *shared.tick.borrow_mut() = Some(callback(&shared, |shared| {

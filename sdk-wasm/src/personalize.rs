@@ -24,7 +24,6 @@ use orbit_core::rules::{
     Host, Rule, RuleEngine, Value, Variant, VisitorContext,
 };
 use orbit_core::tracker::session::{arrival_key, campaign_from_key};
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsValue;
 use web_sys::Element;
 
@@ -787,21 +786,21 @@ fn reveal(shared: &Rc<Shared>) {
 
 /// One observer for the page's lifetime: new or changed elements get the rules too.
 fn observe(shared: &Rc<Shared>) {
-    let weak = Rc::downgrade(shared);
-    let callback = Closure::<dyn FnMut(JsValue)>::new(move |_records: JsValue| {
-        if let Some(shared) = weak.upgrade() {
-            let active = {
-                let state = shared.state.borrow();
-                !state.personal.stopped && !state.personal.plan.is_empty()
-            };
-            if active {
-                reconcile(&shared);
-            }
-        }
-    });
+    let callback = crate::callback(shared, changed);
     let observer = dom::observe_document(&callback);
     shared.state.borrow_mut().personal.observer = observer;
-    shared.event_listeners.borrow_mut().push(callback);
+    shared.listeners.borrow_mut().push(callback);
+}
+
+/// The document changed: the rules again, unless they stopped or there are none.
+fn changed(shared: &Rc<Shared>) {
+    let active = {
+        let state = shared.state.borrow();
+        !state.personal.stopped && !state.personal.plan.is_empty()
+    };
+    if active {
+        reconcile(shared);
+    }
 }
 
 /// Fetches the collector's current document (`If-None-Match` the cached one): stored for

@@ -123,9 +123,7 @@ pub fn replace_location(url: &str) {
 
 /// Calls `callback` with the records of every change to the document's elements
 /// (children, text, attributes), and returns the observer to read or stop it.
-pub fn observe_document(
-    callback: &wasm_bindgen::closure::Closure<dyn FnMut(JsValue)>,
-) -> Option<web_sys::MutationObserver> {
+pub fn observe_document(callback: &impl AsRef<JsValue>) -> Option<web_sys::MutationObserver> {
     let document = document()?;
     let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).ok()?;
     let options = js_sys::Object::new();

@@ -175,10 +175,7 @@ pub fn prop_text(target: &wasm_bindgen::JsValue, name: &str) -> alloc::string::S
 
 /// Calls `callback` with the mutation records each time any element of the document gets
 /// a new value for the attribute `name` (with the old value in `oldValue`).
-pub fn observe_attribute(
-    name: &str,
-    callback: &wasm_bindgen::closure::Closure<dyn FnMut(wasm_bindgen::JsValue)>,
-) {
+pub fn observe_attribute(name: &str, callback: &impl AsRef<wasm_bindgen::JsValue>) {
     use wasm_bindgen::{JsCast, JsValue};
     let Some(document) = window().and_then(|w| w.document()) else {
         return;

@@ -28,6 +28,7 @@ pub type OnAnswer = alloc::boxed::Box<dyn FnOnce(Answer)>;
 /// turns a rejected fetch into `undefined`. `done` is boxed so that every caller shares one
 /// copy of this function in the bundle.
 pub fn get_text(url: &str, etag: Option<&str>, swallow: &impl AsRef<JsValue>, done: OnAnswer) {
+    use core::cell::Cell;
     use wasm_bindgen::closure::Closure;
     let Some(window) = super::window() else {
         return done(None);
@@ -42,35 +43,42 @@ pub fn get_text(url: &str, etag: Option<&str>, swallow: &impl AsRef<JsValue>, do
     let fetched = window.fetch_with_str_and_init(url, init.unchecked_ref());
     let settled = super::call(&fetched, "catch", &[swallow]);
     let swallow = swallow.clone();
-    // Closures of the forms' and rules' listener type (`FnMut(JsValue)`), owned by
-    // JavaScript and freed when collected, rather than one-shot ones: no one-shot closure
-    // glue in the bundle.
-    // Each promise calls its handler once; `take` keeps `done` a one-time call regardless.
-    let mut done = Some(done);
-    let on_response = Closure::<dyn FnMut(JsValue)>::new(move |response: JsValue| {
-        let Some(done) = done.take() else {
-            return;
-        };
-        let (status, _) = response_status(&response);
-        if status != 200 {
-            return done(None);
-        }
-        let mut etag = response
-            .dyn_ref::<web_sys::Response>()
-            .and_then(|r| r.headers().get("etag").ok().flatten());
-        let Ok(text) = super::call(&response, "text", &[]).dyn_into::<js_sys::Promise>() else {
-            return done(None);
-        };
-        let mut done = Some(done);
-        let on_text = Closure::<dyn FnMut(JsValue)>::new(move |body: JsValue| {
-            if let Some(done) = done.take() {
-                done(body.as_string().map(|body| (body, etag.take())));
+    // Closures of the tracker's listener type (`Fn` of three values; the promises pass
+    // one), owned by JavaScript and freed when collected, rather than one-shot ones: no
+    // one-shot or `FnMut` closure glue in the bundle.
+    // Each promise calls its handler once; `Cell::take` keeps `done` a one-time call
+    // regardless, and cannot fail if a handler were entered again.
+    let done = Cell::new(Some(done));
+    let on_response = Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(
+        move |response: JsValue, _: JsValue, _: JsValue| {
+            let Some(done) = done.take() else {
+                return;
+            };
+            let (status, _) = response_status(&response);
+            if status != 200 {
+                return done(None);
             }
-        })
-        .into_js_value();
-        let text = super::call(&text, "catch", &[&swallow]);
-        super::call(&text, "then", &[&on_text]);
-    })
+            let etag = Cell::new(
+                response
+                    .dyn_ref::<web_sys::Response>()
+                    .and_then(|r| r.headers().get("etag").ok().flatten()),
+            );
+            let Ok(text) = super::call(&response, "text", &[]).dyn_into::<js_sys::Promise>() else {
+                return done(None);
+            };
+            let done = Cell::new(Some(done));
+            let on_text = Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(
+                move |body: JsValue, _: JsValue, _: JsValue| {
+                    if let Some(done) = done.take() {
+                        done(body.as_string().map(|body| (body, etag.take())));
+                    }
+                },
+            )
+            .into_js_value();
+            let text = super::call(&text, "catch", &[&swallow]);
+            super::call(&text, "then", &[&on_text]);
+        },
+    )
     .into_js_value();
     super::call(&settled, "then", &[&on_response]);
 }
