@@ -241,19 +241,24 @@ impl VisitorContext {
                 return campaign_value(campaign, field % 7).map(Val::Text);
             }
             AttrId::Device => return self.device.map(|d| Val::Text(d.as_str())),
-            AttrId::LocalHour => return self.local_hour.map(|h| Val::Number(f64::from(h))),
-            AttrId::LocalWeekday => return self.local_weekday.map(|d| Val::Number(f64::from(d))),
-            AttrId::Returning => {
-                return self
-                    .returning
-                    .or_else(|| self.visit_count.map(|n| n > 1))
-                    .map(Val::Bool)
+            AttrId::Returning | AttrId::Identified => {
+                let flag = if attr.id == AttrId::Identified {
+                    self.identified
+                } else {
+                    self.returning.or_else(|| self.visit_count.map(|n| n > 1))
+                };
+                return flag.map(Val::Bool);
             }
-            AttrId::VisitCount
+            // Small counts share one conversion to a number.
+            AttrId::LocalHour
+            | AttrId::LocalWeekday
+            | AttrId::VisitCount
             | AttrId::SessionPageViews
             | AttrId::FormsStarted
             | AttrId::FormsSubmitted => {
                 let count = match attr.id {
+                    AttrId::LocalHour => self.local_hour.map(u32::from),
+                    AttrId::LocalWeekday => self.local_weekday.map(u32::from),
                     AttrId::VisitCount => self.visit_count,
                     AttrId::SessionPageViews => self.session_page_views,
                     AttrId::FormsStarted => self.forms_started,
@@ -262,13 +267,16 @@ impl VisitorContext {
                 return count.map(|n| Val::Number(f64::from(n)));
             }
             AttrId::SecondsOnSite => return self.seconds_on_site.map(|s| Val::Number(s as f64)),
-            AttrId::FormsSubmittedIds => {
-                return self.forms_submitted_ids.as_deref().map(Val::Texts)
+            AttrId::FormsSubmittedIds | AttrId::Segments => {
+                let list = if attr.id == AttrId::Segments {
+                    &self.segments
+                } else {
+                    &self.forms_submitted_ids
+                };
+                return list.as_deref().map(Val::Texts);
             }
-            AttrId::Identified => return self.identified.map(Val::Bool),
             AttrId::Trait => return find(&self.traits, member).map(Value::view),
             AttrId::Custom => return find(&self.custom, member).map(Value::view),
-            AttrId::Segments => return self.segments.as_deref().map(Val::Texts),
             AttrId::LeadScore => return self.lead_score.map(Val::Number),
             AttrId::Experiment => {
                 return assigned
