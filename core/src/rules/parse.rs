@@ -528,11 +528,9 @@ impl<'j> Parser<'j> {
             self.p.leave();
             return c.map(|c| Condition::Not(Box::new(c)));
         }
-        let (key, list) = match all {
-            Some(list) => ("all", list),
-            None => ("any", any?),
-        };
-        self.p.enter(key);
+        let is_all = all.is_some();
+        let list = all.or(any)?;
+        self.p.enter(if is_all { "all" } else { "any" });
         let before = self.p.count();
         let items = self.array(
             list,
@@ -552,7 +550,7 @@ impl<'j> Parser<'j> {
         if self.p.count() > before {
             return None;
         }
-        Some(if key == "all" {
+        Some(if is_all {
             Condition::All(children)
         } else {
             Condition::Any(children)
