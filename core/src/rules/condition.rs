@@ -281,14 +281,17 @@ fn describe_leaf<H: Host>(leaf: &Leaf, env: &Env<'_, H>, out: &mut String) {
     out.push_str(&leaf.attr_name);
     out.push(' ');
     out.push_str(leaf.op.name());
+    // Every operand is written after one space.
+    if !matches!(leaf.operand, Operand::None) {
+        out.push(' ');
+    }
     match &leaf.operand {
         Operand::None => {}
         Operand::Scalar(s) => {
-            out.push(' ');
             push_scalar(s, out);
         }
         Operand::List(list) => {
-            out.push_str(" [");
+            out.push('[');
             for (i, s) in list.iter().take(10).enumerate() {
                 if i > 0 {
                     out.push_str(", ");
@@ -301,26 +304,23 @@ fn describe_leaf<H: Host>(leaf: &Leaf, env: &Env<'_, H>, out: &mut String) {
             out.push(']');
         }
         Operand::Text(t) => {
-            out.push(' ');
             push_json_string(out, t);
         }
         Operand::Number(n) => {
-            out.push(' ');
             push_number(out, *n);
         }
         Operand::Range(lo, hi) => {
-            out.push_str(" [");
+            out.push('[');
             push_number(out, *lo);
             out.push_str(", ");
             push_number(out, *hi);
             out.push(']');
         }
         Operand::Date(DateRef::Absolute(ms)) => {
-            out.push(' ');
             push_rfc3339_ms(out, *ms);
         }
         Operand::Date(DateRef::Relative(offset)) => {
-            out.push_str(" now");
+            out.push_str("now");
             if *offset != 0 {
                 out.push_str(if *offset < 0 { " - " } else { " + " });
                 push_u64(out, offset.unsigned_abs() / 1000);
@@ -328,7 +328,6 @@ fn describe_leaf<H: Host>(leaf: &Leaf, env: &Env<'_, H>, out: &mut String) {
             }
         }
         Operand::Regex(i) => {
-            out.push(' ');
             let source = env.sources.get(*i);
             push_json_string(out, source.map_or("", |s| s.pattern.as_str()));
             if env.regexes.get(*i).is_some_and(Option::is_none) {
