@@ -67,32 +67,29 @@ fn positive_holds<H: Host>(op: Op, leaf: &Leaf, value: Val<'_>, env: &Env<'_, H>
 
 fn scalar_holds<H: Host>(op: Op, leaf: &Leaf, value: Val<'_>, env: &Env<'_, H>) -> bool {
     let ic = leaf.ignore_case;
-    match (op, &leaf.operand) {
-        (Op::Equals, Operand::Scalar(s)) => equals(value, s, ic),
-        (Op::In, Operand::List(list)) => list.iter().any(|s| equals(value, s, ic)),
-        (Op::Contains | Op::StartsWith | Op::EndsWith, Operand::Text(t)) => as_text(value)
-            .is_some_and(|a| match op {
-                Op::Contains => contains(a, t, ic),
-                _ => affix(a, t, ic, op == Op::StartsWith),
-            }),
-        (Op::Regex, Operand::Regex(i)) => as_text(value).is_some_and(|a| {
+    // The parser gives each operator family its own operand kind (see `Parser::operand`), so
+    // the operand alone picks the family; `op` tells its members apart.
+    match &leaf.operand {
+        Operand::Scalar(s) => equals(value, s, ic),
+        Operand::List(list) => list.iter().any(|s| equals(value, s, ic)),
+        Operand::Text(t) => as_text(value).is_some_and(|a| match op {
+            Op::Contains => contains(a, t, ic),
+            _ => affix(a, t, ic, op == Op::StartsWith),
+        }),
+        Operand::Regex(i) => as_text(value).is_some_and(|a| {
             env.regexes
                 .get(*i)
                 .and_then(Option::as_ref)
                 .is_some_and(|re| env.host.regex_is_match(re, a))
         }),
-        (Op::Gt | Op::Gte | Op::Lt | Op::Lte, Operand::Number(n)) => {
-            number(value).is_some_and(|x| match op {
-                Op::Gt => x > *n,
-                Op::Gte => x >= *n,
-                Op::Lt => x < *n,
-                _ => x <= *n,
-            })
-        }
-        (Op::Between, Operand::Range(lo, hi)) => {
-            number(value).is_some_and(|x| *lo <= x && x <= *hi)
-        }
-        (Op::Before | Op::After, Operand::Date(d)) => {
+        Operand::Number(n) => number(value).is_some_and(|x| match op {
+            Op::Gt => x > *n,
+            Op::Gte => x >= *n,
+            Op::Lt => x < *n,
+            _ => x <= *n,
+        }),
+        Operand::Range(lo, hi) => number(value).is_some_and(|x| *lo <= x && x <= *hi),
+        Operand::Date(d) => {
             let (Some(x), Some(at)) = (date(value), resolve(*d, env.ctx.now_ms)) else {
                 return false;
             };
@@ -102,7 +99,7 @@ fn scalar_holds<H: Host>(op: Op, leaf: &Leaf, value: Val<'_>, env: &Env<'_, H>) 
                 x > at
             }
         }
-        _ => false,
+        Operand::None => false,
     }
 }
 
