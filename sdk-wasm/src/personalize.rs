@@ -568,8 +568,10 @@ fn report(shared: &Rc<Shared>, holdout: Option<&str>, index: usize) {
                 exposed.push(key);
             }
             None => {
-                let rule = plan.get(index).map(|p| p.rule);
-                if plan.iter().any(|p| Some(p.rule) == rule && p.sent) {
+                let Some(rule) = plan.get(index).map(|p| p.rule) else {
+                    return;
+                };
+                if plan.iter().any(|p| p.rule == rule && p.sent) {
                     return;
                 }
                 if let Some(planned) = plan.get_mut(index) {
