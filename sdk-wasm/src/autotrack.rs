@@ -219,7 +219,7 @@ fn data_properties(element: &JsValue) -> String {
     // Read with `Reflect` rather than the NamedNodeMap and Attr bindings: five glue shims
     // fewer. `Array#get` is plain indexing (`attributes[i]`), which a NamedNodeMap has too.
     let attributes = web::prop(element, "attributes");
-    let count = crate::length(&attributes);
+    let count = web::length(&attributes);
     for i in 0..count {
         let attribute = attributes.unchecked_ref::<js_sys::Array>().get(i);
         let Some(name) = web::prop_string(&attribute, "name") else {

@@ -23,7 +23,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
 use crate::events::{truncate_chars, EventBody};
-use crate::personalize::{attribute, length, same, within};
+use crate::personalize::{attribute, same, within};
+use crate::web::length;
 use crate::{enqueue, now_u64, touch_session, web, Mode, Shared};
 
 /// Attribute naming a form in reports, overriding its id and name.

@@ -906,7 +906,7 @@ fn adopt_events(queue: &mut Queue, text: &str) {
         return;
     }
     let list = list.unchecked_ref::<Array>();
-    let count = length(list);
+    let count = web::length(list);
     // Checked whole first, so a damaged text adds nothing.
     if (0..count).all(|i| is_plain_object(&list.get(i))) {
         for i in 0..count {
@@ -1161,7 +1161,7 @@ fn load_attributes() -> Vec<(String, String)> {
         return attributes;
     }
     let keys = web::call(&web::global("Object"), "keys", &[&object]);
-    for i in 0..length(&keys) {
+    for i in 0..web::length(&keys) {
         let Some(key) = keys.unchecked_ref::<Array>().get(i).as_string() else {
             continue;
         };
@@ -1276,11 +1276,6 @@ fn is_plain_object(value: &JsValue) -> bool {
 /// [`stringify`].
 fn parse_json(text: &str) -> JsValue {
     web::call(&web::global("JSON"), "parse", &[&JsValue::from_str(text)])
-}
-
-/// The `length` of a JavaScript array (0 for anything without one).
-fn length(array: &JsValue) -> u32 {
-    web::prop(array, "length").as_f64().unwrap_or(0.0) as u32
 }
 
 /// `JSON.stringify(value)`; `None` when it throws (a cycle, a BigInt) or gives `undefined`.

@@ -974,12 +974,6 @@ fn visitor_context(state: &State) -> VisitorContext {
     ctx
 }
 
-/// `list.length` of an array or a list-like value, read through `Reflect` as `dom::query_all`
-/// reads it (for forms too): `Array#length`'s binding would add an import to the glue.
-pub(crate) fn length(list: &JsValue) -> u32 {
-    web::prop(list, "length").as_f64().unwrap_or(0.0) as u32
-}
-
 /// Adds a stored JSON value (a trait or an attribute) as a rule value; objects and `null`
 /// are not values rules can test.
 fn push_value(values: &mut Vec<(String, Value)>, key: &str, json: Option<&Json>) {

@@ -23,7 +23,7 @@ fn select(method: &str, selector: &str) -> Option<JsValue> {
 /// Every element matching `selector`; `None` when the selector is invalid.
 pub fn query_all(selector: &str) -> Option<Vec<Element>> {
     let list = select("querySelectorAll", selector).filter(|l| !l.is_undefined())?;
-    let count = prop(&list, "length").as_f64().unwrap_or(0.0) as u32;
+    let count = super::length(&list);
     let mut elements = Vec::new();
     for i in 0..count {
         // `Array#get` is plain indexing (`list[i]`), which a NodeList has too.

@@ -157,6 +157,12 @@ pub fn prop(target: &wasm_bindgen::JsValue, name: &str) -> wasm_bindgen::JsValue
         .unwrap_or(wasm_bindgen::JsValue::UNDEFINED)
 }
 
+/// `list.length` of an array or a list-like value (0 for anything without one), read through
+/// `Reflect` like every other property: `Array#length`'s binding would add a glue import.
+pub fn length(list: &wasm_bindgen::JsValue) -> u32 {
+    prop(list, "length").as_f64().unwrap_or(0.0) as u32
+}
+
 /// `target[name] = value`; false when the assignment throws (a setter that refuses).
 pub fn set_prop(target: &wasm_bindgen::JsValue, name: &str, value: &wasm_bindgen::JsValue) -> bool {
     js_sys::Reflect::set(target, &wasm_bindgen::JsValue::from_str(name), value).is_ok()

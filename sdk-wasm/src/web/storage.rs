@@ -64,7 +64,7 @@ pub fn local_remove(key: &str) {
 pub fn local_keys(prefix: &str) -> alloc::vec::Vec<String> {
     let mut keys = alloc::vec::Vec::new();
     let storage = storage(LOCAL);
-    let count = super::prop(&storage, "length").as_f64().unwrap_or(0.0) as u32;
+    let count = super::length(&storage);
     for i in 0..count {
         if let Some(key) = super::call(&storage, "key", &[&JsValue::from(i)]).as_string() {
             if key.starts_with(prefix) {
