@@ -518,7 +518,7 @@ pub const OPERATOR_NAMES: [&str; 19] = [
 impl Op {
     /// The operator at `index` in [`OPERATOR_LIST`]. The variants are declared in that
     /// order, so this `match` compiles to a range check, with no table in the bundle.
-    fn from_index(index: usize) -> Option<Op> {
+    pub(crate) fn from_index(index: usize) -> Option<Op> {
         Some(match index {
             0 => Op::Equals,
             1 => Op::NotEquals,

@@ -10,8 +10,8 @@ use alloc::vec::Vec;
 use serde_json::{json, Value};
 
 use super::{
-    bucket, lint, parse_rules, sanitize_html, EvalOptions, Finding, Host, RuleEngine,
-    VisitorContext,
+    bucket, lint, parse_rules, read_compiled, sanitize_html, write_compiled, EvalOptions, Finding,
+    Host, RuleEngine, VisitorContext,
 };
 
 /// What running one section gave: how many cases, and a line for each that failed.
@@ -84,6 +84,15 @@ pub fn evaluate_cases<H: Host>(fixtures: &Value, host: impl Fn() -> H) -> Outcom
                     "{name}: document does not parse: {}",
                     e.to_message()
                 ));
+                continue;
+            }
+        };
+        // The browser reads the compiled form: every case runs through it, and it must
+        // mean exactly what the parsed document means.
+        let rules = match read_compiled(&write_compiled(&rules)) {
+            Ok(compiled) if compiled == rules => compiled,
+            other => {
+                failures.push(format!("{name}: the compiled document differs: {other:?}"));
                 continue;
             }
         };

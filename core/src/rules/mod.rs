@@ -8,6 +8,7 @@
 //!
 //! - [`document`]: the parsed, checked document (rules, experiments, actions).
 //! - [`parse`]: JSON text → document, with JSON-path errors ([`RulesError`]).
+//! - [`compiled`]: the compiled document the browser reads (no parser in the bundle).
 //! - [`context`]: what is known about the visitor.
 //! - [`condition`](self): evaluating conditions and explaining them (internal).
 //! - [`eval`]: the evaluator, the [`Host`] trait, decisions and debug traces.
@@ -20,6 +21,7 @@
 
 mod attribute;
 pub mod bucket;
+pub mod compiled;
 mod condition;
 pub mod context;
 pub mod document;
@@ -36,6 +38,7 @@ mod write;
 
 pub use attribute::ATTRIBUTE_NAMES;
 pub use bucket::{bucket, fnv1a32, HASH_VERSION};
+pub use compiled::{read_compiled, write_compiled, CompiledError, COMPILED_FORMAT};
 pub use context::{Value, VisitorContext};
 pub use document::{
     Action, Experiment, Holdout, InsertPosition, RegexSource, Rule, Rules, Variant, OPERATOR_NAMES,

@@ -1,0 +1,694 @@
+//! The compiled rule document: what the browser reads.
+//!
+//! The collector serves it at `rules.json`, compiles the inline documents of the pages it
+//! serves, and `orbit-collector rules compile FILE` writes it for other pages. It is the
+//! parsed, checked [`Rules`] as one flat JSON array, so the browser needs neither the
+//! parser nor its error messages (about 10 KB gzip of the bundle): reading it is a walk
+//! along the array.
+//!
+//! The first element is [`COMPILED_FORMAT`]; a tracker refuses another format (a cache
+//! written by an older tracker, a source document). Numbers that are not small integers
+//! (weights, percentages, operands) travel as the 16 hex digits of their bits, so a
+//! document means exactly the same after the trip. The reader checks again what the
+//! browser must never trust: HTML is sanitised, URLs and styles are checked, counts and
+//! nesting are bounded (the limits of [`crate::limits`]).
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::attribute::Attr;
+use super::document::{
+    Action, Condition, DateRef, Experiment, Holdout, InsertPosition, Leaf, Op, Operand,
+    RegexSource, Rule, Rules, Scalar, Variant,
+};
+use super::sanitize::sanitize_html;
+use super::url::{attribute_problem, is_attribute_name, is_safe_url, style_problem};
+use crate::json::read::{read_json, Json};
+use crate::json::JsonWriter;
+use crate::limits::{
+    MAX_ACTIONS_PER_RULE, MAX_CONDITION_DEPTH, MAX_RULES, MAX_RULES_DOCUMENT_BYTES, MAX_VARIANTS,
+};
+
+/// The format's name and version, the array's first element.
+pub const COMPILED_FORMAT: &str = "orbit-rules-compiled/1";
+
+/// Why a text is not a compiled document the browser can use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompiledError {
+    /// A rule document as written (an object): compile it first.
+    Source,
+    /// A compiled document of another format version.
+    Version,
+    /// Not a compiled document, or damaged.
+    Invalid,
+}
+
+/// Writes the compiled form of `rules`, with `<` escaped so that it can sit in an inline
+/// `<script>` element as it is.
+pub fn write_compiled(rules: &Rules) -> String {
+    let mut w = JsonWriter::new();
+    w.begin_array().string(COMPILED_FORMAT);
+    w.opt_string(rules.revision.as_deref());
+    match &rules.holdout {
+        Some(h) => {
+            float(&mut w, h.percent);
+            w.string(&h.seed);
+        }
+        None => {
+            w.raw("null");
+        }
+    }
+    strings(&mut w, &rules.capture);
+    strings(&mut w, &rules.groups);
+    w.uint(rules.regexes.len() as u64);
+    for r in &rules.regexes {
+        w.string(&r.pattern).bool(r.ignore_case);
+    }
+    w.uint(rules.rules.len() as u64);
+    for rule in &rules.rules {
+        w.string(&rule.id)
+            .uint(rule.position as u64)
+            .bool(rule.enabled)
+            .int(i64::from(rule.priority));
+        match rule.group {
+            Some(g) => w.uint(g as u64),
+            None => w.raw("null"),
+        };
+        match &rule.conditions {
+            Some(c) => condition(&mut w, c),
+            None => {
+                w.raw("null");
+            }
+        }
+        actions(&mut w, &rule.actions);
+        match &rule.experiment {
+            Some(e) => {
+                w.string(&e.id).string(&e.seed);
+                float(&mut w, e.traffic_percent);
+                float(&mut w, e.weight_sum);
+                w.uint(e.variants.len() as u64);
+                for v in &e.variants {
+                    w.string(&v.id);
+                    float(&mut w, v.weight);
+                    float(&mut w, v.upper);
+                    w.bool(v.control);
+                    actions(&mut w, &v.actions);
+                }
+            }
+            None => {
+                w.raw("null");
+            }
+        }
+    }
+    w.end_array();
+    w.finish().replace('<', "\\u003c")
+}
+
+fn strings(w: &mut JsonWriter, list: &[String]) {
+    w.uint(list.len() as u64);
+    for s in list {
+        w.string(s);
+    }
+}
+
+/// An `f64` as the 16 hex digits of its bits: exact both ways.
+fn float(w: &mut JsonWriter, n: f64) {
+    let bits = n.to_bits();
+    let mut hex = String::with_capacity(16);
+    for shift in (0..16).rev() {
+        let digit = ((bits >> (shift * 4)) & 0xf) as u8;
+        hex.push(char::from(if digit < 10 {
+            b'0' + digit
+        } else {
+            b'a' + digit - 10
+        }));
+    }
+    w.string(&hex);
+}
+
+fn condition(w: &mut JsonWriter, c: &Condition) {
+    match c {
+        Condition::All(children) | Condition::Any(children) => {
+            w.uint(u64::from(matches!(c, Condition::Any(_))));
+            w.uint(children.len() as u64);
+            for child in children {
+                condition(w, child);
+            }
+        }
+        Condition::Not(inner) => {
+            w.uint(2);
+            condition(w, inner);
+        }
+        Condition::Leaf(leaf) => {
+            w.uint(3)
+                .string(&leaf.attr_name)
+                .uint(leaf.op as u64)
+                .bool(leaf.ignore_case);
+            match &leaf.operand {
+                Operand::None => {
+                    w.uint(0);
+                }
+                Operand::Scalar(s) => {
+                    w.uint(1);
+                    scalar(w, s);
+                }
+                Operand::List(list) => {
+                    w.uint(2).uint(list.len() as u64);
+                    for s in list {
+                        scalar(w, s);
+                    }
+                }
+                Operand::Text(t) => {
+                    w.uint(3).string(t);
+                }
+                Operand::Number(n) => {
+                    w.uint(4);
+                    float(w, *n);
+                }
+                Operand::Range(lo, hi) => {
+                    w.uint(5);
+                    float(w, *lo);
+                    float(w, *hi);
+                }
+                Operand::Date(DateRef::Absolute(ms)) => {
+                    w.uint(6).int(*ms);
+                }
+                Operand::Date(DateRef::Relative(ms)) => {
+                    w.uint(7).int(*ms);
+                }
+                Operand::Regex(i) => {
+                    w.uint(8).uint(*i as u64);
+                }
+            }
+        }
+    }
+}
+
+/// A constant: a string or a boolean as itself, a number as `null` and its bits.
+fn scalar(w: &mut JsonWriter, s: &Scalar) {
+    match s {
+        Scalar::Text(t) => {
+            w.string(t);
+        }
+        Scalar::Bool(b) => {
+            w.bool(*b);
+        }
+        Scalar::Number(n) => {
+            w.raw("null");
+            float(w, *n);
+        }
+    }
+}
+
+fn actions(w: &mut JsonWriter, list: &[Action]) {
+    w.uint(list.len() as u64);
+    for action in list {
+        let kind = match action {
+            Action::SetText { .. } => 0,
+            Action::SetHtml { .. } => 1,
+            Action::SetAttribute { .. } => 2,
+            Action::RemoveAttribute { .. } => 3,
+            Action::AddClass { .. } => 4,
+            Action::RemoveClass { .. } => 5,
+            Action::SetStyle { .. } => 6,
+            Action::Show { .. } => 7,
+            Action::Hide { .. } => 8,
+            Action::Insert { .. } => 9,
+            Action::Redirect { .. } => 10,
+        };
+        w.uint(kind);
+        if let Some(selector) = action.selector() {
+            w.string(selector);
+        }
+        match action {
+            Action::SetText { text, .. } => {
+                w.string(text);
+            }
+            Action::SetHtml { html, .. } => {
+                w.string(html.as_str());
+            }
+            Action::SetAttribute { name, value, .. } => {
+                w.string(name).string(value);
+            }
+            Action::RemoveAttribute { name, .. } => {
+                w.string(name);
+            }
+            Action::AddClass { classes, .. } | Action::RemoveClass { classes, .. } => {
+                strings(w, classes);
+            }
+            Action::SetStyle {
+                property,
+                value,
+                important,
+                ..
+            } => {
+                w.string(property).string(value).bool(*important);
+            }
+            Action::Show { .. } | Action::Hide { .. } => {}
+            Action::Insert { position, html, .. } => {
+                w.uint(*position as u64).string(html.as_str());
+            }
+            Action::Redirect { url, keep_query } => {
+                w.string(url).bool(*keep_query);
+            }
+        }
+    }
+}
+
+/// Reads a compiled document (see the module's documentation).
+pub fn read_compiled(text: &str) -> Result<Rules, CompiledError> {
+    let json = read_json(text, MAX_RULES_DOCUMENT_BYTES, 2).map_err(|_| CompiledError::Invalid)?;
+    let items = match &json {
+        Json::Array(items) => items,
+        Json::Object(_) => return Err(CompiledError::Source),
+        _ => return Err(CompiledError::Invalid),
+    };
+    let mut r = Reader { items, at: 0 };
+    match r.next() {
+        Some(Json::String(format)) if format == COMPILED_FORMAT => {}
+        Some(Json::String(format)) if format.starts_with("orbit-rules-compiled/") => {
+            return Err(CompiledError::Version)
+        }
+        _ => return Err(CompiledError::Invalid),
+    }
+    r.document()
+        .filter(|_| r.at == items.len())
+        .ok_or(CompiledError::Invalid)
+}
+
+/// A walk along the array; every read is `None` when the element is missing or of
+/// another kind.
+struct Reader<'j> {
+    items: &'j [Json],
+    at: usize,
+}
+
+impl<'j> Reader<'j> {
+    fn next(&mut self) -> Option<&'j Json> {
+        let item = self.items.get(self.at)?;
+        self.at += 1;
+        Some(item)
+    }
+
+    /// Whether the next element is `null`, consumed if so.
+    fn null(&mut self) -> bool {
+        let null = matches!(self.items.get(self.at), Some(Json::Null));
+        self.at += usize::from(null);
+        null
+    }
+
+    fn string(&mut self) -> Option<String> {
+        self.next()?.as_str().map(String::from)
+    }
+
+    fn flag(&mut self) -> Option<bool> {
+        self.next()?.as_bool()
+    }
+
+    fn int(&mut self) -> Option<i64> {
+        let n = self.next()?.as_f64()?;
+        let i = n as i64;
+        (i as f64 == n && i.unsigned_abs() < 1 << 53).then_some(i)
+    }
+
+    /// A count or index, at most `max`.
+    fn index(&mut self, max: usize) -> Option<usize> {
+        usize::try_from(self.int()?).ok().filter(|&n| n <= max)
+    }
+
+    fn float(&mut self) -> Option<f64> {
+        let hex = self.next()?.as_str()?;
+        if hex.len() != 16 {
+            return None;
+        }
+        let mut bits = 0u64;
+        for c in hex.bytes() {
+            bits = bits << 4 | u64::from((c as char).to_digit(16)?);
+        }
+        Some(f64::from_bits(bits)).filter(|n| n.is_finite())
+    }
+
+    /// `count` elements read by `read`.
+    fn list<T>(
+        &mut self,
+        max: usize,
+        mut read: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let n = self.index(max)?;
+        let mut out = Vec::with_capacity(n.min(self.items.len()));
+        for _ in 0..n {
+            out.push(read(self)?);
+        }
+        Some(out)
+    }
+
+    fn document(&mut self) -> Option<Rules> {
+        let revision = if self.null() {
+            None
+        } else {
+            Some(self.string()?)
+        };
+        let holdout = if self.null() {
+            None
+        } else {
+            Some(Holdout {
+                percent: self.float()?,
+                seed: self.string()?,
+            })
+        };
+        let any = self.items.len();
+        let capture = self.list(any, Self::string)?;
+        let groups = self.list(any, Self::string)?;
+        let regexes = self.list(any, |r| {
+            Some(RegexSource {
+                pattern: r.string()?,
+                ignore_case: r.flag()?,
+            })
+        })?;
+        let rules = self.list(MAX_RULES, |r| r.rule(&groups, regexes.len()))?;
+        Some(Rules {
+            revision,
+            holdout,
+            capture,
+            rules,
+            groups,
+            regexes,
+        })
+    }
+
+    fn rule(&mut self, groups: &[String], regexes: usize) -> Option<Rule> {
+        let id = self.string()?;
+        let position = self.index(MAX_RULES)?;
+        let enabled = self.flag()?;
+        let priority = i32::try_from(self.int()?).ok()?;
+        let group = if self.null() {
+            None
+        } else {
+            Some(self.index(groups.len().checked_sub(1)?)?)
+        };
+        let conditions = if self.null() {
+            None
+        } else {
+            Some(self.condition(regexes, MAX_CONDITION_DEPTH)?)
+        };
+        let actions = self.actions()?;
+        let experiment = if self.null() {
+            None
+        } else {
+            Some(Experiment {
+                id: self.string()?,
+                seed: self.string()?,
+                traffic_percent: self.float()?,
+                weight_sum: self.float()?,
+                variants: self.list(MAX_VARIANTS, |r| {
+                    Some(Variant {
+                        id: r.string()?,
+                        weight: r.float()?,
+                        upper: r.float()?,
+                        control: r.flag()?,
+                        actions: r.actions()?,
+                    })
+                })?,
+            })
+        };
+        Some(Rule {
+            id,
+            position,
+            enabled,
+            priority,
+            group_name: group.and_then(|g| groups.get(g)).cloned(),
+            group,
+            conditions,
+            actions,
+            experiment,
+        })
+    }
+
+    fn condition(&mut self, regexes: usize, depth: usize) -> Option<Condition> {
+        let depth = depth.checked_sub(1)?;
+        let any = self.items.len();
+        Some(match self.index(3)? {
+            0 => Condition::All(self.list(any, |r| r.condition(regexes, depth))?),
+            1 => Condition::Any(self.list(any, |r| r.condition(regexes, depth))?),
+            2 => Condition::Not(Box::new(self.condition(regexes, depth)?)),
+            _ => {
+                let attr_name = self.string()?;
+                let attr = Attr::from_name(&attr_name)?;
+                let op = Op::from_index(self.index(usize::MAX)?)?;
+                let ignore_case = self.flag()?;
+                let operand = match self.index(8)? {
+                    0 => Operand::None,
+                    1 => Operand::Scalar(self.scalar()?),
+                    2 => Operand::List(self.list(any, Self::scalar)?),
+                    3 => Operand::Text(self.string()?),
+                    4 => Operand::Number(self.float()?),
+                    5 => Operand::Range(self.float()?, self.float()?),
+                    6 => Operand::Date(DateRef::Absolute(self.int()?)),
+                    7 => Operand::Date(DateRef::Relative(self.int()?)),
+                    _ => Operand::Regex(self.index(regexes.checked_sub(1)?)?),
+                };
+                Condition::Leaf(Leaf {
+                    attr,
+                    attr_name,
+                    op,
+                    ignore_case,
+                    operand,
+                })
+            }
+        })
+    }
+
+    fn scalar(&mut self) -> Option<Scalar> {
+        if self.null() {
+            return Some(Scalar::Number(self.float()?));
+        }
+        Some(match self.next()? {
+            Json::Bool(b) => Scalar::Bool(*b),
+            other => Scalar::Text(String::from(other.as_str()?)),
+        })
+    }
+
+    fn actions(&mut self) -> Option<Vec<Action>> {
+        self.list(MAX_ACTIONS_PER_RULE, Self::action)
+    }
+
+    /// One action, checked as the parser checks it: what the browser must never trust.
+    fn action(&mut self) -> Option<Action> {
+        let kind = self.index(10)?;
+        if kind == 10 {
+            let url = self.string()?;
+            let keep_query = self.flag()?;
+            return is_safe_url(&url).then_some(Action::Redirect { url, keep_query });
+        }
+        let selector = self.string()?;
+        Some(match kind {
+            0 => Action::SetText {
+                selector,
+                text: self.string()?,
+            },
+            1 => Action::SetHtml {
+                selector,
+                html: sanitize_html(&self.string()?),
+            },
+            2 => {
+                let name = self.string()?;
+                let value = self.string()?;
+                if attribute_problem(&name, &value).is_some() {
+                    return None;
+                }
+                Action::SetAttribute {
+                    selector,
+                    name,
+                    value,
+                }
+            }
+            3 => {
+                let name = self.string()?;
+                if !is_attribute_name(&name) {
+                    return None;
+                }
+                Action::RemoveAttribute { selector, name }
+            }
+            4 => Action::AddClass {
+                selector,
+                classes: self.list(self.items.len(), Self::string)?,
+            },
+            5 => Action::RemoveClass {
+                selector,
+                classes: self.list(self.items.len(), Self::string)?,
+            },
+            6 => {
+                let property = self.string()?;
+                let value = self.string()?;
+                if style_problem(&property, &value).is_some() {
+                    return None;
+                }
+                Action::SetStyle {
+                    selector,
+                    property,
+                    value,
+                    important: self.flag()?,
+                }
+            }
+            7 => Action::Show { selector },
+            8 => Action::Hide { selector },
+            _ => Action::Insert {
+                selector,
+                position: match self.index(3)? {
+                    0 => InsertPosition::Before,
+                    1 => InsertPosition::After,
+                    2 => InsertPosition::Prepend,
+                    _ => InsertPosition::Append,
+                },
+                html: sanitize_html(&self.string()?),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::parse_rules;
+
+    fn compile(source: &str) -> String {
+        write_compiled(&parse_rules(source).expect("the source parses"))
+    }
+
+    #[test]
+    fn a_document_means_the_same_after_compiling() {
+        let source = r#"{"revision":"r7","holdout":{"percent":5,"seed":"h"},"capture":["email"],
+            "rules":[
+              {"id":"a","priority":3,"group":"hero","conditions":{"all":[
+                 {"attribute":"query.ref","op":"in","value":["x",2,true]},
+                 {"not":{"attribute":"path","op":"regex","value":"^/b","ignore_case":true}},
+                 {"any":[{"attribute":"visit_count","op":"between","value":[0.1,1e300]},
+                         {"attribute":"first_touch.utm_campaign","op":"exists"}]}]},
+               "actions":[{"type":"insert","selector":"h1","position":"prepend","html":"<b>hi</b>"},
+                          {"type":"set_style","selector":"p","property":"color","value":"red","important":true},
+                          {"type":"add_class","selector":"p","class":"x y"}]},
+              {"id":"b","enabled":false,"experiment":{"id":"e","traffic_percent":33.3,"variants":[
+                 {"id":"c","control":true},{"id":"t","actions":[{"type":"redirect","url":"/t","keep_query":false}]},
+                 {"id":"u","actions":[{"type":"set_attribute","selector":"a","name":"href","value":"https://x.test/"}]}]}}]}"#;
+        let rules = parse_rules(source).unwrap();
+        let compiled = write_compiled(&rules);
+        assert!(
+            compiled.starts_with("[\"orbit-rules-compiled/1\",\"r7\""),
+            "{compiled}"
+        );
+        assert_eq!(read_compiled(&compiled), Ok(rules));
+        // Weights of a three-way split are not short decimals: their bits travel.
+        let exp = read_compiled(&compiled).unwrap().rules()[1]
+            .experiment()
+            .cloned()
+            .unwrap();
+        assert_eq!(exp.variants()[0].weight(), 1.0 / 3.0);
+    }
+
+    #[test]
+    fn the_text_can_sit_in_a_script_element() {
+        let compiled = compile(
+            r#"{"rules":[{"id":"a","actions":[{"type":"set_text","selector":"h1","text":"</script><script>x()</script>"}]}]}"#,
+        );
+        assert!(!compiled.contains('<'), "{compiled}");
+        let rules = read_compiled(&compiled).unwrap();
+        assert!(
+            matches!(&rules.rules()[0].actions()[0], Action::SetText { text, .. } if text.starts_with("</script>"))
+        );
+    }
+
+    #[test]
+    fn other_texts_are_told_apart() {
+        assert_eq!(read_compiled(r#"{"rules":[]}"#), Err(CompiledError::Source));
+        assert_eq!(
+            read_compiled(r#"["orbit-rules-compiled/9",null]"#),
+            Err(CompiledError::Version)
+        );
+        for bad in [
+            "",
+            "[",
+            "42",
+            "[]",
+            r#"["other"]"#,
+            r#"["orbit-rules-compiled/1"]"#,
+        ] {
+            assert_eq!(read_compiled(bad), Err(CompiledError::Invalid), "{bad}");
+        }
+        let good = compile(r#"{"rules":[{"id":"a","actions":[{"type":"hide","selector":"p"}]}]}"#);
+        assert!(read_compiled(&good).is_ok());
+        // Cut short, or with something after the end.
+        let cut = good.replacen(",8,\"p\",null]", ",8,\"p\"]", 1);
+        assert_eq!(read_compiled(&cut), Err(CompiledError::Invalid), "{cut}");
+        let longer = good.replacen("]", ",1]", 1);
+        assert_eq!(
+            read_compiled(&longer),
+            Err(CompiledError::Invalid),
+            "{longer}"
+        );
+    }
+
+    #[test]
+    fn what_the_browser_must_never_trust_is_checked_again() {
+        let good = compile(
+            r#"{"rules":[{"id":"a","actions":[{"type":"set_html","selector":"p","html":"<i>ok</i>"}]}]}"#,
+        );
+        let html = good.replace(
+            "\\u003ci>ok\\u003c/i>",
+            "\\u003cimg src=x onerror=alert(1)>\\u003cscript>alert(2)\\u003c/script>",
+        );
+        assert_ne!(html, good);
+        let rules = read_compiled(&html).unwrap();
+        let Action::SetHtml { html, .. } = &rules.rules()[0].actions()[0] else {
+            panic!("{rules:?}")
+        };
+        assert!(
+            !html.as_str().contains("onerror") && !html.as_str().contains("script"),
+            "{html:?}"
+        );
+
+        let link = compile(
+            r#"{"rules":[{"id":"a","actions":[{"type":"set_attribute","selector":"a","name":"href","value":"/ok"}]}]}"#,
+        );
+        assert!(read_compiled(&link).is_ok());
+        let script_url = link.replace("\"/ok\"", "\"javascript:alert(1)\"");
+        assert_eq!(read_compiled(&script_url), Err(CompiledError::Invalid));
+        let handler = link.replace("\"href\"", "\"onclick\"");
+        assert_eq!(read_compiled(&handler), Err(CompiledError::Invalid));
+
+        let redirect =
+            compile(r#"{"rules":[{"id":"a","actions":[{"type":"redirect","url":"/b"}]}]}"#);
+        assert!(read_compiled(&redirect).is_ok());
+        let redirect = redirect.replace("\"/b\"", "\"javascript:alert(1)\"");
+        assert_eq!(read_compiled(&redirect), Err(CompiledError::Invalid));
+
+        let style = compile(
+            r#"{"rules":[{"id":"a","actions":[{"type":"set_style","selector":"p","property":"color","value":"red"}]}]}"#,
+        );
+        assert!(read_compiled(&style).is_ok());
+        let style = style.replace("\"red\"", "\"expression(alert(1))\"");
+        assert_eq!(read_compiled(&style), Err(CompiledError::Invalid));
+    }
+
+    #[test]
+    fn nesting_and_counts_are_bounded() {
+        // MAX_CONDITION_DEPTH `not`s around a leaf read; one more does not.
+        let leaf = r#"3,"url",17,false,0"#;
+        let doc = |nots: usize| {
+            let conds = "2,".repeat(nots);
+            alloc::format!(
+                r#"["orbit-rules-compiled/1",null,null,0,0,0,1,"a",0,true,0,null,{conds}{leaf},0,null]"#
+            )
+        };
+        assert!(read_compiled(&doc(MAX_CONDITION_DEPTH - 1)).is_ok());
+        assert_eq!(
+            read_compiled(&doc(MAX_CONDITION_DEPTH)),
+            Err(CompiledError::Invalid)
+        );
+        // A count larger than what follows fails without allocating for it.
+        let huge = r#"["orbit-rules-compiled/1",null,null,4000000000,"x"]"#;
+        assert_eq!(read_compiled(huge), Err(CompiledError::Invalid));
+        let too_many_rules = r#"["orbit-rules-compiled/1",null,null,0,0,0,1001]"#;
+        assert_eq!(read_compiled(too_many_rules), Err(CompiledError::Invalid));
+    }
+}
