@@ -20,8 +20,8 @@ use orbit_core::json::read::{read_json, Json};
 use orbit_core::json::JsonWriter;
 use orbit_core::limits::MAX_DEPTH;
 use orbit_core::rules::{
-    parse_rules, redirect_allowed, redirect_target, Action, EvalOptions, Evaluation, Experiment,
-    Host, Rule, RuleEngine, Value, Variant, VisitorContext,
+    read_compiled, redirect_allowed, redirect_target, Action, CompiledError, EvalOptions,
+    Evaluation, Experiment, Host, Rule, RuleEngine, Value, Variant, VisitorContext,
 };
 use orbit_core::tracker::session::{arrival_key, campaign_from_key};
 use wasm_bindgen::JsValue;
@@ -193,9 +193,10 @@ pub(crate) fn start(shared: &Rc<Shared>) {
         state.personal.assignments = decode_pairs(web::storage::local_get(ASSIGNMENTS_KEY));
         state.personal.exposed = split_list(web::storage::local_get(EXPOSED_KEY));
     }
-    let had_rules = match inline.or(cached) {
-        Some(text) => load(shared, &text),
-        None => false,
+    let had_rules = match (inline, cached) {
+        (Some(text), _) => load(shared, &text, true),
+        (None, Some(text)) => load(shared, &text, false),
+        (None, None) => false,
     };
     if had_rules {
         evaluate_and_apply(shared);
@@ -208,9 +209,10 @@ pub(crate) fn start(shared: &Rc<Shared>) {
     fetch_profile(shared);
 }
 
-/// Parses and compiles a document; a bad one is reported once and ignored.
-fn load(shared: &Rc<Shared>, text: &str) -> bool {
-    match parse_rules(text) {
+/// Reads a compiled document and compiles its regexes; a bad one is ignored, and reported
+/// once when `warn` (a cache an older tracker wrote is replaced by the fetch that follows).
+fn load(shared: &Rc<Shared>, text: &str, warn: bool) -> bool {
+    match read_compiled(text) {
         Ok(rules) => {
             let mut state = shared.state.borrow_mut();
             state.personal.revision = String::from(rules.revision().unwrap_or(""));
@@ -229,10 +231,17 @@ fn load(shared: &Rc<Shared>, text: &str) -> bool {
             true
         }
         Err(error) => {
-            web::console::warn(&join(&[
-                "the rule document was ignored: ",
-                &error.to_message(),
-            ]));
+            if warn {
+                web::console::warn(&join(&[
+                    "the rule document was ignored: ",
+                    match error {
+                        CompiledError::Source => "it is not compiled",
+                        CompiledError::Version => "it was compiled for another tracker version",
+                        CompiledError::Invalid => "it is not a compiled document, or damaged",
+                    },
+                    "; compile it with `orbit-collector rules compile FILE` (README: Rules)",
+                ]));
+            }
             false
         }
     }
@@ -833,7 +842,7 @@ fn fetch_rules(shared: &Rc<Shared>) {
                 web::storage::local_set(RULES_ETAG_KEY, &etag);
             }
             let hidden = !shared.state.borrow().personal.revealed;
-            if hidden && load(&shared, &body) {
+            if hidden && load(&shared, &body, true) {
                 evaluate_and_apply(&shared);
                 fetch_profile(&shared);
             }

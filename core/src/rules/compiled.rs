@@ -264,31 +264,44 @@ pub fn read_compiled(text: &str) -> Result<Rules, CompiledError> {
         Json::Object(_) => return Err(CompiledError::Source),
         _ => return Err(CompiledError::Invalid),
     };
-    let mut r = Reader { items, at: 0 };
-    match r.next() {
-        Some(Json::String(format)) if format == COMPILED_FORMAT => {}
-        Some(Json::String(format)) if format.starts_with("orbit-rules-compiled/") => {
+    let mut r = Reader {
+        items,
+        at: 1,
+        bad: false,
+    };
+    match items.first().and_then(Json::as_str) {
+        Some(COMPILED_FORMAT) => {}
+        Some(format) if format.starts_with("orbit-rules-compiled/") => {
             return Err(CompiledError::Version)
         }
         _ => return Err(CompiledError::Invalid),
     }
-    r.document()
-        .filter(|_| r.at == items.len())
-        .ok_or(CompiledError::Invalid)
+    let rules = r.document();
+    if r.bad || r.at != items.len() {
+        return Err(CompiledError::Invalid);
+    }
+    Ok(rules)
 }
 
-/// A walk along the array; every read is `None` when the element is missing or of
-/// another kind.
+/// A walk along the array. A read that finds an element missing or of another kind marks
+/// the document bad and gives a default: values are always built whole, and the document
+/// is refused at the end (a smaller bundle than returning early from every read).
 struct Reader<'j> {
     items: &'j [Json],
     at: usize,
+    bad: bool,
 }
 
 impl<'j> Reader<'j> {
-    fn next(&mut self) -> Option<&'j Json> {
-        let item = self.items.get(self.at)?;
+    fn next(&mut self) -> &'j Json {
+        let item = self.items.get(self.at).unwrap_or(&Json::Null);
         self.at += 1;
-        Some(item)
+        item
+    }
+
+    /// Marks the document bad unless `ok`.
+    fn check(&mut self, ok: bool) {
+        self.bad |= !ok;
     }
 
     /// Whether the next element is `null`, consumed if so.
@@ -298,121 +311,110 @@ impl<'j> Reader<'j> {
         null
     }
 
-    fn string(&mut self) -> Option<String> {
-        self.next()?.as_str().map(String::from)
+    fn string(&mut self) -> String {
+        let s = self.next().as_str();
+        self.check(s.is_some());
+        String::from(s.unwrap_or_default())
     }
 
-    fn flag(&mut self) -> Option<bool> {
-        self.next()?.as_bool()
+    fn flag(&mut self) -> bool {
+        let b = self.next().as_bool();
+        self.check(b.is_some());
+        b.unwrap_or_default()
     }
 
-    fn int(&mut self) -> Option<i64> {
-        let n = self.next()?.as_f64()?;
+    fn int(&mut self) -> i64 {
+        let n = self.next().as_f64().unwrap_or(0.5);
         let i = n as i64;
-        (i as f64 == n && i.unsigned_abs() < 1 << 53).then_some(i)
+        self.check(i as f64 == n && i.unsigned_abs() < 1 << 53);
+        i
     }
 
     /// A count or index, at most `max`.
-    fn index(&mut self, max: usize) -> Option<usize> {
-        usize::try_from(self.int()?).ok().filter(|&n| n <= max)
+    fn index(&mut self, max: usize) -> usize {
+        let n = usize::try_from(self.int()).unwrap_or(usize::MAX);
+        self.check(n <= max);
+        if self.bad {
+            0
+        } else {
+            n
+        }
     }
 
-    fn float(&mut self) -> Option<f64> {
-        let hex = self.next()?.as_str()?;
-        if hex.len() != 16 {
-            return None;
-        }
+    fn float(&mut self) -> f64 {
+        let hex = self.next().as_str().unwrap_or_default();
         let mut bits = 0u64;
         for c in hex.bytes() {
-            bits = bits << 4 | u64::from((c as char).to_digit(16)?);
+            bits = bits << 4 | u64::from((c as char).to_digit(16).unwrap_or(16));
         }
-        Some(f64::from_bits(bits)).filter(|n| n.is_finite())
+        let n = f64::from_bits(bits);
+        self.check(hex.len() == 16 && hex.bytes().all(|c| c.is_ascii_hexdigit()) && n.is_finite());
+        n
     }
 
-    /// `count` elements read by `read`.
-    fn list<T>(
-        &mut self,
-        max: usize,
-        mut read: impl FnMut(&mut Self) -> Option<T>,
-    ) -> Option<Vec<T>> {
-        let n = self.index(max)?;
-        let mut out = Vec::with_capacity(n.min(self.items.len()));
+    /// A count, then that many elements read by `read` (none once the document is bad, so
+    /// a damaged count allocates nothing).
+    fn list<T>(&mut self, max: usize, mut read: impl FnMut(&mut Self) -> T) -> Vec<T> {
+        let n = self.index(max.min(self.items.len()));
+        let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            out.push(read(self)?);
+            if self.bad {
+                break;
+            }
+            out.push(read(self));
         }
-        Some(out)
+        out
     }
 
-    fn document(&mut self) -> Option<Rules> {
-        let revision = if self.null() {
-            None
-        } else {
-            Some(self.string()?)
-        };
-        let holdout = if self.null() {
-            None
-        } else {
-            Some(Holdout {
-                percent: self.float()?,
-                seed: self.string()?,
-            })
-        };
-        let any = self.items.len();
-        let capture = self.list(any, Self::string)?;
-        let groups = self.list(any, Self::string)?;
-        let regexes = self.list(any, |r| {
-            Some(RegexSource {
-                pattern: r.string()?,
-                ignore_case: r.flag()?,
-            })
-        })?;
-        let rules = self.list(MAX_RULES, |r| r.rule(&groups, regexes.len()))?;
-        Some(Rules {
+    fn strings(&mut self) -> Vec<String> {
+        self.list(usize::MAX, Self::string)
+    }
+
+    fn document(&mut self) -> Rules {
+        let revision = (!self.null()).then(|| self.string());
+        let holdout = (!self.null()).then(|| Holdout {
+            percent: self.float(),
+            seed: self.string(),
+        });
+        let capture = self.strings();
+        let groups = self.strings();
+        let regexes = self.list(usize::MAX, |r| RegexSource {
+            pattern: r.string(),
+            ignore_case: r.flag(),
+        });
+        let rules = self.list(MAX_RULES, |r| r.rule(&groups, regexes.len()));
+        Rules {
             revision,
             holdout,
             capture,
             rules,
             groups,
             regexes,
-        })
+        }
     }
 
-    fn rule(&mut self, groups: &[String], regexes: usize) -> Option<Rule> {
-        let id = self.string()?;
-        let position = self.index(MAX_RULES)?;
-        let enabled = self.flag()?;
-        let priority = i32::try_from(self.int()?).ok()?;
-        let group = if self.null() {
-            None
-        } else {
-            Some(self.index(groups.len().checked_sub(1)?)?)
-        };
-        let conditions = if self.null() {
-            None
-        } else {
-            Some(self.condition(regexes, MAX_CONDITION_DEPTH)?)
-        };
-        let actions = self.actions()?;
-        let experiment = if self.null() {
-            None
-        } else {
-            Some(Experiment {
-                id: self.string()?,
-                seed: self.string()?,
-                traffic_percent: self.float()?,
-                weight_sum: self.float()?,
-                variants: self.list(MAX_VARIANTS, |r| {
-                    Some(Variant {
-                        id: r.string()?,
-                        weight: r.float()?,
-                        upper: r.float()?,
-                        control: r.flag()?,
-                        actions: r.actions()?,
-                    })
-                })?,
-            })
-        };
-        Some(Rule {
+    fn rule(&mut self, groups: &[String], regexes: usize) -> Rule {
+        let id = self.string();
+        let position = self.index(MAX_RULES);
+        let enabled = self.flag();
+        let priority = self.int() as i32;
+        let group = (!self.null()).then(|| self.index(groups.len().wrapping_sub(1)));
+        let conditions = (!self.null()).then(|| self.condition(regexes, MAX_CONDITION_DEPTH));
+        let actions = self.actions();
+        let experiment = (!self.null()).then(|| Experiment {
+            id: self.string(),
+            seed: self.string(),
+            traffic_percent: self.float(),
+            weight_sum: self.float(),
+            variants: self.list(MAX_VARIANTS, |r| Variant {
+                id: r.string(),
+                weight: r.float(),
+                upper: r.float(),
+                control: r.flag(),
+                actions: r.actions(),
+            }),
+        });
+        Rule {
             id,
             position,
             enabled,
@@ -422,81 +424,90 @@ impl<'j> Reader<'j> {
             conditions,
             actions,
             experiment,
-        })
+        }
     }
 
-    fn condition(&mut self, regexes: usize, depth: usize) -> Option<Condition> {
-        let depth = depth.checked_sub(1)?;
-        let any = self.items.len();
-        Some(match self.index(3)? {
-            0 => Condition::All(self.list(any, |r| r.condition(regexes, depth))?),
-            1 => Condition::Any(self.list(any, |r| r.condition(regexes, depth))?),
-            2 => Condition::Not(Box::new(self.condition(regexes, depth)?)),
+    fn condition(&mut self, regexes: usize, depth: usize) -> Condition {
+        self.check(depth > 0);
+        let depth = depth.saturating_sub(1);
+        match self.index(3) {
+            _ if self.bad => Condition::All(Vec::new()),
+            0 => Condition::All(self.list(usize::MAX, |r| r.condition(regexes, depth))),
+            1 => Condition::Any(self.list(usize::MAX, |r| r.condition(regexes, depth))),
+            2 => Condition::Not(Box::new(self.condition(regexes, depth))),
             _ => {
-                let attr_name = self.string()?;
-                let attr = Attr::from_name(&attr_name)?;
-                let op = Op::from_index(self.index(usize::MAX)?)?;
-                let ignore_case = self.flag()?;
-                let operand = match self.index(8)? {
+                let attr_name = self.string();
+                let attr = Attr::from_name(&attr_name);
+                let op = Op::from_index(self.index(usize::MAX));
+                self.check(attr.is_some() && op.is_some());
+                let ignore_case = self.flag();
+                let operand = match self.index(8) {
                     0 => Operand::None,
-                    1 => Operand::Scalar(self.scalar()?),
-                    2 => Operand::List(self.list(any, Self::scalar)?),
-                    3 => Operand::Text(self.string()?),
-                    4 => Operand::Number(self.float()?),
-                    5 => Operand::Range(self.float()?, self.float()?),
-                    6 => Operand::Date(DateRef::Absolute(self.int()?)),
-                    7 => Operand::Date(DateRef::Relative(self.int()?)),
-                    _ => Operand::Regex(self.index(regexes.checked_sub(1)?)?),
+                    1 => Operand::Scalar(self.scalar()),
+                    2 => Operand::List(self.list(usize::MAX, Self::scalar)),
+                    3 => Operand::Text(self.string()),
+                    4 => Operand::Number(self.float()),
+                    5 => Operand::Range(self.float(), self.float()),
+                    6 => Operand::Date(DateRef::Absolute(self.int())),
+                    7 => Operand::Date(DateRef::Relative(self.int())),
+                    _ => Operand::Regex(self.index(regexes.wrapping_sub(1))),
                 };
                 Condition::Leaf(Leaf {
-                    attr,
+                    attr: attr.unwrap_or(Attr {
+                        id: super::attribute::AttrId::Url,
+                        member: String::new(),
+                    }),
                     attr_name,
-                    op,
+                    op: op.unwrap_or(Op::Exists),
                     ignore_case,
                     operand,
                 })
             }
-        })
-    }
-
-    fn scalar(&mut self) -> Option<Scalar> {
-        if self.null() {
-            return Some(Scalar::Number(self.float()?));
         }
-        Some(match self.next()? {
-            Json::Bool(b) => Scalar::Bool(*b),
-            other => Scalar::Text(String::from(other.as_str()?)),
-        })
     }
 
-    fn actions(&mut self) -> Option<Vec<Action>> {
+    fn scalar(&mut self) -> Scalar {
+        if self.null() {
+            return Scalar::Number(self.float());
+        }
+        match self.next() {
+            Json::Bool(b) => Scalar::Bool(*b),
+            _ => {
+                self.at -= 1;
+                Scalar::Text(self.string())
+            }
+        }
+    }
+
+    fn actions(&mut self) -> Vec<Action> {
         self.list(MAX_ACTIONS_PER_RULE, Self::action)
     }
 
     /// One action, checked as the parser checks it: what the browser must never trust.
-    fn action(&mut self) -> Option<Action> {
-        let kind = self.index(10)?;
+    fn action(&mut self) -> Action {
+        let kind = self.index(10);
         if kind == 10 {
-            let url = self.string()?;
-            let keep_query = self.flag()?;
-            return is_safe_url(&url).then_some(Action::Redirect { url, keep_query });
+            let url = self.string();
+            self.check(is_safe_url(&url));
+            return Action::Redirect {
+                url,
+                keep_query: self.flag(),
+            };
         }
-        let selector = self.string()?;
-        Some(match kind {
+        let selector = self.string();
+        match kind {
             0 => Action::SetText {
                 selector,
-                text: self.string()?,
+                text: self.string(),
             },
             1 => Action::SetHtml {
                 selector,
-                html: sanitize_html(&self.string()?),
+                html: sanitize_html(&self.string()),
             },
             2 => {
-                let name = self.string()?;
-                let value = self.string()?;
-                if attribute_problem(&name, &value).is_some() {
-                    return None;
-                }
+                let name = self.string();
+                let value = self.string();
+                self.check(attribute_problem(&name, &value).is_none());
                 Action::SetAttribute {
                     selector,
                     name,
@@ -504,46 +515,42 @@ impl<'j> Reader<'j> {
                 }
             }
             3 => {
-                let name = self.string()?;
-                if !is_attribute_name(&name) {
-                    return None;
-                }
+                let name = self.string();
+                self.check(is_attribute_name(&name));
                 Action::RemoveAttribute { selector, name }
             }
             4 => Action::AddClass {
                 selector,
-                classes: self.list(self.items.len(), Self::string)?,
+                classes: self.strings(),
             },
             5 => Action::RemoveClass {
                 selector,
-                classes: self.list(self.items.len(), Self::string)?,
+                classes: self.strings(),
             },
             6 => {
-                let property = self.string()?;
-                let value = self.string()?;
-                if style_problem(&property, &value).is_some() {
-                    return None;
-                }
+                let property = self.string();
+                let value = self.string();
+                self.check(style_problem(&property, &value).is_none());
                 Action::SetStyle {
                     selector,
                     property,
                     value,
-                    important: self.flag()?,
+                    important: self.flag(),
                 }
             }
             7 => Action::Show { selector },
             8 => Action::Hide { selector },
             _ => Action::Insert {
                 selector,
-                position: match self.index(3)? {
+                position: match self.index(3) {
                     0 => InsertPosition::Before,
                     1 => InsertPosition::After,
                     2 => InsertPosition::Prepend,
                     _ => InsertPosition::Append,
                 },
-                html: sanitize_html(&self.string()?),
+                html: sanitize_html(&self.string()),
             },
-        })
+        }
     }
 }
 
