@@ -73,6 +73,21 @@ const UNSAFE = {
   ],
 };
 
+// A compiled document written by hand, not by the compiler, with HTML that was never
+// sanitised: the browser must not trust it either. The format is core/src/rules/compiled.rs:
+// format, revision, holdout, capture, groups, regexes, then one rule (id, position,
+// enabled, priority, group, conditions, one action: set_html (1) on a selector), no experiment.
+const FORGED = [
+  'orbit-rules-compiled/1', null, null, 0, 0, 0,
+  1, 'html', 0, true, 0, null, null,
+  1, 1, '.offer', UNSAFE.rules[0].actions[0].html, null,
+];
+
+/** A page whose inline document is `text` exactly (the collector compiles only objects). */
+const rawRulesPage = (text, body) => `<!doctype html><html><head><title>P</title>
+${SNIPPET}<script type="application/json" id="orbit-rules">${text}</script>
+${TAG}</head><body>${body}</body></html>`;
+
 const FIGHT = `<script>
   // A page that re-renders the headline whenever it changes.
   new MutationObserver(() => {
@@ -117,6 +132,9 @@ before(async () => {
       'ab.html': page(EXPERIMENT, HERO),
       'ab-cookieless.html': page(EXPERIMENT, HERO).replace('data-key="demo-write-key"', 'data-key="demo-write-key" data-cookieless'),
       'unsafe.html': page(UNSAFE, HERO),
+      'forged.html': rawRulesPage(inlineJson(FORGED), HERO),
+      'invalid.html': page({ version: 1, rules: [{ id: 'x', conditions: { attribute: 'path', op: 'is', value: '/' } }] }, HERO),
+      'other-format.html': rawRulesPage('["orbit-rules-compiled/0"]', HERO),
       'fight.html': page(SPRING, HERO + FIGHT),
       'redirect.html': page(
         { version: 1, rules: [{ id: 'go', actions: [{ type: 'redirect', url: '/landed.html' }] }] },
@@ -277,6 +295,37 @@ test('unsafe HTML in a rule is sanitised: no script, no handler, no javascript: 
   assert.ok(!/onerror|<script|javascript:/i.test(html), html);
   assert.equal(await page.evaluate(() => window.pwned), undefined);
   await context.close();
+});
+
+test('a compiled document not made by the compiler is checked again: its unsafe HTML never runs', async () => {
+  const { context, page } = await open('forged.html');
+  await waitFor(() => page.innerHTML('.offer'), (html) => html.includes('<b>Save</b>'));
+  const html = await page.innerHTML('.offer');
+  assert.ok(!/onerror|<script|javascript:/i.test(html), html);
+  await page.waitForTimeout(200);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  await context.close();
+});
+
+test('a document the tracker cannot read is ignored with one warning that says how to compile it', async () => {
+  for (const [file, reason] of [
+    ['invalid.html', 'it is not compiled'],
+    ['other-format.html', 'it was compiled for another tracker version'],
+  ]) {
+    const warnings = [];
+    const { context, page } = await open(file, {
+      onPage: (p) => p.on('console', (m) => m.type() === 'warning' && warnings.push(m.text())),
+    });
+    const ignored = await waitFor(
+      async () => warnings.filter((m) => m.includes('rule document was ignored')),
+      (w) => w.length > 0,
+    );
+    assert.equal(ignored.length, 1, ignored.join('\n'));
+    assert.ok(ignored[0].includes(reason) && ignored[0].includes('orbit-collector rules compile'), ignored[0]);
+    // The slot is shown as it is.
+    assert.equal(await page.textContent('#hero h1'), 'Original headline');
+    await context.close();
+  }
 });
 
 test('a page that keeps undoing a change stops being patched, with one warning', async () => {
