@@ -14,7 +14,7 @@
 //! "conditions": …}]}`), and the findings' paths are mapped back (`rules[0].conditions.op`
 //! → `segments[3].conditions.op`), so the messages are exactly the rules'.
 
-use orbit_core::json::read::{read_json, Json};
+use orbit_core::json::read::{read_json, Json, Problem};
 use orbit_core::json::JsonWriter;
 use orbit_core::limits::{MAX_ID_CHARS, MAX_RULES_JSON_DEPTH, MAX_RULE_ID_BYTES};
 use orbit_core::rules::{has_errors, lint, parse_rules, Finding, Rules, RulesError, Severity};
@@ -153,12 +153,12 @@ pub fn check_definitions(text: &str) -> CheckedDefinitions {
         Ok(json) => json,
         Err(e) => {
             let (line, column) = e.line_column(text);
-            let message = if e.reason == "the document is larger than the limit" {
+            let message = if e.problem == Problem::TooLarge {
                 format!(
                     "the document is larger than the limit ({MAX_PROFILE_DOCUMENT_BYTES} bytes)"
                 )
             } else {
-                e.reason.to_owned()
+                e.reason().to_owned()
             };
             return CheckedDefinitions {
                 findings: vec![error(format!("line {line}, column {column}"), message)],

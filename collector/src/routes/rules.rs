@@ -361,7 +361,7 @@ pub async fn preview(
             let (line, column) = e.line_column(&text);
             ApiError::BadRequest(format!(
                 "the preview request is not JSON: line {line}, column {column}: {}",
-                e.reason
+                e.reason()
             ))
         })?;
     let Some(members) = request.as_object() else {

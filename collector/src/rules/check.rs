@@ -99,7 +99,7 @@ fn error(path: impl Into<String>, message: impl Into<String>) -> Finding {
 fn normalize(text: &str) -> Result<ValidDocument, Finding> {
     let rules = parse_rules(text).map_err(|e| error(e.path.clone(), e.to_message()))?;
     let json = read_json(text, MAX_RULES_DOCUMENT_BYTES, MAX_RULES_JSON_DEPTH)
-        .map_err(|e| error("$", e.reason))?;
+        .map_err(|e| error("$", e.reason()))?;
     let Json::Object(members) = &json else {
         return Err(error("$", "expected a rule document object"));
     };
@@ -281,7 +281,7 @@ pub fn write_json(w: &mut JsonWriter, value: &Json) {
 /// exposure, so reports can tell versions apart.
 pub fn with_revision(document: &str, version: u64) -> Result<String, String> {
     let json = read_json(document, usize::MAX, MAX_RULES_JSON_DEPTH + 1)
-        .map_err(|e| format!("a stored rule document is not JSON: {}", e.reason))?;
+        .map_err(|e| format!("a stored rule document is not JSON: {}", e.reason()))?;
     let Json::Object(mut members) = json else {
         return Err("a stored rule document is not an object".into());
     };

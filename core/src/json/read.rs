@@ -94,11 +94,60 @@ impl Json {
 pub struct ReadError {
     /// Byte offset of the problem in the text.
     pub offset: usize,
-    /// What is wrong, e.g. `"expected ',' or '}'"`.
-    pub reason: &'static str,
+    /// What is wrong.
+    pub problem: Problem,
+}
+
+/// What is wrong with a text that is not JSON: a code, not the message, so that a browser
+/// which never shows the message does not carry the texts ([`ReadError::reason`] has them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Problem {
+    TooLarge,
+    ExpectedValue,
+    UnexpectedEnd,
+    TooDeep,
+    ExpectedMemberName,
+    DuplicateMember,
+    ExpectedColon,
+    ExpectedCommaOrBrace,
+    ExpectedCommaOrBracket,
+    UnterminatedString,
+    ControlCharacter,
+    InvalidEscape,
+    ExpectedHexDigits,
+    ExpectedDigit,
+    ExpectedFractionDigit,
+    ExpectedExponentDigit,
+    NumberOutOfRange,
+    TrailingText,
 }
 
 impl ReadError {
+    /// What is wrong, for people, e.g. `"expected ',' or '}'"`.
+    pub fn reason(&self) -> &'static str {
+        match self.problem {
+            Problem::TooLarge => "the document is larger than the limit",
+            Problem::ExpectedValue => "expected a JSON value",
+            Problem::UnexpectedEnd => "unexpected end of the document",
+            Problem::TooDeep => "nested deeper than the limit",
+            Problem::ExpectedMemberName => "expected a member name in double quotes",
+            Problem::DuplicateMember => "duplicate member name",
+            Problem::ExpectedColon => "expected ':' after the member name",
+            Problem::ExpectedCommaOrBrace => "expected ',' or '}'",
+            Problem::ExpectedCommaOrBracket => "expected ',' or ']'",
+            Problem::UnterminatedString => "unterminated string",
+            Problem::ControlCharacter => "control character in a string",
+            Problem::InvalidEscape => "invalid escape in a string",
+            Problem::ExpectedHexDigits => "expected four hex digits after \\u",
+            Problem::ExpectedDigit => "expected a digit",
+            Problem::ExpectedFractionDigit => "expected a digit after the decimal point",
+            Problem::ExpectedExponentDigit => "expected a digit in the exponent",
+            Problem::NumberOutOfRange => "number out of range",
+            Problem::TrailingText => "unexpected text after the JSON value",
+        }
+    }
+
     /// The 1-based line and column (in chars) of the problem, for people.
     pub fn line_column(&self, text: &str) -> (usize, usize) {
         let (mut line, mut column) = (1, 1);
@@ -120,7 +169,7 @@ pub fn read_json(text: &str, max_bytes: usize, max_depth: usize) -> Result<Json,
     if text.len() > max_bytes {
         return Err(ReadError {
             offset: max_bytes,
-            reason: "the document is larger than the limit",
+            problem: Problem::TooLarge,
         });
     }
     let mut reader = Reader {
@@ -133,7 +182,7 @@ pub fn read_json(text: &str, max_bytes: usize, max_depth: usize) -> Result<Json,
     let value = reader.value()?;
     reader.skip_ws();
     if reader.at < reader.bytes.len() {
-        return Err(reader.error("unexpected text after the JSON value"));
+        return Err(reader.error(Problem::TrailingText));
     }
     Ok(value)
 }
@@ -171,10 +220,10 @@ impl Reader<'_> {
             .is_some_and(|rest| rest.starts_with(word))
     }
 
-    fn error(&self, reason: &'static str) -> ReadError {
+    fn error(&self, problem: Problem) -> ReadError {
         ReadError {
             offset: self.at,
-            reason,
+            problem,
         }
     }
 
@@ -189,7 +238,7 @@ impl Reader<'_> {
             self.at += word.len();
             Ok(value)
         } else {
-            Err(self.error("expected a JSON value"))
+            Err(self.error(Problem::ExpectedValue))
         }
     }
 
@@ -202,15 +251,15 @@ impl Reader<'_> {
             b'f' => self.literal("false", Json::Bool(false)),
             b'n' => self.literal("null", Json::Null),
             b'-' | b'0'..=b'9' => self.number().map(Json::Number),
-            0 if self.at >= self.bytes.len() => Err(self.error("unexpected end of the document")),
-            _ => Err(self.error("expected a JSON value")),
+            0 if self.at >= self.bytes.len() => Err(self.error(Problem::UnexpectedEnd)),
+            _ => Err(self.error(Problem::ExpectedValue)),
         }
     }
 
     /// An object (`object`) or an array: one loop for both (a smaller bundle).
     fn container(&mut self, object: bool) -> Result<Json, ReadError> {
         if self.depth_left == 0 {
-            return Err(self.error("nested deeper than the limit"));
+            return Err(self.error(Problem::TooDeep));
         }
         self.depth_left -= 1;
         self.at += 1;
@@ -222,19 +271,19 @@ impl Reader<'_> {
             loop {
                 if object {
                     if self.peek() != b'"' {
-                        return Err(self.error("expected a member name in double quotes"));
+                        return Err(self.error(Problem::ExpectedMemberName));
                     }
                     let key_at = self.at;
                     let key = self.string()?;
                     if members.iter().any(|(k, _)| *k == key) {
                         return Err(ReadError {
                             offset: key_at,
-                            reason: "duplicate member name",
+                            problem: Problem::DuplicateMember,
                         });
                     }
                     self.skip_ws();
                     if self.peek() != b':' {
-                        return Err(self.error("expected ':' after the member name"));
+                        return Err(self.error(Problem::ExpectedColon));
                     }
                     self.at += 1;
                     self.skip_ws();
@@ -250,8 +299,8 @@ impl Reader<'_> {
                         self.skip_ws();
                     }
                     c if c == close => break,
-                    _ if object => return Err(self.error("expected ',' or '}'")),
-                    _ => return Err(self.error("expected ',' or ']'")),
+                    _ if object => return Err(self.error(Problem::ExpectedCommaOrBrace)),
+                    _ => return Err(self.error(Problem::ExpectedCommaOrBracket)),
                 }
             }
         }
@@ -284,9 +333,9 @@ impl Reader<'_> {
                     self.escape(&mut out)?;
                 }
                 _ if self.at >= self.bytes.len() => {
-                    return Err(self.error("unterminated string"));
+                    return Err(self.error(Problem::UnterminatedString));
                 }
-                _ => return Err(self.error("control character in a string")),
+                _ => return Err(self.error(Problem::ControlCharacter)),
             }
         }
     }
@@ -321,7 +370,7 @@ impl Reader<'_> {
                 out.push(c.unwrap_or('\u{FFFD}'));
                 return Ok(());
             }
-            _ => return Err(self.error("invalid escape in a string")),
+            _ => return Err(self.error(Problem::InvalidEscape)),
         };
         self.at += 1;
         out.push(c);
@@ -335,7 +384,7 @@ impl Reader<'_> {
                 d @ b'0'..=b'9' => d - b'0',
                 d @ b'a'..=b'f' => d - b'a' + 10,
                 d @ b'A'..=b'F' => d - b'A' + 10,
-                _ => return Err(self.error("expected four hex digits after \\u")),
+                _ => return Err(self.error(Problem::ExpectedHexDigits)),
             };
             n = n * 16 + u32::from(digit);
             self.at += 1;
@@ -360,7 +409,7 @@ impl Reader<'_> {
                 true
             }
             b'1'..=b'9' => false,
-            _ => return Err(self.error("expected a digit")),
+            _ => return Err(self.error(Problem::ExpectedDigit)),
         };
         let mut fraction = false;
         loop {
@@ -368,7 +417,7 @@ impl Reader<'_> {
             if d == b'.' && !fraction {
                 self.at += 1;
                 if !self.peek().is_ascii_digit() {
-                    return Err(self.error("expected a digit after the decimal point"));
+                    return Err(self.error(Problem::ExpectedFractionDigit));
                 }
                 fraction = true;
                 continue;
@@ -402,7 +451,7 @@ impl Reader<'_> {
                 _ => false,
             };
             if !self.peek().is_ascii_digit() {
-                return Err(self.error("expected a digit in the exponent"));
+                return Err(self.error(Problem::ExpectedExponentDigit));
             }
             let mut exp = 0i32;
             while let d @ b'0'..=b'9' = self.peek() {
@@ -417,7 +466,7 @@ impl Reader<'_> {
         }
         let value = scale(mantissa as f64, exp10);
         if !value.is_finite() {
-            return Err(self.error("number out of range"));
+            return Err(self.error(Problem::NumberOutOfRange));
         }
         Ok(if negative { -value } else { value })
     }
@@ -559,7 +608,7 @@ mod tests {
             ("{\"a\":1,\"a\":2}", "duplicate member name"),
             ("'a'", "expected a JSON value"),
         ] {
-            assert_eq!(read(bad).unwrap_err().reason, reason, "{bad}");
+            assert_eq!(read(bad).unwrap_err().reason(), reason, "{bad}");
         }
         let err = read("{\n  \"a\": tru\n}").unwrap_err();
         assert_eq!(err.line_column("{\n  \"a\": tru\n}"), (2, 8));
@@ -569,14 +618,14 @@ mod tests {
     fn depth_and_size_limits_hold() {
         let deep = "[".repeat(33) + &"]".repeat(33);
         assert_eq!(
-            read(&deep).unwrap_err().reason,
+            read(&deep).unwrap_err().reason(),
             "nested deeper than the limit"
         );
         let ok = "[".repeat(32) + &"]".repeat(32);
         assert!(read(&ok).is_ok());
         let long = vec!['1'; 100].into_iter().collect::<String>();
         assert_eq!(
-            read_json(&long, 10, 4).unwrap_err().reason,
+            read_json(&long, 10, 4).unwrap_err().reason(),
             "the document is larger than the limit"
         );
         // Deep nesting far past the limit fails fast instead of overflowing the stack.

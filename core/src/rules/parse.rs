@@ -126,10 +126,10 @@ pub(crate) fn syntax_error(text: &str, e: &ReadError) -> RulesError {
     crate::json::push_u64(&mut path, column as u64);
     RulesError {
         path,
-        message: if e.reason == "the document is larger than the limit" {
+        message: if e.problem == crate::json::read::Problem::TooLarge {
             "the document is larger than the limit (512 KB)"
         } else {
-            e.reason
+            e.reason()
         },
         found: None,
         expected: "",
