@@ -755,8 +755,8 @@ impl<'j> Parser<'j> {
                     Action::RemoveAttribute { selector, name }
                 } else {
                     let value = self.value(m, "value")?;
-                    if let Some((field, problem)) = attribute_problem(&name, value) {
-                        self.p.bad(field, problem);
+                    if let Some(problem) = attribute_problem(&name, value) {
+                        self.p.bad(problem.field(), problem.message());
                     }
                     Action::SetAttribute {
                         selector,
@@ -784,8 +784,8 @@ impl<'j> Parser<'j> {
                 let value = self.value(m, "value");
                 let important = self.flag(m, "important", false);
                 let (property, value) = (property?, value?);
-                if let Some((field, problem)) = style_problem(property, value) {
-                    self.p.bad(field, problem);
+                if let Some(problem) = style_problem(property, value) {
+                    self.p.bad(problem.field(), problem.message());
                 }
                 Action::SetStyle {
                     selector,

@@ -70,25 +70,76 @@ pub(crate) fn is_safe_srcset(srcset: &str) -> bool {
 const URL_ATTRIBUTES: &str = "href src action formaction xlink:href poster cite background data \
 codebase ping lowsrc dynsrc manifest longdesc icon";
 
-const UNSAFE_URL: &str = "unsafe URL: only http, https, mailto, tel or relative URLs are allowed";
+/// Why an attribute or a style may not be set: a code, so that the browser, which only
+/// needs to know *whether*, does not carry the messages ([`Problem::message`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Problem {
+    AttributeName,
+    EventHandler,
+    StyleAttribute,
+    Srcdoc,
+    UnsafeUrl,
+    PropertyName,
+    PropertyRunsCode,
+    ValueCharacter,
+    ValueComment,
+    ValueRunsCode,
+    UnclosedUrl,
+    UnsafeUrlInValue,
+}
 
-/// Why `set_attribute name=value` may not run, if it may not: the field at fault (`name` or
-/// `value`) and what is wrong. `name` is lowercase.
-pub(crate) fn attribute_problem(name: &str, value: &str) -> Option<(&'static str, &'static str)> {
+impl Problem {
+    /// The field at fault: `name`, `value` or `property`.
+    pub(crate) fn field(self) -> &'static str {
+        match self {
+            Problem::AttributeName
+            | Problem::EventHandler
+            | Problem::StyleAttribute
+            | Problem::Srcdoc => "name",
+            Problem::PropertyName | Problem::PropertyRunsCode => "property",
+            _ => "value",
+        }
+    }
+
+    /// What is wrong, for people.
+    pub(crate) fn message(self) -> &'static str {
+        match self {
+            Problem::AttributeName => "invalid attribute name",
+            Problem::EventHandler => "event-handler attributes are not allowed",
+            Problem::StyleAttribute => "use set_style to change styles",
+            Problem::Srcdoc => "srcdoc holds unsanitised HTML and is not allowed",
+            Problem::UnsafeUrl => {
+                "unsafe URL: only http, https, mailto, tel or relative URLs are allowed"
+            }
+            Problem::PropertyName => "invalid CSS property name",
+            Problem::PropertyRunsCode => "this CSS property can run code and is not allowed",
+            Problem::ValueCharacter => {
+                "CSS value with a control character, escape, '<', '>', '{', '}' or ';'"
+            }
+            Problem::ValueComment => "CSS comments are not allowed in a value",
+            Problem::ValueRunsCode => "CSS value that can run code",
+            Problem::UnclosedUrl => "unclosed url( in a CSS value",
+            Problem::UnsafeUrlInValue => "unsafe URL in a CSS value",
+        }
+    }
+}
+
+/// Why `set_attribute name=value` may not run, if it may not. `name` is lowercase.
+pub(crate) fn attribute_problem(name: &str, value: &str) -> Option<Problem> {
     if !is_attribute_name(name) {
-        return Some(("name", "invalid attribute name"));
+        return Some(Problem::AttributeName);
     }
     if name.starts_with("on") {
-        return Some(("name", "event-handler attributes are not allowed"));
+        return Some(Problem::EventHandler);
     }
     match super::word_index("style srcdoc srcset imagesrcset", name.as_bytes()) {
-        Some(0) => Some(("name", "use set_style to change styles")),
-        Some(1) => Some(("name", "srcdoc holds unsanitised HTML and is not allowed")),
-        Some(_) if !is_safe_srcset(value) => Some(("value", UNSAFE_URL)),
+        Some(0) => Some(Problem::StyleAttribute),
+        Some(1) => Some(Problem::Srcdoc),
+        Some(_) if !is_safe_srcset(value) => Some(Problem::UnsafeUrl),
         _ if super::word_index(URL_ATTRIBUTES, name.as_bytes()).is_some()
             && !is_safe_url(value) =>
         {
-            Some(("value", UNSAFE_URL))
+            Some(Problem::UnsafeUrl)
         }
         _ => None,
     }
@@ -102,9 +153,8 @@ pub(crate) fn is_attribute_name(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.'))
 }
 
-/// Why `set_style property: value` may not run, if it may not: the field at fault
-/// (`property` or `value`) and what is wrong.
-pub(crate) fn style_problem(property: &str, value: &str) -> Option<(&'static str, &'static str)> {
+/// Why `set_style property: value` may not run, if it may not.
+pub(crate) fn style_problem(property: &str, value: &str) -> Option<Problem> {
     let custom = property.strip_prefix("--");
     let name_ok = match custom {
         Some(rest) => {
@@ -120,28 +170,25 @@ pub(crate) fn style_problem(property: &str, value: &str) -> Option<(&'static str
         }
     };
     if !name_ok {
-        return Some(("property", "invalid CSS property name"));
+        return Some(Problem::PropertyName);
     }
     if property.eq_ignore_ascii_case("behavior") || property.eq_ignore_ascii_case("-moz-binding") {
-        return Some((
-            "property",
-            "this CSS property can run code and is not allowed",
-        ));
+        return Some(Problem::PropertyRunsCode);
     }
-    value_problem(value).map(|problem| ("value", problem))
+    value_problem(value)
 }
 
-fn value_problem(value: &str) -> Option<&'static str> {
+fn value_problem(value: &str) -> Option<Problem> {
     if value
         .bytes()
         .any(|b| b < 0x20 || b == 0x7f || matches!(b, b'\\' | b'<' | b'>' | b'{' | b'}' | b';'))
     {
-        return Some("CSS value with a control character, escape, '<', '>', '{', '}' or ';'");
+        return Some(Problem::ValueCharacter);
     }
     // Matched ignoring ASCII case rather than on a lowercased copy: the same bytes match, and
     // is_safe_url reads schemes ignoring case too.
     if contains(value, "/*", false) {
-        return Some("CSS comments are not allowed in a value");
+        return Some(Problem::ValueComment);
     }
     let runs_code = |marker: &str| contains(value, marker, true);
     if runs_code("expression(")
@@ -150,19 +197,19 @@ fn value_problem(value: &str) -> Option<&'static str> {
         || runs_code("@import")
         || runs_code("-moz-binding")
     {
-        return Some("CSS value that can run code");
+        return Some(Problem::ValueRunsCode);
     }
     let mut rest = value;
     while let Some(i) = find(rest, "url(", true) {
         let after = rest.get(i + 4..).unwrap_or("");
         let Some((inner, after_inner)) = split_once(after, b')') else {
-            return Some("unclosed url( in a CSS value");
+            return Some(Problem::UnclosedUrl);
         };
         let inner = trim_ascii_by(inner, |b| {
             b.is_ascii_whitespace() || b == b'"' || b == b'\''
         });
         if !is_safe_url(inner) {
-            return Some("unsafe URL in a CSS value");
+            return Some(Problem::UnsafeUrlInValue);
         }
         rest = after_inner;
     }
