@@ -43,6 +43,8 @@ pub struct AppState {
     pub salts: Arc<crate::visitor::SaltCache>,
     /// Each site's compiled profile definitions.
     pub profilers: Arc<crate::profiles::ProfilerCache>,
+    /// Each site's compiled `rules.json`.
+    pub compiled_rules: Arc<crate::rules::compile::CompiledCache>,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
             in_flight: Arc::new(Semaphore::new(config.http.max_concurrent_requests)),
             salts: Arc::default(),
             profilers: Arc::default(),
+            compiled_rules: Arc::default(),
             config: Arc::new(config),
             storage,
             sdk: Arc::new(sdk),

@@ -58,6 +58,15 @@ pub enum ApiError {
     /// A fault of ours (500); the detail is logged, not sent.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Stored data the collector cannot serve (500): `message` says so and what to do
+    /// (safe to send), `detail` is logged.
+    #[error("{message}")]
+    Unservable {
+        /// What cannot be served, and what to do.
+        message: String,
+        /// Why, for the log.
+        detail: String,
+    },
 }
 
 impl ApiError {
@@ -74,7 +83,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal(_) | ApiError::Unservable { .. } => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 }
@@ -108,6 +119,10 @@ impl IntoResponse for ApiError {
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "request failed");
                 "internal error; the collector logged the details".to_owned()
+            }
+            ApiError::Unservable { message, detail } => {
+                tracing::error!(%detail, "request failed");
+                message.clone()
             }
             other => {
                 tracing::info!(%status, reason = %other, "request refused");

@@ -1,11 +1,12 @@
 //! The rules API in-process: saving (with every finding on refusal), versions, rollback,
-//! the public `rules.json` with its ETag, cache and CORS, and previews.
+//! the public `rules.json` (compiled) with its ETag, cache and CORS, and previews.
 
 mod common;
 
 use axum::body::Body;
 use axum::http::HeaderMap;
 use common::*;
+use orbit_core::rules::{parse_rules, read_compiled, Action, Rules, COMPILED_FORMAT};
 use serde_json::{json, Value};
 
 const HERO: &str = r##"{
@@ -40,6 +41,24 @@ async fn public(app: &TestApp, uri: &str, headers: &[(&str, &str)]) -> (u16, Hea
     send(app, "GET", uri, headers, Body::empty()).await
 }
 
+/// A version's document as stored (the admin API serves it as written).
+async fn stored_text(app: &TestApp, version: &str) -> String {
+    let uri = format!("/v1/sites/shop/rules/{version}");
+    let (status, _, text) = send(app, "GET", &uri, &[("authorization", &bearer())], "").await;
+    assert_eq!(status, 200, "{text}");
+    text
+}
+
+/// `rules.json`'s body read as the tracker reads it: compiled, never a source document.
+fn read_served(text: &str) -> Rules {
+    assert!(
+        text.starts_with(&format!("[\"{COMPILED_FORMAT}\",")),
+        "not compiled: {text}"
+    );
+    assert!(!text.contains('<'), "safe inline: {text}");
+    read_compiled(text).unwrap()
+}
+
 #[tokio::test]
 async fn a_saved_document_becomes_version_1_with_its_revision_and_warnings() {
     let app = test_app();
@@ -70,7 +89,22 @@ async fn a_saved_document_becomes_version_1_with_its_revision_and_warnings() {
     assert_eq!(status, 200);
     assert_eq!(headers["etag"], etag.as_str());
     assert_eq!(headers["content-type"], "application/json");
-    let stored: Value = serde_json::from_str(&text).unwrap();
+    let served = read_served(&text);
+    let stored_text = stored_text(&app, "current").await;
+    assert_eq!(
+        served,
+        parse_rules(&stored_text).unwrap(),
+        "rules.json is the stored document, compiled"
+    );
+    assert_eq!(served.revision(), Some("1"));
+    let variant = &served.rules()[2].experiment().unwrap().variants()[1];
+    assert!(
+        matches!(&variant.actions()[0], Action::SetHtml { html, .. } if html.as_str() == "<em>Try</em> it"),
+        "the tracker gets the sanitised HTML: {:?}",
+        variant.actions()
+    );
+
+    let stored: Value = serde_json::from_str(&stored_text).unwrap();
     assert_eq!(stored["revision"], "1");
     assert_eq!(stored["description"], "spring landing page");
     assert_eq!(
@@ -79,7 +113,7 @@ async fn a_saved_document_becomes_version_1_with_its_revision_and_warnings() {
     );
     let keys: Vec<&String> = stored.as_object().unwrap().keys().collect();
     assert!(keys.contains(&&"holdout".to_owned()));
-    assert!(!text.contains('\n'), "stored compact");
+    assert!(!stored_text.contains('\n'), "stored compact");
 }
 
 #[tokio::test]
@@ -296,10 +330,15 @@ async fn versions_are_listed_newest_first_and_rollback_copies_an_old_one() {
 
     let (status, headers, text) = public(&app, "/v1/sites/shop/rules.json", &[]).await;
     assert_eq!(status, 200);
-    let served: Value = serde_json::from_str(&text).unwrap();
     let mut expected = first.clone();
     expected["revision"] = json!("3");
-    assert_eq!(served, expected, "version 1's document, as revision 3");
+    let stored: Value = serde_json::from_str(&stored_text(&app, "3").await).unwrap();
+    assert_eq!(stored, expected, "version 1's document, as revision 3");
+    assert_eq!(
+        read_served(&text),
+        parse_rules(&expected.to_string()).unwrap(),
+        "served compiled"
+    );
     assert_ne!(headers["etag"].to_str().unwrap(), v1_etag);
 
     let (status, _, answer) = admin(
@@ -672,6 +711,62 @@ async fn a_saved_document_keeps_its_capture_list() {
     assert_eq!(status, 201, "{answer}");
     let (status, _, text) = public(&app, "/v1/sites/shop/rules.json", &[]).await;
     assert_eq!(status, 200);
-    let document: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(read_served(&text).capture(), ["company", "role"]);
+    let document: Value = serde_json::from_str(&stored_text(&app, "current").await).unwrap();
     assert_eq!(document["capture"], json!(["company", "role"]));
+}
+
+#[tokio::test]
+async fn a_stored_document_that_no_longer_parses_is_a_500_never_the_source_text() {
+    let app = test_app();
+    assert_eq!(put(&app, HERO).await.0, 201);
+    // As if the language had changed under a stored document.
+    let db = rusqlite::Connection::open(app.dir.path().join("orbit.db")).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    db.execute(
+        "UPDATE rules_versions SET document = ?1 WHERE site = 'shop'",
+        [r#"{"rules":[{"id":"a","actions":[{"type":"explode","selector":"p"}]}]}"#],
+    )
+    .unwrap();
+    let (status, headers, text) =
+        public(&app, "/v1/sites/shop/rules.json", &[("origin", ORIGIN)]).await;
+    assert_eq!(status, 500, "{text}");
+    assert_eq!(headers["access-control-allow-origin"], ORIGIN);
+    assert!(!text.contains("explode"), "{text}");
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    let error = answer["error"].as_str().unwrap();
+    assert!(
+        error.starts_with(
+            "version 1 of site \"shop\"'s rule document cannot be compiled for the tracker"
+        ),
+        "{error}"
+    );
+    let (status, _, text) = send(
+        &app,
+        "GET",
+        "/v1/sites/shop/rules/current",
+        &[("authorization", &bearer())],
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "the admin API still shows what is stored");
+    assert!(text.contains("explode"));
+}
+
+#[tokio::test]
+async fn rules_json_serves_each_new_version_compiled() {
+    let app = test_app();
+    put(&app, HERO).await;
+    let (_, headers, first) = public(&app, "/v1/sites/shop/rules.json", &[]).await;
+    let (_, again_headers, again) = public(&app, "/v1/sites/shop/rules.json", &[]).await;
+    assert_eq!((&first, &headers["etag"]), (&again, &again_headers["etag"]));
+
+    put(&app, &HERO.replace("#cta", "#buy")).await;
+    let (status, headers, second) = public(&app, "/v1/sites/shop/rules.json", &[]).await;
+    assert_eq!(status, 200);
+    assert!(headers["etag"].to_str().unwrap().starts_with("\"2-"));
+    let served = read_served(&second);
+    assert_eq!(served.revision(), Some("2"));
+    assert_eq!(served, parse_rules(&stored_text(&app, "2").await).unwrap());
+    assert_eq!(served.rules()[1].actions()[0].selector(), Some("#buy"));
 }

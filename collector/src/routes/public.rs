@@ -93,12 +93,8 @@ pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
 }
 
 /// A JSON body with its ETag.
-pub fn json_with_etag(body: String, etag: &str) -> Response {
-    let mut response = (
-        [(header::CONTENT_TYPE, "application/json")],
-        Body::from(body),
-    )
-        .into_response();
+pub fn json_with_etag(body: impl Into<Body>, etag: &str) -> Response {
+    let mut response = ([(header::CONTENT_TYPE, "application/json")], body.into()).into_response();
     if let Ok(value) = HeaderValue::from_str(etag) {
         response.headers_mut().insert(header::ETAG, value);
     }
@@ -109,7 +105,7 @@ pub fn json_with_etag(body: String, etag: &str) -> Response {
 /// with `cache_control`.
 pub fn cached_json(
     headers: &HeaderMap,
-    body: String,
+    body: impl Into<Body>,
     etag: &str,
     cache_control: &'static str,
 ) -> Response {

@@ -8,7 +8,9 @@
 //!   (as a new version; see [`crate::rules::versions`]).
 //! - `POST /v1/sites/{site}/rules/preview` (admin): which rules apply to a visitor, and why.
 //! - `GET /v1/sites/{site}/rules.json[?key=WRITE_KEY]` (public): the current document for
-//!   the tracker, with a strong ETag, `If-None-Match` → 304, a short cache and CORS for the
+//!   the tracker, compiled (`orbit_core::rules::write_compiled`; the admin endpoints keep
+//!   answering with documents as written), with a strong ETag that changes with the
+//!   compiled format too, `If-None-Match` → 304, a short cache and CORS for the
 //!   site's allowed origins (preflight included: the tracker sends `If-None-Match`), as
 //!   [`crate::routes::public`] does for every public read.
 
@@ -18,6 +20,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use bytes::Bytes;
 use orbit_core::json::read::{read_json, Json as CoreJson};
 use orbit_core::json::JsonWriter;
 use orbit_core::limits::{MAX_ID_CHARS, MAX_RULES_JSON_DEPTH, MAX_VISITOR_CONTEXT_BYTES};
@@ -34,6 +37,7 @@ use crate::routes::params::path_site as site;
 use crate::routes::public::{admit, cached_json, json_with_etag, no_content, respond};
 use crate::routes::{now_ms, plural};
 use crate::rules::check::{finding_json, write_json, MAX_RULES_DOCUMENT_BYTES};
+use crate::rules::compile::compile_text;
 use crate::rules::preview::{evaluate, MAX_PREVIEW_BYTES};
 use crate::rules::versions::{
     NewRulesVersion, Rollback, RulesVersionInfo, StoredRules, VersionNote, MAX_AUTHOR_BYTES,
@@ -520,7 +524,7 @@ pub struct PublicQuery {
     key: Option<String>,
 }
 
-/// `GET /v1/sites/{site}/rules.json`: the current document, for the tracker.
+/// `GET /v1/sites/{site}/rules.json`: the current document compiled, for the tracker.
 pub async fn public(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -546,10 +550,37 @@ async fn serve_public(
     let Some(stored) = state.storage.rules_version(&site.id, None).await? else {
         return Ok(no_content("max-age=60"));
     };
+    let etag = stored.info.etag.clone();
+    let body = compiled(state, site, stored).await?;
     Ok(cached_json(
         &parts.headers,
-        stored.document,
-        &stored.info.etag,
+        body,
+        &etag,
         RULES_CACHE_CONTROL,
     ))
+}
+
+/// The compiled form of a stored version (what the tracker reads), cached by its ETag.
+/// Never the stored text: a tracker refuses a document as written.
+async fn compiled(state: &AppState, site: &Site, stored: StoredRules) -> Result<Bytes, ApiError> {
+    let StoredRules { info, document } = stored;
+    if let Some(body) = state.compiled_rules.get(&site.id, &info.etag) {
+        return Ok(body);
+    }
+    let compiled = tokio::task::spawn_blocking(move || compile_text(&document))
+        .await
+        .map_err(|e| ApiError::Internal(format!("compiling the rule document failed: {e}")))?
+        .map_err(|e| ApiError::Unservable {
+            message: format!(
+                "version {} of site {:?}'s rule document cannot be compiled for the tracker \
+                 (the collector logged why); save a corrected document or roll back",
+                info.version, site.id
+            ),
+            detail: format!("site {:?}, rules version {}: {e}", site.id, info.version),
+        })?;
+    let body = Bytes::from(compiled);
+    state
+        .compiled_rules
+        .insert(&site.id, &info.etag, body.clone());
+    Ok(body)
 }

@@ -10,7 +10,8 @@
 //! and must mean exactly what the original meant, or the document is refused.
 //!
 //! Everything else is kept as written, members in their order (notes such as `name` and
-//! `description` included), as compact JSON.
+//! `description` included), as compact JSON. The document is compiled too (what the browser
+//! reads), and refused if that form would be over the browser's size limit.
 
 use orbit_core::json::read::{read_json, Json};
 use orbit_core::json::JsonWriter;
@@ -19,6 +20,7 @@ use orbit_core::rules::{
     has_errors, lint, parse_rules, write_action, Action, Finding, Rules, Severity,
 };
 
+use super::compile::compile_with_room;
 use super::host::RegexHost;
 
 /// Largest rule document, in bytes, as sent and as stored: `orbit-core`'s limit (the
@@ -61,6 +63,8 @@ pub struct ValidDocument {
     pub rules: Rules,
     /// Its normalised text: compact JSON, actions rewritten from the parsed document.
     pub normalized: String,
+    /// Its compiled form, what the browser reads ([`super::compile`]).
+    pub compiled: String,
 }
 
 /// Lints `text` and, when it has no errors, normalises it for storage.
@@ -126,13 +130,21 @@ fn normalize(text: &str) -> Result<ValidDocument, Finding> {
         ));
     }
     match parse_rules(&normalized) {
-        Ok(again) if again == rules => Ok(ValidDocument { rules, normalized }),
-        _ => Err(error(
-            "$",
-            "the document would not mean the same once normalised for storage (a number \
-             with more than 15 significant digits?); simplify it",
-        )),
+        Ok(again) if again == rules => {}
+        _ => {
+            return Err(error(
+                "$",
+                "the document would not mean the same once normalised for storage (a number \
+                 with more than 15 significant digits?); simplify it",
+            ))
+        }
     }
+    let compiled = compile_with_room(&rules).map_err(|e| error("$", e.to_string()))?;
+    Ok(ValidDocument {
+        rules,
+        normalized,
+        compiled,
+    })
 }
 
 fn write_rules(w: &mut JsonWriter, value: &Json, rules: &Rules) -> Result<(), Finding> {
@@ -365,6 +377,32 @@ mod tests {
             doc.normalized
         );
         assert!(!doc.normalized.contains("note"));
+    }
+
+    #[test]
+    fn a_document_whose_compiled_form_is_over_the_limit_is_refused() {
+        // `<` is written `\u003c` in the compiled form: six bytes for one.
+        let text = "<".repeat(16 * 1024 - 16);
+        let rules: Vec<String> = (0..10)
+            .map(|i| {
+                format!(
+                    r#"{{"id":"r{i}","actions":[{{"type":"set_text","selector":"p","text":"{text}"}}]}}"#
+                )
+            })
+            .collect();
+        let document = format!(r#"{{"rules":[{}]}}"#, rules.join(","));
+        assert!(document.len() < MAX_RULES_DOCUMENT_BYTES / 2);
+        let checked = check_document(&document);
+        assert!(checked.document.is_none());
+        let last = checked.findings.last().unwrap();
+        assert_eq!((last.severity, last.path.as_str()), (Severity::Error, "$"));
+        assert!(
+            last.message.starts_with("the compiled document is "),
+            "{}",
+            last.message
+        );
+        let small = check_document(&document.replace(&text, "<b>"));
+        assert!(small.document.is_some(), "{:?}", small.findings);
     }
 
     #[test]

@@ -6,11 +6,13 @@
 //! - [`host`]: the `regex`-crate [`Host`](orbit_core::rules::Host), with size limits.
 //! - [`check`]: lint + normalisation: exactly what `PUT /v1/sites/{site}/rules` and the CLI
 //!   accept, and the sanitised text that gets stored.
+//! - [`compile`]: the compiled document the browser reads, from a stored or checked one.
 //! - [`versions`]: what a stored version is, and its ETag.
 //! - [`preview`]: the browser's evaluator, with its debug trace, for the preview endpoint.
 //! - [`visitor`]: a visitor context rebuilt from a visitor's stored events.
 
 pub mod check;
+pub mod compile;
 pub mod host;
 pub mod preview;
 pub mod versions;

@@ -6,6 +6,7 @@
 //! what and when, version numbers (and so the `revision` that exposure events carry) only
 //! ever grow, and browsers holding N's ETag fetch the copy like any other change.
 
+use orbit_core::rules::COMPILED_FORMAT;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -89,14 +90,22 @@ pub fn document_sha256(document: &str) -> String {
 }
 
 /// The strong ETag of a site's version: `"VERSION-HASH"`, the hash taken over the site,
-/// the version and the document's SHA-256, so it changes with any of them.
+/// the version, the document's SHA-256 and the compiled format `rules.json` serves
+/// ([`COMPILED_FORMAT`]), so it changes with any of them: a browser holding a document of
+/// another format fetches it again.
 pub fn etag(site: &str, version: u64, document_sha256: &str) -> String {
+    etag_for_format(site, version, document_sha256, COMPILED_FORMAT)
+}
+
+fn etag_for_format(site: &str, version: u64, document_sha256: &str, format: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(site.as_bytes());
     hasher.update([0]);
     hasher.update(version.to_string().as_bytes());
     hasher.update([0]);
     hasher.update(document_sha256.as_bytes());
+    hasher.update([0]);
+    hasher.update(format.as_bytes());
     let digest = hex(&hasher.finalize());
     format!("\"{version}-{}\"", &digest[..16])
 }
@@ -129,5 +138,10 @@ mod tests {
         assert_ne!(tag, etag("shop", 4, &sha));
         assert_ne!(tag, etag("shop", 3, &document_sha256("[]")));
         assert_eq!(tag, etag("shop", 3, &sha));
+        assert_ne!(
+            tag,
+            etag_for_format("shop", 3, &sha, "orbit-rules-compiled/0"),
+            "a browser holding another format's document fetches it again"
+        );
     }
 }
