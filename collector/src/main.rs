@@ -1,8 +1,9 @@
 //! `orbit-collector`: the command line. Parses flags and environment, loads the config,
 //! and hands over to [`orbit_collector::server::serve`]; `rules check` lints a rule
-//! document the way the collector does before saving one.
+//! document the way the collector does before saving one, and `rules compile` writes the
+//! compiled form the browser reads.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -15,6 +16,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use orbit_collector::config::{
     parse_sites_env, ConfigError, RawConfig, RawHttp, RawLimits, RawRateLimits,
 };
+use orbit_collector::rules::check::MAX_RULES_DOCUMENT_BYTES;
+use orbit_collector::rules::{check_document, Checked};
+use orbit_core::rules::{Finding, Severity};
 
 #[derive(Parser)]
 #[command(name = "orbit-collector", version, about = "Orbit's event collector")]
@@ -42,11 +46,22 @@ enum RulesCommand {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+    /// Compile a rule document for the browser: the tracker reads only compiled documents
+    /// (inline in a page, or from `rules.json`). Lints like `check`; with no error, prints
+    /// the compiled document (a JSON array, `<` written `\u003c`, ready for
+    /// `<script type="application/json" id="orbit-rules">`) on stdout and exits 0. Findings
+    /// go to stderr; with an error nothing is printed on stdout and the exit status is 1 (2
+    /// when FILE cannot be read).
+    Compile {
+        /// The rule document (JSON); `-` reads standard input.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 /// Reads at most one byte more than a document may have, so a huge file costs nothing.
 fn read_document(file: &Path) -> std::io::Result<Vec<u8>> {
-    let limit = orbit_collector::rules::check::MAX_RULES_DOCUMENT_BYTES as u64 + 1;
+    let limit = MAX_RULES_DOCUMENT_BYTES as u64 + 1;
     let mut bytes = Vec::new();
     if file.as_os_str() == "-" {
         std::io::stdin().take(limit).read_to_end(&mut bytes)?;
@@ -58,55 +73,97 @@ fn read_document(file: &Path) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn rules_check(file: &Path) -> ExitCode {
+/// FILE checked as the collector checks a saved document (a document over the size limit
+/// is one error), or exit status 2 when it cannot be read, said on stderr.
+fn check_file(file: &Path) -> Result<Checked, ExitCode> {
     let name = file.display();
-    let bytes = match read_document(file) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            eprintln!("error: cannot read {name}: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    let limit = orbit_collector::rules::check::MAX_RULES_DOCUMENT_BYTES;
-    if bytes.len() > limit {
-        println!(
-            "$: error: the document is larger than {limit} bytes, the limit; split or shorten it"
-        );
-        println!("{name}: 1 error, 0 warnings; the collector would refuse it");
-        return ExitCode::from(1);
+    let bytes = read_document(file).map_err(|error| {
+        eprintln!("error: cannot read {name}: {error}");
+        ExitCode::from(2)
+    })?;
+    if bytes.len() > MAX_RULES_DOCUMENT_BYTES {
+        return Ok(Checked {
+            findings: vec![Finding {
+                severity: Severity::Error,
+                path: "$".into(),
+                message: format!(
+                    "the document is larger than {MAX_RULES_DOCUMENT_BYTES} bytes, the limit; \
+                     split or shorten it"
+                ),
+            }],
+            document: None,
+        });
     }
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(error) => {
-            eprintln!("error: {name} is not UTF-8 text: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    let checked = orbit_collector::rules::check_document(&text);
+    let text = String::from_utf8(bytes).map_err(|error| {
+        eprintln!("error: {name} is not UTF-8 text: {error}");
+        ExitCode::from(2)
+    })?;
+    Ok(check_document(&text))
+}
+
+/// Every finding as `PATH: severity: message`, then `FILE: N errors, M warnings; VERDICT`.
+fn report(out: &mut impl Write, file: &Path, checked: &Checked, verdict: &str) {
+    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    // A closed stdout or stderr leaves nothing to tell; the exit status still says it.
     for finding in &checked.findings {
-        println!(
+        let _ = writeln!(
+            out,
             "{}: {}: {}",
             finding.path,
             finding.severity.as_str(),
             finding.message
         );
     }
-    let (errors, warnings) = (checked.errors(), checked.warnings());
-    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-    let verdict = if errors > 0 {
-        "the collector would refuse it"
-    } else {
-        "the collector would save it"
-    };
-    println!(
-        "{name}: {}, {}; {verdict}",
-        count(errors, "error"),
-        count(warnings, "warning")
+    let _ = writeln!(
+        out,
+        "{}: {}, {}; {verdict}",
+        file.display(),
+        count(checked.errors(), "error"),
+        count(checked.warnings(), "warning")
     );
-    if errors > 0 {
-        ExitCode::from(1)
+}
+
+/// `rules check FILE`: the findings and a verdict on stdout; 1 when something is an error.
+fn rules_check(file: &Path) -> ExitCode {
+    let checked = match check_file(file) {
+        Ok(checked) => checked,
+        Err(code) => return code,
+    };
+    let saved = checked.document.is_some();
+    let verdict = if saved {
+        "the collector would save it"
     } else {
+        "the collector would refuse it"
+    };
+    report(&mut std::io::stdout(), file, &checked, verdict);
+    if saved {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// `rules compile FILE`: the compiled document on stdout, findings on stderr; with an
+/// error, nothing on stdout and exit status 1.
+fn rules_compile(file: &Path) -> ExitCode {
+    let checked = match check_file(file) {
+        Ok(checked) => checked,
+        Err(code) => return code,
+    };
+    let Some(document) = &checked.document else {
+        report(&mut std::io::stderr(), file, &checked, "not compiled");
+        return ExitCode::from(1);
+    };
+    if !checked.findings.is_empty() {
+        report(&mut std::io::stderr(), file, &checked, "compiled");
+    }
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{}", document.compiled).and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: cannot write the compiled document: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -298,6 +355,7 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Rules(RulesCommand::Check { file }) => rules_check(&file),
+        Command::Rules(RulesCommand::Compile { file }) => rules_compile(&file),
         Command::Serve(args) => {
             let config = match load_config(*args) {
                 Ok(config) => config,
