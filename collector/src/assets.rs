@@ -1,5 +1,6 @@
 //! Static files (the SDK bundle, the demo site) held in memory: they are small, and serving
-//! from memory makes content negotiation and ETags cheap. Loaded once at start.
+//! from memory makes content negotiation and ETags cheap. Loaded once at start, when the
+//! site's pages also get their inline rule documents compiled ([`crate::rules::inline`]).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -90,13 +91,13 @@ impl AssetStore {
             if rel.ends_with(".gz") || rel.ends_with(".br") {
                 continue;
             }
-            let Some(identity) = read_variant(&dir.join(rel), "") else {
+            let Some((identity, rewritten)) = read_identity(&dir.join(rel), kind) else {
                 continue;
             };
             let sibling = |suffix: &str, tag: &str| {
                 let name = format!("{rel}{suffix}");
-                on_disk
-                    .contains(&name)
+                // A rewritten page's precompressed forms hold the page as written.
+                (!rewritten && on_disk.contains(&name))
                     .then(|| read_variant(&dir.join(&name), tag))
                     .flatten()
             };
@@ -152,13 +153,47 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) {
     }
 }
 
-fn read_variant(path: &Path, tag: &str) -> Option<Variant> {
+/// A file as served, and whether it was rewritten (a site page with inline rule documents).
+fn read_identity(path: &Path, kind: AssetKind) -> Option<(Variant, bool)> {
     let bytes = std::fs::read(path).ok()?;
+    let page = kind == AssetKind::Site && path.to_str().is_some_and(is_page);
+    match page.then(|| compile_inline_rules(path, &bytes)).flatten() {
+        Some(compiled) => Some((variant(compiled, ""), true)),
+        None => Some((variant(bytes, ""), false)),
+    }
+}
+
+fn read_variant(path: &Path, tag: &str) -> Option<Variant> {
+    std::fs::read(path).ok().map(|bytes| variant(bytes, tag))
+}
+
+fn variant(bytes: Vec<u8>, tag: &str) -> Variant {
     let etag = format!("\"{:016x}{tag}\"", fnv1a64(&bytes));
-    Some(Variant {
+    Variant {
         bytes: Bytes::from(bytes),
         etag,
-    })
+    }
+}
+
+/// Whether a file is an HTML page (whose inline rule documents are compiled).
+fn is_page(path: &str) -> bool {
+    let ext = path.rsplit_once('.').map_or("", |(_, e)| e);
+    ext.eq_ignore_ascii_case("html") || ext.eq_ignore_ascii_case("htm")
+}
+
+/// The page with its inline rule documents compiled, `None` when nothing changed. A
+/// document with errors stays as written, with a warning: the page is served anyway.
+fn compile_inline_rules(path: &Path, bytes: &[u8]) -> Option<Vec<u8>> {
+    let html = std::str::from_utf8(bytes).ok()?;
+    let page = crate::rules::inline::compile_page(html);
+    for refused in &page.refused {
+        tracing::warn!("{}: {}", path.display(), refused.summary());
+    }
+    if page.compiled > 0 {
+        tracing::debug!(file = %path.display(), documents = page.compiled,
+                        "inline rule documents compiled");
+    }
+    page.html.map(String::into_bytes)
 }
 
 /// FNV-1a: enough to tell versions of a file apart (ETags need no cryptography).

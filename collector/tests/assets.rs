@@ -1,10 +1,13 @@
-//! The SDK bundle and the site: content types, encodings, ETags and cache policy.
+//! The SDK bundle and the site: content types, encodings, ETags and cache policy, and the
+//! site's inline rule documents, compiled.
 
 mod common;
 
 use axum::body::Body;
 use axum::http::Request;
 use common::*;
+use orbit_collector::assets::{AssetKind, AssetStore};
+use orbit_core::rules::{parse_rules, read_compiled};
 
 fn with_bundle() -> TestApp {
     test_app_with(|dir| {
@@ -144,4 +147,131 @@ async fn a_missing_bundle_says_how_to_build_it() {
         .await;
     assert_eq!(status, 404);
     assert!(body.contains("scripts/build-sdk"), "{body}");
+}
+
+// Inline rule documents of the site's pages, compiled when the site is loaded.
+
+const DOC: &str = r#"{"revision":"p1","rules":[{"id":"a","actions":[{"type":"set_text","selector":"h1","text":"\u003c/script> ok"}]}]}"#;
+const BAD: &str = r#"{"rules":[{"id":"a","conditions":{"attribute":"utm_sorce","op":"equals","value":"x"},"actions":[{"type":"hide","selector":"p"}]}]}"#;
+
+fn page(tag: &str, inner: &str) -> String {
+    format!("<!doctype html><html><head>\n{tag}{inner}</script>\n<script src=\"/sdk/orbit.js\"></script></head><body><h1>Hi</h1></body></html>")
+}
+
+/// The content of the page's first rule element (what the tracker reads).
+fn inline_document(html: &str) -> &str {
+    let id = html.find("orbit-rules").unwrap();
+    let start = id + html[id..].find('>').unwrap() + 1;
+    let end = start + html[start..].find("</script>").unwrap();
+    &html[start..end]
+}
+
+fn with_pages() -> TestApp {
+    let compiled = orbit_collector::rules::compile::compile_text(DOC).unwrap();
+    let tag = r#"<script type="application/json" id="orbit-rules">"#;
+    test_app_with(|dir| {
+        write_files(
+            &dir.join("site"),
+            &[
+                ("index.html", page(tag, &format!("\n  {DOC}\n")).as_bytes()),
+                ("index.html.gz", b"STALE-GZ"),
+                ("index.html.br", b"STALE-BR"),
+                (
+                    "docs/other.htm",
+                    page(r#"<script id='orbit-rules' type='application/json'>"#, DOC).as_bytes(),
+                ),
+                ("bad.html", page(tag, BAD).as_bytes()),
+                ("bad.html.gz", b"BAD-GZ"),
+                ("compiled.html", page(tag, &compiled).as_bytes()),
+                ("plain.html", b"<p>no rules</p>"),
+                ("rules.json", DOC.as_bytes()),
+            ],
+        );
+    })
+}
+
+async fn fetch_page(app: &TestApp, path: &str) -> (u16, axum::http::HeaderMap, String) {
+    app.call(
+        get(path)
+            .header("accept-encoding", "gzip, br")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn inline_rule_documents_of_every_page_are_served_compiled() {
+    let app = with_pages();
+    for path in ["/", "/docs/other.htm"] {
+        let (status, headers, html) = fetch_page(&app, path).await;
+        assert_eq!(status, 200, "{path}");
+        let inline = inline_document(&html);
+        assert!(
+            inline.starts_with("[\"orbit-rules-compiled/1\",\"p1\""),
+            "{path}: {inline}"
+        );
+        assert_eq!(
+            read_compiled(inline),
+            Ok(parse_rules(DOC).unwrap()),
+            "{path}"
+        );
+        assert!(html.ends_with("</script>\n<script src=\"/sdk/orbit.js\"></script></head><body><h1>Hi</h1></body></html>"));
+        assert!(
+            headers.get("content-encoding").is_none(),
+            "{path}: the stale .gz/.br are not served"
+        );
+        assert!(headers.get("vary").is_none(), "{path}");
+        let etag = headers["etag"].to_str().unwrap().to_owned();
+        let (status, _, _) = app
+            .call(
+                get(path)
+                    .header("if-none-match", &etag)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(status, 304, "{path}: the ETag is the compiled page's");
+    }
+}
+
+#[tokio::test]
+async fn pages_with_a_bad_document_already_compiled_or_none_are_served_as_written() {
+    let app = with_pages();
+    let tag = r#"<script type="application/json" id="orbit-rules">"#;
+    let (status, _, html) = app
+        .call(get("/bad.html").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(
+        (status, html),
+        (200, page(tag, BAD)),
+        "left for the tracker to complain about"
+    );
+    let (_, headers, body) = fetch_page(&app, "/bad.html").await;
+    assert_eq!(
+        (headers["content-encoding"].to_str().unwrap(), body.as_str()),
+        ("gzip", "BAD-GZ"),
+        "an unchanged page keeps its precompressed form"
+    );
+    let compiled = orbit_collector::rules::compile::compile_text(DOC).unwrap();
+    let (_, _, html) = fetch_page(&app, "/compiled.html").await;
+    assert_eq!(html, page(tag, &compiled));
+    let (_, _, html) = fetch_page(&app, "/plain.html").await;
+    assert_eq!(html, "<p>no rules</p>");
+    let (_, _, text) = fetch_page(&app, "/rules.json").await;
+    assert_eq!(text, DOC, "only HTML pages are rewritten");
+}
+
+#[test]
+fn the_demo_sites_rules_compile() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo-site");
+    let store = AssetStore::load(&dir, AssetKind::Site, "");
+    let html = std::str::from_utf8(&store.get("/").unwrap().identity.bytes).unwrap();
+    let inline = inline_document(html);
+    assert!(read_compiled(inline).is_ok(), "{inline}");
+    let written = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert_eq!(
+        read_compiled(inline).unwrap(),
+        parse_rules(inline_document(&written)).unwrap()
+    );
 }
