@@ -258,11 +258,14 @@ fn actions(w: &mut JsonWriter, list: &[Action]) {
 
 /// Reads a compiled document (see the module's documentation).
 pub fn read_compiled(text: &str) -> Result<Rules, CompiledError> {
+    // A source document is an object (told apart before reading: it nests deeper than a
+    // compiled one may).
+    if text.trim_ascii_start().starts_with('{') {
+        return Err(CompiledError::Source);
+    }
     let json = read_json(text, MAX_RULES_DOCUMENT_BYTES, 2).map_err(|_| CompiledError::Invalid)?;
-    let items = match &json {
-        Json::Array(items) => items,
-        Json::Object(_) => return Err(CompiledError::Source),
-        _ => return Err(CompiledError::Invalid),
+    let Json::Array(items) = &json else {
+        return Err(CompiledError::Invalid);
     };
     let mut r = Reader {
         items,
@@ -608,6 +611,9 @@ mod tests {
     #[test]
     fn other_texts_are_told_apart() {
         assert_eq!(read_compiled(r#"{"rules":[]}"#), Err(CompiledError::Source));
+        let source =
+            r#" {"rules":[{"id":"a","conditions":{"all":[{"attribute":"url","op":"exists"}]}}]}"#;
+        assert_eq!(read_compiled(source), Err(CompiledError::Source));
         assert_eq!(
             read_compiled(r#"["orbit-rules-compiled/9",null]"#),
             Err(CompiledError::Version)
