@@ -10,18 +10,23 @@ use orbit_core::rules::{parse_rules, read_compiled};
 
 const BIN: &str = env!("CARGO_BIN_EXE_orbit-collector");
 
-fn check(dir: &Path, file: &str, content: Option<&[u8]>) -> Output {
+/// Runs `orbit-collector rules COMMAND FILE` in `dir`, writing `content` to FILE first.
+fn rules(command: &str, dir: &Path, file: &str, content: Option<&[u8]>) -> Output {
     if let Some(content) = content {
         std::fs::write(dir.join(file), content).unwrap();
     }
     Command::new(BIN)
-        .args(["rules", "check", file])
+        .args(["rules", command, file])
         .current_dir(dir)
         .env_clear()
         .env("ORBIT_LOG", "warn")
         .stdin(Stdio::null())
         .output()
         .unwrap()
+}
+
+fn check(dir: &Path, file: &str, content: Option<&[u8]>) -> Output {
+    rules("check", dir, file, content)
 }
 
 fn stdout(output: &Output) -> Vec<String> {
@@ -133,17 +138,7 @@ fn a_document_over_the_limit_is_one_error() {
 // `rules compile FILE`.
 
 fn compile(dir: &Path, file: &str, content: Option<&[u8]>) -> Output {
-    if let Some(content) = content {
-        std::fs::write(dir.join(file), content).unwrap();
-    }
-    Command::new(BIN)
-        .args(["rules", "compile", file])
-        .current_dir(dir)
-        .env_clear()
-        .env("ORBIT_LOG", "warn")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    rules("compile", dir, file, content)
 }
 
 fn stderr(output: &Output) -> Vec<String> {
