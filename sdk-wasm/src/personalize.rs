@@ -103,8 +103,6 @@ pub(crate) struct Personalization {
     patches: Vec<(Element, u64, u32)>,
     /// The page fought back: no more patching.
     stopped: bool,
-    /// Numbers the wrappers of inserted HTML, to find them again.
-    inserted: u32,
     observer: Option<web_sys::MutationObserver>,
     /// Whether slots were revealed (after which late rules wait for the next page view).
     revealed: bool,
@@ -398,7 +396,6 @@ fn reconcile(shared: &Rc<Shared>) {
             applied,
             patches,
             stopped,
-            inserted,
             observer,
             ..
         } = &mut guard.personal;
@@ -422,7 +419,7 @@ fn reconcile(shared: &Rc<Shared>) {
                 match existing {
                     None => {
                         let mut undo = capture(&element, action);
-                        apply(&element, action, inserted, &mut undo);
+                        apply(&element, action, &mut undo);
                         applied.push(Applied {
                             plan: index,
                             after: capture(&element, action),
@@ -445,7 +442,7 @@ fn reconcile(shared: &Rc<Shared>) {
                             fought = true;
                             break 'plan;
                         }
-                        apply(&element, action, inserted, &mut a.undo);
+                        apply(&element, action, &mut a.undo);
                         a.after = capture(&element, action);
                     }
                 }
@@ -711,10 +708,10 @@ fn capture(element: &Element, action: &Action) -> Undo {
 }
 
 /// Makes the change; for an insertion, keeps the wrapper of the inserted HTML in `undo`.
-fn apply(element: &Element, action: &Action, inserted: &mut u32, undo: &mut Undo) {
+fn apply(element: &Element, action: &Action, undo: &mut Undo) {
     match action {
         Action::SetText { text, .. } => dom::set_text(element, text),
-        Action::SetHtml { html, .. } => dom::set_html(element, html.as_str()),
+        Action::SetHtml { html, .. } => dom::set_sanitized_html(element, html.as_str()),
         Action::SetAttribute { name, value, .. } => set_attribute(element, name, Some(value)),
         Action::RemoveAttribute { name, .. } => set_attribute(element, name, None),
         Action::AddClass { classes, .. } => {
@@ -753,19 +750,10 @@ fn apply(element: &Element, action: &Action, inserted: &mut u32, undo: &mut Undo
         }
         Action::Hide { .. } => dom::set_style_property(element, "display", "none", "important"),
         Action::Insert { position, html, .. } => {
-            *inserted += 1;
-            let mut number = String::new();
-            orbit_core::json::push_u64(&mut number, u64::from(*inserted));
-            let wrapper = join(&[
-                "<div data-orbit-inserted=\"",
-                &number,
-                "\" style=\"display:contents\">",
-                html.as_str(),
-                "</div>",
-            ]);
-            dom::insert_html(element, position.dom_position(), &wrapper);
+            let wrapper =
+                dom::insert_sanitized_html(element, position.dom_position(), html.as_str());
             if let Undo::Remove(marker) = undo {
-                *marker = dom::query(&join(&["[data-orbit-inserted=\"", &number, "\"]"]));
+                *marker = wrapper;
             }
         }
         Action::Redirect { .. } => {}

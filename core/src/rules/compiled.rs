@@ -10,8 +10,9 @@
 //! written by an older tracker, a source document). Numbers that are not small integers
 //! (weights, percentages, operands) travel as the 16 hex digits of their bits, so a
 //! document means exactly the same after the trip. The reader checks again what the
-//! browser must never trust: HTML is sanitised, URLs and styles are checked, counts and
-//! nesting are bounded (the limits of [`crate::limits`]).
+//! browser must never trust: HTML is sanitised (in the browser tracker, as it is inserted:
+//! [`ActionHtml`]), URLs and styles are checked, counts and nesting are bounded (the limits
+//! of [`crate::limits`]).
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -22,7 +23,9 @@ use super::document::{
     Action, Condition, DateRef, Experiment, Holdout, InsertPosition, Leaf, Op, Operand,
     RegexSource, Rule, Rules, Scalar, Variant,
 };
+#[cfg(not(feature = "sanitize-in-browser"))]
 use super::sanitize::sanitize_html;
+use super::sanitize::ActionHtml;
 use super::url::{attribute_problem, is_attribute_name, is_safe_url, style_problem};
 use crate::json::read::{read_json, Json};
 use crate::json::JsonWriter;
@@ -482,6 +485,19 @@ impl<'j> Reader<'j> {
         }
     }
 
+    /// The HTML of `set_html` or `insert`, sanitised.
+    #[cfg(not(feature = "sanitize-in-browser"))]
+    fn html(&mut self) -> ActionHtml {
+        sanitize_html(&self.string())
+    }
+
+    /// The HTML of `set_html` or `insert`, left for the browser tracker to sanitise as it
+    /// inserts it ([`ActionHtml`]).
+    #[cfg(feature = "sanitize-in-browser")]
+    fn html(&mut self) -> ActionHtml {
+        ActionHtml::from(self.string())
+    }
+
     fn actions(&mut self) -> Vec<Action> {
         self.list(MAX_ACTIONS_PER_RULE, Self::action)
     }
@@ -505,7 +521,7 @@ impl<'j> Reader<'j> {
             },
             1 => Action::SetHtml {
                 selector,
-                html: sanitize_html(&self.string()),
+                html: self.html(),
             },
             2 => {
                 let name = self.string();
@@ -551,7 +567,7 @@ impl<'j> Reader<'j> {
                     2 => InsertPosition::Prepend,
                     _ => InsertPosition::Append,
                 },
-                html: sanitize_html(&self.string()),
+                html: self.html(),
             },
         }
     }

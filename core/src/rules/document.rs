@@ -10,7 +10,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::attribute::Attr;
-use super::sanitize::SafeHtml;
+use super::sanitize::ActionHtml;
 
 /// A site's parsed rule document, its rules in evaluation order.
 #[derive(Clone, Debug, PartialEq)]
@@ -221,7 +221,8 @@ impl Variant {
 }
 
 /// A change to the page. Every variant but [`Action::Redirect`] targets the elements matching
-/// a CSS selector. Built by the parser, so HTML is sanitised and URLs and styles are checked.
+/// a CSS selector. Built by the parser or the compiled reader, so HTML is sanitised (in the
+/// browser tracker, as it is inserted) and URLs and styles are checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Replace the elements' text (`textContent`).
@@ -235,8 +236,8 @@ pub enum Action {
     SetHtml {
         /// Which elements.
         selector: String,
-        /// The sanitised HTML.
-        html: SafeHtml,
+        /// The HTML: sanitised, or in the browser sanitised as it is inserted ([`ActionHtml`]).
+        html: ActionHtml,
     },
     /// Set an attribute (URL-bearing attributes only to safe URLs; never `on*` or `style`).
     SetAttribute {
@@ -295,8 +296,8 @@ pub enum Action {
         selector: String,
         /// Where, relative to each element.
         position: InsertPosition,
-        /// The sanitised HTML.
-        html: SafeHtml,
+        /// The HTML: sanitised, or in the browser sanitised as it is inserted ([`ActionHtml`]).
+        html: ActionHtml,
     },
     /// Send the visitor to another URL (see [`redirect_allowed`](super::redirect_allowed)).
     Redirect {

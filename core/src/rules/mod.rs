@@ -50,7 +50,7 @@ pub use eval::{
 };
 pub use lint::{has_errors, lint, Finding, Severity};
 pub use parse::{parse_rules, ACTION_TYPES};
-pub use sanitize::{sanitize_html, SafeHtml};
+pub use sanitize::{sanitize_html, ActionHtml, SafeHtml, UntrustedHtml};
 pub use url::{is_safe_url, redirect_allowed, redirect_target};
 pub use write::write_action;
 

@@ -19,7 +19,7 @@ use super::document::{
     RegexSource, Rule, Rules, Scalar, Variant, OPERATOR_LIST,
 };
 use super::error::{Problems, RulesError};
-use super::sanitize::sanitize_html;
+use super::sanitize::sanitize_action_html;
 use super::url::{attribute_problem, is_attribute_name, is_safe_url, style_problem};
 use crate::json::read::{read_json, Json, ReadError};
 use crate::limits::{
@@ -742,7 +742,7 @@ impl<'j> Parser<'j> {
             },
             1 => Action::SetHtml {
                 selector,
-                html: sanitize_html(self.value(m, "html")?),
+                html: sanitize_action_html(self.value(m, "html")?),
             },
             2 | 3 => {
                 let mut name = String::from(self.value(m, "name")?);
@@ -818,7 +818,7 @@ impl<'j> Parser<'j> {
                         2 => InsertPosition::Prepend,
                         _ => InsertPosition::Append,
                     },
-                    html: sanitize_html(html),
+                    html: sanitize_action_html(html),
                 }
             }
             _ => {

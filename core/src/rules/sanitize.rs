@@ -1,11 +1,15 @@
 //! The HTML sanitiser: what `set_html` and `insert` may put into a page.
 //!
-//! One allowlist, used by the browser before any `innerHTML` and by the collector when a
-//! document is saved, so neither can let `<script>`, an event handler or a `javascript:` URL
-//! through. A small tokenizer reads the input; the output is built only from allowlisted
-//! elements and attributes that this code writes itself, attribute values decoded, checked
-//! and re-escaped (what was checked is exactly what the browser gets), text escaped, and every
-//! element closed. Elements that carry code or another parser's rules (`script`, `style`,
+//! One allowlist, used by the collector when a document is saved and by the browser tracker as
+//! it inserts HTML, so neither can let `<script>`, an event handler or a `javascript:` URL
+//! through. The tracker applies it with the browser's own parser (sdk-wasm/js/sanitize.js,
+//! holding copies of the lists here; see [`ActionHtml`]), which keeps this code out of its
+//! bundle; everything else sanitises with this code.
+//!
+//! A small tokenizer reads the input; the output is built only from allowlisted elements and
+//! attributes that this code writes itself, attribute values decoded, checked and re-escaped
+//! (what was checked is exactly what the browser gets), text escaped, and every element
+//! closed. Elements that carry code or another parser's rules (`script`, `style`,
 //! `svg`, `math`, `template`…) are dropped with their content; other unknown elements are
 //! dropped but their text is kept.
 
@@ -30,6 +34,45 @@ impl SafeHtml {
         self.0
     }
 }
+
+/// HTML not sanitised here: with the feature `sanitize-in-browser`, what a compiled document
+/// read in the browser carries, sanitised by the tracker with the browser's own parser as it
+/// puts it into the page (sdk-wasm/js/sanitize.js, with this module's lists). Never for
+/// `innerHTML`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UntrustedHtml(String);
+
+impl UntrustedHtml {
+    /// The markup, for a sanitiser.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The markup, owned, for a sanitiser.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl From<String> for UntrustedHtml {
+    fn from(html: String) -> Self {
+        UntrustedHtml(html)
+    }
+}
+
+/// The HTML of `set_html` and `insert` actions: [`SafeHtml`], sanitised when the document is
+/// parsed or read, everywhere but in the browser tracker.
+#[cfg(not(feature = "sanitize-in-browser"))]
+pub type ActionHtml = SafeHtml;
+
+/// The HTML of `set_html` and `insert` actions: in the browser tracker, [`UntrustedHtml`]
+/// that it sanitises as it inserts it, so this module stays out of its bundle.
+#[cfg(feature = "sanitize-in-browser")]
+pub type ActionHtml = UntrustedHtml;
+
+// Only the browser, which sanitises as it inserts, may leave HTML unsanitised when reading.
+#[cfg(all(feature = "sanitize-in-browser", not(target_arch = "wasm32")))]
+compile_error!("the feature `sanitize-in-browser` is for the browser tracker (wasm32) only");
 
 /// Something the sanitiser took out, for lint: unsafe removals are errors when a document is
 /// saved, the others warnings.
@@ -63,6 +106,19 @@ impl Removed<'_> {
 /// Sanitises HTML for `innerHTML` / `insertAdjacentHTML`.
 pub fn sanitize_html(input: &str) -> SafeHtml {
     sanitize(input, Ignore)
+}
+
+/// [`sanitize_html`] as an action's HTML (the parser's).
+#[cfg(not(feature = "sanitize-in-browser"))]
+pub(crate) fn sanitize_action_html(input: &str) -> ActionHtml {
+    sanitize_html(input)
+}
+
+/// [`sanitize_html`] as an action's HTML (the parser's): sanitised, though the type does not
+/// say so in the browser tracker, which sanitises it again as it inserts it.
+#[cfg(feature = "sanitize-in-browser")]
+pub(crate) fn sanitize_action_html(input: &str) -> ActionHtml {
+    UntrustedHtml(sanitize_html(input).0)
 }
 
 /// [`sanitize_html`], telling `on_removed` about everything it took out.
@@ -112,8 +168,9 @@ fn sanitize(input: &str, on_removed: impl OnRemoved) -> SafeHtml {
 // slice costs a pointer and a length per word, which compress far worse than the words.
 
 /// Elements kept, separated by `,`: each element's name, then the attributes it may carry
-/// beyond [`GLOBAL_ATTRIBUTES`].
-const ALLOWED: &str = "a href target rel hreflang,abbr,article,aside,b,blockquote cite,br,\
+/// beyond [`GLOBAL_ATTRIBUTES`]. (The lists the browser's sanitiser needs are public: it holds
+/// copies, which a test of the tracker compares with these.)
+pub const ALLOWED: &str = "a href target rel hreflang,abbr,article,aside,b,blockquote cite,br,\
 button type disabled,cite,code,dd,del cite,div,dl,dt,em,figcaption,figure,footer,h1,h2,h3,h4,\
 h5,h6,header,hr,i,img src srcset sizes alt width height loading decoding,ins cite,label for,\
 li value,mark,nav,ol start reversed type,p,picture,pre,q cite,s,section,small,\
@@ -124,14 +181,14 @@ const VOID: &str = "br hr img source wbr";
 
 /// Attributes any kept element may carry, plus `aria-*` and `data-*` (but not `data-orbit-*`,
 /// which the tracker itself reads).
-const GLOBAL_ATTRIBUTES: &str = "class id title lang dir role hidden";
+pub const GLOBAL_ATTRIBUTES: &str = "class id title lang dir role hidden";
 
 /// Elements whose content the browser does not parse as HTML (raw text): dropped up to their
 /// end tag.
-const RAW_TEXT: &str = "script style xmp iframe noembed noframes noscript textarea title";
+pub const RAW_TEXT: &str = "script style xmp iframe noembed noframes noscript textarea title";
 
 /// Elements dropped with everything inside them (foreign content, templates, plugins, forms).
-const DROP_WITH_CONTENT: &str = "svg math template object applet select frameset head audio \
+pub const DROP_WITH_CONTENT: &str = "svg math template object applet select frameset head audio \
 video canvas form datalist dialog";
 
 /// Of the dropped elements, those whose presence means someone tried to run or load code.

@@ -56,18 +56,29 @@ pub fn html(element: &Element) -> String {
     super::prop_text(element, "innerHTML")
 }
 
-/// Sets `element.innerHTML`; callers pass only sanitised HTML.
+/// Sets `element.innerHTML` back to what `html` read (the page's own markup).
 pub fn set_html(element: &Element, html: &str) {
     super::set_prop(element, "innerHTML", &JsValue::from_str(html));
 }
 
-/// `element.insertAdjacentHTML(position, html)`; callers pass only sanitised HTML.
-pub fn insert_html(element: &Element, position: &str, html: &str) {
-    call(
-        element.as_ref(),
-        "insertAdjacentHTML",
-        &[&JsValue::from_str(position), &JsValue::from_str(html)],
-    );
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/sanitize.js")]
+extern "C" {
+    /// The sanitiser that uses the browser's own parser (js/sanitize.js); it never throws.
+    #[wasm_bindgen(js_name = putHtml)]
+    fn put_html(element: &Element, html: &str, position: &str) -> Option<Element>;
+}
+
+/// Replaces the element's content with `html`, sanitised as it is inserted (rules' HTML:
+/// orbit-core's allowlist, applied to the browser's parse of it).
+pub fn set_sanitized_html(element: &Element, html: &str) {
+    put_html(element, html, "");
+}
+
+/// Inserts `html`, sanitised as [`set_sanitized_html`] does, at `position` (`beforebegin`,
+/// `afterend`, `afterbegin`, `beforeend`) in a `data-orbit-inserted` wrapper, which it returns
+/// (`None` when nothing was inserted: `beforebegin` of the root, say).
+pub fn insert_sanitized_html(element: &Element, position: &str, html: &str) -> Option<Element> {
+    put_html(element, html, position)
 }
 
 /// Removes the element from the page.
@@ -134,4 +145,27 @@ pub fn observe_document(callback: &impl AsRef<JsValue>) -> Option<web_sys::Mutat
         .observe_with_options(&document, options.unchecked_ref())
         .ok()?;
     Some(observer)
+}
+
+#[cfg(test)]
+mod tests {
+    use orbit_core::limits::MAX_HTML_DEPTH;
+    use orbit_core::rules::sanitize::{ALLOWED, DROP_WITH_CONTENT, GLOBAL_ATTRIBUTES, RAW_TEXT};
+
+    #[test]
+    fn the_browser_sanitiser_holds_the_rust_sanitisers_lists() {
+        let js = include_str!("../../js/sanitize.js");
+        let depth = MAX_HTML_DEPTH.to_string();
+        for (name, value) in [
+            ("ALLOWED", ALLOWED),
+            ("GLOBAL_ATTRIBUTES", GLOBAL_ATTRIBUTES),
+            ("RAW_TEXT", RAW_TEXT),
+            ("DROP_WITH_CONTENT", DROP_WITH_CONTENT),
+        ] {
+            let line = format!("const {name} = '{value}';\n");
+            assert!(js.contains(&line), "sanitize.js should hold {line}");
+        }
+        let line = format!("const MAX_HTML_DEPTH = {depth};\n");
+        assert!(js.contains(&line), "sanitize.js should hold {line}");
+    }
 }
