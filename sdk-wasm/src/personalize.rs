@@ -83,6 +83,15 @@ impl Host for JsHost {
     fn regex_is_match(&self, regex: &JsValue, text: &str) -> bool {
         web::call(regex, "test", &[&JsValue::from_str(text)]).is_truthy()
     }
+
+    /// `Date#toISOString`, which the tracker has anyway: no calendar code in the bundle. The
+    /// same text for every date a document can hold (years 0000–9999).
+    fn push_date(&self, out: &mut String, unix_ms: i64) {
+        // Beyond ±8.64e15 ms a `Date` is invalid and `toISOString` throws.
+        if unix_ms.unsigned_abs() <= 8_640_000_000_000_000 {
+            out.push_str(&web::iso_time(unix_ms));
+        }
+    }
 }
 
 /// Personalisation state for the page's lifetime.

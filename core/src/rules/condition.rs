@@ -16,7 +16,7 @@ use super::eval::Host;
 use crate::json::read::parse_number;
 use crate::json::{push_json_string, push_u64};
 use crate::text::contains;
-use crate::time::{parse_rfc3339_ms, push_rfc3339_ms};
+use crate::time::parse_rfc3339_ms;
 
 /// What a condition is evaluated against.
 pub(crate) struct Env<'a, H: Host> {
@@ -314,7 +314,7 @@ fn describe_leaf<H: Host>(leaf: &Leaf, env: &Env<'_, H>, out: &mut String) {
             out.push(']');
         }
         Operand::Date(DateRef::Absolute(ms)) => {
-            push_rfc3339_ms(out, *ms);
+            env.host.push_date(out, *ms);
         }
         Operand::Date(DateRef::Relative(offset)) => {
             out.push_str("now");

@@ -28,6 +28,11 @@ pub trait Host {
     fn compile_regex(&self, pattern: &str, ignore_case: bool) -> Option<Self::Regex>;
     /// Whether the pattern matches anywhere in `text` (unanchored, like `RegExp.test`).
     fn regex_is_match(&self, regex: &Self::Regex, text: &str) -> bool;
+    /// Appends Unix milliseconds as RFC 3339, for explanations; a browser has
+    /// `Date#toISOString`, so its bundle needs no calendar code of its own.
+    fn push_date(&self, out: &mut String, unix_ms: i64) {
+        crate::time::push_rfc3339_ms(out, unix_ms);
+    }
 }
 
 /// A parsed document with its regexes compiled: build once per document, evaluate per
