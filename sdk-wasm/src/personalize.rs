@@ -21,7 +21,7 @@ use orbit_core::json::JsonWriter;
 use orbit_core::limits::MAX_DEPTH;
 use orbit_core::rules::{
     read_compiled, redirect_allowed, redirect_target, Action, CompiledError, EvalOptions,
-    Evaluation, Experiment, Host, Rule, RuleEngine, Value, Variant, VisitorContext,
+    Evaluation, Experiment, Host, Rule, RuleEngine, Variant, VisitorContext,
 };
 use orbit_core::tracker::session::{arrival_key, campaign_from_key};
 use wasm_bindgen::JsValue;
@@ -965,27 +965,18 @@ fn visitor_context(state: &State) -> VisitorContext {
     if let Some(traits) = state.traits.as_deref() {
         // The stored object (what `JSON.stringify` gave `identify`) read with the bundle's
         // own JSON reader, not a `JSON.parse`/`JSON.stringify` round trip per member; a
-        // member may nest as deeply as an attribute.
+        // member may nest as deeply as an attribute. Its members are the traits as they are.
         let json = read_json(traits, traits.len(), MAX_DEPTH + 1);
         if let Ok(Json::Object(members)) = json {
-            for (key, member) in &members {
-                push_value(&mut ctx.traits, key, Some(member));
-            }
+            ctx.traits = members;
         }
     }
     for (key, json) in &state.attributes {
-        let json = read_json(json, orbit_core::limits::MAX_EVENT_BYTES, MAX_DEPTH);
-        push_value(&mut ctx.custom, key, json.ok().as_ref());
+        if let Ok(json) = read_json(json, orbit_core::limits::MAX_EVENT_BYTES, MAX_DEPTH) {
+            ctx.custom.push((key.clone(), json));
+        }
     }
     ctx
-}
-
-/// Adds a stored JSON value (a trait or an attribute) as a rule value; objects and `null`
-/// are not values rules can test.
-fn push_value(values: &mut Vec<(String, Value)>, key: &str, json: Option<&Json>) {
-    if let Some(value) = json.and_then(Value::from_json) {
-        values.push((String::from(key), value));
-    }
 }
 
 /// A copy of a list, by a loop (as for the experiments: `Vec::clone` is generic code).

@@ -10,7 +10,7 @@
 
 use alloc::string::String;
 
-use super::context::{Val, Value, VisitorContext};
+use super::context::{view, Val, VisitorContext};
 use super::document::{Condition, DateRef, Leaf, Op, Operand, RegexSource, Scalar};
 use super::eval::Host;
 use crate::json::read::parse_number;
@@ -57,10 +57,11 @@ fn positive_holds<H: Host>(op: Op, leaf: &Leaf, value: Val<'_>, env: &Env<'_, H>
     };
     match value {
         Val::Texts(items) => items.iter().any(|s| member(Val::Text(s))),
+        // A list inside a list matches nothing.
         Val::List(items) => items
             .iter()
-            .filter(|v| !matches!(v, Value::List(_)))
-            .any(|v| member(v.view())),
+            .filter_map(view)
+            .any(|v| !matches!(v, Val::List(_)) && member(v)),
         _ => scalar_holds(op, leaf, value, env),
     }
 }
@@ -365,13 +366,13 @@ fn push_val(value: Val<'_>, out: &mut String) {
         }
         Val::List(items) => {
             out.push('[');
-            for (i, v) in items.iter().take(10).enumerate() {
+            for (i, v) in items.iter().filter_map(view).take(10).enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
                 match v {
-                    Value::List(_) => out.push_str("[…]"),
-                    v => push_val(v.view(), out),
+                    Val::List(_) => out.push_str("[…]"),
+                    v => push_val(v, out),
                 }
             }
             out.push(']');

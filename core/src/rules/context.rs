@@ -16,19 +16,6 @@ use crate::json::read::{read_json, Json};
 use crate::limits::MAX_VISITOR_CONTEXT_BYTES;
 use crate::text::split_once;
 
-/// A trait or custom attribute's value.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Value {
-    /// Text.
-    Text(String),
-    /// A number.
-    Number(f64),
-    /// A boolean.
-    Bool(bool),
-    /// A list of scalars (a list inside a list matches nothing).
-    List(Vec<Value>),
-}
-
 /// Everything conditions can test about one visitor on one page view. `None` (or an absent
 /// map entry) is a missing attribute: see docs/rules.md for what each operator makes of it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -87,10 +74,11 @@ pub struct VisitorContext {
     pub forms_submitted_ids: Option<Vec<String>>,
     /// Whether `identify` gave the visitor a user id.
     pub identified: Option<bool>,
-    /// Traits from `identify` and the collector's profile.
-    pub traits: Vec<(String, Value)>,
-    /// Attributes the page set with `orbit('set', …)`.
-    pub custom: Vec<(String, Value)>,
+    /// Traits from `identify` and the collector's profile, as JSON (`null` and objects are
+    /// not values rules can test: they read as missing).
+    pub traits: Vec<(String, Json)>,
+    /// Attributes the page set with `orbit('set', …)`, as JSON, like `traits`.
+    pub custom: Vec<(String, Json)>,
     /// Segments the collector computed for the visitor.
     pub segments: Option<Vec<String>>,
     /// The collector's lead score.
@@ -106,38 +94,21 @@ pub(crate) enum Val<'a> {
     Number(f64),
     Bool(bool),
     Texts(&'a [String]),
-    List(&'a [Value]),
+    /// A JSON array: its scalars are its elements (see [`view`]).
+    List(&'a [Json]),
 }
 
-impl Value {
-    /// A JSON value as a rule value (a stored trait or custom attribute); objects and `null`
-    /// are not values rules can test.
-    pub fn from_json(json: &Json) -> Option<Value> {
-        Some(match json {
-            Json::String(s) => Value::Text(s.clone()),
-            Json::Number(n) => Value::Number(*n),
-            Json::Bool(b) => Value::Bool(*b),
-            Json::Array(items) => {
-                let mut list = Vec::new();
-                for item in items {
-                    if let Some(value) = Value::from_json(item) {
-                        list.push(value);
-                    }
-                }
-                Value::List(list)
-            }
-            Json::Null | Json::Object(_) => return None,
-        })
-    }
-
-    pub(crate) fn view(&self) -> Val<'_> {
-        match self {
-            Value::Text(s) => Val::Text(s),
-            Value::Number(n) => Val::Number(*n),
-            Value::Bool(b) => Val::Bool(*b),
-            Value::List(items) => Val::List(items),
-        }
-    }
+/// A stored JSON value (a trait, a custom attribute or a list's element) as rules see it:
+/// `null` and objects are not values they can test. The JSON is kept as it was read, not
+/// converted into a type of its own (one form of the data, and less code in the bundle).
+pub(crate) fn view(json: &Json) -> Option<Val<'_>> {
+    Some(match json {
+        Json::String(s) => Val::Text(s),
+        Json::Number(n) => Val::Number(*n),
+        Json::Bool(b) => Val::Bool(*b),
+        Json::Array(items) => Val::List(items),
+        Json::Null | Json::Object(_) => return None,
+    })
 }
 
 impl VisitorContext {
@@ -275,8 +246,8 @@ impl VisitorContext {
                 };
                 return list.as_deref().map(Val::Texts);
             }
-            AttrId::Trait => return find(&self.traits, member).map(Value::view),
-            AttrId::Custom => return find(&self.custom, member).map(Value::view),
+            AttrId::Trait => return find(&self.traits, member).and_then(view),
+            AttrId::Custom => return find(&self.custom, member).and_then(view),
             AttrId::LeadScore => return self.lead_score.map(Val::Number),
             AttrId::Experiment => {
                 return assigned
@@ -299,7 +270,7 @@ impl VisitorContext {
     }
 }
 
-fn find<'a>(members: &'a [(String, Value)], name: &str) -> Option<&'a Value> {
+fn find<'a>(members: &'a [(String, Json)], name: &str) -> Option<&'a Json> {
     members.iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
@@ -625,18 +596,18 @@ fn text_map(value: &Json, p: &mut Problems) -> Vec<(String, String)> {
     out
 }
 
-fn value_map(value: &Json, p: &mut Problems) -> Vec<(String, Value)> {
+fn value_map(value: &Json, p: &mut Problems) -> Vec<(String, Json)> {
     let Some(members) = value.as_object() else {
         p.report("expected an object", None, "");
         return Vec::new();
     };
     members
         .iter()
-        .filter_map(|(k, v)| Value::from_json(v).map(|v| (k.clone(), v)))
+        .filter(|(_, v)| view(v).is_some())
+        .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
 
-/// A JSON value as a [`Value`]; `null` and objects are not values a condition can test.
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -607,6 +607,30 @@ mod tests {
     }
 
     #[test]
+    fn a_list_trait_is_tested_by_its_scalars_and_null_is_missing() {
+        let e = engine(
+            r#"{"rules":[
+                {"id":"a","conditions":{"attribute":"traits.tags","op":"equals","value":"x"},"actions":[]},
+                {"id":"b","conditions":{"attribute":"traits.tags","op":"equals","value":"y"},"actions":[]},
+                {"id":"c","conditions":{"attribute":"traits.none","op":"missing"},"actions":[]}]}"#,
+        );
+        let visitor = VisitorContext::from_json(
+            r#"{"visitor_id":"v","traits":{"tags":[null,{"k":"x"},["x"],"y",2],"none":null}}"#,
+        )
+        .unwrap();
+        let debug = EvalOptions {
+            preview: None,
+            debug: true,
+        };
+        let result = e.evaluate(&visitor, &debug);
+        assert_eq!(ids(&result), ["b", "c"]);
+        assert_eq!(
+            result.trace[0].detail,
+            "rule a: skipped, condition traits.tags equals \"x\" was false (value [[…], \"y\", 2])"
+        );
+    }
+
+    #[test]
     fn explanations_are_only_built_when_debugging() {
         let e = engine(
             r#"{"rules":[{"id":"a","conditions":{"attribute":"device","op":"exists"},"actions":[]}]}"#,

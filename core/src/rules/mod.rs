@@ -39,7 +39,7 @@ mod write;
 pub use attribute::ATTRIBUTE_NAMES;
 pub use bucket::{bucket, fnv1a32, HASH_VERSION};
 pub use compiled::{read_compiled, write_compiled, CompiledError, COMPILED_FORMAT};
-pub use context::{Value, VisitorContext};
+pub use context::VisitorContext;
 pub use document::{
     Action, Experiment, Holdout, InsertPosition, RegexSource, Rule, Rules, Variant, OPERATOR_NAMES,
 };
