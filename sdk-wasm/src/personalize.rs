@@ -70,14 +70,15 @@ impl Host for JsHost {
 
     fn compile_regex(&self, pattern: &str, ignore_case: bool) -> Option<JsValue> {
         // `RegExp(pattern, flags)` called as a function makes a new RegExp; `web::call` turns
-        // the SyntaxError of a bad pattern into `undefined`, which is no RegExp.
+        // the SyntaxError of a bad pattern into `undefined`, which is no RegExp (a RegExp is
+        // truthy: `is_falsy` is a check the bundle has anyway).
         // `window.window` through the shared reader: no `Option` of its own here (without a
         // window it reads `undefined`, and the call fails soft).
         let window = web::global("window");
         let flags = if ignore_case { "i" } else { "" };
         let args = [&JsValue::from_str(pattern), &JsValue::from_str(flags)];
         let regex = web::call(&window, "RegExp", &args);
-        (!regex.is_undefined()).then_some(regex)
+        (!regex.is_falsy()).then_some(regex)
     }
 
     fn regex_is_match(&self, regex: &JsValue, text: &str) -> bool {

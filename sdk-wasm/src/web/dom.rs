@@ -10,19 +10,21 @@ use web_sys::Element;
 
 use super::{call, prop};
 
-fn document() -> Option<web_sys::Document> {
-    super::window()?.document()
+/// `document` through the shared reader (`undefined` without one): no binding of its own.
+fn document() -> JsValue {
+    super::global("document")
 }
 
-/// `document[method](selector)`: `undefined` when the selector is invalid (it throws).
-fn select(method: &str, selector: &str) -> Option<JsValue> {
-    let document = document()?;
-    Some(call(&document, method, &[&JsValue::from_str(selector)]))
+/// `document[method](selector)`: `undefined` when the selector is invalid (it throws) or
+/// there is no document.
+fn select(method: &str, selector: &str) -> JsValue {
+    call(&document(), method, &[&JsValue::from_str(selector)])
 }
 
 /// Every element matching `selector`; `None` when the selector is invalid.
 pub fn query_all(selector: &str) -> Option<Vec<Element>> {
-    let list = select("querySelectorAll", selector).filter(|l| !l.is_undefined())?;
+    // A NodeList is truthy: `is_falsy` is a check the core bundle has anyway.
+    let list = Some(select("querySelectorAll", selector)).filter(|l| !l.is_falsy())?;
     let count = super::length(&list);
     let mut elements = Vec::new();
     for i in 0..count {
@@ -36,7 +38,7 @@ pub fn query_all(selector: &str) -> Option<Vec<Element>> {
 
 /// The first element matching `selector`.
 pub fn query(selector: &str) -> Option<Element> {
-    select("querySelector", selector)?.dyn_into().ok()
+    select("querySelector", selector).dyn_into().ok()
 }
 
 /// `element.textContent`.
@@ -135,16 +137,12 @@ pub fn replace_location(url: &str) {
 /// Calls `callback` with the records of every change to the document's elements
 /// (children, text, attributes), and returns the observer to read or stop it.
 pub fn observe_document(callback: &impl AsRef<JsValue>) -> Option<web_sys::MutationObserver> {
-    let document = document()?;
     let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).ok()?;
     let options = js_sys::Object::new();
     for key in &["subtree", "childList", "characterData", "attributes"] {
         super::set_prop(&options, key, &JsValue::TRUE);
     }
-    observer
-        .observe_with_options(&document, options.unchecked_ref())
-        .ok()?;
-    Some(observer)
+    super::observe(&observer, &document(), &options).then_some(observer)
 }
 
 #[cfg(test)]

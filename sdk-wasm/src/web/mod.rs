@@ -183,15 +183,14 @@ pub fn prop_text(target: &wasm_bindgen::JsValue, name: &str) -> alloc::string::S
 /// a new value for the attribute `name` (with the old value in `oldValue`).
 pub fn observe_attribute(name: &str, callback: &impl AsRef<wasm_bindgen::JsValue>) {
     use wasm_bindgen::{JsCast, JsValue};
-    let Some(document) = window().and_then(|w| w.document()) else {
-        return;
-    };
     let Ok(observer) = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()) else {
         return;
     };
     // Built with Reflect rather than MutationObserverInit's setters: one import, not four.
     let options = js_sys::Object::new();
-    let filter = js_sys::Array::of1(&JsValue::from_str(name));
+    // `new Array` and `push`, which the tracker has anyway (`Array.of` would be a binding).
+    let filter = js_sys::Array::new();
+    filter.push(&JsValue::from_str(name));
     for (key, value) in &[
         ("subtree", JsValue::TRUE),
         ("attributes", JsValue::TRUE),
@@ -200,5 +199,15 @@ pub fn observe_attribute(name: &str, callback: &impl AsRef<wasm_bindgen::JsValue
     ] {
         set_prop(&options, key, value);
     }
-    let _ = observer.observe_with_options(&document, options.unchecked_ref());
+    observe(&observer, &global("document"), &options);
+}
+
+/// `observer.observe(target, options)` through `Reflect` (no binding of its own); false when
+/// it throws (no document to observe).
+fn observe(
+    observer: &web_sys::MutationObserver,
+    target: &wasm_bindgen::JsValue,
+    options: &js_sys::Object,
+) -> bool {
+    apply(&prop(observer, "observe"), observer, &[target, options]).is_ok()
 }

@@ -58,14 +58,12 @@ pub fn get_text(url: &str, etag: Option<&str>, swallow: &impl AsRef<JsValue>, do
             if status != 200 {
                 return done(None);
             }
-            let etag = Cell::new(
-                response
-                    .dyn_ref::<web_sys::Response>()
-                    .and_then(|r| r.headers().get("etag").ok().flatten()),
-            );
-            let Ok(text) = super::call(&response, "text", &[]).dyn_into::<js_sys::Promise>() else {
+            let etag = Cell::new(header(&response, "etag"));
+            // Any promise (a `then` method) rather than an `instanceof` check: no binding.
+            let text = super::call(&response, "text", &[]);
+            if !super::prop(&text, "then").is_function() {
                 return done(None);
-            };
+            }
             let done = Cell::new(Some(done));
             let on_text = Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(
                 move |body: JsValue, _: JsValue, _: JsValue| {
@@ -120,6 +118,13 @@ pub fn response_status(response: &JsValue) -> (u16, Option<String>) {
     let headers = super::prop(response, "headers");
     let retry_after = super::call(&headers, "get", &[&JsValue::from_str("retry-after")]);
     (status, retry_after.as_string())
+}
+
+/// `response.headers.get(name)` through `Reflect`, as `response_status` reads it: no web-sys
+/// `Response` or `Headers` binding in the glue; `None` for a missing header.
+fn header(response: &JsValue, name: &str) -> Option<String> {
+    let headers = super::prop(response, "headers");
+    super::call(&headers, "get", &[&JsValue::from_str(name)]).as_string()
 }
 
 /// `navigator.onLine`; true when the browser does not say.
