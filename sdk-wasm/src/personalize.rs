@@ -105,10 +105,11 @@ pub(crate) struct Personalization {
     plan: Vec<Planned>,
     /// Changes made, with what they replaced.
     applied: Vec<Applied>,
-    /// Experiment variants (`experiment`, `variant`), stored for stickiness.
-    assignments: Vec<(String, String)>,
-    /// Experiment exposures sent, `experiment:variant` (kept for good).
-    exposed: Vec<String>,
+    /// Experiment variants, `experiment:variant|…` as stored, for stickiness: decoded into
+    /// each evaluation's context, so kept in one form only.
+    assignments: String,
+    /// Experiment exposures sent, `experiment:variant|…` as stored (kept for good).
+    exposed: String,
     /// Re-applications per element in the current second: the circuit breaker.
     patches: Vec<(Element, u64, u32)>,
     /// The page fought back: no more patching.
@@ -198,8 +199,8 @@ pub(crate) fn start(shared: &Rc<Shared>) {
     };
     {
         let mut state = shared.state.borrow_mut();
-        state.personal.assignments = decode_pairs(web::storage::local_get(ASSIGNMENTS_KEY));
-        state.personal.exposed = split_list(web::storage::local_get(EXPOSED_KEY));
+        state.personal.assignments = web::storage::local_get(ASSIGNMENTS_KEY).unwrap_or_default();
+        state.personal.exposed = web::storage::local_get(EXPOSED_KEY).unwrap_or_default();
     }
     let had_rules = match (inline, cached) {
         (Some(text), _) => load(shared, &text, true),
@@ -304,7 +305,7 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
     {
         let mut guard = shared.state.borrow_mut();
         let state = &mut *guard;
-        let ctx = visitor_context(state);
+        let mut ctx = visitor_context(state);
         let personal = &mut state.personal;
         revert_all(personal);
         let Some(engine) = personal.engine.as_ref() else {
@@ -347,9 +348,10 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
         if let Some((_, Action::Redirect { url, keep_query })) = evaluation.redirect() {
             redirect = Some((url.clone(), *keep_query));
         }
+        // The context's `experiments` are the stored assignments, decoded: updated there.
         let mut changed = false;
         for (experiment, variant) in evaluation.new_assignments() {
-            let assignments = &mut personal.assignments;
+            let assignments = &mut ctx.experiments;
             match assignments.iter_mut().find(|(e, _)| e == experiment) {
                 Some((_, old)) => *old = variant.into(),
                 None => assignments.push((experiment.into(), variant.into())),
@@ -357,8 +359,11 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
             changed = true;
         }
         personal.plan = plan;
-        if changed && state.mode == Mode::Tracking {
-            web::storage::local_set(ASSIGNMENTS_KEY, &encode_pairs(&personal.assignments));
+        if changed {
+            personal.assignments = encode_pairs(&ctx.experiments);
+            if state.mode == Mode::Tracking {
+                web::storage::local_set(ASSIGNMENTS_KEY, &personal.assignments);
+            }
         }
     }
     if let Some(variation) = holdout_event {
@@ -578,10 +583,10 @@ fn report(shared: &Rc<Shared>, holdout: Option<&str>, index: usize) {
         match experiment {
             Some((experiment, variant)) => {
                 let key = join(&[experiment, ":", variant]);
-                if exposed.contains(&key) {
+                if orbit_core::text::split(exposed, b'|').any(|e| e == key) {
                     return;
                 }
-                exposed.push(key);
+                push_item(exposed, &key, '|');
             }
             None => {
                 let Some(rule) = plan.get(index).map(|p| p.rule) else {
@@ -599,11 +604,7 @@ fn report(shared: &Rc<Shared>, holdout: Option<&str>, index: usize) {
         w.begin_object();
         if let Some((experiment, variant)) = experiment {
             if state.mode == Mode::Tracking {
-                let mut kept = String::new();
-                for exposure in exposed.iter() {
-                    push_item(&mut kept, exposure, '|');
-                }
-                web::storage::local_set(EXPOSED_KEY, &kept);
+                web::storage::local_set(EXPOSED_KEY, exposed);
             }
             w.string_member("experiment_id", experiment)
                 .string_member("variation_id", variant);
@@ -923,10 +924,7 @@ fn visitor_context(state: &State) -> VisitorContext {
         ctx.language = Some(state.page.locale.clone());
     }
     ctx.identified = Some(state.user_id.is_some());
-    // A loop, not `Vec::clone`: that is generic code of its own for pairs.
-    for (experiment, variant) in &state.personal.assignments {
-        ctx.experiments.push((experiment.clone(), variant.clone()));
-    }
+    ctx.experiments = decode_pairs(&state.personal.assignments);
     ctx.set_url(&href);
     ctx.set_referrer(&web::page::referrer());
     ctx.set_user_agent(&state.page.user_agent);
@@ -998,20 +996,10 @@ fn join(parts: &[&str]) -> String {
     out
 }
 
-fn split_list(text: Option<String>) -> Vec<String> {
-    let mut items = Vec::new();
-    for item in orbit_core::text::split(&text.unwrap_or_default(), b'|') {
-        if !item.is_empty() {
-            items.push(String::from(item));
-        }
-    }
-    items
-}
-
 /// `experiment:variant|…` as pairs (an item without `:` is skipped).
-fn decode_pairs(text: Option<String>) -> Vec<(String, String)> {
+fn decode_pairs(text: &str) -> Vec<(String, String)> {
     let mut pairs = Vec::new();
-    for pair in orbit_core::text::split(&text.unwrap_or_default(), b'|') {
+    for pair in orbit_core::text::split(text, b'|') {
         if let Some((experiment, variant)) = orbit_core::text::split_once(pair, b':') {
             pairs.push((String::from(experiment), String::from(variant)));
         }
