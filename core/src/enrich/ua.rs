@@ -107,16 +107,24 @@ CrOS=Chrome OS,Mac OS X=macOS,Macintosh=macOS,Linux=Linux";
 
 /// Parses a `User-Agent` header or `navigator.userAgent`; never fails, unknown parts are `None`.
 pub fn parse_user_agent(ua: &str) -> UserAgent {
-    let (browser, browser_version) = browser(ua);
-    let os = first_token(ua, OS_TOKENS, b',', false).map(|(name, _)| name);
-    let bot = is_bot(ua);
+    let (browser, os, device) = classify(ua);
+    let version_at = self::browser(ua).and_then(|(_, at)| at);
     UserAgent {
         browser,
-        browser_version,
+        browser_version: version_at.and_then(|at| major_version(ua, at)),
         os,
-        device: device(ua, os, bot),
-        bot,
+        device,
+        // Only a bot's device is `Bot`.
+        bot: device == DeviceType::Bot,
     }
+}
+
+/// The browser family, the OS and the device class: what rules test, without the version
+/// (whose `String` the browser bundle then does without).
+pub(crate) fn classify(ua: &str) -> (Option<&'static str>, Option<&'static str>, DeviceType) {
+    let os = first_token(ua, OS_TOKENS, b',', false).map(|(name, _)| name);
+    let browser = browser(ua).map(|(name, _)| name);
+    (browser, os, device(ua, os, is_bot(ua)))
 }
 
 /// Whether a user agent is automated traffic that should not count as a visitor: an empty
@@ -143,7 +151,8 @@ fn first_token(
     None
 }
 
-fn browser(ua: &str) -> (Option<&'static str>, Option<String>) {
+/// The browser family, and where its version starts in `ua` (if it says).
+fn browser(ua: &str) -> Option<(&'static str, Option<usize>)> {
     let (name, version_at) = if let Some((name, end)) = first_token(ua, BROWSER_TOKENS, b',', false)
     {
         (name, Some(end))
@@ -156,9 +165,9 @@ fn browser(ua: &str) -> (Option<&'static str>, Option<String>) {
         // IE 11 dropped `MSIE`; its version is in `rv:`.
         ("Internet Explorer", token_end(ua, "rv:"))
     } else {
-        return (None, None);
+        return None;
     };
-    (Some(name), version_at.and_then(|at| major_version(ua, at)))
+    Some((name, version_at))
 }
 
 /// Where the first `token` in `ua` ends, if it is there.

@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use super::attribute::{Attr, AttrId};
 use super::error::{Problems, RulesError, Seg};
 use crate::enrich::campaign::{query_params, Campaign, ClickId, CLICK_ID_PARAMS};
-use crate::enrich::ua::{parse_user_agent, DeviceType};
+use crate::enrich::ua::{classify, DeviceType};
 use crate::json::read::{read_json, Json};
 use crate::limits::MAX_VISITOR_CONTEXT_BYTES;
 use crate::text::split_once;
@@ -139,10 +139,10 @@ impl VisitorContext {
 
     /// Sets `device`, `browser` and `os` from a `User-Agent` string.
     pub fn set_user_agent(&mut self, user_agent: &str) {
-        let ua = parse_user_agent(user_agent);
-        self.device = Some(ua.device);
-        self.browser = ua.browser.map(String::from);
-        self.os = ua.os.map(String::from);
+        let (browser, os, device) = classify(user_agent);
+        self.device = Some(device);
+        self.browser = browser.map(String::from);
+        self.os = os.map(String::from);
     }
 
     /// Reads a context from JSON whose keys are the attribute names (`"utm_source"`,
