@@ -822,11 +822,12 @@ fn fetch_rules(shared: &Rc<Shared>) {
             return;
         }
         let config = &state.config;
-        let mut url = config.endpoint.clone();
-        url.push_str("/v1/sites/");
-        url.push_str(&web::transport::encode_component(&config.site));
-        url.push_str("/rules.json?key=");
-        url.push_str(&web::transport::encode_component(&config.write_key));
+        let url = profile::site_url(
+            &config.endpoint,
+            &config.site,
+            "/rules.json?key=",
+            &config.write_key,
+        );
         (url, web::storage::local_get(RULES_ETAG_KEY))
     };
     let weak = Rc::downgrade(shared);

@@ -91,13 +91,20 @@ pub fn forget() {
 
 /// The profile endpoint for this visitor.
 pub fn url(endpoint: &str, site: &str, write_key: &str, anonymous_id: &str) -> String {
+    let mut url = site_url(endpoint, site, "/profile?anonymousId=", anonymous_id);
+    url.push_str("&key=");
+    url.push_str(&web::transport::encode_component(write_key));
+    url
+}
+
+/// `ENDPOINT/v1/sites/SITE` + `path` + `value`, both encoded: the start the site's rules and
+/// profile URLs share (one copy of it in the bundle).
+pub fn site_url(endpoint: &str, site: &str, path: &str, value: &str) -> String {
     let mut url = String::from(endpoint);
     url.push_str("/v1/sites/");
     url.push_str(&web::transport::encode_component(site));
-    url.push_str("/profile?anonymousId=");
-    url.push_str(&web::transport::encode_component(anonymous_id));
-    url.push_str("&key=");
-    url.push_str(&web::transport::encode_component(write_key));
+    url.push_str(path);
+    url.push_str(&web::transport::encode_component(value));
     url
 }
 
