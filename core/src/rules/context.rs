@@ -18,7 +18,7 @@ use crate::text::split_once;
 
 /// Everything conditions can test about one visitor on one page view. `None` (or an absent
 /// map entry) is a missing attribute: see docs/rules.md for what each operator makes of it.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct VisitorContext {
     /// The id experiments and the holdout hash (the anonymous id); empty means none, and
     /// then the visitor is in no experiment and not held out.
@@ -85,6 +85,58 @@ pub struct VisitorContext {
     pub lead_score: Option<f64>,
     /// Variants already assigned (experiment id → variant id): kept while they exist.
     pub experiments: Vec<(String, String)>,
+}
+
+/// No campaign: [`Campaign::default`] as a constant.
+const NO_CAMPAIGN: Campaign = Campaign {
+    source: None,
+    medium: None,
+    name: None,
+    term: None,
+    content: None,
+    click_id: None,
+};
+
+/// A visitor of whom nothing is known. A constant, so that `default` copies it rather than
+/// storing each of the many fields (a smaller bundle).
+const UNKNOWN: VisitorContext = VisitorContext {
+    visitor_id: String::new(),
+    now_ms: None,
+    url: None,
+    host: None,
+    path: None,
+    hash: None,
+    query: Vec::new(),
+    campaign: NO_CAMPAIGN,
+    first_touch: NO_CAMPAIGN,
+    landing_page: None,
+    referrer: None,
+    referrer_domain: None,
+    device: None,
+    browser: None,
+    os: None,
+    language: None,
+    local_hour: None,
+    local_weekday: None,
+    returning: None,
+    visit_count: None,
+    session_page_views: None,
+    seconds_on_site: None,
+    forms_started: None,
+    forms_submitted: None,
+    forms_submitted_ids: None,
+    identified: None,
+    traits: Vec::new(),
+    custom: Vec::new(),
+    segments: None,
+    lead_score: None,
+    experiments: Vec::new(),
+};
+
+impl Default for VisitorContext {
+    fn default() -> Self {
+        UNKNOWN
+    }
 }
 
 /// A borrowed view of an attribute's value during evaluation.
