@@ -96,7 +96,6 @@ impl Host for JsHost {
 }
 
 /// Personalisation state for the page's lifetime.
-#[derive(Default)]
 pub(crate) struct Personalization {
     engine: Option<RuleEngine<JsHost>>,
     /// The document's revision, reported with each exposure.
@@ -122,6 +121,32 @@ pub(crate) struct Personalization {
     /// Whether the document tests the profile, and whether it was asked for on this page.
     profile_wanted: bool,
     profile_requested: bool,
+}
+
+impl Default for Personalization {
+    /// A copy of one constant rather than a store per field (a smaller bundle).
+    fn default() -> Self {
+        const NONE: Personalization = Personalization {
+            engine: None,
+            revision: String::new(),
+            plan: Vec::new(),
+            applied: Vec::new(),
+            assignments: String::new(),
+            exposed: String::new(),
+            patches: Vec::new(),
+            stopped: false,
+            inserted: 0,
+            observer: None,
+            revealed: false,
+            profile: Profile {
+                segments: None,
+                lead_score: None,
+            },
+            profile_wanted: false,
+            profile_requested: false,
+        };
+        NONE
+    }
 }
 
 impl Personalization {
