@@ -750,24 +750,17 @@ fn apply(element: &Element, action: &Action, undo: &mut Undo) {
         Action::SetHtml { html, .. } => dom::set_sanitized_html(element, html.as_str()),
         Action::SetAttribute { name, value, .. } => set_attribute(element, name, Some(value)),
         Action::RemoveAttribute { name, .. } => set_attribute(element, name, None),
-        Action::AddClass { classes, .. } => {
-            let mut list = attribute(element, "class").unwrap_or_default();
+        Action::AddClass { classes, .. } | Action::RemoveClass { classes, .. } => {
+            // `classList.add`/`remove` through `Reflect`: the browser edits the list.
+            let method = if matches!(action, Action::AddClass { .. }) {
+                "add"
+            } else {
+                "remove"
+            };
+            let list = web::prop(element, "classList");
             for class in classes {
-                if !words(&list).any(|c| c == class) {
-                    push_item(&mut list, class, ' ');
-                }
+                web::call(&list, method, &[&JsValue::from_str(class)]);
             }
-            set_attribute(element, "class", Some(&list));
-        }
-        Action::RemoveClass { classes, .. } => {
-            let list = attribute(element, "class").unwrap_or_default();
-            let mut kept = String::new();
-            for class in words(&list) {
-                if !classes.iter().any(|r| r == class) {
-                    push_item(&mut kept, class, ' ');
-                }
-            }
-            set_attribute(element, "class", Some(&kept));
         }
         Action::SetStyle {
             property,
@@ -794,12 +787,6 @@ fn apply(element: &Element, action: &Action, undo: &mut Undo) {
         }
         Action::Redirect { .. } => {}
     }
-}
-
-/// The classes of a `class` attribute (one out-of-line copy of the iterator's setup).
-#[inline(never)]
-fn words(list: &str) -> core::str::SplitAsciiWhitespace<'_> {
-    list.split_ascii_whitespace()
 }
 
 /// Whether the element is part of HTML a rule inserted (rules apply to the page's own
