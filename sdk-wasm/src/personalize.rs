@@ -98,8 +98,6 @@ impl Host for JsHost {
 /// Personalisation state for the page's lifetime.
 pub(crate) struct Personalization {
     engine: Option<RuleEngine<JsHost>>,
-    /// The document's revision, reported with each exposure.
-    revision: String,
     /// What the current page view's evaluation asks for.
     plan: Vec<Planned>,
     /// Changes made, with what they replaced.
@@ -128,7 +126,6 @@ impl Default for Personalization {
     fn default() -> Self {
         const NONE: Personalization = Personalization {
             engine: None,
-            revision: String::new(),
             plan: Vec::new(),
             applied: Vec::new(),
             assignments: String::new(),
@@ -249,7 +246,6 @@ fn load(shared: &Rc<Shared>, text: &str, warn: bool) -> bool {
     match read_compiled(text) {
         Ok(rules) => {
             let mut state = shared.state.borrow_mut();
-            state.personal.revision = String::from(rules.revision().unwrap_or(""));
             state.personal.engine = Some(RuleEngine::new(rules, JsHost));
             // The plan points into the previous document (the caller plans again).
             state.personal.plan.clear();
@@ -588,7 +584,6 @@ fn report(shared: &Rc<Shared>, holdout: Option<&str>, index: usize) {
             engine,
             plan,
             exposed,
-            revision,
             ..
         } = &mut state.personal;
         let (experiment, rule_id) = match holdout {
@@ -637,7 +632,10 @@ fn report(shared: &Rc<Shared>, holdout: Option<&str>, index: usize) {
         if let Some(rule_id) = rule_id {
             w.string_member("rule_id", rule_id);
         }
-        w.string_member("revision", revision).end_object();
+        // The document's revision, read where it is kept (the engine's document).
+        let revision = engine.as_ref().and_then(|e| e.rules().revision());
+        w.string_member("revision", revision.unwrap_or(""))
+            .end_object();
         (experiment.is_some(), w.finish())
     };
     let event = if experiment {
