@@ -223,7 +223,12 @@ impl Variant {
 /// A change to the page. Every variant but [`Action::Redirect`] targets the elements matching
 /// a CSS selector. Built by the parser or the compiled reader, so HTML is sanitised (in the
 /// browser tracker, as it is inserted) and URLs and styles are checked.
+///
+/// `repr(C)`: every variant's first field (the selector, or a redirect's URL) then sits at
+/// the same offset, so code that reads it, and the drop code, is one path, not one per
+/// variant (a smaller browser bundle).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[repr(C)]
 pub enum Action {
     /// Replace the elements' text (`textContent`).
     SetText {
