@@ -139,8 +139,10 @@ impl Default for VisitorContext {
     }
 }
 
-/// A borrowed view of an attribute's value during evaluation.
+/// A borrowed view of an attribute's value during evaluation. `repr(C)`, like the rule
+/// document's enums: each variant's value at one offset (a smaller browser bundle).
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 pub(crate) enum Val<'a> {
     Text(&'a str),
     Number(f64),

@@ -384,8 +384,10 @@ impl InsertPosition {
     }
 }
 
-/// A rule's conditions, precompiled.
+/// A rule's conditions, precompiled. `repr(C)`: `all` and `any` keep their lists at one
+/// offset, so code that walks or drops them shares one path (a smaller browser bundle).
 #[derive(Clone, Debug, PartialEq)]
+#[repr(C)]
 pub(crate) enum Condition {
     /// Every child holds (an empty `all` holds).
     All(Vec<Condition>),
