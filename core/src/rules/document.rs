@@ -92,7 +92,10 @@ impl Holdout {
 }
 
 /// One rule: when its conditions hold, its actions (or its experiment's variant) apply.
+/// `repr(C)`: its fields in the order they are read and built (measured: a smaller browser
+/// bundle than the compiler's reordering).
 #[derive(Clone, Debug, PartialEq)]
+#[repr(C)]
 pub struct Rule {
     pub(crate) id: String,
     /// Index in the document's `rules` array, for JSON paths in lint findings.
