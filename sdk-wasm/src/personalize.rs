@@ -132,7 +132,6 @@ impl Default for Personalization {
             exposed: String::new(),
             patches: Vec::new(),
             stopped: false,
-            inserted: 0,
             observer: None,
             revealed: false,
             profile: Profile {
