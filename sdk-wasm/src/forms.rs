@@ -38,8 +38,8 @@ pub const HASH_EMAIL_ATTRIBUTE: &str = "data-orbit-hash-email";
 
 /// Window events the form listener handles (all in the capture phase: `invalid`, `focus`
 /// and `blur` do not bubble, and the page's own handlers cannot stop them first), separated
-/// by spaces.
-const EVENTS: &str = "focusin focusout input change invalid submit";
+/// by spaces; [`handle`] dispatches on their place in this list.
+const EVENTS: &str = "submit focusin input change focusout invalid";
 
 /// Control types that are not fields, separated by spaces (an empty type is none either).
 const NOT_FIELDS: &str = "submit button reset image hidden fieldset output";
@@ -220,13 +220,18 @@ fn on_event(shared: &Rc<Shared>, event: &JsValue) {
     }
 }
 
+/// One form event: its place in [`EVENTS`] says what to do (one lookup, no string
+/// comparisons per branch).
 fn handle(shared: &Rc<Shared>, event: &JsValue) {
     if shared.state.borrow().mode == Mode::Off {
         return;
     }
     let kind = web::prop_text(event, "type");
+    let Some(index) = split(EVENTS, b' ').position(|e| e == kind) else {
+        return;
+    };
     let target = web::prop(event, "target");
-    if kind == "submit" {
+    if index == 0 {
         if let Ok(form) = target.dyn_into::<Element>() {
             submitted(shared, &form);
         }
@@ -236,8 +241,9 @@ fn handle(shared: &Rc<Shared>, event: &JsValue) {
         return;
     };
     let now = now_u64();
-    match kind.as_str() {
-        "focusin" | "input" | "change" => {
+    match index {
+        // focusin, input, change.
+        1..=3 => {
             started(shared, &field, now);
             // Focus events have no `inputType`.
             let deleting =
@@ -249,7 +255,7 @@ fn handle(shared: &Rc<Shared>, event: &JsValue) {
                 };
                 form.last_field.clone_from(&field.name);
                 let state = form.field(&field.name);
-                if kind == "focusin" {
+                if index == 1 {
                     state.focused_since = Some(now);
                     return;
                 }
@@ -258,21 +264,20 @@ fn handle(shared: &Rc<Shared>, event: &JsValue) {
                     state.corrections += 1;
                 }
                 // A select or checkbox changed without focus (a script, a label click).
-                kind == "change" && state.focused_since.is_none()
+                index == 3 && state.focused_since.is_none()
             };
             if complete_now {
                 field_completed(shared, &field, now);
             }
         }
-        "focusout" => field_completed(shared, &field, now),
-        "invalid" => {
+        4 => field_completed(shared, &field, now),
+        _ => {
             let validity = web::prop(field.element.as_ref(), "validity");
             let error = split(VALIDITY_KINDS, b' ')
                 .find(|kind| web::prop(&validity, kind).is_truthy())
                 .unwrap_or("invalid");
             send_error(shared, &field, error);
         }
-        _ => {}
     }
 }
 
