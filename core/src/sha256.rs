@@ -45,63 +45,53 @@ pub fn sha256_hex(data: &[u8]) -> String {
     out
 }
 
-/// The final state: `data`, the 0x80 marker, zeros and the bit length, fed byte by byte
-/// through one block buffer (one call of [`compress`], no tail arithmetic).
+/// The final state: `data`, the 0x80 marker, zeros and the bit length, compressed block by
+/// block from one padded copy (less code than padding each byte as it is read).
 fn digest(data: &[u8]) -> [u32; 8] {
     let mut state = INITIAL;
-    let len = data.len();
-    // The message padded to whole blocks, the last 8 bytes the bit length.
-    let total = (len + 9).div_ceil(64) * 64;
-    let bit_len = (len as u64).wrapping_mul(8);
-    let mut block = [0u8; 64];
-    for i in 0..total {
-        let byte = match data.get(i) {
-            Some(&b) => b,
-            None if i == len => 0x80,
-            None => {
-                let from_end = total - 1 - i;
-                if from_end < 8 {
-                    (bit_len >> (8 * from_end)) as u8
-                } else {
-                    0
-                }
-            }
-        };
-        if let Some(b) = block.get_mut(i % 64) {
-            *b = byte;
-        }
-        if i % 64 == 63 {
-            compress(&mut state, &block);
-        }
+    let mut message = data.to_vec();
+    message.push(0x80);
+    while message.len() % 64 != 56 {
+        message.push(0);
+    }
+    let bit_len = (data.len() as u64).wrapping_mul(8);
+    message.extend_from_slice(&bit_len.to_be_bytes());
+    for block in message.chunks_exact(64) {
+        compress(&mut state, block);
     }
     state
 }
 
-fn compress(state: &mut [u32; 8], block: &[u8; 64]) {
-    let mut w = [0u32; 64];
+/// One 64-byte block into the state, with the message schedule kept as a ring of 16 words
+/// (one loop instead of a schedule loop and a round loop).
+fn compress(state: &mut [u32; 8], block: &[u8]) {
+    let mut w = [0u32; 16];
     // Big-endian words, byte by byte: no bounds-check or chunk-size panics in the bundle.
     for (i, &b) in block.iter().enumerate() {
         if let Some(word) = w.get_mut(i / 4) {
             *word = *word << 8 | u32::from(b);
         }
     }
-    for i in 16..64 {
-        let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
-        let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16]
-            .wrapping_add(s0)
-            .wrapping_add(w[i - 7])
-            .wrapping_add(s1);
-    }
     let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = *state;
-    for (k, w) in K.iter().zip(&w) {
+    for (i, k) in K.iter().enumerate() {
+        if i >= 16 {
+            // w[i] from w[i - 16] (this slot), w[i - 15], w[i - 7] and w[i - 2].
+            let w15 = w[(i + 1) & 15];
+            let w2 = w[(i + 14) & 15];
+            let s0 = w15.rotate_right(7) ^ w15.rotate_right(18) ^ (w15 >> 3);
+            let s1 = w2.rotate_right(17) ^ w2.rotate_right(19) ^ (w2 >> 10);
+            w[i & 15] = w[i & 15]
+                .wrapping_add(s0)
+                .wrapping_add(w[(i + 9) & 15])
+                .wrapping_add(s1);
+        }
         let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
         let choice = (e & f) ^ (!e & g);
         let t1 = h
             .wrapping_add(s1)
             .wrapping_add(choice)
             .wrapping_add(*k)
-            .wrapping_add(*w);
+            .wrapping_add(w[i & 15]);
         let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
         let majority = (a & b) ^ (a & c) ^ (b & c);
         let t2 = s0.wrapping_add(majority);
