@@ -18,7 +18,7 @@ use orbit_core::forms::{
 };
 use orbit_core::json::JsonWriter;
 use orbit_core::sha256::sha256_hex;
-use orbit_core::text::split;
+use orbit_core::text::{split, split_once};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
@@ -63,22 +63,18 @@ pub struct FormCounts {
 impl FormCounts {
     /// Reads the stored form `started|submitted|id,id`; anything unreadable counts as none.
     pub fn decode(text: &str) -> FormCounts {
-        let mut parts = text.splitn(3, '|');
-        let mut number = || {
-            let n = parts.next().and_then(orbit_core::tracker::parse_u64);
-            n.and_then(|n| u32::try_from(n).ok()).unwrap_or(0)
-        };
-        let started = number();
-        let submitted = number();
+        // Byte splits, as `splitn(3, '|')` would cut (no `char` pattern searchers).
+        let (started, rest) = split_once(text, b'|').unwrap_or((text, ""));
+        let (submitted, ids) = split_once(rest, b'|').unwrap_or((rest, ""));
         let mut submitted_ids = Vec::new();
-        for id in parts.next().unwrap_or("").split(',') {
+        for id in split(ids, b',') {
             if !id.is_empty() {
                 submitted_ids.push(String::from(id));
             }
         }
         FormCounts {
-            started,
-            submitted,
+            started: count(started),
+            submitted: count(submitted),
             submitted_ids,
         }
     }
@@ -94,7 +90,12 @@ impl FormCounts {
             if i > 0 {
                 out.push(',');
             }
-            out.extend(id.chars().filter(|c| *c != ',' && *c != '|'));
+            // The pieces between separators, pushed whole: no character-by-character filter.
+            for piece in split(id, b',') {
+                for piece in split(piece, b'|') {
+                    out.push_str(piece);
+                }
+            }
         }
         out
     }
@@ -110,6 +111,12 @@ impl FormCounts {
             self.submitted_ids.remove(0);
         }
     }
+}
+
+/// A stored count, or 0 when unreadable.
+fn count(text: &str) -> u32 {
+    let n = orbit_core::tracker::parse_u64(text);
+    n.and_then(|n| u32::try_from(n).ok()).unwrap_or(0)
 }
 
 /// Stores the counts, where the visitor's browser may be written to.
@@ -681,5 +688,8 @@ mod tests {
             0,
             "unreadable counts as none"
         );
+        let extra = FormCounts::decode("1|2|a|b,,c");
+        assert_eq!((extra.started, extra.submitted), (1, 2));
+        assert_eq!(extra.submitted_ids, ["a|b", "c"], "only two `|` separate");
     }
 }
