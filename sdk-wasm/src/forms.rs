@@ -214,7 +214,7 @@ pub(crate) fn install(shared: &Rc<Shared>) {
     for event in split(EVENTS, b' ') {
         web::on_window_capture(event, &listener);
     }
-    web::observe_attribute("aria-invalid", &listener);
+    web::dom::observe_attribute("aria-invalid", &listener);
     shared.listeners.borrow_mut().push(listener);
 }
 

@@ -137,10 +137,34 @@ pub fn replace_location(url: &str) {
 /// Calls `callback` with the records of every change to the document's elements
 /// (children, text, attributes), and returns the observer to read or stop it.
 pub fn observe_document(callback: &impl AsRef<JsValue>) -> Option<web_sys::MutationObserver> {
+    observe(callback, "subtree childList characterData attributes", None)
+}
+
+/// Calls `callback` with the mutation records each time any element of the document gets
+/// a new value for the attribute `name` (with the old value in `oldValue`), for the page's
+/// lifetime.
+pub fn observe_attribute(name: &str, callback: &impl AsRef<JsValue>) {
+    observe(callback, "subtree attributes attributeOldValue", Some(name));
+}
+
+/// Observes the document with the space-separated `flags` options set and, given an
+/// attribute name, only that attribute: one copy of the observer code for forms and rules.
+fn observe(
+    callback: &impl AsRef<JsValue>,
+    flags: &str,
+    filter: Option<&str>,
+) -> Option<web_sys::MutationObserver> {
     let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).ok()?;
+    // Built with Reflect rather than MutationObserverInit's setters: one import, not several.
     let options = js_sys::Object::new();
-    for key in &["subtree", "childList", "characterData", "attributes"] {
+    for key in orbit_core::text::split(flags, b' ') {
         super::set_prop(&options, key, &JsValue::TRUE);
+    }
+    if let Some(name) = filter {
+        // `Array#push`, which `apply` binds anyway: no `Array.of` binding of its own.
+        let list = js_sys::Array::new();
+        list.push(&JsValue::from_str(name));
+        super::set_prop(&options, "attributeFilter", &list);
     }
     super::observe(&observer, &document(), &options).then_some(observer)
 }

@@ -179,29 +179,6 @@ pub fn prop_text(target: &wasm_bindgen::JsValue, name: &str) -> alloc::string::S
     prop_string(target, name).unwrap_or_default()
 }
 
-/// Calls `callback` with the mutation records each time any element of the document gets
-/// a new value for the attribute `name` (with the old value in `oldValue`).
-pub fn observe_attribute(name: &str, callback: &impl AsRef<wasm_bindgen::JsValue>) {
-    use wasm_bindgen::{JsCast, JsValue};
-    let Ok(observer) = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()) else {
-        return;
-    };
-    // Built with Reflect rather than MutationObserverInit's setters: one import, not four.
-    let options = js_sys::Object::new();
-    // `new Array` and `push`, which the tracker has anyway (`Array.of` would be a binding).
-    let filter = js_sys::Array::new();
-    filter.push(&JsValue::from_str(name));
-    for (key, value) in &[
-        ("subtree", JsValue::TRUE),
-        ("attributes", JsValue::TRUE),
-        ("attributeOldValue", JsValue::TRUE),
-        ("attributeFilter", filter.into()),
-    ] {
-        set_prop(&options, key, value);
-    }
-    observe(&observer, &global("document"), &options);
-}
-
 /// `observer.observe(target, options)` through `Reflect` (no binding of its own); false when
 /// it throws (no document to observe).
 fn observe(
