@@ -515,46 +515,18 @@ pub(crate) fn page_changed(shared: &Rc<Shared>) {
 
 /// The field an event target is, if it is a tracked field of a tracked form.
 fn field_of(target: &JsValue) -> Option<Field> {
-    let element = target.clone().dyn_into::<Element>().ok()?;
+    let element = target.dyn_ref::<Element>()?;
     let form = web::prop(target, "form").dyn_into::<Element>().ok()?;
-    if ignored(&element) {
-        return None;
-    }
-    let fields = tracked_elements(&form);
-    let position = fields.iter().position(|f| same(f, &element))? as u32 + 1;
-    Some(describe(element, form, position))
+    // Every field described, then the one: one walk of the form for events and submissions.
+    let mut fields = fields_of(&form);
+    let at = fields.iter().position(|f| same(&f.element, element))?;
+    Some(fields.swap_remove(at))
 }
 
-fn describe(element: Element, form: Element, position: u32) -> Field {
-    let kind = web::prop_text(element.as_ref(), "type");
-    let name = first_attribute(&element, "name id").unwrap_or_else(|| {
-        let mut name = kind.clone();
-        name.push('-');
-        orbit_core::json::push_u64(&mut name, u64::from(position));
-        name
-    });
-    Field {
-        form_id: form_id(&form),
-        name: truncate_chars(&name, MAX_FORM_NAME_CHARS),
-        kind,
-        position,
-        element,
-        form,
-    }
-}
-
-/// Every tracked field of a form, described.
+/// Every tracked field of a form, described: its controls that are not buttons, not
+/// hidden and not ignored, numbered from 1.
 fn fields_of(form: &Element) -> Vec<Field> {
-    let mut fields = Vec::new();
-    for element in tracked_elements(form) {
-        let position = fields.len() as u32 + 1;
-        fields.push(describe(element, form.clone(), position));
-    }
-    fields
-}
-
-/// The form's controls that are fields: not buttons, not hidden, not ignored.
-fn tracked_elements(form: &Element) -> Vec<Element> {
+    let form_id = form_id(form);
     let elements = web::prop(form.as_ref(), "elements");
     let mut fields = Vec::new();
     for i in 0..length(&elements) {
@@ -569,9 +541,24 @@ fn tracked_elements(form: &Element) -> Vec<Element> {
         };
         let kind = web::prop_text(element.as_ref(), "type");
         let is_field = !kind.is_empty() && !split(NOT_FIELDS, b' ').any(|t| t == kind);
-        if is_field && !ignored(&element) {
-            fields.push(element);
+        if !is_field || ignored(&element) {
+            continue;
         }
+        let position = fields.len() as u32 + 1;
+        let name = first_attribute(&element, "name id").unwrap_or_else(|| {
+            let mut name = kind.clone();
+            name.push('-');
+            orbit_core::json::push_u64(&mut name, u64::from(position));
+            name
+        });
+        fields.push(Field {
+            form_id: form_id.clone(),
+            name: truncate_chars(&name, MAX_FORM_NAME_CHARS),
+            kind,
+            position,
+            element,
+            form: form.clone(),
+        });
     }
     fields
 }
