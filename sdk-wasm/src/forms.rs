@@ -501,8 +501,9 @@ pub(crate) fn send_abandoned(shared: &Rc<Shared>) {
             .end_object();
         pending.push(w.finish());
     }
-    for properties in pending {
-        crate::track_event(shared, FORM_ABANDONED, &properties);
+    // Borrowed, not consumed: no by-value iterator's drop code for this one loop.
+    for properties in &pending {
+        crate::track_event(shared, FORM_ABANDONED, properties);
     }
 }
 
