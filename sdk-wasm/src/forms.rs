@@ -199,7 +199,6 @@ impl Forms {
 /// A form field an event happened on, with what reports need to know about it.
 struct Field {
     element: Element,
-    form: Element,
     form_id: String,
     name: String,
     kind: String,
@@ -558,7 +557,6 @@ fn fields_of(form: &Element) -> Vec<Field> {
             kind,
             position,
             element,
-            form: form.clone(),
         });
     }
     fields
@@ -634,7 +632,10 @@ fn field_value(field: &Field) -> Option<String> {
 fn capturable(shared: &Rc<Shared>, field: &Field, value: &str) -> Option<String> {
     let listed = shared.state.borrow().personal.captures(&field.name);
     let opted_in = listed || attribute(&field.element, CAPTURE_ATTRIBUTE).is_some();
-    let forbidden = is_secret(field) || (hashes_emails(shared, &field.form) && is_email(field));
+    // The field's form read back from it (`element.form`): no form kept with every field.
+    let form = web::prop(field.element.as_ref(), "form");
+    let forbidden =
+        is_secret(field) || (hashes_emails(shared, form.unchecked_ref()) && is_email(field));
     let allowed = opted_in && !forbidden && !blank(value) && value_is_sendable(value);
     allowed.then(|| truncate_chars(orbit_core::text::trim(value), MAX_CAPTURED_VALUE_CHARS))
 }
