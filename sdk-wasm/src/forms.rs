@@ -397,7 +397,7 @@ fn submitted(shared: &Rc<Shared>, form: &Element) {
     if ignored(form) || shared.state.borrow().mode == Mode::Off {
         return;
     }
-    let fields = fields_of(form);
+    let fields = fields_of(form, None);
     let form_id = form_id(form);
     let now = now_u64();
     let mut filled = 0;
@@ -517,18 +517,17 @@ pub(crate) fn page_changed(shared: &Rc<Shared>) {
 fn field_of(target: &JsValue) -> Option<Field> {
     let element = target.dyn_ref::<Element>()?;
     let form = web::prop(target, "form").dyn_into::<Element>().ok()?;
-    // Every field described, then the one: one walk of the form for events and submissions.
-    let mut fields = fields_of(&form);
-    let at = fields.iter().position(|f| same(&f.element, element))?;
-    Some(fields.swap_remove(at))
+    fields_of(&form, Some(element)).pop()
 }
 
-/// Every tracked field of a form, described: its controls that are not buttons, not
-/// hidden and not ignored, numbered from 1.
-fn fields_of(form: &Element) -> Vec<Field> {
+/// The tracked fields of a form, described (only `only`, when given): its controls that are
+/// not buttons, not hidden and not ignored, numbered from 1. One walk of the form serves
+/// events and submissions.
+fn fields_of(form: &Element, only: Option<&Element>) -> Vec<Field> {
     let form_id = form_id(form);
     let elements = web::prop(form.as_ref(), "elements");
     let mut fields = Vec::new();
+    let mut position = 0;
     for i in 0..length(&elements) {
         // `Array#get` is plain indexing (`elements[i]`), which the collection has too: the
         // binding `dom::query_all` uses, none of its own.
@@ -544,7 +543,10 @@ fn fields_of(form: &Element) -> Vec<Field> {
         if !is_field || ignored(&element) {
             continue;
         }
-        let position = fields.len() as u32 + 1;
+        position += 1;
+        if only.is_some_and(|only| !same(only, &element)) {
+            continue;
+        }
         let name = first_attribute(&element, "name id").unwrap_or_else(|| {
             let mut name = kind.clone();
             name.push('-');
