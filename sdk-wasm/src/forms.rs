@@ -137,8 +137,8 @@ pub struct Forms {
 struct FormState {
     id: String,
     started_ms: u64,
-    submitted: bool,
-    abandon_sent: bool,
+    /// Submitted, or reported abandoned: no `Form Abandoned` is due for it (any more).
+    finished: bool,
     last_field: String,
     fields: Vec<FieldState>,
 }
@@ -187,8 +187,7 @@ impl Forms {
         self.forms.push(FormState {
             id: String::from(id),
             started_ms: now,
-            submitted: false,
-            abandon_sent: false,
+            finished: false,
             last_field: String::from(field),
             fields: Vec::new(),
         });
@@ -414,7 +413,7 @@ fn submitted(shared: &Rc<Shared>, form: &Element) {
         store_counts(&state);
         match state.forms.get(&form_id) {
             Some(f) => {
-                f.submitted = true;
+                f.finished = true;
                 now.saturating_sub(f.started_ms)
             }
             None => 0,
@@ -485,10 +484,10 @@ pub(crate) fn send_abandoned(shared: &Rc<Shared>) {
     let now = now_u64();
     let mut pending = Vec::new();
     for f in shared.state.borrow_mut().forms.forms.iter_mut() {
-        if f.submitted || f.abandon_sent {
+        if f.finished {
             continue;
         }
-        f.abandon_sent = true;
+        f.finished = true;
         let mut w = JsonWriter::new();
         w.begin_object()
             .string_member("form_id", &f.id)
