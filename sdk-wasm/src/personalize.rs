@@ -20,8 +20,8 @@ use orbit_core::json::read::{read_json, Json};
 use orbit_core::json::JsonWriter;
 use orbit_core::limits::MAX_DEPTH;
 use orbit_core::rules::{
-    read_compiled, redirect_allowed, redirect_target, Action, CompiledError, EvalOptions,
-    Evaluation, Experiment, Host, Rule, RuleEngine, Variant, VisitorContext,
+    read_compiled, Action, CompiledError, EvalOptions, Evaluation, Experiment, Host, Rule,
+    RuleEngine, Variant, VisitorContext,
 };
 use orbit_core::tracker::session::{arrival_key, campaign_from_key};
 use wasm_bindgen::JsValue;
@@ -400,13 +400,13 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
 /// Follows a redirect rule unless the loop guard refuses; true when leaving the page.
 fn try_redirect(shared: &Rc<Shared>, url: &str, keep_query: bool) -> bool {
     let current = web::page::href();
-    let target = redirect_target(&current, url, keep_query);
     let already = web::storage::session_get(REDIRECTED_KEY).is_some_and(|t| t == current);
-    if !redirect_allowed(&current, &target, already) {
+    let target = web::page::redirect_target(url, keep_query);
+    if already || target.is_empty() {
         if shared.state.borrow().debug {
             web::console::debug(
                 "redirect refused by the loop guard",
-                &JsValue::from_str(&target),
+                &JsValue::from_str(url),
             );
         }
         return false;

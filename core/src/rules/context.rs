@@ -348,8 +348,6 @@ pub(crate) struct UrlParts<'a> {
     pub(crate) host: Option<&'a str>,
     /// Path, `/` when empty.
     pub(crate) path: &'a str,
-    /// Query without `?`.
-    pub(crate) query: Option<&'a str>,
     /// Fragment without `#`.
     pub(crate) hash: Option<&'a str>,
 }
@@ -361,10 +359,7 @@ pub(crate) fn split_url(url: &str) -> UrlParts<'_> {
         Some((before, hash)) => (before, Some(hash)),
         None => (url, None),
     };
-    let (rest, query) = match split_once(rest, b'?') {
-        Some((before, query)) => (before, Some(query)),
-        None => (rest, None),
-    };
+    let rest = split_once(rest, b'?').map_or(rest, |(before, _)| before);
     let scheme = crate::text::find(rest, "://", false)
         .and_then(|i| rest.get(..i))
         .filter(|s| {
@@ -400,12 +395,7 @@ pub(crate) fn split_url(url: &str) -> UrlParts<'_> {
         }
         None => (None, if rest.is_empty() { "/" } else { rest }),
     };
-    UrlParts {
-        host,
-        path,
-        query,
-        hash,
-    }
+    UrlParts { host, path, hash }
 }
 
 // Lists of names are words separated by spaces, as [`RulesError::expected`] takes them.

@@ -307,7 +307,7 @@ pub enum Action {
         /// The HTML: sanitised, or in the browser sanitised as it is inserted ([`ActionHtml`]).
         html: ActionHtml,
     },
-    /// Send the visitor to another URL (see [`redirect_allowed`](super::redirect_allowed)).
+    /// Send the visitor to another URL (the browser's loop guard: docs/rules.md, "Redirects").
     Redirect {
         /// The target, absolute or relative; its scheme, if any, is http(s).
         url: String,

@@ -437,7 +437,7 @@ impl<'r> Evaluation<'r> {
     }
 
     /// The redirect to perform, if any: the highest-priority one. When there is one, the
-    /// browser checks [`redirect_allowed`](super::redirect_allowed), sends exposures, and
+    /// browser checks its loop guard (docs/rules.md, "Redirects"), sends exposures, and
     /// navigates instead of changing the page.
     pub fn redirect(&self) -> Option<(&Decision<'r>, &'r Action)> {
         self.decisions.iter().find_map(|d| {

@@ -51,7 +51,7 @@ pub use eval::{
 pub use lint::{has_errors, lint, Finding, Severity};
 pub use parse::{parse_rules, ACTION_TYPES};
 pub use sanitize::{sanitize_html, ActionHtml, SafeHtml, UntrustedHtml};
-pub use url::{is_safe_url, redirect_allowed, redirect_target};
+pub use url::is_safe_url;
 pub use write::write_action;
 
 /// The position of `word` in `list`, words separated by single spaces (how the rule engine

@@ -1,13 +1,10 @@
-//! Which URLs and styles a rule may put into a page, and the redirect loop guard.
+//! Which URLs and styles a rule may put into a page.
 //!
 //! URLs are checked by an allowlist of schemes, after doing what browsers' URL parsers do
 //! first (trim C0 controls and spaces, drop tabs and newlines anywhere), so `jav&#x09;ascript:`
 //! and ` JAVASCRIPT:` are caught and anything without a scheme is a harmless relative URL.
 
-use alloc::string::String;
-
-use super::context::split_url;
-use crate::text::{contains, find, split, split_once};
+use crate::text::{contains, find, split_once};
 
 /// The schemes a URL in a rule may have; anything else (`javascript:`, `data:`, `vbscript:`,
 /// `file:`, `blob:`…) is refused. A URL without a scheme is relative and allowed.
@@ -216,113 +213,6 @@ fn value_problem(value: &str) -> Option<Problem> {
     None
 }
 
-/// The URL a redirect action goes to: `target` resolved against the current page, with the
-/// current page's query parameters appended when `keep_query` (those the target does not set
-/// itself), so campaign tags survive a split-URL test.
-pub fn redirect_target(current_url: &str, target: &str, keep_query: bool) -> String {
-    let resolved = resolve(current_url, target);
-    if !keep_query {
-        return resolved;
-    }
-    let Some(current_query) = split_url(current_url).query.filter(|q| !q.is_empty()) else {
-        return resolved;
-    };
-    let (base, fragment) = match split_once(&resolved, b'#') {
-        Some((base, fragment)) => (base, Some(fragment)),
-        None => (resolved.as_str(), None),
-    };
-    let own_query = split_url(base).query.unwrap_or("");
-    let has_param = |name: &str| {
-        split(own_query, b'&').any(|pair| split_once(pair, b'=').map_or(pair, |(n, _)| n) == name)
-    };
-    let mut out = String::from(base);
-    for pair in split(current_query, b'&').filter(|p| !p.is_empty()) {
-        let name = split_once(pair, b'=').map_or(pair, |(n, _)| n);
-        if has_param(name) {
-            continue;
-        }
-        out.push(if out.as_bytes().contains(&b'?') {
-            '&'
-        } else {
-            '?'
-        });
-        out.push_str(pair);
-    }
-    if let Some(fragment) = fragment {
-        out.push('#');
-        out.push_str(fragment);
-    }
-    out
-}
-
-/// The redirect loop guard: whether the browser may go from `current_url` to `target` (the
-/// result of [`redirect_target`]). No when this page view already redirected (or was itself
-/// reached through an Orbit redirect: the browser keeps that flag in sessionStorage), when
-/// the target is unsafe, or when it is the same page (same origin and path; query and
-/// fragment ignored), which would redirect again on arrival.
-pub fn redirect_allowed(current_url: &str, target: &str, already_redirected: bool) -> bool {
-    if already_redirected || target.trim_ascii().is_empty() || !is_safe_url(target) {
-        return false;
-    }
-    let resolved = resolve(current_url, target);
-    let (a, b) = (split_url(current_url), split_url(&resolved));
-    let same_host = match (a.host, b.host) {
-        (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
-        (x, y) => x == y,
-    };
-    !(same_host && a.path == b.path)
-}
-
-/// `target` resolved against `base` the way a browser would for the common forms: absolute,
-/// protocol-relative, root-relative, query-only, fragment-only and path-relative (dot segments
-/// are left as they are).
-fn resolve(base: &str, target: &str) -> String {
-    let target = target.trim_ascii();
-    // Byte splits (`text::split_once`), not `str`'s char searches: smaller.
-    let base_no_fragment = split_once(base, b'#').map_or(base, |(b, _)| b);
-    let base_no_query = split_once(base_no_fragment, b'?').map_or(base_no_fragment, |(b, _)| b);
-    let scheme_end = find(base, "://", false);
-    let has_scheme = split_once(target, b':')
-        .is_some_and(|(s, _)| !s.bytes().any(|b| matches!(b, b'/' | b'?' | b'#')));
-    let mut out = String::new();
-    if has_scheme {
-        out.push_str(target);
-    } else if target.starts_with("//") {
-        out.push_str(scheme_end.and_then(|i| base.get(..=i)).unwrap_or("https:"));
-        out.push_str(target);
-    } else if target.starts_with('/') {
-        let origin_end = scheme_end
-            .and_then(|i| {
-                let after = i + 3;
-                base_no_query
-                    .get(after..)
-                    .map(|rest| after + split_once(rest, b'/').map_or(rest.len(), |(p, _)| p.len()))
-            })
-            .unwrap_or(0);
-        out.push_str(base_no_query.get(..origin_end).unwrap_or(""));
-        out.push_str(target);
-    } else if target.starts_with('?') {
-        out.push_str(base_no_query);
-        out.push_str(target);
-    } else if target.starts_with('#') || target.is_empty() {
-        out.push_str(base_no_fragment);
-        out.push_str(target);
-    } else {
-        let path_start = scheme_end.map_or(0, |i| i + 3);
-        let dir_end = base_no_query
-            .get(path_start..)
-            // Bytes, not chars: a reverse char search costs ~0.5 KB in the browser bundle.
-            .and_then(|rest| rest.bytes().rposition(|b| b == b'/'))
-            .map_or(base_no_query.len(), |i| path_start + i + 1);
-        out.push_str(base_no_query.get(..dir_end).unwrap_or(""));
-        if !out.ends_with('/') {
-            out.push('/');
-        }
-        out.push_str(target);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,46 +298,5 @@ mod tests {
         ] {
             assert!(style_problem(prop, value).is_some(), "{prop}: {value}");
         }
-    }
-
-    #[test]
-    fn redirect_targets_resolve_and_keep_campaign_tags() {
-        let here = "https://shop.com/landing/spring?utm_source=mail&x=1#top";
-        assert_eq!(
-            redirect_target(here, "/offer", true),
-            "https://shop.com/offer?utm_source=mail&x=1"
-        );
-        assert_eq!(
-            redirect_target(here, "/offer?x=2#f", true),
-            "https://shop.com/offer?x=2&utm_source=mail#f"
-        );
-        assert_eq!(
-            redirect_target(here, "b", false),
-            "https://shop.com/landing/b"
-        );
-        assert_eq!(
-            redirect_target(here, "https://other.com/", false),
-            "https://other.com/"
-        );
-        assert_eq!(
-            redirect_target(here, "//cdn.com/x", false),
-            "https://cdn.com/x"
-        );
-        assert_eq!(
-            redirect_target("https://shop.com", "?v=b", false),
-            "https://shop.com?v=b"
-        );
-    }
-
-    #[test]
-    fn redirect_loop_guard_refuses_same_page_repeats_and_unsafe_targets() {
-        let here = "https://shop.com/a?utm_source=x";
-        assert!(redirect_allowed(here, "/b", false));
-        assert!(redirect_allowed(here, "https://other.com/a", false));
-        assert!(!redirect_allowed(here, "/b", true), "already redirected");
-        assert!(!redirect_allowed(here, "/a?variant=b", false), "same page");
-        assert!(!redirect_allowed(here, "https://SHOP.com/a#x", false));
-        assert!(!redirect_allowed(here, "javascript:alert(1)", false));
-        assert!(!redirect_allowed(here, "  ", false));
     }
 }

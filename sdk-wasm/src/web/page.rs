@@ -157,3 +157,13 @@ pub fn asks_not_to_be_tracked() -> bool {
     let gpc = global("navigator.globalPrivacyControl") == JsValue::TRUE;
     dnt.as_deref() == Some("1") || gpc
 }
+
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/redirect.js")]
+extern "C" {
+    /// Where a redirect rule goes from this page: `target` resolved by the browser's URL
+    /// parser (js/redirect.js; no resolver in the bundle), with the page's query parameters
+    /// it does not set itself when `keep_query`; empty when it must not go (the same page,
+    /// another scheme than http(s), mailto or tel, or no URL). Never throws.
+    #[wasm_bindgen(js_name = redirectTarget)]
+    pub fn redirect_target(target: &str, keep_query: bool) -> String;
+}
