@@ -176,37 +176,10 @@ struct Planned {
 struct Applied {
     plan: usize,
     element: Element,
-    undo: Undo,
-    /// What the changed part of the element read right after the change; when it reads
-    /// differently, the page undid it.
-    after: Undo,
-}
-
-/// How to put an element back (and what the changed part of an element reads).
-enum Undo {
-    Html(String),
-    Attribute(String, Option<String>),
-    Style(String, (String, String)),
-    Visibility(Option<String>, (String, String)),
-    Remove(Option<Element>),
-}
-
-impl Undo {
-    /// What `capture` read from the element: two captures of one action read the same
-    /// element the same way exactly when these are equal (its name or property is the
-    /// action's, and an insertion's wrapper is checked on its own). Compared instead of the
-    /// whole `Undo`, so no comparison of every variant and its element.
-    fn reads(&self) -> [Option<&str>; 3] {
-        match self {
-            Undo::Html(html) => [Some(html), None, None],
-            Undo::Attribute(_, value) => [value.as_deref(), None, None],
-            Undo::Style(_, (value, priority)) => [Some(value), Some(priority), None],
-            Undo::Visibility(hidden, (value, priority)) => {
-                [hidden.as_deref(), Some(value), Some(priority)]
-            }
-            Undo::Remove(_) => [None; 3],
-        }
-    }
+    /// The change's record from js/personalize.js, which holds what the element was before:
+    /// `restore` puts it back, `undone` says whether the page undid the change since, `redo`
+    /// makes it again.
+    record: JsValue,
 }
 
 /// Loads the rule document (inline, then cached), applies it, reveals the slots, installs
@@ -453,32 +426,22 @@ fn reconcile(shared: &Rc<Shared>) {
                     .find(|a| a.plan == index && same(&a.element, &element));
                 match existing {
                     None => {
-                        let mut undo = capture(&element, action);
-                        apply(&element, action, &mut undo);
+                        let record = change(&element, action);
                         applied.push(Applied {
                             plan: index,
-                            after: capture(&element, action),
                             element,
-                            undo,
+                            record,
                         });
                     }
                     Some(a) => {
-                        let undone = match &a.undo {
-                            // An insertion is undone when its wrapper left the page.
-                            Undo::Remove(marker) => {
-                                marker.as_ref().is_some_and(|m| !dom::is_connected(m))
-                            }
-                            _ => capture(&element, action).reads() != a.after.reads(),
-                        };
-                        if !undone {
+                        if !web::call(&a.record, "undone", &[]).is_truthy() {
                             continue;
                         }
                         if !allow_patch(patches, &element, now) {
                             fought = true;
                             break 'plan;
                         }
-                        apply(&element, action, &mut a.undo);
-                        a.after = capture(&element, action);
+                        web::call(&a.record, "redo", &[]);
                     }
                 }
             }
@@ -668,23 +631,7 @@ fn allow_patch(patches: &mut Vec<(Element, u64, u32)>, element: &Element, now: u
 #[inline(never)]
 fn revert_all(personal: &mut Personalization) {
     while let Some(applied) = personal.applied.pop() {
-        let element = &applied.element;
-        match &applied.undo {
-            Undo::Html(html) => dom::set_html(element, html),
-            Undo::Attribute(name, old) => set_attribute(element, name, old.as_deref()),
-            Undo::Style(property, (value, priority)) => {
-                dom::set_style_property(element, property, value, priority);
-            }
-            Undo::Visibility(hidden, (value, priority)) => {
-                set_attribute(element, "hidden", hidden.as_deref());
-                dom::set_style_property(element, "display", value, priority);
-            }
-            Undo::Remove(marker) => {
-                if let Some(marker) = marker {
-                    dom::remove(marker);
-                }
-            }
-        }
+        web::call(&applied.record, "restore", &[]);
     }
     personal.plan.clear();
     personal.patches.clear();
@@ -709,55 +656,31 @@ pub(crate) fn same(a: &Element, b: &Element) -> bool {
     web::call(a, "isSameNode", &[b]).is_truthy()
 }
 
-/// Sets the attribute to `value`, or removes it for `None`.
-#[inline(never)]
-fn set_attribute(element: &Element, name: &str, value: Option<&str>) {
-    let name = JsValue::from_str(name);
-    match value {
-        Some(value) => web::call(element, "setAttribute", &[&name, &JsValue::from_str(value)]),
-        None => web::call(element, "removeAttribute", &[&name]),
-    };
+/// `element.setAttribute(name, value)` through `web::call`: no binding of its own in the glue.
+fn set_attribute(element: &Element, name: &str, value: &str) {
+    let args = [&JsValue::from_str(name), &JsValue::from_str(value)];
+    web::call(element, "setAttribute", &args);
 }
 
-/// What an action will change, as it is now.
-fn capture(element: &Element, action: &Action) -> Undo {
-    match action {
-        Action::SetText { .. } | Action::SetHtml { .. } => Undo::Html(dom::html(element)),
-        Action::SetAttribute { name, .. } | Action::RemoveAttribute { name, .. } => {
-            Undo::Attribute(name.clone(), attribute(element, name))
-        }
-        Action::AddClass { .. } | Action::RemoveClass { .. } => {
-            Undo::Attribute("class".into(), attribute(element, "class"))
-        }
-        Action::SetStyle { property, .. } => {
-            Undo::Style(property.clone(), dom::style_property(element, property))
-        }
-        Action::Show { .. } | Action::Hide { .. } => Undo::Visibility(
-            attribute(element, "hidden"),
-            dom::style_property(element, "display"),
-        ),
-        Action::Insert { .. } | Action::Redirect { .. } => Undo::Remove(None),
-    }
-}
-
-/// Makes the change; for an insertion, keeps the wrapper of the inserted HTML in `undo`.
-fn apply(element: &Element, action: &Action, undo: &mut Undo) {
-    match action {
-        Action::SetText { text, .. } => dom::set_text(element, text),
-        Action::SetHtml { html, .. } => dom::set_sanitized_html(element, html.as_str()),
-        Action::SetAttribute { name, value, .. } => set_attribute(element, name, Some(value)),
-        Action::RemoveAttribute { name, .. } => set_attribute(element, name, None),
-        Action::AddClass { classes, .. } | Action::RemoveClass { classes, .. } => {
-            // `classList.add`/`remove` through `Reflect`: the browser edits the list.
-            let method = if matches!(action, Action::AddClass { .. }) {
-                "add"
-            } else {
-                "remove"
-            };
-            let list = web::prop(element, "classList");
-            for class in classes {
-                web::call(&list, method, &[&JsValue::from_str(class)]);
+/// Makes an action's change to `element` (js/personalize.js does the DOM work) and returns
+/// its record; the kinds are numbered in the order of [`Action`]'s variants.
+fn change(element: &Element, action: &Action) -> JsValue {
+    let mut classes = String::new();
+    let (kind, a, b, c) = match action {
+        Action::SetText { text, .. } => (0, text.as_str(), "", ""),
+        Action::SetHtml { html, .. } => (1, html.as_str(), "", ""),
+        Action::SetAttribute { name, value, .. } => (2, name.as_str(), value.as_str(), ""),
+        Action::RemoveAttribute { name, .. } => (3, name.as_str(), "", ""),
+        Action::AddClass { classes: list, .. } | Action::RemoveClass { classes: list, .. } => {
+            for class in list {
+                push_item(&mut classes, class, ' ');
             }
+            let kind = if matches!(action, Action::AddClass { .. }) {
+                4
+            } else {
+                5
+            };
+            (kind, classes.as_str(), "", "")
         }
         Action::SetStyle {
             property,
@@ -766,24 +689,15 @@ fn apply(element: &Element, action: &Action, undo: &mut Undo) {
             ..
         } => {
             let priority = if *important { "important" } else { "" };
-            dom::set_style_property(element, property, value, priority);
+            (6, property.as_str(), value.as_str(), priority)
         }
-        Action::Show { .. } => {
-            set_attribute(element, "hidden", None);
-            if dom::style_property(element, "display").0 == "none" {
-                dom::set_style_property(element, "display", "", "");
-            }
-        }
-        Action::Hide { .. } => dom::set_style_property(element, "display", "none", "important"),
-        Action::Insert { position, html, .. } => {
-            let wrapper =
-                dom::insert_sanitized_html(element, position.dom_position(), html.as_str());
-            if let Undo::Remove(marker) = undo {
-                *marker = wrapper;
-            }
-        }
-        Action::Redirect { .. } => {}
-    }
+        Action::Show { .. } => (7, "", "", ""),
+        Action::Hide { .. } => (8, "", "", ""),
+        Action::Insert { position, html, .. } => (9, position.dom_position(), html.as_str(), ""),
+        // Not an element's change (`reconcile` never gets one: it has no selector).
+        Action::Redirect { .. } => return JsValue::UNDEFINED,
+    };
+    dom::change(element, kind, a, b, c)
 }
 
 /// Whether the element is part of HTML a rule inserted (rules apply to the page's own
@@ -796,7 +710,7 @@ fn inside_inserted(element: &Element) -> bool {
 fn reveal(shared: &Rc<Shared>) {
     shared.state.borrow_mut().personal.revealed = true;
     for slot in dom::query_all("[data-orbit-slot]").unwrap_or_default() {
-        set_attribute(&slot, SLOT_SHOWN_ATTRIBUTE, Some(""));
+        set_attribute(&slot, SLOT_SHOWN_ATTRIBUTE, "");
     }
     if let Some(style) = dom::query(HIDE_STYLE_SELECTOR) {
         dom::remove(&style);

@@ -1,6 +1,7 @@
 //! Personalisation in a real browser (headless Chromium): a rule document inlined in the
-//! page changes its elements when the tracker starts, and `reapply` puts them back before
-//! applying again. A page of its own, so the inlined rules reach no other test.
+//! page changes its elements when the tracker starts, `reapply` puts them back before
+//! applying again, and after an SPA navigation a rule that no longer applies leaves every
+//! element it changed as it was. A page of its own, so the inlined rules reach no other test.
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Object, Reflect};
@@ -42,19 +43,86 @@ fn class(id: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The element `id`'s `property` of its style, with its priority.
+fn style(id: &str, property: &str) -> (String, String) {
+    let element = call(&document(), "getElementById", &[&id.into()]);
+    let style = Reflect::get(&element, &"style".into()).unwrap();
+    let read = |method: &str| {
+        call(&style, method, &[&property.into()])
+            .as_string()
+            .unwrap_or_default()
+    };
+    (read("getPropertyValue"), read("getPropertyPriority"))
+}
+
+/// The element `id`'s attribute `name`, `None` when it has none.
+fn attribute(id: &str, name: &str) -> Option<String> {
+    let element = call(&document(), "getElementById", &[&id.into()]);
+    call(&element, "getAttribute", &[&name.into()]).as_string()
+}
+
+/// The element `id`'s `innerHTML`.
+fn html(id: &str) -> String {
+    let element = call(&document(), "getElementById", &[&id.into()]);
+    Reflect::get(&element, &"innerHTML".into())
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
+/// `history.pushState` to `path`: an SPA's navigation.
+fn navigate(path: &str) {
+    let history = Reflect::get(&js_sys::global(), &"history".into()).unwrap();
+    call(
+        &history,
+        "pushState",
+        &[&JsValue::NULL, &"".into(), &path.into()],
+    );
+}
+
+/// Owned pair of strings, for comparisons with `style`.
+fn pair(value: &str, priority: &str) -> (String, String) {
+    (value.into(), priority.into())
+}
+
 #[wasm_bindgen_test]
-fn class_actions_edit_the_class_list_and_reapply_reverts_them_first() {
-    let rules = parse_rules(
-        r##"{"rules":[{"id":"r","actions":[
-            {"type":"add_class","selector":"#add","class":"b a"},
-            {"type":"remove_class","selector":"#remove","class":"b"}]}]}"##,
-    )
+fn actions_change_the_page_reapply_reverts_them_first_and_a_rule_no_longer_applying_is_undone() {
+    // The runner's page, so that a navigation elsewhere ends the second rule.
+    let location = Reflect::get(&js_sys::global(), &"location".into()).unwrap();
+    let path = Reflect::get(&location, &"pathname".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let rules = parse_rules(&format!(
+        r##"{{"rules":[{{"id":"r","actions":[
+            {{"type":"add_class","selector":"#add","class":"b a"}},
+            {{"type":"remove_class","selector":"#remove","class":"b"}}]}},
+          {{"id":"here","conditions":{{"attribute":"path","op":"equals","value":"{path}"}},
+            "actions":[
+            {{"type":"set_style","selector":"#style","property":"color","value":"blue"}},
+            {{"type":"hide","selector":"#hide"}},
+            {{"type":"show","selector":"#show"}},
+            {{"type":"set_attribute","selector":"#attr","name":"href","value":"/b"}},
+            {{"type":"remove_attribute","selector":"#attr","name":"title"}},
+            {{"type":"set_text","selector":"#text","text":"plain"}},
+            {{"type":"set_html","selector":"#html","html":"<i>new</i>"}}]}}]}}"##
+    ))
     .unwrap();
     // Added to the page, which holds the test runner's own output too.
     let body = Reflect::get(&document(), &"body".into()).unwrap();
-    let html = r#"<p id="add" class="a">x</p><p id="remove" class="a b c">y</p>"#;
+    let html_before = r#"<p id="add" class="a">x</p><p id="remove" class="a b c">y</p>
+        <p id="style" style="color: red !important">s</p>
+        <p id="hide" style="display: inline">h</p>
+        <p id="show" hidden style="display: none">v</p>
+        <a id="attr" href="/a" title="t">a</a>
+        <p id="text"><b>bold</b></p>
+        <p id="html">old</p>"#;
     let position = JsValue::from("beforeend");
-    call(&body, "insertAdjacentHTML", &[&position, &html.into()]);
+    call(
+        &body,
+        "insertAdjacentHTML",
+        &[&position, &html_before.into()],
+    );
     let script = call(&document(), "createElement", &[&"script".into()]);
     set(&script, "type", "application/json");
     set(&script, "id", "orbit-rules");
@@ -64,7 +132,29 @@ fn class_actions_edit_the_class_list_and_reapply_reverts_them_first() {
     let tracker = init_tracker(&options()).expect("valid options start");
     assert_eq!(class("add"), "a b");
     assert_eq!(class("remove"), "a c");
+    assert_eq!(style("style", "color"), pair("blue", ""));
+    assert_eq!(style("hide", "display"), pair("none", "important"));
+    assert_eq!(attribute("show", "hidden"), None);
+    assert_eq!(style("show", "display"), pair("", ""));
+    assert_eq!(attribute("attr", "href").as_deref(), Some("/b"));
+    assert_eq!(attribute("attr", "title"), None);
+    assert_eq!(html("text"), "plain");
+    assert_eq!(html("html"), "<i>new</i>");
     tracker.command("reapply", &Array::new());
     assert_eq!(class("add"), "a b", "reverted to \"a\", then applied again");
     assert_eq!(class("remove"), "a c");
+
+    // Elsewhere the second rule no longer applies: its elements are as they were.
+    navigate("/elsewhere");
+    tracker.command("reapply", &Array::new());
+    assert_eq!(style("style", "color"), pair("red", "important"));
+    assert_eq!(style("hide", "display"), pair("inline", ""));
+    assert_eq!(attribute("show", "hidden").as_deref(), Some(""));
+    assert_eq!(style("show", "display"), pair("none", ""));
+    assert_eq!(attribute("attr", "href").as_deref(), Some("/a"));
+    assert_eq!(attribute("attr", "title").as_deref(), Some("t"));
+    assert_eq!(html("text"), "<b>bold</b>");
+    assert_eq!(html("html"), "old");
+    assert_eq!(class("add"), "a b", "the first rule still applies");
+    navigate(&path);
 }

@@ -1,6 +1,7 @@
-//! The page's elements, for personalisation: find them, read and change their text, HTML,
-//! attributes, classes and style. Methods are called through `Reflect` where web-sys would
-//! add one import (and glue) per method; every failure is a `None`/no-op, never a throw.
+//! The page's elements, for personalisation: find them, watch them, and change them with
+//! js/personalize.js (DOM work is smaller as JavaScript than as wasm calling each method
+//! through an import). Methods are called through `Reflect` where web-sys would add one
+//! import (and glue) per method; every failure is a `None`/no-op, never a throw.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -8,7 +9,7 @@ use alloc::vec::Vec;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
-use super::{call, prop};
+use super::call;
 
 /// `document` through the shared reader (`undefined` without one): no binding of its own.
 fn document() -> JsValue {
@@ -47,82 +48,25 @@ pub fn text(element: &Element) -> String {
     super::prop_text(element, "textContent")
 }
 
-/// Sets `element.textContent` (never parsed as HTML).
-pub fn set_text(element: &Element, text: &str) {
-    // Element reads and writes through `Reflect` (shared), not one web-sys binding each.
-    super::set_prop(element, "textContent", &JsValue::from_str(text));
-}
-
-/// `element.innerHTML`.
-pub fn html(element: &Element) -> String {
-    super::prop_text(element, "innerHTML")
-}
-
-/// Sets `element.innerHTML` back to what `html` read (the page's own markup).
-pub fn set_html(element: &Element, html: &str) {
-    super::set_prop(element, "innerHTML", &JsValue::from_str(html));
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/personalize.js")]
+extern "C" {
+    /// Makes one rule action's change of `kind` to `element` (js/personalize.js, which never
+    /// throws) and returns its record: `restore()`, `undone()` and `redo()`.
+    pub fn change(element: &Element, kind: u32, a: &str, b: &str, c: &str) -> JsValue;
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/js/sanitize.js")]
 extern "C" {
-    /// The sanitiser that uses the browser's own parser (js/sanitize.js); it never throws.
+    /// Never called from Rust: bound so that wasm-bindgen copies js/sanitize.js (rules' HTML,
+    /// sanitised with the browser's parser) beside js/personalize.js, which imports it.
+    #[allow(dead_code)]
     #[wasm_bindgen(js_name = putHtml)]
     fn put_html(element: &Element, html: &str, position: &str) -> Option<Element>;
-}
-
-/// Replaces the element's content with `html`, sanitised as it is inserted (rules' HTML:
-/// orbit-core's allowlist, applied to the browser's parse of it).
-pub fn set_sanitized_html(element: &Element, html: &str) {
-    put_html(element, html, "");
-}
-
-/// Inserts `html`, sanitised as [`set_sanitized_html`] does, at `position` (`beforebegin`,
-/// `afterend`, `afterbegin`, `beforeend`) in a `data-orbit-inserted` wrapper, which it returns
-/// (`None` when nothing was inserted: `beforebegin` of the root, say).
-pub fn insert_sanitized_html(element: &Element, position: &str, html: &str) -> Option<Element> {
-    put_html(element, html, position)
 }
 
 /// Removes the element from the page.
 pub fn remove(element: &Element) {
     call(element, "remove", &[]);
-}
-
-/// Whether the element is still in the page.
-pub fn is_connected(element: &Element) -> bool {
-    prop(element.as_ref(), "isConnected").is_truthy()
-}
-
-fn style(element: &Element) -> JsValue {
-    prop(element.as_ref(), "style")
-}
-
-/// `element.style.getPropertyValue(property)` and its priority (`"important"` or `""`).
-pub fn style_property(element: &Element, property: &str) -> (String, String) {
-    let style = style(element);
-    let name = JsValue::from_str(property);
-    let value = call(&style, "getPropertyValue", &[&name]).as_string();
-    let priority = call(&style, "getPropertyPriority", &[&name]).as_string();
-    (value.unwrap_or_default(), priority.unwrap_or_default())
-}
-
-/// `element.style.setProperty(property, value, priority)`; an empty value removes it.
-pub fn set_style_property(element: &Element, property: &str, value: &str, priority: &str) {
-    let style = style(element);
-    let name = JsValue::from_str(property);
-    if value.is_empty() {
-        call(&style, "removeProperty", &[&name]);
-    } else {
-        call(
-            &style,
-            "setProperty",
-            &[
-                &name,
-                &JsValue::from_str(value),
-                &JsValue::from_str(priority),
-            ],
-        );
-    }
 }
 
 /// Redirects with `location.replace`, so the personalised page is not in the history.

@@ -1,0 +1,95 @@
+/* Personalisation's changes to the page's elements (sdk-wasm/src/web/dom.rs binds `change`):
+   this DOM work is smaller as JavaScript than as wasm calling each DOM method through an
+   import. Each change returns a record that puts the element back (`restore`), says whether
+   the page has since undone the change (`undone`) and makes it again (`redo`); which changes
+   apply, the circuit breaker and the exposures stay in Rust. Nothing here throws into the
+   page. */
+
+import { putHtml } from './sanitize.js';
+
+// The kinds of change are numbers, the order of orbit_core::rules::Action's variants (as
+// sdk-wasm/src/personalize.rs passes them): 0 set_text, 1 set_html, 2 set_attribute,
+// 3 remove_attribute, 4 add_class, 5 remove_class, 6 set_style, 7 show, 8 hide, 9 insert.
+
+/** A style property's value and priority (nothing where the element has no style). */
+const style = ({ style }, property) => [style?.getPropertyValue(property), style?.getPropertyPriority(property)];
+
+/** Sets a style property, or removes it for an empty value. */
+function setStyle({ style }, property, value, priority) {
+  if (value) style?.setProperty(property, value, priority);
+  else style?.removeProperty(property);
+}
+
+/** Sets an attribute, or removes it for `null`. */
+function setAttribute(element, name, value) {
+  if (value == null) element.removeAttribute(name);
+  else element.setAttribute(name, value);
+}
+
+/** What a change of `kind` touches, as it reads now: the element's HTML (text and HTML), an
+ * attribute (`a`, or the class), a style property (`a`), or its visibility (show and hide);
+ * nothing for an insertion, whose wrapper is checked instead. */
+function read(element, kind, a) {
+  if (kind < 2) return [element.innerHTML];
+  if (kind < 6) return [element.getAttribute(kind < 4 ? a : 'class')];
+  if (kind < 7) return style(element, a);
+  if (kind < 9) return [element.getAttribute('hidden'), ...style(element, 'display')];
+  return [];
+}
+
+/** Puts back what `read` read. */
+function write(element, kind, a, [first, second, third]) {
+  if (kind < 2) element.innerHTML = first;
+  else if (kind < 6) setAttribute(element, kind < 4 ? a : 'class', first);
+  else if (kind < 7) setStyle(element, a, first, second);
+  else if (kind < 9) {
+    setAttribute(element, 'hidden', first);
+    setStyle(element, 'display', second, third);
+  }
+}
+
+/** Makes a change of `kind` with the action's strings (classes separated by spaces); an
+ * insertion returns its wrapper. */
+function make(element, kind, a, b, c) {
+  if (kind < 1) element.textContent = a;
+  else if (kind < 2) putHtml(element, a, '');
+  else if (kind < 4) setAttribute(element, a, kind < 3 ? b : null);
+  else if (kind < 6) {
+    // One class at a time: one the browser refuses leaves the others.
+    for (const name of a.split(' ')) {
+      attempt(() => element.classList[kind < 5 ? 'add' : 'remove'](name));
+    }
+  } else if (kind < 7) setStyle(element, a, b, c);
+  else if (kind < 8) {
+    element.removeAttribute('hidden');
+    if (style(element, 'display')[0] == 'none') setStyle(element, 'display');
+  } else if (kind < 9) setStyle(element, 'display', 'none', 'important');
+  else return putHtml(element, b, a);
+}
+
+/** What `action` returns, or nothing where the page's DOM throws. */
+function attempt(action) {
+  try {
+    return action();
+  } catch {}
+}
+
+/** Applies one change to `element` and returns its record: `restore()` puts the element back
+ * as it was before, `undone()` is true once the page changed what the change touched (or
+ * removed the inserted HTML), `redo()` makes the change again. */
+export function change(element, kind, a, b, c) {
+  const now = () => attempt(() => read(element, kind, a));
+  const before = now();
+  let after, wrapper;
+  const redo = () => {
+    wrapper = attempt(() => make(element, kind, a, b, c));
+    after = now();
+  };
+  redo();
+  return {
+    restore: () => attempt(() => (kind > 8 ? wrapper?.remove() : write(element, kind, a, before))),
+    undone: () =>
+      attempt(() => (kind > 8 ? !!wrapper && !wrapper.isConnected : now().some((value, i) => value !== after[i]))),
+    redo,
+  };
+}
