@@ -626,9 +626,7 @@ fn allow_patch(patches: &mut Vec<(Element, u64, u32)>, element: &Element, now: u
     }
 }
 
-/// Puts every changed element back, newest change first. Out of line: inlined into
-/// `evaluate_and_apply` it made the bundle larger.
-#[inline(never)]
+/// Puts every changed element back, newest change first.
 fn revert_all(personal: &mut Personalization) {
     while let Some(applied) = personal.applied.pop() {
         web::call(&applied.record, "restore", &[]);
