@@ -1,15 +1,17 @@
-/* Personalisation's changes to the page's elements (sdk-wasm/src/web/dom.rs binds `change`):
-   this DOM work is smaller as JavaScript than as wasm calling each DOM method through an
-   import. Each change returns a record that puts the element back (`restore`), says whether
-   the page has since undone the change (`undone`) and makes it again (`redo`); which changes
-   apply, the circuit breaker and the exposures stay in Rust. Nothing here throws into the
-   page. */
+/* Personalisation's changes to the page's elements (sdk-wasm/src/web/dom.rs binds `change`
+   and `reveal`): this DOM work is smaller as JavaScript than as wasm calling each DOM method
+   through an import. Each change returns a record that puts the element back (`restore`),
+   says whether the page has since undone the change (`undone`) and makes it again (`redo`);
+   which changes apply, the circuit breaker and the exposures stay in Rust. Nothing here
+   throws into the page. */
 
 import { putHtml } from './sanitize.js';
 
 // The kinds of change are numbers, the order of orbit_core::rules::Action's variants (as
 // sdk-wasm/src/personalize.rs passes them): 0 set_text, 1 set_html, 2 set_attribute,
 // 3 remove_attribute, 4 add_class, 5 remove_class, 6 set_style, 7 show, 8 hide, 9 insert.
+// `a` names what a change touches (the attribute, `class`, the style property, the insert
+// position); `b` and `c` are its value (text, HTML, classes, style value) and priority.
 
 /** A style property's value and priority (nothing where the element has no style). */
 const style = ({ style }, property) => [style?.getPropertyValue(property), style?.getPropertyPriority(property)];
@@ -26,12 +28,12 @@ function setAttribute(element, name, value) {
   else element.setAttribute(name, value);
 }
 
-/** What a change of `kind` touches, as it reads now: the element's HTML (text and HTML), an
- * attribute (`a`, or the class), a style property (`a`), or its visibility (show and hide);
- * nothing for an insertion, whose wrapper is checked instead. */
+/** What a change of `kind` touches, as it reads now: the element's HTML (text and HTML), the
+ * attribute `a` (class changes too), the style property `a`, or its visibility (show and
+ * hide); nothing for an insertion, whose wrapper is checked instead. */
 function read(element, kind, a) {
   if (kind < 2) return [element.innerHTML];
-  if (kind < 6) return [element.getAttribute(kind < 4 ? a : 'class')];
+  if (kind < 6) return [element.getAttribute(a)];
   if (kind < 7) return style(element, a);
   if (kind < 9) return [element.getAttribute('hidden'), ...style(element, 'display')];
   return [];
@@ -40,7 +42,7 @@ function read(element, kind, a) {
 /** Puts back what `read` read. */
 function write(element, kind, a, [first, second, third]) {
   if (kind < 2) element.innerHTML = first;
-  else if (kind < 6) setAttribute(element, kind < 4 ? a : 'class', first);
+  else if (kind < 6) setAttribute(element, a, first);
   else if (kind < 7) setStyle(element, a, first, second);
   else if (kind < 9) {
     setAttribute(element, 'hidden', first);
@@ -51,12 +53,12 @@ function write(element, kind, a, [first, second, third]) {
 /** Makes a change of `kind` with the action's strings (classes separated by spaces); an
  * insertion returns its wrapper. */
 function make(element, kind, a, b, c) {
-  if (kind < 1) element.textContent = a;
-  else if (kind < 2) putHtml(element, a, '');
+  if (kind < 1) element.textContent = b;
+  else if (kind < 2) putHtml(element, b, '');
   else if (kind < 4) setAttribute(element, a, kind < 3 ? b : null);
   else if (kind < 6) {
     // One class at a time: one the browser refuses leaves the others.
-    for (const name of a.split(' ')) {
+    for (const name of b.split(' ')) {
       attempt(() => element.classList[kind < 5 ? 'add' : 'remove'](name));
     }
   } else if (kind < 7) setStyle(element, a, b, c);
@@ -92,4 +94,13 @@ export function change(element, kind, a, b, c) {
       attempt(() => (kind > 8 ? !!wrapper && !wrapper.isConnected : now().some((value, i) => value !== after[i]))),
     redo,
   };
+}
+
+/** Marks every element matching `slots` as decided (`attribute`) and removes the element
+ * `style` (the anti-flicker style). */
+export function reveal(slots, attribute, style) {
+  attempt(() => {
+    for (const slot of document.querySelectorAll(slots)) slot.setAttribute(attribute, '');
+    document.querySelector(style)?.remove();
+  });
 }

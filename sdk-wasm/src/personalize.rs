@@ -654,19 +654,16 @@ pub(crate) fn same(a: &Element, b: &Element) -> bool {
     web::call(a, "isSameNode", &[b]).is_truthy()
 }
 
-/// `element.setAttribute(name, value)` through `web::call`: no binding of its own in the glue.
-fn set_attribute(element: &Element, name: &str, value: &str) {
-    let args = [&JsValue::from_str(name), &JsValue::from_str(value)];
-    web::call(element, "setAttribute", &args);
-}
-
 /// Makes an action's change to `element` (js/personalize.js does the DOM work) and returns
-/// its record; the kinds are numbered in the order of [`Action`]'s variants.
+/// its record. The kinds are numbered in the order of [`Action`]'s variants; `a` names what
+/// the change touches (attribute, `class`, style property, insert position). Out of line:
+/// inlined into `reconcile` it made the bundle larger.
+#[inline(never)]
 fn change(element: &Element, action: &Action) -> JsValue {
     let mut classes = String::new();
     let (kind, a, b, c) = match action {
-        Action::SetText { text, .. } => (0, text.as_str(), "", ""),
-        Action::SetHtml { html, .. } => (1, html.as_str(), "", ""),
+        Action::SetText { text, .. } => (0, "", text.as_str(), ""),
+        Action::SetHtml { html, .. } => (1, "", html.as_str(), ""),
         Action::SetAttribute { name, value, .. } => (2, name.as_str(), value.as_str(), ""),
         Action::RemoveAttribute { name, .. } => (3, name.as_str(), "", ""),
         Action::AddClass { classes: list, .. } | Action::RemoveClass { classes: list, .. } => {
@@ -678,7 +675,7 @@ fn change(element: &Element, action: &Action) -> JsValue {
             } else {
                 5
             };
-            (kind, classes.as_str(), "", "")
+            (kind, "class", classes.as_str(), "")
         }
         Action::SetStyle {
             property,
@@ -707,12 +704,11 @@ fn inside_inserted(element: &Element) -> bool {
 /// Marks every slot as decided and removes the anti-flicker style.
 fn reveal(shared: &Rc<Shared>) {
     shared.state.borrow_mut().personal.revealed = true;
-    for slot in dom::query_all("[data-orbit-slot]").unwrap_or_default() {
-        set_attribute(&slot, SLOT_SHOWN_ATTRIBUTE, "");
-    }
-    if let Some(style) = dom::query(HIDE_STYLE_SELECTOR) {
-        dom::remove(&style);
-    }
+    dom::reveal(
+        "[data-orbit-slot]",
+        SLOT_SHOWN_ATTRIBUTE,
+        HIDE_STYLE_SELECTOR,
+    );
 }
 
 /// One observer for the page's lifetime: new or changed elements get the rules too.

@@ -53,6 +53,10 @@ extern "C" {
     /// Makes one rule action's change of `kind` to `element` (js/personalize.js, which never
     /// throws) and returns its record: `restore()`, `undone()` and `redo()`.
     pub fn change(element: &Element, kind: u32, a: &str, b: &str, c: &str) -> JsValue;
+
+    /// Sets `attribute` on every element matching `slots` and removes the element `style`
+    /// (js/personalize.js, which never throws).
+    pub fn reveal(slots: &str, attribute: &str, style: &str);
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/js/sanitize.js")]
@@ -62,11 +66,6 @@ extern "C" {
     #[allow(dead_code)]
     #[wasm_bindgen(js_name = putHtml)]
     fn put_html(element: &Element, html: &str, position: &str) -> Option<Element>;
-}
-
-/// Removes the element from the page.
-pub fn remove(element: &Element) {
-    call(element, "remove", &[]);
 }
 
 /// Redirects with `location.replace`, so the personalised page is not in the history.
