@@ -63,7 +63,6 @@ extern "C" {
 extern "C" {
     /// Never called from Rust: bound so that wasm-bindgen copies js/sanitize.js (rules' HTML,
     /// sanitised with the browser's parser) beside js/personalize.js, which imports it.
-    #[allow(dead_code)]
     #[wasm_bindgen(js_name = putHtml)]
     fn put_html(element: &Element, html: &str, position: &str) -> Option<Element>;
 }
