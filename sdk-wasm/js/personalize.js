@@ -5,7 +5,7 @@
    which changes apply, the circuit breaker and the exposures stay in Rust. Nothing here
    throws into the page. */
 
-import { putHtml } from './sanitize.js';
+import { attributeOk, putHtml, styleOk } from './sanitize.js';
 
 // The kinds of change are numbers, the order of orbit_core::rules::Action's variants (as
 // sdk-wasm/src/personalize.rs passes them): 0 set_text, 1 set_html, 2 set_attribute,
@@ -55,13 +55,15 @@ function write(element, kind, a, [first, second, third]) {
 function make(element, kind, a, b, c) {
   if (kind < 1) element.textContent = b;
   else if (kind < 2) putHtml(element, b, '');
-  else if (kind < 4) setAttribute(element, a, kind < 3 ? b : null);
+  // The document came over the network: an attribute or style the checks refuse is not set.
+  else if (kind < 3) attributeOk(a, b) && setAttribute(element, a, b);
+  else if (kind < 4) element.removeAttribute(a);
   else if (kind < 6) {
     // One class at a time: one the browser refuses leaves the others.
     for (const name of b.split(' ')) {
       attempt(() => element.classList[kind < 5 ? 'add' : 'remove'](name));
     }
-  } else if (kind < 7) setStyle(element, a, b, c);
+  } else if (kind < 7) styleOk(a, b) && setStyle(element, a, b, c);
   else if (kind < 8) {
     element.removeAttribute('hidden');
     if (style(element, 'display')[0] == 'none') setStyle(element, 'display');

@@ -1,5 +1,6 @@
 /* The HTML of rules' set_html and insert actions, sanitised with the browser's own parser as
-   the tracker puts it into the page (sdk-wasm/src/web/dom.rs binds putHtml). The allowlist is
+   the tracker puts it into the page (sdk-wasm/src/web/dom.rs binds putHtml), and the checks
+   of their set_attribute and set_style actions (js/personalize.js calls them). The allowlist is
    orbit-core's (core/src/rules/sanitize.rs, which the collector applies when a document is
    saved): the lists below are copies, which a test compares with the Rust ones, and the
    checks are the Rust sanitiser's. The HTML is parsed into a template's content, which is
@@ -13,6 +14,9 @@ const GLOBAL_ATTRIBUTES = 'class id title lang dir role hidden';
 const RAW_TEXT = 'script style xmp iframe noembed noframes noscript textarea title';
 const DROP_WITH_CONTENT = 'svg math template object applet select frameset head audio video canvas form datalist dialog';
 const MAX_HTML_DEPTH = 32;
+// Rules' set_attribute and set_style checks (orbit_core::rules::url).
+const URL_ATTRIBUTES = 'href src action formaction xlink:href poster cite background data codebase ping lowsrc dynsrc manifest longdesc icon';
+const CODE_IN_CSS_VALUES = 'expression( javascript: vbscript: @import -moz-binding';
 
 // Each kept element's attributes, the global ones included.
 const allowed = new Map(
@@ -34,6 +38,33 @@ export function safeUrl(url) {
 
 /** Whether the first word of every comma-separated part of a srcset is a safe URL. */
 const safeSrcset = (srcset) => srcset.split(',').every((part) => safeUrl(part.split(/[\t\n\f\r ]+/).find(Boolean) || ''));
+
+/** Whether set_attribute may set `name` to `value`: orbit_core::rules::url's
+ * attribute_problem, checked here as the attribute is set rather than in the .wasm (smaller).
+ * Not an event handler, `style`, `srcdoc`, or a URL attribute with an unsafe URL. */
+export function attributeOk(name, value) {
+  const lower = name.toLowerCase();
+  return (
+    /^[a-z_][\w.:-]*$/i.test(name) &&
+    !/^on|^(style|srcdoc)$/.test(lower) &&
+    (/^(image)?srcset$/.test(lower) ? safeSrcset(value) : !URL_ATTRIBUTES.split(' ').includes(lower) || safeUrl(value))
+  );
+}
+
+/** Whether set_style may set `property` to `value`: orbit_core::rules::url's style_problem.
+ * No property that runs code; in the value, no control character, escape, `<`, `>`, `{`,
+ * `}`, `;`, comment or CODE_IN_CSS_VALUES, and each url( closed around a safe URL. */
+export function styleOk(property, value) {
+  const lower = value.toLowerCase();
+  return (
+    /^(--[\w-]+|-?[a-z][a-z-]*)$/i.test(property) &&
+    !/^(behavior|-moz-binding)$/i.test(property) &&
+    !/[\0-\x1f\x7f\\<>{};]|\/\*/.test(value) &&
+    !CODE_IN_CSS_VALUES.split(' ').some((code) => lower.includes(code)) &&
+    // Quotes and spaces around the URL go; controls were refused above.
+    [...value.matchAll(/url\(([^)]*)(\)?)/gi)].every(([, url, close]) => close && safeUrl(url.replace(/^[ "']+|[ "']+$/g, '')))
+  );
+}
 
 /** Whether an element may keep an attribute: listed for it, or aria-* or data-* (not
  * data-orbit-*, which the tracker reads), with a safe URL where it holds one. */

@@ -1,7 +1,8 @@
 //! Personalisation in a real browser (headless Chromium): a rule document inlined in the
 //! page changes its elements when the tracker starts, `reapply` puts them back before
 //! applying again, and after an SPA navigation a rule that no longer applies leaves every
-//! element it changed as it was. A page of its own, so the inlined rules reach no other test.
+//! element it changed as it was; a forged document's attributes and styles that could run code
+//! are not set. A page of its own, so the inlined rules reach no other test.
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Object, Reflect};
@@ -105,9 +106,23 @@ fn actions_change_the_page_reapply_reverts_them_first_and_a_rule_no_longer_apply
             {{"type":"set_attribute","selector":"#attr","name":"href","value":"/b"}},
             {{"type":"remove_attribute","selector":"#attr","name":"title"}},
             {{"type":"set_text","selector":"#text","text":"plain"}},
-            {{"type":"set_html","selector":"#html","html":"<i>new</i>"}}]}}]}}"##
+            {{"type":"set_html","selector":"#html","html":"<i>new</i>"}}]}},
+          {{"id":"f","actions":[
+            {{"type":"set_attribute","selector":"#forged","name":"title","value":"applied"}},
+            {{"type":"set_attribute","selector":"#forged","name":"data-forged","value":"alert(1)"}},
+            {{"type":"set_attribute","selector":"#forged","name":"href","value":"/forged"}},
+            {{"type":"set_style","selector":"#forged","property":"width","value":"forged-width"}}]}}]}}"##
     ))
     .unwrap();
+    // A compiled document forged past the collector's checks (the tracker trusts no document
+    // it is sent): an event handler, a script URL and a style that runs code.
+    let compiled = write_compiled(&rules)
+        .replace(r#""data-forged""#, r#""onclick""#)
+        .replace(r#""/forged""#, r#""javascript:alert(1)""#)
+        .replace(r#""forged-width""#, r#""expression(alert(1))""#);
+    assert!(["onclick", "javascript:", "expression("]
+        .iter()
+        .all(|forged| compiled.contains(forged)));
     // Added to the page, which holds the test runner's own output too.
     let body = Reflect::get(&document(), &"body".into()).unwrap();
     let html_before = r#"<p id="add" class="a">x</p><p id="remove" class="a b c">y</p>
@@ -116,7 +131,8 @@ fn actions_change_the_page_reapply_reverts_them_first_and_a_rule_no_longer_apply
         <p id="show" hidden style="display: none">v</p>
         <a id="attr" href="/a" title="t">a</a>
         <p id="text"><b>bold</b></p>
-        <p id="html">old</p>"#;
+        <p id="html">old</p>
+        <a id="forged" href="/f">f</a>"#;
     let position = JsValue::from("beforeend");
     call(
         &body,
@@ -126,7 +142,7 @@ fn actions_change_the_page_reapply_reverts_them_first_and_a_rule_no_longer_apply
     let script = call(&document(), "createElement", &[&"script".into()]);
     set(&script, "type", "application/json");
     set(&script, "id", "orbit-rules");
-    set(&script, "textContent", &write_compiled(&rules));
+    set(&script, "textContent", &compiled);
     call(&body, "appendChild", &[&script]);
 
     let tracker = init_tracker(&options()).expect("valid options start");
@@ -140,6 +156,10 @@ fn actions_change_the_page_reapply_reverts_them_first_and_a_rule_no_longer_apply
     assert_eq!(attribute("attr", "title"), None);
     assert_eq!(html("text"), "plain");
     assert_eq!(html("html"), "<i>new</i>");
+    assert_eq!(attribute("forged", "title").as_deref(), Some("applied"));
+    assert_eq!(attribute("forged", "onclick"), None);
+    assert_eq!(attribute("forged", "href").as_deref(), Some("/f"));
+    assert_eq!(style("forged", "width"), pair("", ""));
     tracker.command("reapply", &Array::new());
     assert_eq!(class("add"), "a b", "reverted to \"a\", then applied again");
     assert_eq!(class("remove"), "a c");

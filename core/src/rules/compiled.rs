@@ -11,8 +11,9 @@
 //! (weights, percentages, operands) travel as the 16 hex digits of their bits, so a
 //! document means exactly the same after the trip. The reader checks again what the
 //! browser must never trust: HTML is sanitised (in the browser tracker, as it is inserted:
-//! [`ActionHtml`]), URLs and styles are checked, counts and nesting are bounded (the limits
-//! of [`crate::limits`]).
+//! [`ActionHtml`]), URLs and styles are checked (in the browser tracker, attributes and
+//! styles as they are set: js/sanitize.js), counts and nesting are bounded (the limits of
+//! [`crate::limits`]).
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -26,7 +27,9 @@ use super::document::{
 #[cfg(not(feature = "sanitize-in-browser"))]
 use super::sanitize::sanitize_html;
 use super::sanitize::ActionHtml;
-use super::url::{attribute_problem, is_attribute_name, is_safe_url, style_problem};
+use super::url::is_safe_url;
+#[cfg(not(feature = "sanitize-in-browser"))]
+use super::url::{attribute_problem, is_attribute_name, style_problem};
 use crate::json::read::{read_json, Json};
 use crate::json::JsonWriter;
 use crate::limits::{
@@ -498,6 +501,28 @@ impl<'j> Reader<'j> {
         ActionHtml::from(self.string())
     }
 
+    /// A set_attribute's name and value, checked.
+    #[cfg(not(feature = "sanitize-in-browser"))]
+    fn check_attribute(&mut self, name: &str, value: &str) {
+        self.check(attribute_problem(name, value).is_none());
+    }
+
+    /// A set_attribute's name and value, left for the browser tracker to check as it sets the
+    /// attribute (js/sanitize.js's `attributeOk`, the same rules): smaller there than here.
+    #[cfg(feature = "sanitize-in-browser")]
+    fn check_attribute(&mut self, _name: &str, _value: &str) {}
+
+    /// A set_style's property and value, checked.
+    #[cfg(not(feature = "sanitize-in-browser"))]
+    fn check_style(&mut self, property: &str, value: &str) {
+        self.check(style_problem(property, value).is_none());
+    }
+
+    /// A set_style's property and value, left for the browser tracker to check as it sets the
+    /// style (js/sanitize.js's `styleOk`, the same rules).
+    #[cfg(feature = "sanitize-in-browser")]
+    fn check_style(&mut self, _property: &str, _value: &str) {}
+
     fn actions(&mut self) -> Vec<Action> {
         self.list(MAX_ACTIONS_PER_RULE, Self::action)
     }
@@ -526,7 +551,7 @@ impl<'j> Reader<'j> {
             2 => {
                 let name = self.string();
                 let value = self.string();
-                self.check(attribute_problem(&name, &value).is_none());
+                self.check_attribute(&name, &value);
                 Action::SetAttribute {
                     selector,
                     name,
@@ -535,6 +560,7 @@ impl<'j> Reader<'j> {
             }
             3 => {
                 let name = self.string();
+                #[cfg(not(feature = "sanitize-in-browser"))]
                 self.check(is_attribute_name(&name));
                 Action::RemoveAttribute { selector, name }
             }
@@ -549,7 +575,7 @@ impl<'j> Reader<'j> {
             6 => {
                 let property = self.string();
                 let value = self.string();
-                self.check(style_problem(&property, &value).is_none());
+                self.check_style(&property, &value);
                 Action::SetStyle {
                     selector,
                     property,

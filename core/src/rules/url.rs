@@ -4,7 +4,7 @@
 //! first (trim C0 controls and spaces, drop tabs and newlines anywhere), so `jav&#x09;ascript:`
 //! and ` JAVASCRIPT:` are caught and anything without a scheme is a harmless relative URL.
 
-use crate::text::{contains, find, split_once};
+use crate::text::{contains, find, split, split_once};
 
 /// The schemes a URL in a rule may have; anything else (`javascript:`, `data:`, `vbscript:`,
 /// `file:`, `blob:`…) is refused. A URL without a scheme is relative and allowed.
@@ -63,8 +63,10 @@ pub(crate) fn is_safe_srcset(srcset: &str) -> bool {
 }
 
 /// Attributes whose value is loaded or navigated to, checked with [`is_safe_url`] (words,
-/// not a slice of `&str`: smaller in the browser bundle).
-const URL_ATTRIBUTES: &str = "href src action formaction xlink:href poster cite background data \
+/// not a slice of `&str`: smaller in the browser bundle). The browser tracker's copy is in
+/// sdk-wasm/js/sanitize.js.
+pub const URL_ATTRIBUTES: &str =
+    "href src action formaction xlink:href poster cite background data \
 codebase ping lowsrc dynsrc manifest longdesc icon";
 
 /// Why an attribute or a style may not be set: a code, so that the browser, which only
@@ -175,6 +177,10 @@ pub(crate) fn style_problem(property: &str, value: &str) -> Option<Problem> {
     value_problem(value)
 }
 
+/// What a CSS value may not contain, ignoring ASCII case: each can run code or load a
+/// style sheet. The browser tracker's copy is in sdk-wasm/js/sanitize.js.
+pub const CODE_IN_CSS_VALUES: &str = "expression( javascript: vbscript: @import -moz-binding";
+
 fn value_problem(value: &str) -> Option<Problem> {
     if value
         .bytes()
@@ -187,13 +193,7 @@ fn value_problem(value: &str) -> Option<Problem> {
     if contains(value, "/*", false) {
         return Some(Problem::ValueComment);
     }
-    let runs_code = |marker: &str| contains(value, marker, true);
-    if runs_code("expression(")
-        || runs_code("javascript:")
-        || runs_code("vbscript:")
-        || runs_code("@import")
-        || runs_code("-moz-binding")
-    {
+    if split(CODE_IN_CSS_VALUES, b' ').any(|marker| contains(value, marker, true)) {
         return Some(Problem::ValueRunsCode);
     }
     let mut rest = value;

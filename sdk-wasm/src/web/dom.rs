@@ -115,6 +115,7 @@ fn observe(
 mod tests {
     use orbit_core::limits::MAX_HTML_DEPTH;
     use orbit_core::rules::sanitize::{ALLOWED, DROP_WITH_CONTENT, GLOBAL_ATTRIBUTES, RAW_TEXT};
+    use orbit_core::rules::url::{CODE_IN_CSS_VALUES, URL_ATTRIBUTES};
 
     #[test]
     fn the_browser_sanitiser_holds_the_rust_sanitisers_lists() {
@@ -125,6 +126,8 @@ mod tests {
             ("GLOBAL_ATTRIBUTES", GLOBAL_ATTRIBUTES),
             ("RAW_TEXT", RAW_TEXT),
             ("DROP_WITH_CONTENT", DROP_WITH_CONTENT),
+            ("URL_ATTRIBUTES", URL_ATTRIBUTES),
+            ("CODE_IN_CSS_VALUES", CODE_IN_CSS_VALUES),
         ] {
             let line = format!("const {name} = '{value}';\n");
             assert!(js.contains(&line), "sanitize.js should hold {line}");
