@@ -829,7 +829,6 @@ fn fetch_profile(shared: &Rc<Shared>) {
 /// Everything the rules can test about this visitor on this page view.
 fn visitor_context(state: &State) -> VisitorContext {
     let now = now_u64();
-    let href = web::page::href();
     // Without a stored visitor id (Do Not Track, cookieless) a variant could not stay the
     // same across page views, so such visitors are in no experiment and not in the holdout.
     let has_id = matches!(state.mode, Mode::Tracking | Mode::AwaitingConsent);
@@ -843,8 +842,7 @@ fn visitor_context(state: &State) -> VisitorContext {
     }
     ctx.identified = Some(state.user_id.is_some());
     ctx.experiments = decode_pairs(&state.personal.assignments);
-    ctx.set_url(&href);
-    ctx.set_referrer(&web::page::referrer());
+    set_url_and_referrer(&mut ctx, web::page::href());
     ctx.set_user_agent(&state.page.user_agent);
     let (hour, weekday) = web::page::local_hour_and_weekday();
     ctx.local_hour = Some(hour);
@@ -856,7 +854,10 @@ fn visitor_context(state: &State) -> VisitorContext {
             .campaign_key
             .as_deref()
             .and_then(campaign_from_key)
-            .or_else(|| arrival_key(&href).as_deref().and_then(campaign_from_key))
+            .or_else(|| {
+                let href = ctx.url.as_deref().unwrap_or_default();
+                arrival_key(href).as_deref().and_then(campaign_from_key)
+            })
         {
             ctx.campaign = campaign;
         }
@@ -894,6 +895,26 @@ fn visitor_context(state: &State) -> VisitorContext {
         }
     }
     ctx
+}
+
+/// Sets the context's `url` (the page's `href`) and the parts of it rules test (`host`,
+/// `path`, `hash`, `query`), and `referrer` and `referrer_domain` from the page, as
+/// `set_url(href)` and `set_referrer(document.referrer)` would: the browser parses both
+/// (js/context.js), so the bundle carries no URL splitter of its own.
+pub fn set_url_and_referrer(ctx: &mut VisitorContext, href: String) {
+    let parts = web::page::url_context(&href);
+    let part = |i| parts.get(i).as_string();
+    ctx.host = part(0);
+    ctx.path = part(1);
+    ctx.hash = part(2);
+    ctx.referrer = part(3);
+    ctx.referrer_domain = part(4);
+    let mut i = 5;
+    while let Some(name) = part(i) {
+        ctx.query.push((name, part(i + 1).unwrap_or_default()));
+        i += 2;
+    }
+    ctx.url = Some(href);
 }
 
 /// A copy of a list, by a loop (as for the experiments: `Vec::clone` is generic code).

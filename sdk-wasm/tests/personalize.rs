@@ -178,3 +178,35 @@ fn actions_change_the_page_reapply_reverts_them_first_and_a_rule_no_longer_apply
     assert_eq!(class("add"), "a b", "the first rule still applies");
     navigate(&path);
 }
+
+/// The browser's URL parser (js/context.js) gives the context the same URL parts, query
+/// parameters and referrer domain as orbit-core's own splitter, which the collector uses.
+#[wasm_bindgen_test]
+fn the_browsers_url_parts_are_those_set_url_gives() {
+    use orbit_core::rules::VisitorContext;
+    use orbit_sdk::personalize::set_url_and_referrer;
+    let referrer = Reflect::get(&document(), &"referrer".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let location = Reflect::get(&js_sys::global(), &"location".into()).unwrap();
+    let here = Reflect::get(&location, &"href".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    for href in [
+        here.as_str(),
+        "https://user@Shop.example.com:8443/pricing/?plan=pro&utm_source=mail#faq",
+        "https://a.com",
+        "https://a.com/p?q=big+sale&ref=a%2Fb&flag&&=v&x=&x=2&bad=%zz&%E2%82%AC=%C3%A9#",
+        "https://a.com/?n=caf%E9+ok%C3%A9&s=%ED%A0%80x&Q=%00#x#y",
+        "http://[::1]:8080/a?%2B=+",
+    ] {
+        let mut browser = VisitorContext::default();
+        set_url_and_referrer(&mut browser, href.into());
+        let mut core = VisitorContext::default();
+        core.set_url(href);
+        core.set_referrer(&referrer);
+        assert_eq!(browser, core, "{href}");
+    }
+}

@@ -89,11 +89,6 @@ pub fn timezone() -> Option<String> {
     super::prop_string(&super::call(&format, "resolvedOptions", &[]), "timeZone")
 }
 
-/// `document.referrer`.
-pub fn referrer() -> String {
-    global_text("document.referrer")
-}
-
 /// The value of the query parameter `name` in the page's URL.
 pub fn query_param(name: &str) -> Option<String> {
     orbit_core::enrich::campaign::query_param(&href(), name)
@@ -166,4 +161,14 @@ extern "C" {
     /// another scheme than http(s), mailto or tel, or no URL). Never throws.
     #[wasm_bindgen(js_name = redirectTarget)]
     pub fn redirect_target(target: &str, keep_query: bool) -> String;
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/context.js")]
+extern "C" {
+    /// `href`'s host, path and hash, the page's referrer and its domain, then each of
+    /// `href`'s query parameters' name and value, as `VisitorContext::set_url` and
+    /// `set_referrer` give them, read by the browser's URL parser (js/context.js, which never
+    /// throws): neither parser in the bundle.
+    #[wasm_bindgen(js_name = urlContext)]
+    pub fn url_context(href: &str) -> js_sys::Array;
 }
