@@ -1,11 +1,14 @@
-/* The parts of the page's URL (`page`, its href) and of its referrer that rules test
-   (sdk-wasm/src/web/page.rs binds it), read by the browser's own URL parser rather than a
-   second one in the .wasm: [host, path, hash, referrer, referrer domain, name, value, name,
-   value, …], each as orbit-core's `VisitorContext::set_url` and `set_referrer` derive it
-   from the same text, undefined where they give none. Never throws into the page (it then
-   gives []). `referrer` is the page's (for tests). */
-export function urlContext(page, referrer) {
-  const parts = [];
+/* What rules test of the page that the browser reads best (sdk-wasm/src/web/page.rs binds
+   it): the local hour (0–23) and ISO weekday (1 Monday … 7 Sunday), then the parts of the
+   page's URL (`page`, its href) and of its referrer, read by the browser's own URL parser
+   rather than a second one in the .wasm: [hour, weekday, host, path, hash, referrer,
+   referrer domain, name, value, name, value, …], each part as orbit-core's
+   `VisitorContext::set_url` and `set_referrer` derive it from the same text, undefined
+   where they give none. Never throws into the page (without a URL it gives the hour and
+   weekday only). `referrer` is the page's (for tests). */
+export function pageContext(page, referrer) {
+  const now = new Date();
+  const parts = [now.getHours(), now.getDay() || 7];
   try {
     referrer ??= document.referrer;
     const url = new URL(page);

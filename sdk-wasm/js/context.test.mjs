@@ -3,7 +3,10 @@
 // and the browser test in sdk-wasm/tests/personalize.rs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { urlContext } from './context.js';
+import { pageContext } from './context.js';
+
+/** The URL parts, after the hour and weekday. */
+const urlContext = (page, referrer) => pageContext(page, referrer).slice(2);
 
 test('host, path, hash and query parameters are split as set_url splits them', () => {
   assert.deepEqual(
@@ -40,6 +43,13 @@ test('the referrer domain is lowercase, without port and www.; a direct visit ha
   assert.equal(urlContext('https://a.com/', 'android-app://com.Google.android.gm/')[4], 'com.google.android.gm');
   assert.equal(urlContext('https://a.com/', 'https://wwwx.com/')[4], 'wwwx.com');
   assert.deepEqual(urlContext('https://a.com/', '').slice(3, 5), [undefined, undefined]);
+});
+
+test('the local hour and ISO weekday come first, whatever the URL', () => {
+  const [hour, weekday] = pageContext('not a url', '');
+  const now = new Date();
+  assert.equal(hour, now.getHours());
+  assert.equal(weekday, now.getDay() || 7);
 });
 
 test('a URL the browser cannot read gives nothing, and nothing throws', () => {

@@ -842,11 +842,8 @@ fn visitor_context(state: &State) -> VisitorContext {
     }
     ctx.identified = Some(state.user_id.is_some());
     ctx.experiments = decode_pairs(&state.personal.assignments);
-    set_url_and_referrer(&mut ctx, web::page::href());
+    set_from_page(&mut ctx, web::page::href());
     ctx.set_user_agent(&state.page.user_agent);
-    let (hour, weekday) = web::page::local_hour_and_weekday();
-    ctx.local_hour = Some(hour);
-    ctx.local_weekday = Some(weekday);
     if let Some(session) = state.session.as_ref() {
         // The page's own tags as a campaign key, read back like the stored one: the key
         // writer is in the bundle anyway, `parse_campaign` would be a second decoder.
@@ -897,19 +894,23 @@ fn visitor_context(state: &State) -> VisitorContext {
     ctx
 }
 
-/// Sets the context's `url` (the page's `href`) and the parts of it rules test (`host`,
-/// `path`, `hash`, `query`), and `referrer` and `referrer_domain` from the page, as
-/// `set_url(href)` and `set_referrer(document.referrer)` would: the browser parses both
-/// (js/context.js), so the bundle carries no URL splitter of its own.
-pub fn set_url_and_referrer(ctx: &mut VisitorContext, href: String) {
-    let parts = web::page::url_context(&href);
+/// Sets what the browser reads best of the page: `url` (the page's `href`) and the parts of
+/// it rules test (`host`, `path`, `hash`, `query`), `referrer` and `referrer_domain`, as
+/// `set_url(href)` and `set_referrer(document.referrer)` would, and the local hour and
+/// weekday. The browser parses the URLs (js/context.js), so the bundle carries no URL
+/// splitter of its own.
+pub fn set_from_page(ctx: &mut VisitorContext, href: String) {
+    let parts = web::page::page_context(&href);
     let part = |i| parts.get(i).as_string();
-    ctx.host = part(0);
-    ctx.path = part(1);
-    ctx.hash = part(2);
-    ctx.referrer = part(3);
-    ctx.referrer_domain = part(4);
-    let mut i = 5;
+    let number = |i| Some(parts.get(i).as_f64().unwrap_or_default() as u8);
+    ctx.local_hour = number(0);
+    ctx.local_weekday = number(1);
+    ctx.host = part(2);
+    ctx.path = part(3);
+    ctx.hash = part(4);
+    ctx.referrer = part(5);
+    ctx.referrer_domain = part(6);
+    let mut i = 7;
     while let Some(name) = part(i) {
         ctx.query.push((name, part(i + 1).unwrap_or_default()));
         i += 2;

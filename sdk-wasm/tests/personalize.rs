@@ -180,11 +180,12 @@ fn actions_change_the_page_reapply_reverts_them_first_and_a_rule_no_longer_apply
 }
 
 /// The browser's URL parser (js/context.js) gives the context the same URL parts, query
-/// parameters and referrer domain as orbit-core's own splitter, which the collector uses.
+/// parameters and referrer domain as orbit-core's own splitter, which the collector uses,
+/// and the local hour and ISO weekday (Sunday is 7).
 #[wasm_bindgen_test]
-fn the_browsers_url_parts_are_those_set_url_gives() {
+fn the_browsers_url_parts_are_those_set_url_gives_and_the_hour_is_local() {
     use orbit_core::rules::VisitorContext;
-    use orbit_sdk::personalize::set_url_and_referrer;
+    use orbit_sdk::personalize::set_from_page;
     let referrer = Reflect::get(&document(), &"referrer".into())
         .unwrap()
         .as_string()
@@ -203,10 +204,21 @@ fn the_browsers_url_parts_are_those_set_url_gives() {
         "http://[::1]:8080/a?%2B=+",
     ] {
         let mut browser = VisitorContext::default();
-        set_url_and_referrer(&mut browser, href.into());
-        let mut core = VisitorContext::default();
+        set_from_page(&mut browser, href.into());
+        let mut core = VisitorContext {
+            local_hour: browser.local_hour,
+            local_weekday: browser.local_weekday,
+            ..VisitorContext::default()
+        };
         core.set_url(href);
         core.set_referrer(&referrer);
         assert_eq!(browser, core, "{href}");
+        let now = js_sys::Date::new_0();
+        let weekday = match now.get_day() {
+            0 => 7,
+            day => day,
+        };
+        assert_eq!(browser.local_hour, Some(now.get_hours() as u8));
+        assert_eq!(browser.local_weekday, Some(weekday as u8));
     }
 }

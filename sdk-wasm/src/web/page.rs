@@ -94,17 +94,6 @@ pub fn query_param(name: &str) -> Option<String> {
     orbit_core::enrich::campaign::query_param(&href(), name)
 }
 
-/// The visitor's local hour (0–23) and ISO weekday (1 = Monday … 7 = Sunday), for
-/// time-based rules.
-pub fn local_hour_and_weekday() -> (u8, u8) {
-    let now = date_now();
-    let day = date_get(&now, "getDay") as u8; // 0 = Sunday
-    (
-        date_get(&now, "getHours") as u8,
-        if day == 0 { 7 } else { day },
-    )
-}
-
 /// `location.href`.
 pub fn href() -> String {
     global_text("location.href")
@@ -165,10 +154,11 @@ extern "C" {
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/js/context.js")]
 extern "C" {
-    /// `href`'s host, path and hash, the page's referrer and its domain, then each of
-    /// `href`'s query parameters' name and value, as `VisitorContext::set_url` and
-    /// `set_referrer` give them, read by the browser's URL parser (js/context.js, which never
-    /// throws): neither parser in the bundle.
-    #[wasm_bindgen(js_name = urlContext)]
-    pub fn url_context(href: &str) -> js_sys::Array;
+    /// The visitor's local hour (0–23) and ISO weekday (1 Monday … 7 Sunday), then `href`'s
+    /// host, path and hash, the page's referrer and its domain, then each of `href`'s query
+    /// parameters' name and value, as `VisitorContext::set_url` and `set_referrer` give them,
+    /// read by the browser's `Date` and URL parser (js/context.js, which never throws):
+    /// neither URL parser in the bundle.
+    #[wasm_bindgen(js_name = pageContext)]
+    pub fn page_context(href: &str) -> js_sys::Array;
 }
