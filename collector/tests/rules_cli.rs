@@ -69,19 +69,16 @@ fn warnings_are_printed_and_still_exit_0() {
     );
 }
 
+/// A document with two errors: a misspelt attribute and a script in HTML.
+const TWO_ERRORS: &[u8] = br#"{"rules":[
+    {"id":"a","conditions":{"attribute":"utm_sorce","op":"equals","value":"x"},
+     "actions":[{"type":"set_text","selector":"h1","text":"x"}]},
+    {"id":"b","actions":[{"type":"set_html","selector":"p","html":"<script>x()</script>"}]}]}"#;
+
 #[test]
 fn errors_are_each_printed_with_their_path_and_exit_1() {
     let dir = tempfile::tempdir().unwrap();
-    let output = check(
-        dir.path(),
-        "rules.json",
-        Some(
-            br#"{"rules":[
-                {"id":"a","conditions":{"attribute":"utm_sorce","op":"equals","value":"x"},
-                 "actions":[{"type":"set_text","selector":"h1","text":"x"}]},
-                {"id":"b","actions":[{"type":"set_html","selector":"p","html":"<script>x()</script>"}]}]}"#,
-        ),
-    );
+    let output = check(dir.path(), "rules.json", Some(TWO_ERRORS));
     assert_eq!(output.status.code(), Some(1));
     let lines = stdout(&output);
     assert_eq!(lines.len(), 3, "{lines:?}");
@@ -215,16 +212,7 @@ fn compile_prints_warnings_on_stderr_and_still_compiles() {
 #[test]
 fn compile_with_errors_prints_them_on_stderr_nothing_on_stdout_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
-    let output = compile(
-        dir.path(),
-        "rules.json",
-        Some(
-            br#"{"rules":[
-                {"id":"a","conditions":{"attribute":"utm_sorce","op":"equals","value":"x"},
-                 "actions":[{"type":"set_text","selector":"h1","text":"x"}]},
-                {"id":"b","actions":[{"type":"set_html","selector":"p","html":"<script>x()</script>"}]}]}"#,
-        ),
-    );
+    let output = compile(dir.path(), "rules.json", Some(TWO_ERRORS));
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
     let lines = stderr(&output);
