@@ -28,13 +28,17 @@ use super::document::{
 use super::sanitize::sanitize_html;
 use super::sanitize::ActionHtml;
 use super::url::is_safe_url;
-#[cfg(not(feature = "sanitize-in-browser"))]
 use super::url::{attribute_problem, is_attribute_name, style_problem};
 use crate::json::read::{read_json, Json};
 use crate::json::JsonWriter;
 use crate::limits::{
     MAX_ACTIONS_PER_RULE, MAX_CONDITION_DEPTH, MAX_RULES, MAX_RULES_DOCUMENT_BYTES, MAX_VARIANTS,
 };
+
+/// Whether the reader checks attribute names and values and styles itself: not in the
+/// browser tracker, which checks them as it sets them (js/sanitize.js's `attributeOk` and
+/// `styleOk`, the same rules), smaller there than here. When false, the checks compile away.
+const CHECKS_ATTRIBUTES: bool = !cfg!(feature = "sanitize-in-browser");
 
 /// The format's name and version, the array's first element.
 pub const COMPILED_FORMAT: &str = "orbit-rules-compiled/1";
@@ -501,28 +505,6 @@ impl<'j> Reader<'j> {
         ActionHtml::from(self.string())
     }
 
-    /// A set_attribute's name and value, checked.
-    #[cfg(not(feature = "sanitize-in-browser"))]
-    fn check_attribute(&mut self, name: &str, value: &str) {
-        self.check(attribute_problem(name, value).is_none());
-    }
-
-    /// A set_attribute's name and value, left for the browser tracker to check as it sets the
-    /// attribute (js/sanitize.js's `attributeOk`, the same rules): smaller there than here.
-    #[cfg(feature = "sanitize-in-browser")]
-    fn check_attribute(&mut self, _name: &str, _value: &str) {}
-
-    /// A set_style's property and value, checked.
-    #[cfg(not(feature = "sanitize-in-browser"))]
-    fn check_style(&mut self, property: &str, value: &str) {
-        self.check(style_problem(property, value).is_none());
-    }
-
-    /// A set_style's property and value, left for the browser tracker to check as it sets the
-    /// style (js/sanitize.js's `styleOk`, the same rules).
-    #[cfg(feature = "sanitize-in-browser")]
-    fn check_style(&mut self, _property: &str, _value: &str) {}
-
     fn actions(&mut self) -> Vec<Action> {
         self.list(MAX_ACTIONS_PER_RULE, Self::action)
     }
@@ -551,7 +533,7 @@ impl<'j> Reader<'j> {
             2 => {
                 let name = self.string();
                 let value = self.string();
-                self.check_attribute(&name, &value);
+                self.check(!CHECKS_ATTRIBUTES || attribute_problem(&name, &value).is_none());
                 Action::SetAttribute {
                     selector,
                     name,
@@ -560,8 +542,7 @@ impl<'j> Reader<'j> {
             }
             3 => {
                 let name = self.string();
-                #[cfg(not(feature = "sanitize-in-browser"))]
-                self.check(is_attribute_name(&name));
+                self.check(!CHECKS_ATTRIBUTES || is_attribute_name(&name));
                 Action::RemoveAttribute { selector, name }
             }
             4 => Action::AddClass {
@@ -575,7 +556,7 @@ impl<'j> Reader<'j> {
             6 => {
                 let property = self.string();
                 let value = self.string();
-                self.check_style(&property, &value);
+                self.check(!CHECKS_ATTRIBUTES || style_problem(&property, &value).is_none());
                 Action::SetStyle {
                     selector,
                     property,
