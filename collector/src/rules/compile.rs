@@ -29,15 +29,11 @@ pub enum CompileError {
     TooLarge(usize),
 }
 
-/// The compiled form of a parsed document, if the browser can read it.
-pub fn compile(rules: &Rules) -> Result<String, CompileError> {
-    within(write_compiled(rules), MAX_RULES_DOCUMENT_BYTES)
-}
-
-/// The compiled form of a document as written (a stored one, already checked).
+/// The compiled form of a document as written (a stored one, already checked), if the
+/// browser can read it.
 pub fn compile_text(document: &str) -> Result<String, CompileError> {
     let rules = parse_rules(document).map_err(|e| CompileError::Parse(e.to_message()))?;
-    compile(&rules)
+    within(write_compiled(&rules), MAX_RULES_DOCUMENT_BYTES)
 }
 
 /// The compiled form with [`REVISION_ROOM_BYTES`] to spare: what checking a document
