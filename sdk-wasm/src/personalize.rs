@@ -249,6 +249,12 @@ fn load(shared: &Rc<Shared>, text: &str, warn: bool) -> bool {
     }
 }
 
+/// Where the production bundle stops explaining: which condition was false, and with what
+/// value, takes the debug build (feature `explain`).
+#[cfg(not(feature = "explain"))]
+const EXPLAIN_HINT: &str =
+    "which condition was false, with the visitor's value: load orbit-debug.js in place of orbit.js";
+
 /// `orbit('debug', true)`: explains, in the console, why each rule of the current page view
 /// applies or not (the first evaluation ran before the page's queued calls).
 pub(crate) fn explain(shared: &Rc<Shared>) {
@@ -273,6 +279,14 @@ fn evaluate<'e>(
     let evaluation = engine.evaluate(ctx, &options);
     for trace in &evaluation.trace {
         web::console::debug(&trace.detail, &JsValue::UNDEFINED);
+    }
+    #[cfg(not(feature = "explain"))]
+    if evaluation
+        .trace
+        .iter()
+        .any(|t| t.outcome == orbit_core::rules::Outcome::ConditionsFalse)
+    {
+        web::console::debug(EXPLAIN_HINT, &JsValue::UNDEFINED);
     }
     evaluation
 }

@@ -128,6 +128,7 @@ before(async () => {
   site = await startSite(
     {
       'spring.html': page(SPRING, HERO),
+      'spring-debug.html': page(SPRING, HERO).replace('/sdk/orbit.js', '/sdk/orbit-debug.js'),
       'visitor.html': page(VISITOR, HERO),
       'ab.html': page(EXPERIMENT, HERO),
       'ab-cookieless.html': page(EXPERIMENT, HERO).replace('data-key="demo-write-key"', 'data-key="demo-write-key" data-cookieless'),
@@ -394,15 +395,32 @@ test('the demo page personalises for a campaign and for mobile, with its rules v
 });
 
 test("orbit('debug', true) explains why each rule applies or not", async () => {
-  const logs = [];
-  const { context, page } = await open('spring.html?utm_campaign=autumn', {
-    onPage: (p) => p.on('console', (m) => logs.push(m.text())),
-  });
-  await page.evaluate(() => window.orbit('debug', true));
+  const explained = async (path) => {
+    const logs = [];
+    const { context, page } = await open(path, {
+      onPage: (p) => p.on('console', (m) => logs.push(m.text())),
+    });
+    await page.evaluate(() => window.orbit('debug', true));
+    // Console messages reach the test asynchronously.
+    await waitFor(async () => logs, (all) => all.filter((l) => l.startsWith('[orbit] rule ')).length >= 3);
+    await context.close();
+    return logs;
+  };
+  // The production bundle says why at the level of the rule, and where to learn which
+  // condition was false.
+  const logs = await explained('spring.html?utm_campaign=autumn');
   const lines = logs.filter((l) => l.startsWith('[orbit] rule '));
-  assert.ok(lines.some((l) => l.includes('spring-hero') && l.includes('autumn')), lines.join('\n'));
+  assert.ok(lines.some((l) => l.includes('spring-hero: skipped, conditions were false')), lines.join('\n'));
   assert.ok(lines.some((l) => l.includes('lazy') && l.includes('applied')), lines.join('\n'));
-  await context.close();
+  await waitFor(async () => logs, (all) => all.some((l) => l.includes('load orbit-debug.js in place of orbit.js')));
+  // The debug build names the condition and the visitor's value.
+  const debugLogs = await explained('spring-debug.html?utm_campaign=autumn');
+  const debugLines = debugLogs.filter((l) => l.startsWith('[orbit] rule '));
+  assert.ok(
+    debugLines.some((l) => l.includes('spring-hero') && l.includes('condition utm_campaign equals "spring" was false (value "autumn")')),
+    debugLines.join('\n'),
+  );
+  assert.ok(!debugLogs.some((l) => l.includes('load orbit-debug.js')), debugLogs.join('\n'));
 });
 
 test('rules saved on the collector are fetched, applied while the slot is hidden, then cached', async () => {

@@ -1,4 +1,4 @@
-//! Evaluating conditions against a visitor, and explaining why one was false.
+//! Evaluating conditions against a visitor.
 //!
 //! Missing attributes: every positive operator (`equals`, `in`, `contains`, `starts_with`,
 //! `ends_with`, `regex`, `gt`…`between`, `before`, `after`, `exists`) is false for a missing
@@ -11,10 +11,9 @@
 use alloc::string::String;
 
 use super::context::{view, Val, VisitorContext};
-use super::document::{Condition, DateRef, Leaf, Op, Operand, RegexSource, Scalar};
+use super::document::{Condition, DateRef, Leaf, Op, Operand, Scalar};
 use super::eval::Host;
 use crate::json::read::parse_number;
-use crate::json::{push_json_string, push_u64};
 use crate::text::contains;
 use crate::time::parse_rfc3339_ms;
 
@@ -23,7 +22,9 @@ pub(crate) struct Env<'a, H: Host> {
     pub(crate) ctx: &'a VisitorContext,
     pub(crate) host: &'a H,
     pub(crate) regexes: &'a [Option<H::Regex>],
-    pub(crate) sources: &'a [RegexSource],
+    /// The patterns as written, which explanations quote.
+    #[cfg(feature = "explain")]
+    pub(crate) sources: &'a [super::document::RegexSource],
     /// Variants assigned earlier in this evaluation (experiment id, variant id).
     pub(crate) assigned: &'a [(&'a str, &'a str)],
 }
@@ -237,192 +238,6 @@ pub(crate) fn parse_date_ref(s: &str) -> Option<DateRef> {
     Some(DateRef::Relative(sign * n * ms))
 }
 
-// Explanations for `debug`: only built when asked for, without `core::fmt`.
-
-/// Appends why `cond` did not hold: the deciding leaf with the visitor's value.
-pub(crate) fn explain_false<H: Host>(cond: &Condition, env: &Env<'_, H>, out: &mut String) {
-    match cond {
-        Condition::All(children) => match children.iter().find(|c| !holds(c, env)) {
-            Some(child) => explain_false(child, env, out),
-            None => out.push_str("conditions were false"),
-        },
-        Condition::Any(children) => match children.first() {
-            None => out.push_str("an empty \"any\" never holds"),
-            Some(first) => {
-                out.push_str("none of the ");
-                push_u64(out, children.len() as u64);
-                out.push_str(" alternatives held; the first: ");
-                explain_false(first, env, out);
-            }
-        },
-        Condition::Not(inner) => {
-            out.push_str("\"not\" was false because ");
-            match &**inner {
-                Condition::Leaf(leaf) => {
-                    describe_leaf(leaf, env, out);
-                    out.push_str(" held");
-                    push_actual(leaf, env, out);
-                }
-                _ => out.push_str("its inner condition held"),
-            }
-        }
-        Condition::Leaf(leaf) => {
-            describe_leaf(leaf, env, out);
-            out.push_str(" was false");
-            push_actual(leaf, env, out);
-        }
-    }
-}
-
-fn describe_leaf<H: Host>(leaf: &Leaf, env: &Env<'_, H>, out: &mut String) {
-    out.push_str("condition ");
-    out.push_str(&leaf.attr_name);
-    out.push(' ');
-    out.push_str(leaf.op.name());
-    // Every operand is written after one space.
-    if !matches!(leaf.operand, Operand::None) {
-        out.push(' ');
-    }
-    match &leaf.operand {
-        Operand::None => {}
-        Operand::Scalar(s) => {
-            push_scalar(s, out);
-        }
-        Operand::List(list) => {
-            out.push('[');
-            for (i, s) in list.iter().take(10).enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                push_scalar(s, out);
-            }
-            if list.len() > 10 {
-                out.push_str(", …");
-            }
-            out.push(']');
-        }
-        Operand::Text(t) => {
-            push_json_string(out, t);
-        }
-        Operand::Number(n) => {
-            push_number(out, *n);
-        }
-        Operand::Range(lo, hi) => {
-            out.push('[');
-            push_number(out, *lo);
-            out.push_str(", ");
-            push_number(out, *hi);
-            out.push(']');
-        }
-        Operand::Date(DateRef::Absolute(ms)) => {
-            env.host.push_date(out, *ms);
-        }
-        Operand::Date(DateRef::Relative(offset)) => {
-            out.push_str("now");
-            if *offset != 0 {
-                out.push_str(if *offset < 0 { " - " } else { " + " });
-                push_u64(out, offset.unsigned_abs() / 1000);
-                out.push('s');
-            }
-        }
-        Operand::Regex(i) => {
-            let source = env.sources.get(*i);
-            push_json_string(out, source.map_or("", |s| s.pattern.as_str()));
-            if env.regexes.get(*i).is_some_and(Option::is_none) {
-                out.push_str(" (the pattern did not compile)");
-            }
-        }
-    }
-    if leaf.ignore_case {
-        out.push_str(" (ignoring case)");
-    }
-}
-
-fn push_actual<H: Host>(leaf: &Leaf, env: &Env<'_, H>, out: &mut String) {
-    match env.ctx.lookup(&leaf.attr, env.assigned) {
-        None => out.push_str(" (attribute missing)"),
-        Some(value) => {
-            out.push_str(" (value ");
-            push_val(value, out);
-            out.push(')');
-        }
-    }
-}
-
-fn push_val(value: Val<'_>, out: &mut String) {
-    match value {
-        Val::Text(s) => push_json_string(out, s),
-        Val::Number(n) => push_number(out, n),
-        Val::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-        Val::Texts(items) => {
-            out.push('[');
-            for (i, s) in items.iter().take(10).enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                push_json_string(out, s);
-            }
-            out.push(']');
-        }
-        Val::List(items) => {
-            out.push('[');
-            for (i, v) in items.iter().filter_map(view).take(10).enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                match v {
-                    Val::List(_) => out.push_str("[…]"),
-                    v => push_val(v, out),
-                }
-            }
-            out.push(']');
-        }
-    }
-}
-
-/// A constant as the visitor's values are written ([`push_val`] writes both).
-fn push_scalar(s: &Scalar, out: &mut String) {
-    push_val(
-        match s {
-            Scalar::Text(t) => Val::Text(t),
-            Scalar::Number(n) => Val::Number(*n),
-            Scalar::Bool(b) => Val::Bool(*b),
-        },
-        out,
-    );
-}
-
-/// Appends a number for people (up to 6 decimals), without `core::fmt`.
-pub(crate) fn push_number(out: &mut String, n: f64) {
-    if !n.is_finite() {
-        out.push_str("NaN");
-        return;
-    }
-    let mut n = n;
-    if n < 0.0 {
-        out.push('-');
-        n = -n;
-    }
-    if n >= 1e12 {
-        // Too large for six decimals in a u64; the whole part is what people read anyway.
-        push_u64(out, n as u64);
-        return;
-    }
-    let scaled = (n * 1_000_000.0 + 0.5) as u64;
-    push_u64(out, scaled / 1_000_000);
-    let mut frac = scaled % 1_000_000;
-    if frac > 0 {
-        out.push('.');
-        // Digit by digit from the tenths, until what is left is zero (no trailing zeros).
-        let mut unit = 100_000;
-        while frac > 0 && unit > 0 {
-            out.push(char::from(b'0' + (frac / unit) as u8));
-            frac %= unit;
-            unit /= 10;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,21 +288,5 @@ mod tests {
         assert!(affix("Summer", "SUM", true, true));
         assert!(affix("Summer", "mer", false, false));
         assert!(!affix("er", "summer", false, false));
-    }
-
-    #[test]
-    fn numbers_print_for_people() {
-        for (n, want) in [
-            (0.0, "0"),
-            (42.0, "42"),
-            (-3.5, "-3.5"),
-            (0.001, "0.001"),
-            (12.345678, "12.345678"),
-            (1e15, "1000000000000000"),
-        ] {
-            let mut s = String::new();
-            push_number(&mut s, n);
-            assert_eq!(s, want);
-        }
     }
 }

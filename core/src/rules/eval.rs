@@ -9,9 +9,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::bucket::{bucket, within_percent, SALT_HOLDOUT, SALT_TRAFFIC, SALT_VARIANT};
-use super::condition::{explain_false, holds, push_number, Env};
+use super::condition::{holds, Env};
 use super::context::VisitorContext;
 use super::document::{Action, Experiment, Rule, Rules, Variant};
+use super::explain::explain;
 use crate::text::{split, split_once};
 
 /// What the evaluator needs from its platform: regular expressions, which `orbit-core` does
@@ -236,6 +237,7 @@ impl<H: Host> RuleEngine<H> {
                 ctx,
                 host: &self.host,
                 regexes: &self.regexes,
+                #[cfg(feature = "explain")]
                 sources: &rules.regexes,
                 assigned: &assigned,
             };
@@ -367,62 +369,6 @@ fn assign<'r>(exp: &'r Experiment, ctx: &VisitorContext, visitor: &str) -> Optio
         source: AssignmentSource::Bucketed,
         exposure: true,
     })
-}
-
-/// The debug line for one rule.
-fn explain<H: Host>(
-    rule: &Rule,
-    outcome: Outcome,
-    owner: Option<&Rule>,
-    decision: Option<&(Option<Assignment<'_>>, bool)>,
-    env: &Env<'_, H>,
-) -> String {
-    let mut out = String::from("rule ");
-    out.push_str(&rule.id);
-    out.push_str(match outcome {
-        Outcome::Applied => ": applied",
-        Outcome::Previewed => ": applied, forced by orbit_preview",
-        _ => ": skipped, ",
-    });
-    match outcome {
-        Outcome::Applied | Outcome::Previewed => {
-            if let Some((Some(a), _)) = decision {
-                out.push_str("; experiment ");
-                out.push_str(&a.experiment.id);
-                out.push_str(" variant ");
-                out.push_str(&a.variant.id);
-                out.push_str(" (");
-                out.push_str(a.source.as_str());
-                if a.variant.control {
-                    out.push_str(", control");
-                }
-                out.push(')');
-            }
-        }
-        Outcome::Disabled => out.push_str("disabled"),
-        Outcome::Holdout => out.push_str("the visitor is in the site-wide holdout"),
-        Outcome::GroupTaken => {
-            out.push_str("group \"");
-            out.push_str(rule.group_name.as_deref().unwrap_or(""));
-            out.push_str("\" is taken by rule ");
-            out.push_str(owner.map_or("", |o| o.id.as_str()));
-        }
-        Outcome::ConditionsFalse => {
-            if let Some(c) = &rule.conditions {
-                explain_false(c, env, &mut out);
-            }
-        }
-        Outcome::NotInTraffic => {
-            let exp = rule.experiment.as_ref();
-            out.push_str("the visitor is outside experiment ");
-            out.push_str(exp.map_or("", |e| e.id.as_str()));
-            out.push_str("'s traffic (");
-            push_number(&mut out, exp.map_or(0.0, |e| e.traffic_percent));
-            out.push_str(" %)");
-        }
-        Outcome::NoVisitorId => out.push_str("experiments need a visitor id and there is none"),
-    }
-    out
 }
 
 impl<'r> Evaluation<'r> {

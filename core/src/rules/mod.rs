@@ -10,7 +10,8 @@
 //! - [`parse`]: JSON text → document, with JSON-path errors ([`RulesError`]).
 //! - [`compiled`]: the compiled document the browser reads (no parser in the bundle).
 //! - [`context`]: what is known about the visitor.
-//! - [`condition`](self): evaluating conditions and explaining them (internal).
+//! - [`condition`](self): evaluating conditions (internal).
+//! - [`explain`](self): the debug line of each rule (internal).
 //! - [`eval`]: the evaluator, the [`Host`] trait, decisions and debug traces.
 //! - [`bucket`](mod@bucket): deterministic, versioned hashing for experiments and the holdout.
 //! - [`sanitize`]: the HTML allowlist sanitiser.
@@ -27,6 +28,7 @@ pub mod context;
 pub mod document;
 mod error;
 pub mod eval;
+mod explain;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
 pub mod lint;
