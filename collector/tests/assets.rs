@@ -208,7 +208,7 @@ async fn inline_rule_documents_of_every_page_are_served_compiled() {
         assert_eq!(status, 200, "{path}");
         let inline = inline_document(&html);
         assert!(
-            inline.starts_with("[\"orbit-rules-compiled/1\",\"p1\""),
+            inline.starts_with("[\"orbit-rules-compiled/2\",\"p1\""),
             "{path}: {inline}"
         );
         assert_eq!(

@@ -155,7 +155,7 @@ fn compile_prints_the_compiled_document_and_exits_0() {
     assert!(output.stderr.is_empty(), "{:?}", stderr(&output));
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(
-        text.starts_with("[\"orbit-rules-compiled/1\",\"r1\","),
+        text.starts_with("[\"orbit-rules-compiled/2\",\"r1\","),
         "{text}"
     );
     assert!(

@@ -217,11 +217,12 @@ pub(crate) fn start(shared: &Rc<Shared>) {
 fn load(shared: &Rc<Shared>, text: &str, warn: bool) -> bool {
     match read_compiled(text) {
         Ok(rules) => {
+            let wants_profile = rules.tests_profile();
             let mut state = shared.state.borrow_mut();
             state.personal.engine = Some(RuleEngine::new(rules, JsHost));
             // The plan points into the previous document (the caller plans again).
             state.personal.plan.clear();
-            if profile::wanted_by(text) && !state.personal.profile_wanted {
+            if wants_profile && !state.personal.profile_wanted {
                 state.personal.profile_wanted = true;
                 // Until now the profile was the empty default.
                 if state.mode == Mode::Tracking {

@@ -1,5 +1,5 @@
 //! The visitor's profile as the collector computed it: lead score and segments, which the
-//! rules test as `lead_score` and `segments`. Fetched only when the rule document mentions
+//! rules test as `lead_score` and `segments`. Fetched only when a rule's conditions test
 //! either (most sites' rules never do, and then no request is made), revalidated with
 //! `If-None-Match` on each page view and cached in localStorage, so a returning visitor's
 //! slots are decided synchronously with the profile of the last page view. A profile that
@@ -53,13 +53,6 @@ impl Profile {
             lead_score,
         })
     }
-}
-
-/// Whether a rule document's text mentions the profile's attributes. A text that merely
-/// contains the words (in a headline, say) costs one request, never a wrong decision.
-pub fn wanted_by(document: &str) -> bool {
-    text::contains(document, "\"segments\"", false)
-        || text::contains(document, "\"lead_score\"", false)
 }
 
 /// The cached profile of the last page view, if it is this visitor's.
@@ -151,16 +144,5 @@ mod tests {
         assert_eq!(Profile::decode(&text), None);
         let fits = r#"{"lead_score":1,"segments":["a"]}"#;
         assert_eq!(Profile::decode(fits).and_then(|p| p.lead_score), Some(1.0));
-    }
-
-    #[test]
-    fn only_documents_that_mention_the_attributes_want_a_profile() {
-        assert!(wanted_by(
-            r#"{"rules":[{"conditions":{"attribute":"segments","op":"contains","value":"vip"}}]}"#
-        ));
-        assert!(wanted_by(r#"{"attribute": "lead_score"}"#));
-        assert!(!wanted_by(
-            r#"{"rules":[{"conditions":{"attribute":"path","op":"equals","value":"/"}}]}"#
-        ));
     }
 }

@@ -78,7 +78,7 @@ const UNSAFE = {
 // format, revision, holdout, capture, groups, regexes, then one rule (id, position,
 // enabled, priority, group, conditions, one action: set_html (1) on a selector), no experiment.
 const FORGED = [
-  'orbit-rules-compiled/1', null, null, 0, 0, 0,
+  'orbit-rules-compiled/2', null, null, 0, 0, 0,
   1, 'html', 0, true, 0, null, null,
   1, 1, '.offer', UNSAFE.rules[0].actions[0].html, null,
 ];

@@ -308,7 +308,7 @@ mod tests {
             assert_eq!(page.compiled, 1, "{tag}");
             let out = page.html.unwrap();
             assert!(
-                out.starts_with(&format!("<p>{tag}[\"orbit-rules-compiled/1\"")),
+                out.starts_with(&format!("<p>{tag}[\"orbit-rules-compiled/2\"")),
                 "{out}"
             );
             assert!(out.ends_with("]</script ><p>"), "{out}");

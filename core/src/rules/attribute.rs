@@ -62,7 +62,7 @@ pub(crate) enum AttrId {
 impl AttrId {
     /// The attribute at `index` in [`ATTRIBUTE_LIST`]. The variants are declared in that
     /// order, so this `match` compiles to a range check, with no table in the bundle.
-    fn from_index(index: usize) -> Option<AttrId> {
+    pub(crate) fn from_index(index: usize) -> Option<AttrId> {
         Some(match index {
             0 => AttrId::Url,
             1 => AttrId::Host,
@@ -107,6 +107,15 @@ impl AttrId {
             40 => AttrId::Experiment,
             _ => return None,
         })
+    }
+
+    /// Whether the attribute is a map (`query.NAME`, `traits.NAME`, `custom.NAME`,
+    /// `experiments.ID`), which needs a member name.
+    pub(crate) fn is_map(self) -> bool {
+        matches!(
+            self,
+            AttrId::Query | AttrId::Trait | AttrId::Custom | AttrId::Experiment
+        )
     }
 }
 
@@ -202,6 +211,18 @@ impl Attr {
         })
     }
 
+    /// The attribute as a document names it: the inverse of [`Attr::from_name`], for lint
+    /// and explanations (the compiled document carries the id and the member instead).
+    pub(crate) fn name(&self) -> String {
+        let word = ATTRIBUTE_LIST
+            .split(' ')
+            .nth(self.id as usize)
+            .unwrap_or("");
+        let mut name = String::from(word.trim_end_matches("NAME").trim_end_matches("ID"));
+        name.push_str(&self.member);
+        name
+    }
+
     /// What kind of value the attribute holds.
     pub(crate) fn kind(&self) -> Kind {
         match self.id {
@@ -259,6 +280,16 @@ mod tests {
             attr(AttrId::FirstUtmCampaign, "")
         );
         assert_eq!(Attr::from_name("url"), attr(AttrId::Url, ""));
+    }
+
+    #[test]
+    fn names_are_written_back_as_read() {
+        for name in ATTRIBUTE_NAMES {
+            let concrete = name.replace("NAME", "plan.tier").replace("ID", "hero-test");
+            let attr = Attr::from_name(&concrete).expect("listed");
+            assert_eq!(attr.name(), concrete);
+            assert_eq!(attr.id.is_map(), !attr.member.is_empty(), "{name}");
+        }
     }
 
     #[test]

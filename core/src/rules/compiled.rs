@@ -19,7 +19,7 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::attribute::Attr;
+use super::attribute::{Attr, AttrId};
 use super::document::{
     Action, Condition, DateRef, Experiment, Holdout, InsertPosition, Leaf, Op, Operand,
     RegexSource, Rule, Rules, Scalar, Variant,
@@ -41,7 +41,7 @@ use crate::limits::{
 const CHECKS_ATTRIBUTES: bool = !cfg!(feature = "sanitize-in-browser");
 
 /// The format's name and version, the array's first element.
-pub const COMPILED_FORMAT: &str = "orbit-rules-compiled/1";
+pub const COMPILED_FORMAT: &str = "orbit-rules-compiled/2";
 
 /// Why a text is not a compiled document the browser can use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,7 +152,8 @@ fn condition(w: &mut JsonWriter, c: &Condition) {
         }
         Condition::Leaf(leaf) => {
             w.uint(3)
-                .string(&leaf.attr_name)
+                .uint(leaf.attr.id as u64)
+                .string(&leaf.attr.member)
                 .uint(leaf.op as u64)
                 .bool(leaf.ignore_case);
             match &leaf.operand {
@@ -449,10 +450,11 @@ impl<'j> Reader<'j> {
             1 => Condition::Any(self.list(usize::MAX, |r| r.condition(regexes, depth))),
             2 => Condition::Not(Box::new(self.condition(regexes, depth))),
             _ => {
-                let attr_name = self.string();
-                let attr = Attr::from_name(&attr_name);
+                let id = AttrId::from_index(self.index(usize::MAX));
+                let member = self.string();
                 let op = Op::from_index(self.index(usize::MAX));
-                self.check(attr.is_some() && op.is_some());
+                // A map attribute needs a member name, and only a map attribute has one.
+                self.check(id.is_some_and(|id| id.is_map() != member.is_empty()) && op.is_some());
                 let ignore_case = self.flag();
                 let operand = match self.index(8) {
                     0 => Operand::None,
@@ -466,11 +468,10 @@ impl<'j> Reader<'j> {
                     _ => Operand::Regex(self.index(regexes.wrapping_sub(1))),
                 };
                 Condition::Leaf(Leaf {
-                    attr: attr.unwrap_or(Attr {
-                        id: super::attribute::AttrId::Url,
-                        member: String::new(),
-                    }),
-                    attr_name,
+                    attr: Attr {
+                        id: id.unwrap_or(AttrId::Url),
+                        member,
+                    },
                     op: op.unwrap_or(Op::Exists),
                     ignore_case,
                     operand,
@@ -607,7 +608,7 @@ mod tests {
         let rules = parse_rules(source).unwrap();
         let compiled = write_compiled(&rules);
         assert!(
-            compiled.starts_with("[\"orbit-rules-compiled/1\",\"r7\""),
+            compiled.starts_with("[\"orbit-rules-compiled/2\",\"r7\""),
             "{compiled}"
         );
         assert_eq!(read_compiled(&compiled), Ok(rules));
@@ -647,7 +648,7 @@ mod tests {
             "42",
             "[]",
             r#"["other"]"#,
-            r#"["orbit-rules-compiled/1"]"#,
+            r#"["orbit-rules-compiled/2"]"#,
         ] {
             assert_eq!(read_compiled(bad), Err(CompiledError::Invalid), "{bad}");
         }
@@ -707,13 +708,33 @@ mod tests {
     }
 
     #[test]
+    fn attributes_travel_as_ids_with_their_member() {
+        let good = compile(
+            r#"{"rules":[{"id":"a","conditions":{"attribute":"traits.plan","op":"exists"}}]}"#,
+        );
+        // `traits.NAME` is attribute 36; its member is the rest of the name.
+        assert!(good.contains(r#",3,36,"plan","#), "{good}");
+        assert!(read_compiled(&good).is_ok());
+        // A map attribute without a member, a plain one with a member, or an id past the
+        // list: damaged.
+        for bad in [r#",3,36,"","#, r#",3,0,"plan","#, r#",3,41,"plan","#] {
+            let damaged = good.replacen(r#",3,36,"plan","#, bad, 1);
+            assert_eq!(
+                read_compiled(&damaged),
+                Err(CompiledError::Invalid),
+                "{damaged}"
+            );
+        }
+    }
+
+    #[test]
     fn nesting_and_counts_are_bounded() {
         // MAX_CONDITION_DEPTH `not`s around a leaf read; one more does not.
-        let leaf = r#"3,"url",17,false,0"#;
+        let leaf = r#"3,0,"",17,false,0"#;
         let doc = |nots: usize| {
             let conds = "2,".repeat(nots);
             alloc::format!(
-                r#"["orbit-rules-compiled/1",null,null,0,0,0,1,"a",0,true,0,null,{conds}{leaf},0,null]"#
+                r#"["orbit-rules-compiled/2",null,null,0,0,0,1,"a",0,true,0,null,{conds}{leaf},0,null]"#
             )
         };
         assert!(read_compiled(&doc(MAX_CONDITION_DEPTH - 1)).is_ok());
@@ -722,9 +743,9 @@ mod tests {
             Err(CompiledError::Invalid)
         );
         // A count larger than what follows fails without allocating for it.
-        let huge = r#"["orbit-rules-compiled/1",null,null,4000000000,"x"]"#;
+        let huge = r#"["orbit-rules-compiled/2",null,null,4000000000,"x"]"#;
         assert_eq!(read_compiled(huge), Err(CompiledError::Invalid));
-        let too_many_rules = r#"["orbit-rules-compiled/1",null,null,0,0,0,1001]"#;
+        let too_many_rules = r#"["orbit-rules-compiled/2",null,null,0,0,0,1001]"#;
         assert_eq!(read_compiled(too_many_rules), Err(CompiledError::Invalid));
     }
 }

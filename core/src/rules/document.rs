@@ -9,7 +9,7 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::attribute::Attr;
+use super::attribute::{Attr, AttrId};
 use super::sanitize::ActionHtml;
 
 /// A site's parsed rule document, its rules in evaluation order.
@@ -59,6 +59,23 @@ impl Rules {
     /// The distinct regex patterns of the document, in the order a host compiles them.
     pub fn regex_sources(&self) -> &[RegexSource] {
         &self.regexes
+    }
+
+    /// Whether a condition tests `segments` or `lead_score`: only then does the tracker ask
+    /// the collector for the visitor's profile (most documents never do).
+    pub fn tests_profile(&self) -> bool {
+        fn tests(c: &Condition) -> bool {
+            match c {
+                Condition::All(children) | Condition::Any(children) => children.iter().any(tests),
+                Condition::Not(inner) => tests(inner),
+                Condition::Leaf(leaf) => {
+                    matches!(leaf.attr.id, AttrId::Segments | AttrId::LeadScore)
+                }
+            }
+        }
+        self.rules
+            .iter()
+            .any(|r| r.conditions.as_ref().is_some_and(tests))
     }
 }
 
@@ -406,8 +423,6 @@ pub(crate) enum Condition {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Leaf {
     pub(crate) attr: Attr,
-    /// The attribute as written, for explanations.
-    pub(crate) attr_name: String,
     pub(crate) op: Op,
     pub(crate) ignore_case: bool,
     pub(crate) operand: Operand,
@@ -591,6 +606,27 @@ impl Op {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_conditions_on_segments_or_lead_score_ask_for_the_profile() {
+        let tests = |doc: &str| {
+            super::super::parse_rules(doc)
+                .expect("valid")
+                .tests_profile()
+        };
+        assert!(tests(
+            r#"{"rules":[{"id":"a","conditions":{"any":[{"attribute":"path","op":"exists"},
+                {"not":{"attribute":"segments","op":"contains","value":"vip"}}]}}]}"#
+        ));
+        assert!(tests(
+            r#"{"rules":[{"id":"a","conditions":{"attribute":"lead_score","op":"gt","value":1}}]}"#
+        ));
+        // Words in texts are not conditions.
+        assert!(!tests(
+            r#"{"rules":[{"id":"a","conditions":{"attribute":"traits.segments","op":"exists"},
+                "actions":[{"type":"set_text","selector":"p","text":"lead_score segments"}]}]}"#
+        ));
+    }
 
     #[test]
     fn operators_are_declared_in_the_order_of_their_names() {

@@ -121,7 +121,7 @@ pub(crate) fn explain_false<H: Host>(cond: &Condition, env: &Env<'_, H>, out: &m
 #[cfg(feature = "explain")]
 fn describe_leaf<H: Host>(leaf: &Leaf, env: &Env<'_, H>, out: &mut String) {
     out.push_str("condition ");
-    out.push_str(&leaf.attr_name);
+    out.push_str(&leaf.attr.name());
     out.push(' ');
     out.push_str(leaf.op.name());
     // Every operand is written after one space.

@@ -421,7 +421,7 @@ fn always_holds(c: Option<&Condition>) -> bool {
 /// Operator and attribute combinations that can never match (or always match, negated).
 fn type_problem(leaf: &Leaf) -> Option<String> {
     let op = leaf.op.positive().0;
-    let attr = &leaf.attr_name;
+    let attr = &leaf.attr.name();
     let text_operand = |s: &Scalar| matches!(s, Scalar::Text(t) if parse_number(t).is_none());
     let bool_operand = |s: &Scalar| matches!(s, Scalar::Bool(_));
     let operands_are = |f: &dyn Fn(&Scalar) -> bool| match &leaf.operand {

@@ -601,7 +601,6 @@ impl<'j> Parser<'j> {
         }
         Some(Leaf {
             attr: attr?,
-            attr_name: String::from(attr_name?),
             op: op?,
             ignore_case,
             operand: operand?,
