@@ -1,12 +1,17 @@
-// The URL parts of js/context.js: what orbit-core's `VisitorContext::set_url` and
-// `set_referrer` give for the same page and referrer (their tests in core/src/rules/context.rs,
-// and the browser test in sdk-wasm/tests/personalize.rs).
+// The URL and user-agent parts of js/context.js: what orbit-core's `VisitorContext::set_url`,
+// `set_referrer` and `set_user_agent` give for the same page, referrer and user agent (their
+// tests in core/src/rules/context.rs and core/src/enrich/ua.rs, and the browser tests in
+// sdk-wasm/tests/personalize.rs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pageContext } from './context.js';
+import { readFileSync } from 'node:fs';
+import { pageContext, userAgentContext } from './context.js';
 
-/** The URL parts, after the hour and weekday. */
-const urlContext = (page, referrer) => pageContext(page, referrer).slice(2);
+/** The URL parts, after the hour, weekday and user-agent parts. */
+const urlContext = (page, referrer) => pageContext(page, '', referrer).slice(5);
+
+/** `DeviceType`'s names by the index userAgentContext gives. */
+const DEVICES = ['desktop', 'mobile', 'tablet', 'bot', 'unknown'];
 
 test('host, path, hash and query parameters are split as set_url splits them', () => {
   assert.deepEqual(
@@ -46,7 +51,7 @@ test('the referrer domain is lowercase, without port and www.; a direct visit ha
 });
 
 test('the local hour and ISO weekday come first, whatever the URL', () => {
-  const [hour, weekday] = pageContext('not a url', '');
+  const [hour, weekday] = pageContext('not a url', '', '');
   const now = new Date();
   assert.equal(hour, now.getHours());
   assert.equal(weekday, now.getDay() || 7);
@@ -57,4 +62,19 @@ test('a URL the browser cannot read gives nothing, and nothing throws', () => {
   assert.deepEqual(urlContext('https://a.com/', 'http://[bad'), []);
   // Outside a page (no document) the referrer cannot be read.
   assert.deepEqual(urlContext('https://a.com/'), []);
+});
+
+test('every agent of the shared corpus gets the device, browser and os orbit-core gives', () => {
+  const corpus = JSON.parse(readFileSync(new URL('../../tests/fixtures/user-agents.json', import.meta.url)));
+  assert.ok(corpus.cases.length > 300);
+  for (const { user_agent, device, browser, os } of corpus.cases) {
+    const [index, ...names] = userAgentContext(user_agent);
+    assert.deepEqual([DEVICES[index], ...names.map((name) => name ?? null)], [device, browser, os], user_agent);
+  }
+});
+
+test('the user agent comes after the hour and weekday, whatever the URL', () => {
+  const ua = 'Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) Version/16.6 Mobile/15E148 Safari/604.1';
+  assert.deepEqual(pageContext('not a url', ua, '').slice(2), [2, 'Safari', 'iOS']);
+  assert.deepEqual(pageContext('https://a.com/x', '', '').slice(2, 6), [3, undefined, undefined, 'a.com']);
 });

@@ -16,6 +16,7 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use orbit_core::enrich::ua::DeviceType;
 use orbit_core::json::read::{read_json, Json};
 use orbit_core::json::JsonWriter;
 use orbit_core::limits::MAX_DEPTH;
@@ -857,8 +858,7 @@ fn visitor_context(state: &State) -> VisitorContext {
     }
     ctx.identified = Some(state.user_id.is_some());
     ctx.experiments = decode_pairs(&state.personal.assignments);
-    set_from_page(&mut ctx, web::page::href());
-    ctx.set_user_agent(&state.page.user_agent);
+    set_from_page(&mut ctx, web::page::href(), &state.page.user_agent);
     if let Some(session) = state.session.as_ref() {
         // The page's own tags as a campaign key, read back like the stored one: the key
         // writer is in the bundle anyway, `parse_campaign` would be a second decoder.
@@ -911,21 +911,33 @@ fn visitor_context(state: &State) -> VisitorContext {
 
 /// Sets what the browser reads best of the page: `url` (the page's `href`) and the parts of
 /// it rules test (`host`, `path`, `hash`, `query`), `referrer` and `referrer_domain`, as
-/// `set_url(href)` and `set_referrer(document.referrer)` would, and the local hour and
-/// weekday. The browser parses the URLs (js/context.js), so the bundle carries no URL
-/// splitter of its own.
-pub fn set_from_page(ctx: &mut VisitorContext, href: String) {
-    let parts = web::page::page_context(&href);
+/// `set_url(href)` and `set_referrer(document.referrer)` would, the `device`, `browser` and
+/// `os` of `user_agent`, as `set_user_agent` would, and the local hour and weekday. The
+/// browser parses the URLs and classifies the user agent (js/context.js), so the bundle
+/// carries neither a URL splitter nor orbit-core's user-agent tables.
+pub fn set_from_page(ctx: &mut VisitorContext, href: String, user_agent: &str) {
+    /// `DeviceType` by the index js/context.js gives.
+    const DEVICES: [DeviceType; 5] = [
+        DeviceType::Desktop,
+        DeviceType::Mobile,
+        DeviceType::Tablet,
+        DeviceType::Bot,
+        DeviceType::Unknown,
+    ];
+    let parts = web::page::page_context(&href, user_agent);
     let part = |i| parts.get(i).as_string();
     let number = |i| Some(parts.get(i).as_f64().unwrap_or_default() as u8);
     ctx.local_hour = number(0);
     ctx.local_weekday = number(1);
-    ctx.host = part(2);
-    ctx.path = part(3);
-    ctx.hash = part(4);
-    ctx.referrer = part(5);
-    ctx.referrer_domain = part(6);
-    let mut i = 7;
+    ctx.device = number(2).and_then(|i| DEVICES.get(usize::from(i)).copied());
+    ctx.browser = part(3);
+    ctx.os = part(4);
+    ctx.host = part(5);
+    ctx.path = part(6);
+    ctx.hash = part(7);
+    ctx.referrer = part(8);
+    ctx.referrer_domain = part(9);
+    let mut i = 10;
     while let Some(name) = part(i) {
         ctx.query.push((name, part(i + 1).unwrap_or_default()));
         i += 2;

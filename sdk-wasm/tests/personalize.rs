@@ -190,6 +190,11 @@ fn the_browsers_url_parts_are_those_set_url_gives_and_the_hour_is_local() {
         .unwrap()
         .as_string()
         .unwrap();
+    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).unwrap();
+    let user_agent = Reflect::get(&navigator, &"userAgent".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
     let location = Reflect::get(&js_sys::global(), &"location".into()).unwrap();
     let here = Reflect::get(&location, &"href".into())
         .unwrap()
@@ -204,7 +209,7 @@ fn the_browsers_url_parts_are_those_set_url_gives_and_the_hour_is_local() {
         "http://[::1]:8080/a?%2B=+",
     ] {
         let mut browser = VisitorContext::default();
-        set_from_page(&mut browser, href.into());
+        set_from_page(&mut browser, href.into(), &user_agent);
         let mut core = VisitorContext {
             local_hour: browser.local_hour,
             local_weekday: browser.local_weekday,
@@ -212,6 +217,7 @@ fn the_browsers_url_parts_are_those_set_url_gives_and_the_hour_is_local() {
         };
         core.set_url(href);
         core.set_referrer(&referrer);
+        core.set_user_agent(&user_agent);
         assert_eq!(browser, core, "{href}");
         let now = js_sys::Date::new_0();
         let weekday = match now.get_day() {
@@ -220,5 +226,32 @@ fn the_browsers_url_parts_are_those_set_url_gives_and_the_hour_is_local() {
         };
         assert_eq!(browser.local_hour, Some(now.get_hours() as u8));
         assert_eq!(browser.local_weekday, Some(weekday as u8));
+    }
+}
+
+/// The tracker's user-agent classifier (js/context.js, which keeps orbit-core's out of the
+/// bundle) gives every agent of the shared corpus the device, browser and OS that
+/// orbit-core's `set_user_agent`, which the collector uses, gives it here.
+#[wasm_bindgen_test]
+fn the_browsers_device_browser_and_os_are_those_set_user_agent_gives() {
+    use orbit_core::rules::VisitorContext;
+    use orbit_sdk::personalize::set_from_page;
+    let corpus: serde_json::Value =
+        serde_json::from_str(include_str!("../../tests/fixtures/user-agents.json")).unwrap();
+    let cases = corpus["cases"].as_array().unwrap();
+    assert!(cases.len() > 300, "a corpus of a few hundred agents");
+    let href = "https://a.com/";
+    for case in cases {
+        let user_agent = case["user_agent"].as_str().unwrap();
+        let mut browser = VisitorContext::default();
+        set_from_page(&mut browser, href.into(), user_agent);
+        let mut core = VisitorContext::default();
+        core.set_user_agent(user_agent);
+        assert!(core.device.is_some(), "{user_agent:?}");
+        assert_eq!(
+            (browser.device, &browser.browser, &browser.os),
+            (core.device, &core.browser, &core.os),
+            "{user_agent:?}"
+        );
     }
 }

@@ -1,9 +1,13 @@
 //! A small, hand-written user-agent parser.
 //!
 //! Reports need only the browser family, its major version, the OS and a device class, so a
-//! few dozen substring checks do instead of a regex database that would cost the browser
-//! bundle hundreds of kilobytes. Matching is on ASCII bytes and never allocates, except for
-//! the version string it returns.
+//! few dozen substring checks do instead of a regex database. Matching is on ASCII bytes and
+//! never allocates, except for the version string it returns.
+//!
+//! The tracker classifies with a JavaScript copy of these tables (`userAgentContext` in
+//! sdk-wasm/js/context.js), which keeps them out of its .wasm; the two are held to the same
+//! answers by tests/fixtures/user-agents.json: a change to one needs the same change to the
+//! other.
 
 use crate::text::{contains, find, split, split_once};
 use alloc::string::String;
@@ -84,8 +88,8 @@ pub const BOT_MARKERS: &[&str] = &[
     "mediapartners-google",
 ];
 
-/// [`BOT_MARKERS`] as one space-separated string: in the browser bundle a slice costs a
-/// pointer and a length per entry, which compress far worse than the words.
+/// [`BOT_MARKERS`] as one space-separated string, for the one scan of every table
+/// (`first_token`).
 const BOT_MARKER_LIST: &str = "bot crawl spider slurp headlesschrome phantomjs lighthouse pingdom \
 curl/ wget/ python-requests python-urllib go-http-client java/ okhttp axios/ node-fetch \
 facebookexternalhit bingpreview ahrefs semrush yandex chatgpt-user google-inspectiontool \
@@ -93,8 +97,9 @@ mediapartners-google";
 
 /// Browser tokens in the order they must be tried: Edge, Opera and Samsung Internet also send
 /// `Chrome/`, and nearly everything sends `Safari/`, so the specific tokens come first.
-/// Entries `token=name`, separated by `,` (one string is smaller in the browser bundle than a
-/// slice of pairs); `Edge/` is legacy (EdgeHTML) Edge, which would otherwise pass for Chrome.
+/// Entries `token=name`, separated by `,` (one string is smaller than a slice of pairs, and
+/// reads like the JavaScript copy's); `Edge/` is legacy (EdgeHTML) Edge, which would
+/// otherwise pass for Chrome.
 const BROWSER_TOKENS: &str = "Edg/=Edge,EdgA/=Edge,EdgiOS/=Edge,Edge/=Edge,OPR/=Opera,\
 SamsungBrowser/=Samsung Internet,Firefox/=Firefox,FxiOS/=Firefox,Chrome/=Chrome,CriOS/=Chrome,\
 MSIE =Internet Explorer";
@@ -120,7 +125,7 @@ pub fn parse_user_agent(ua: &str) -> UserAgent {
 }
 
 /// The browser family, the OS and the device class: what rules test, without the version
-/// (whose `String` the browser bundle then does without).
+/// (whose `String` a visitor context does without).
 pub(crate) fn classify(ua: &str) -> (Option<&'static str>, Option<&'static str>, DeviceType) {
     let os = first_token(ua, OS_TOKENS, b',', false).map(|(name, _)| name);
     let browser = browser(ua).map(|(name, _)| name);
@@ -486,6 +491,37 @@ mod tests {
             None,
             DeviceType::Unknown,
         );
+    }
+
+    /// The corpus the tracker's classifier in JavaScript (sdk-wasm/js/context.js) is held to
+    /// as well, in node and beside this one in the browser.
+    #[test]
+    fn every_agent_of_the_shared_corpus_is_classified_as_recorded() {
+        let corpus: serde_json::Value =
+            serde_json::from_str(include_str!("../../../tests/fixtures/user-agents.json")).unwrap();
+        let cases = corpus["cases"].as_array().unwrap();
+        assert!(cases.len() > 300, "a corpus of a few hundred agents");
+        for case in cases {
+            let ua = case["user_agent"].as_str().unwrap();
+            let parsed = parse_user_agent(ua);
+            assert_eq!(parsed.device.as_str(), case["device"], "device of {ua:?}");
+            assert_eq!(
+                parsed.browser,
+                case["browser"].as_str(),
+                "browser of {ua:?}"
+            );
+            assert_eq!(parsed.os, case["os"].as_str(), "os of {ua:?}");
+        }
+        // Every entry of every table decides some case.
+        let tables = BROWSER_TOKENS.split(',').chain(OS_TOKENS.split(','));
+        for entry in tables.chain(BOT_MARKERS.iter().copied()) {
+            let token = entry.split('=').next().unwrap();
+            let decides = |case: &serde_json::Value| {
+                let ua = case["user_agent"].as_str().unwrap();
+                ua.contains(token) && classify(&ua.replace(token, "")) != classify(ua)
+            };
+            assert!(cases.iter().any(decides), "no case for {token:?}");
+        }
     }
 
     #[test]

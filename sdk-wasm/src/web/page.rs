@@ -154,11 +154,12 @@ extern "C" {
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/js/context.js")]
 extern "C" {
-    /// The visitor's local hour (0–23) and ISO weekday (1 Monday … 7 Sunday), then `href`'s
-    /// host, path and hash, the page's referrer and its domain, then each of `href`'s query
-    /// parameters' name and value, as `VisitorContext::set_url` and `set_referrer` give them,
-    /// read by the browser's `Date` and URL parser (js/context.js, which never throws):
-    /// neither URL parser in the bundle.
+    /// The visitor's local hour (0–23) and ISO weekday (1 Monday … 7 Sunday), the device
+    /// (its index in `DeviceType`), browser and OS of `user_agent`, then `href`'s host, path
+    /// and hash, the page's referrer and its domain, then each of `href`'s query parameters'
+    /// name and value, as `VisitorContext::set_user_agent`, `set_url` and `set_referrer` give
+    /// them, read by the browser's `Date` and URL parser and a few lines of JavaScript
+    /// (js/context.js, which never throws): no URL parser or user-agent tables in the bundle.
     #[wasm_bindgen(js_name = pageContext)]
-    pub fn page_context(href: &str) -> js_sys::Array;
+    pub fn page_context(href: &str, user_agent: &str) -> js_sys::Array;
 }
