@@ -11,7 +11,6 @@
 //! rendered, is reported: `Experiment Viewed` once per visitor, experiment and variant
 //! (controls included) and `Personalization Applied` once per rule and page view.
 
-use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -763,83 +762,84 @@ fn fetch_rules(shared: &Rc<Shared>) {
         );
         (url, web::storage::local_get(RULES_ETAG_KEY))
     };
-    let weak = Rc::downgrade(shared);
-    let swallow = &shared.swallow_failure;
-    let done = move |answer: web::transport::Answer| {
-        let Some(shared) = weak.upgrade() else {
-            return;
-        };
-        if let Some((body, etag)) = answer {
-            web::storage::local_set(RULES_CACHE_KEY, &body);
-            if let Some(etag) = etag {
-                web::storage::local_set(RULES_ETAG_KEY, &etag);
-            }
-            let hidden = !shared.state.borrow().personal.revealed;
-            if hidden && load(&shared, &body, true) {
-                evaluate_and_apply(&shared);
-                fetch_profile(&shared);
-            }
+    fetch(shared, &url, etag.as_deref(), "", rules_fetched);
+}
+
+/// GETs `url` and hands the answer to `then` while the tracker exists: a listener of the
+/// tracker's one closure type, owned by JavaScript and freed once called and collected.
+fn fetch(
+    shared: &Rc<Shared>,
+    url: &str,
+    etag: Option<&str>,
+    tag: &str,
+    then: fn(&Rc<Shared>, &JsValue),
+) {
+    let done = crate::event_callback(Rc::downgrade(shared), then).into_js_value();
+    web::transport::get_text(url, etag, &done, tag);
+}
+
+/// The collector's document: stored for the next page view, and applied now while the slots
+/// are still hidden; then the slots are revealed.
+fn rules_fetched(shared: &Rc<Shared>, answer: &JsValue) {
+    if let Some((body, etag, _)) = web::transport::answer(answer) {
+        web::storage::local_set(RULES_CACHE_KEY, &body);
+        if let Some(etag) = etag {
+            web::storage::local_set(RULES_ETAG_KEY, &etag);
         }
-        if !shared.state.borrow().personal.revealed {
-            reveal(&shared);
+        let hidden = !shared.state.borrow().personal.revealed;
+        if hidden && load(shared, &body, true) {
+            evaluate_and_apply(shared);
+            fetch_profile(shared);
         }
-    };
-    web::transport::get_text(&url, etag.as_deref(), swallow, Box::new(done));
+    }
+    if !shared.state.borrow().personal.revealed {
+        reveal(shared);
+    }
 }
 
 /// Fetches the visitor's profile when the document tests it (once per page load or SPA view,
 /// `If-None-Match` the cached one): kept for the next page views, and applied now if the
 /// slots are still hidden.
 fn fetch_profile(shared: &Rc<Shared>) {
-    let (url, etag, owner) = {
+    let mut state = shared.state.borrow_mut();
+    let personal = &state.personal;
+    if !personal.profile_wanted || personal.profile_requested || state.mode != Mode::Tracking {
+        return;
+    }
+    state.personal.profile_requested = true;
+    let config = &state.config;
+    let id = &state.anonymous_id;
+    let url = profile::url(&config.endpoint, &config.site, &config.write_key, id);
+    // An ETag only revalidates a cached profile of this same visitor.
+    let etag = profile::cached(id).and(web::storage::local_get(profile::PROFILE_ETAG_KEY));
+    // The answer comes in a later task, when the state is free again.
+    fetch(shared, &url, etag.as_deref(), id, profile_fetched);
+}
+
+/// The collector's profile of the visitor it was asked for (the answer's tag): kept for the
+/// next page views, and applied now if the slots are still hidden.
+fn profile_fetched(shared: &Rc<Shared>, answer: &JsValue) {
+    let Some((body, etag, owner)) = web::transport::answer(answer) else {
+        return;
+    };
+    let Some(fresh) = Profile::decode(&body) else {
+        return;
+    };
+    let hidden = {
         let mut state = shared.state.borrow_mut();
-        let personal = &state.personal;
-        if !personal.profile_wanted || personal.profile_requested || state.mode != Mode::Tracking {
-            return;
+        if owner.as_deref() != Some(state.anonymous_id.as_str()) {
+            return; // orbit('reset') since: this was the previous visitor's
         }
-        state.personal.profile_requested = true;
-        let config = &state.config;
-        let url = profile::url(
-            &config.endpoint,
-            &config.site,
-            &config.write_key,
-            &state.anonymous_id,
-        );
-        // An ETag only revalidates a cached profile of this same visitor.
-        let etag = profile::cached(&state.anonymous_id)
-            .and(web::storage::local_get(profile::PROFILE_ETAG_KEY));
-        (url, etag, state.anonymous_id.clone())
-    };
-    let weak = Rc::downgrade(shared);
-    let done = move |answer: web::transport::Answer| {
-        let (Some(shared), Some((body, etag))) = (weak.upgrade(), answer) else {
-            return;
-        };
-        let Some(fresh) = Profile::decode(&body) else {
-            return;
-        };
-        let hidden = {
-            let mut state = shared.state.borrow_mut();
-            if state.anonymous_id != owner {
-                return; // orbit('reset') since: this was the previous visitor's
-            }
-            profile::store(&owner, &body, etag.as_deref());
-            if state.debug {
-                web::console::debug("profile from the collector", &JsValue::from_str(&body));
-            }
-            state.personal.profile = fresh;
-            !state.personal.revealed && state.personal.engine.is_some()
-        };
-        if hidden {
-            evaluate_and_apply(&shared);
+        profile::store(&state.anonymous_id, &body, etag.as_deref());
+        if state.debug {
+            web::console::debug("profile from the collector", &JsValue::from_str(&body));
         }
+        state.personal.profile = fresh;
+        !state.personal.revealed && state.personal.engine.is_some()
     };
-    web::transport::get_text(
-        &url,
-        etag.as_deref(),
-        &shared.swallow_failure,
-        Box::new(done),
-    );
+    if hidden {
+        evaluate_and_apply(shared);
+    }
 }
 
 /// Everything the rules can test about this visitor on this page view.

@@ -18,67 +18,20 @@ pub fn encode_component(text: &str) -> String {
     js_sys::encode_uri_component(text).into()
 }
 
-/// A GET's answer: the body and `ETag` of a 200, or `None`.
-pub type Answer = Option<(String, Option<String>)>;
-/// What to do with a GET's [`Answer`].
-pub type OnAnswer = alloc::boxed::Box<dyn FnOnce(Answer)>;
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/personalize.js")]
+extern "C" {
+    /// GETs `url` without cookies (with `If-None-Match: etag`) and calls `done` once, with
+    /// what [`answer`] reads: the fetch and its promises are js/personalize.js's (which never
+    /// throws), not two closures and their glue in the .wasm. `tag` comes back in the answer.
+    #[wasm_bindgen(js_name = getText)]
+    pub fn get_text(url: &str, etag: Option<&str>, done: &JsValue, tag: &str);
+}
 
-/// GETs `url` (with `If-None-Match: etag`) and calls `done` once: with the body and the
-/// `ETag` of a 200, or `None` for anything else (304, an error, no network). `swallow`
-/// turns a rejected fetch into `undefined`. `done` is boxed so that every caller shares one
-/// copy of this function in the bundle.
-pub fn get_text(url: &str, etag: Option<&str>, swallow: &impl AsRef<JsValue>, done: OnAnswer) {
-    use core::cell::Cell;
-    use wasm_bindgen::closure::Closure;
-    let Some(window) = super::window() else {
-        return done(None);
-    };
-    let init = request_init();
-    if let Some(etag) = etag {
-        let headers = js_sys::Object::new();
-        super::set_prop(&headers, "If-None-Match", &JsValue::from_str(etag));
-        super::set_prop(&init, "headers", &headers);
-    }
-    let swallow = swallow.as_ref();
-    let fetched = window.fetch_with_str_and_init(url, init.unchecked_ref());
-    let settled = super::call(&fetched, "catch", &[swallow]);
-    let swallow = swallow.clone();
-    // Closures of the tracker's listener type (`Fn` of three values; the promises pass
-    // one), owned by JavaScript and freed when collected, rather than one-shot ones: no
-    // one-shot or `FnMut` closure glue in the bundle.
-    // Each promise calls its handler once; `Cell::take` keeps `done` a one-time call
-    // regardless, and cannot fail if a handler were entered again.
-    let done = Cell::new(Some(done));
-    let on_response = Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(
-        move |response: JsValue, _: JsValue, _: JsValue| {
-            let Some(done) = done.take() else {
-                return;
-            };
-            let (status, _) = response_status(&response);
-            if status != 200 {
-                return done(None);
-            }
-            let etag = Cell::new(header(&response, "etag"));
-            // Any promise (a `then` method) rather than an `instanceof` check: no binding.
-            let text = super::call(&response, "text", &[]);
-            if !super::prop(&text, "then").is_function() {
-                return done(None);
-            }
-            let done = Cell::new(Some(done));
-            let on_text = Closure::<dyn Fn(JsValue, JsValue, JsValue)>::new(
-                move |body: JsValue, _: JsValue, _: JsValue| {
-                    if let Some(done) = done.take() {
-                        done(body.as_string().map(|body| (body, etag.take())));
-                    }
-                },
-            )
-            .into_js_value();
-            let text = super::call(&text, "catch", &[&swallow]);
-            super::call(&text, "then", &[&on_text]);
-        },
-    )
-    .into_js_value();
-    super::call(&settled, "then", &[&on_response]);
+/// The body and `ETag` of a [`get_text`]'s 200, and its `tag`; `None` for anything else (304,
+/// an error, no network).
+pub fn answer(answer: &JsValue) -> Option<(String, Option<String>, Option<String>)> {
+    let part = |i| super::prop(answer, i).as_string();
+    Some((part("0")?, part("1"), part("2")))
 }
 
 /// Posts `body` to `url`: the promise of the `Response`, or `None` when the request could
@@ -118,13 +71,6 @@ pub fn response_status(response: &JsValue) -> (u16, Option<String>) {
     let headers = super::prop(response, "headers");
     let retry_after = super::call(&headers, "get", &[&JsValue::from_str("retry-after")]);
     (status, retry_after.as_string())
-}
-
-/// `response.headers.get(name)` through `Reflect`, as `response_status` reads it: no web-sys
-/// `Response` or `Headers` binding in the glue; `None` for a missing header.
-fn header(response: &JsValue, name: &str) -> Option<String> {
-    let headers = super::prop(response, "headers");
-    super::call(&headers, "get", &[&JsValue::from_str(name)]).as_string()
 }
 
 /// `navigator.onLine`; true when the browser does not say.
