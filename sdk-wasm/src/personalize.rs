@@ -219,7 +219,11 @@ fn load(shared: &Rc<Shared>, text: &str, warn: bool) -> bool {
         Ok(rules) => {
             let wants_profile = rules.tests_profile();
             let mut state = shared.state.borrow_mut();
-            state.personal.engine = Some(RuleEngine::new(rules, JsHost));
+            // Only ever loaded while there is no engine (a fetched document is loaded only
+            // when none was): forgotten rather than dropped, which keeps the document's drop
+            // code out of the bundle.
+            let engine = RuleEngine::new(rules, JsHost);
+            core::mem::forget(state.personal.engine.replace(engine));
             // The plan points into the previous document (the caller plans again).
             state.personal.plan.clear();
             if wants_profile && !state.personal.profile_wanted {
