@@ -1,9 +1,10 @@
-/* Personalisation's changes to the page's elements (sdk-wasm/src/web/dom.rs binds `change`
-   and `reveal`): this DOM work is smaller as JavaScript than as wasm calling each DOM method
-   through an import. Each change returns a record that puts the element back (`restore`),
-   says whether the page has since undone the change (`undone`) and makes it again (`redo`);
-   which changes apply, the circuit breaker and the exposures stay in Rust. Nothing here
-   throws into the page. */
+/* Personalisation's changes to the page's elements (sdk-wasm/src/web/dom.rs binds `changes`,
+   `apply`, `restoreAll` and `reveal`; web/transport.rs binds `getText`): this DOM work is
+   smaller as JavaScript than as wasm calling each DOM method through an import. Each change
+   returns a record that puts the element back (`restore`), says whether the page has since
+   undone the change (`undone`) and makes it again (`redo`); `apply` makes a planned change
+   on the elements it matches, within the circuit breaker. Which changes apply and the
+   exposures stay in Rust. Nothing here throws into the page. */
 
 import { attributeOk, putHtml, styleOk } from './sanitize.js';
 
@@ -81,7 +82,7 @@ function attempt(action) {
 /** Applies one change to `element` and returns its record: `restore()` puts the element back
  * as it was before, `undone()` is true once the page changed what the change touched (or
  * removed the inserted HTML), `redo()` makes the change again. */
-export function change(element, kind, a, b, c) {
+function change(element, kind, a, b, c) {
   const now = () => attempt(() => read(element, kind, a));
   const before = now();
   let after, wrapper;
@@ -96,6 +97,45 @@ export function change(element, kind, a, b, c) {
       attempt(() => (kind > 8 ? !!wrapper && !wrapper.isConnected : now().some((value, i) => value !== after[i]))),
     redo,
   };
+}
+
+/** Most times one element is changed again in a second before the page counts as fighting
+ * back (sdk-wasm/src/personalize.rs's MAX_PATCHES_PER_SECOND). */
+const MAX_PATCHES_PER_SECOND = 10;
+
+/** A tracker's changes to the page: `made`, [plan index, element, record] for each change
+ * made, and `patches`, each element's [second's start, changes again in it] (the circuit
+ * breaker). */
+export const changes = () => ({ made: [], patches: new Map() });
+
+/** Makes the planned change `plan` (`kind`, `a`, `b`, `c` as for `change`) on each element
+ * matching `selector` it was not made on yet, except in HTML a rule inserted (rules apply to
+ * the page's own elements, so an insertion that matches its own selector does not repeat
+ * forever), and makes it again where the page undid it: 2 once an element is changed again
+ * more than MAX_PATCHES_PER_SECOND times in a second (the page fights back: stop), else 1
+ * when the change is on some element, else 0. An invalid selector matches nothing. */
+export function apply(state, plan, selector, kind, a, b, c) {
+  const now = Date.now();
+  for (const element of attempt(() => document.querySelectorAll(selector)) ?? []) {
+    if (element.closest('[data-orbit-inserted]')) continue;
+    const made = state.made.find(([p, e]) => p == plan && e == element);
+    if (!made) state.made.push([plan, element, change(element, kind, a, b, c)]);
+    else if (made[2].undone()) {
+      let [since, count] = state.patches.get(element) ?? [now, 0];
+      if (now - since >= 1000) [since, count] = [now, 0];
+      state.patches.set(element, [since, ++count]);
+      if (count > MAX_PATCHES_PER_SECOND) return 2;
+      made[2].redo();
+    }
+  }
+  return +state.made.some(([p]) => p == plan);
+}
+
+/** Puts every changed element back, newest change first, and forgets the changes. */
+export function restoreAll(state) {
+  for (const [, , record] of state.made.reverse()) record.restore();
+  state.made = [];
+  state.patches.clear();
 }
 
 /** Marks every element matching `slots` as decided (`attribute`) and removes the element

@@ -100,15 +100,14 @@ pub(crate) struct Personalization {
     engine: Option<RuleEngine<JsHost>>,
     /// What the current page view's evaluation asks for.
     plan: Vec<Planned>,
-    /// Changes made, with what they replaced.
-    applied: Vec<Applied>,
+    /// The changes made, with what they replaced, and the circuit breaker's counts: kept by
+    /// js/personalize.js (`dom::changes`), set by [`start`].
+    changes: JsValue,
     /// Experiment variants, `experiment:variant|…` as stored, for stickiness: decoded into
     /// each evaluation's context, so kept in one form only.
     assignments: String,
     /// Experiment exposures sent, `experiment:variant|…` as stored (kept for good).
     exposed: String,
-    /// Re-applications per element in the current second: the circuit breaker.
-    patches: Vec<(Element, u64, u32)>,
     /// The page fought back: no more patching.
     stopped: bool,
     observer: Option<web_sys::MutationObserver>,
@@ -127,10 +126,9 @@ impl Default for Personalization {
         const NONE: Personalization = Personalization {
             engine: None,
             plan: Vec::new(),
-            applied: Vec::new(),
+            changes: JsValue::UNDEFINED,
             assignments: String::new(),
             exposed: String::new(),
-            patches: Vec::new(),
             stopped: false,
             observer: None,
             revealed: false,
@@ -163,6 +161,8 @@ struct Planned {
     variant: Option<usize>,
     /// Index in the rule's (or variant's) actions; `None` for a control.
     action: Option<usize>,
+    /// Whether its change is on some element (as of the last `reconcile`).
+    on_page: bool,
     /// Whether its change reached the page (and was reported).
     reported: bool,
     /// Whether rendering it counts as an exposure (not a preview).
@@ -172,19 +172,10 @@ struct Planned {
     sent: bool,
 }
 
-/// One change made to one element.
-struct Applied {
-    plan: usize,
-    element: Element,
-    /// The change's record from js/personalize.js, which holds what the element was before:
-    /// `restore` puts it back, `undone` says whether the page undid the change since, `redo`
-    /// makes it again.
-    record: JsValue,
-}
-
 /// Loads the rule document (inline, then cached), applies it, reveals the slots, installs
 /// the observer, and fetches the collector's current document in the background.
 pub(crate) fn start(shared: &Rc<Shared>) {
+    shared.state.borrow_mut().personal.changes = dom::changes().unwrap_or_default();
     let inline = dom::query(INLINE_RULES_SELECTOR).map(|e| dom::text(&e));
     let cached = if shared.state.borrow().mode == Mode::Tracking {
         web::storage::local_get(RULES_CACHE_KEY)
@@ -351,6 +342,7 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
                     rule,
                     variant,
                     action: (i < decision.actions.len()).then_some(i),
+                    on_page: false,
                     reported: false,
                     exposure,
                     sent: false,
@@ -413,15 +405,13 @@ fn try_redirect(shared: &Rc<Shared>, url: &str, keep_query: bool) -> bool {
 /// Applies every planned action to the elements that match it now, re-applying changes the
 /// page undid (within the circuit breaker), then reports what newly reached the page.
 fn reconcile(shared: &Rc<Shared>) {
-    let now = now_u64();
     let mut fought = false;
     {
         let mut guard = shared.state.borrow_mut();
         let Personalization {
             engine,
             plan,
-            applied,
-            patches,
+            changes,
             stopped,
             observer,
             ..
@@ -429,40 +419,16 @@ fn reconcile(shared: &Rc<Shared>) {
         if *stopped {
             return;
         }
-        'plan: for (index, planned) in plan.iter().enumerate() {
+        for (index, planned) in plan.iter_mut().enumerate() {
             let Some((_, _, Some(action))) = resolve(engine.as_ref(), planned) else {
                 continue;
             };
-            let Some(selector) = action.selector() else {
-                continue;
-            };
-            for element in dom::query_all(selector).unwrap_or_default() {
-                if inside_inserted(&element) {
-                    continue;
+            match apply(changes, index, action) {
+                2 => {
+                    fought = true;
+                    break;
                 }
-                let existing = applied
-                    .iter_mut()
-                    .find(|a| a.plan == index && same(&a.element, &element));
-                match existing {
-                    None => {
-                        let record = change(&element, action);
-                        applied.push(Applied {
-                            plan: index,
-                            element,
-                            record,
-                        });
-                    }
-                    Some(a) => {
-                        if !web::call(&a.record, "undone", &[]).is_truthy() {
-                            continue;
-                        }
-                        if !allow_patch(patches, &element, now) {
-                            fought = true;
-                            break 'plan;
-                        }
-                        web::call(&a.record, "redo", &[]);
-                    }
-                }
+                on => planned.on_page = on == 1,
             }
         }
         if fought {
@@ -491,12 +457,7 @@ fn report_rendered(shared: &Rc<Shared>, redirecting: bool) {
     let mut pending = Vec::new();
     {
         let mut state = shared.state.borrow_mut();
-        let Personalization {
-            engine,
-            plan,
-            applied,
-            ..
-        } = &mut state.personal;
+        let Personalization { engine, plan, .. } = &mut state.personal;
         for (index, planned) in plan.iter_mut().enumerate() {
             let Some((_, _, action)) = resolve(engine.as_ref(), planned) else {
                 continue;
@@ -504,7 +465,7 @@ fn report_rendered(shared: &Rc<Shared>, redirecting: bool) {
             let rendered = match action {
                 Some(Action::Redirect { .. }) => redirecting,
                 None => !redirecting,
-                Some(_) => !redirecting && applied.iter().any(|a| a.plan == index),
+                Some(_) => !redirecting && planned.on_page,
             };
             if rendered && !planned.reported {
                 planned.reported = true;
@@ -627,31 +588,10 @@ fn report(shared: &Rc<Shared>, holdout: Option<&str>, index: usize) {
     crate::track_event(shared, event, &properties);
 }
 
-/// The circuit breaker: false once `element` was re-patched too often this second.
-fn allow_patch(patches: &mut Vec<(Element, u64, u32)>, element: &Element, now: u64) -> bool {
-    match patches.iter_mut().find(|(e, _, _)| same(e, element)) {
-        Some((_, since, count)) => {
-            if now.saturating_sub(*since) >= 1_000 {
-                *since = now;
-                *count = 0;
-            }
-            *count += 1;
-            *count <= MAX_PATCHES_PER_SECOND
-        }
-        None => {
-            patches.push((element.clone(), now, 1));
-            true
-        }
-    }
-}
-
 /// Puts every changed element back, newest change first.
 fn revert_all(personal: &mut Personalization) {
-    while let Some(applied) = personal.applied.pop() {
-        web::call(&applied.record, "restore", &[]);
-    }
+    let _ = dom::restore_all(&personal.changes);
     personal.plan.clear();
-    personal.patches.clear();
 }
 
 /// `element.getAttribute(name)` through `web::call` (for forms too): no binding of its own in
@@ -673,12 +613,13 @@ pub(crate) fn same(a: &Element, b: &Element) -> bool {
     web::call(a, "isSameNode", &[b]).is_truthy()
 }
 
-/// Makes an action's change to `element` (js/personalize.js does the DOM work) and returns
-/// its record. The kinds are numbered in the order of [`Action`]'s variants; `a` names what
+/// Makes the planned change `plan`, `action`, on the elements its selector matches (js/
+/// personalize.js does the DOM work): [`dom::apply`]'s answer, 0 for an action without a
+/// selector. The kinds are numbered in the order of [`Action`]'s variants; `a` names what
 /// the change touches (attribute, `class`, style property, insert position). Out of line:
 /// inlined into `reconcile` it made the bundle larger.
 #[inline(never)]
-fn change(element: &Element, action: &Action) -> JsValue {
+fn apply(changes: &JsValue, plan: usize, action: &Action) -> u32 {
     let mut classes = String::new();
     let (kind, a, b, c) = match action {
         Action::SetText { text, .. } => (0, "", text.as_str(), ""),
@@ -708,16 +649,11 @@ fn change(element: &Element, action: &Action) -> JsValue {
         Action::Show { .. } => (7, "", "", ""),
         Action::Hide { .. } => (8, "", "", ""),
         Action::Insert { position, html, .. } => (9, position.dom_position(), html.as_str(), ""),
-        // Not an element's change (`reconcile` never gets one: it has no selector).
-        Action::Redirect { .. } => return JsValue::UNDEFINED,
+        // Not an element's change: no selector.
+        Action::Redirect { .. } => return 0,
     };
-    dom::change(element, kind, a, b, c)
-}
-
-/// Whether the element is part of HTML a rule inserted (rules apply to the page's own
-/// elements, so an insertion that matches its own selector does not repeat forever).
-fn inside_inserted(element: &Element) -> bool {
-    within(element, "[data-orbit-inserted]")
+    let selector = action.selector().unwrap_or_default();
+    dom::apply(changes, plan as u32, selector, kind, a, b, c)
 }
 
 /// Marks every slot as decided and removes the anti-flicker style.
@@ -995,4 +931,17 @@ fn push_item(list: &mut String, item: &str, separator: char) {
         list.push(separator);
     }
     list.push_str(item);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_browsers_circuit_breaker_has_the_same_limit() {
+        let js = include_str!("../js/personalize.js");
+        let line = format!(
+            "const MAX_PATCHES_PER_SECOND = {};\n",
+            super::MAX_PATCHES_PER_SECOND
+        );
+        assert!(js.contains(&line), "personalize.js should hold {line}");
+    }
 }

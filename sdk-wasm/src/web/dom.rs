@@ -50,9 +50,30 @@ pub fn text(element: &Element) -> String {
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/js/personalize.js")]
 extern "C" {
-    /// Makes one rule action's change of `kind` to `element` (js/personalize.js, which never
-    /// throws) and returns its record: `restore()`, `undone()` and `redo()`.
-    pub fn change(element: &Element, kind: u32, a: &str, b: &str, c: &str) -> JsValue;
+    /// A tracker's record of its changes to the page, for [`apply`] and [`restore_all`]
+    /// (js/personalize.js). Never throws: `catch` gives this import, and `restore_all`, a
+    /// wrapper in the glue, which minify-names.mjs needs (an import wasm-bindgen would leave
+    /// direct names a second module).
+    #[wasm_bindgen(catch)]
+    pub fn changes() -> Result<JsValue, JsValue>;
+
+    /// Makes the planned change `plan`, of `kind`, on the elements matching `selector`, and
+    /// makes it again where the page undid it (js/personalize.js, which never throws): 2 when
+    /// the page fights back (the circuit breaker), 1 when the change is on some element, 0
+    /// when on none.
+    pub fn apply(
+        changes: &JsValue,
+        plan: u32,
+        selector: &str,
+        kind: u32,
+        a: &str,
+        b: &str,
+        c: &str,
+    ) -> u32;
+
+    /// Puts every element [`apply`] changed back, newest change first, and forgets them.
+    #[wasm_bindgen(js_name = restoreAll, catch)]
+    pub fn restore_all(changes: &JsValue) -> Result<(), JsValue>;
 
     /// Sets `attribute` on every element matching `slots` and removes the element `style`
     /// (js/personalize.js, which never throws).
