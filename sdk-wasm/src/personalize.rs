@@ -308,12 +308,11 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
     {
         let mut guard = shared.state.borrow_mut();
         let state = &mut *guard;
-        let mut ctx = visitor_context(state);
-        let personal = &mut state.personal;
-        revert_all(personal);
-        let Some(engine) = personal.engine.as_ref() else {
+        revert_all(&mut state.personal);
+        let Some(engine) = state.personal.engine.as_ref() else {
             return;
         };
+        let mut ctx = visitor_context(state);
         let evaluation = evaluate(engine, &ctx, state.debug);
         if engine.rules().holdout().is_some() {
             let variation = if evaluation.holdout {
@@ -362,11 +361,11 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
             }
             changed = true;
         }
-        personal.plan = plan;
+        state.personal.plan = plan;
         if changed {
-            personal.assignments = encode_pairs(&ctx.experiments);
+            state.personal.assignments = encode_pairs(&ctx.experiments);
             if state.mode == Mode::Tracking {
-                web::storage::local_set(ASSIGNMENTS_KEY, &personal.assignments);
+                web::storage::local_set(ASSIGNMENTS_KEY, &state.personal.assignments);
             }
         }
     }
