@@ -384,7 +384,9 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
 fn try_redirect(shared: &Rc<Shared>, url: &str, keep_query: bool) -> bool {
     let current = web::page::href();
     let already = web::storage::session_get(REDIRECTED_KEY).is_some_and(|t| t == current);
-    let target = web::page::redirect_target(url, keep_query);
+    let target = web::page::redirect_target(url, keep_query)
+        .as_string()
+        .unwrap_or_default();
     if already || target.is_empty() {
         if shared.state.borrow().debug {
             web::console::debug(

@@ -147,9 +147,11 @@ extern "C" {
     /// Where a redirect rule goes from this page: `target` resolved by the browser's URL
     /// parser (js/redirect.js; no resolver in the bundle), with the page's query parameters
     /// it does not set itself when `keep_query`; empty when it must not go (the same page,
-    /// another scheme than http(s), mailto or tel, or no URL). Never throws.
+    /// another scheme than http(s), mailto or tel, or no URL). Never throws. A plain value
+    /// rather than a `String`, read with `as_string` like every other: no string-returning
+    /// wrapper of its own in the glue.
     #[wasm_bindgen(js_name = redirectTarget)]
-    pub fn redirect_target(target: &str, keep_query: bool) -> String;
+    pub fn redirect_target(target: &str, keep_query: bool) -> JsValue;
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/js/context.js")]
