@@ -230,15 +230,17 @@ fn load(shared: &Rc<Shared>, text: &str, warn: bool) -> bool {
         }
         Err(error) => {
             if warn {
-                web::console::warn(&join(&[
-                    "the rule document was ignored: ",
-                    match error {
-                        CompiledError::Source => "it is not compiled",
-                        CompiledError::Version => "it was compiled for another tracker version",
-                        CompiledError::Invalid => "it is not a compiled document, or damaged",
-                    },
+                // Built with `push_str` (`format!` would pull `core::fmt` into the bundle).
+                let mut message = String::from("the rule document was ignored: ");
+                message.push_str(match error {
+                    CompiledError::Source => "it is not compiled",
+                    CompiledError::Version => "it was compiled for another tracker version",
+                    CompiledError::Invalid => "it is not a compiled document, or damaged",
+                });
+                message.push_str(
                     "; compile it with `orbit-collector rules compile FILE` (README: Rules)",
-                ]));
+                );
+                web::console::warn(&message);
             }
             false
         }
@@ -545,7 +547,9 @@ fn report(shared: &Rc<Shared>, holdout: Option<&str>, index: usize) {
         }
         match experiment {
             Some((experiment, variant)) => {
-                let key = join(&[experiment, ":", variant]);
+                let mut key = String::from(experiment);
+                key.push(':');
+                key.push_str(variant);
                 if orbit_core::text::split(exposed, b'|').any(|e| e == key) {
                     return;
                 }
@@ -891,15 +895,6 @@ fn copy(list: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for item in list {
         out.push(item.clone());
-    }
-    out
-}
-
-/// The parts as one string (`format!` would pull `core::fmt` into the bundle).
-fn join(parts: &[&str]) -> String {
-    let mut out = String::new();
-    for part in parts {
-        out.push_str(part);
     }
     out
 }
