@@ -859,7 +859,10 @@ fn visitor_context(state: &State) -> VisitorContext {
 /// `set_url(href)` and `set_referrer(document.referrer)` would, the `device`, `browser` and
 /// `os` of `user_agent`, as `set_user_agent` would, and the local hour and weekday. The
 /// browser parses the URLs and classifies the user agent (js/context.js), so the bundle
-/// carries neither a URL splitter nor orbit-core's user-agent tables.
+/// carries neither a URL splitter nor orbit-core's user-agent tables. Inlined into
+/// `visitor_context`, its one caller in the bundle, where the fields it sets are known to be
+/// empty, so their drops go.
+#[inline(always)]
 pub fn set_from_page(ctx: &mut VisitorContext, href: String, user_agent: &str) {
     /// `DeviceType` by the index js/context.js gives.
     const DEVICES: [DeviceType; 5] = [
