@@ -726,7 +726,7 @@ fn fetch(
 /// The collector's document: stored for the next page view, and applied now while the slots
 /// are still hidden; then the slots are revealed.
 fn rules_fetched(shared: &Rc<Shared>, answer: &JsValue) {
-    if let Some((body, etag, _)) = web::transport::answer(answer) {
+    if let Some((body, etag)) = web::transport::answer(answer) {
         web::storage::local_set(RULES_CACHE_KEY, &body);
         if let Some(etag) = etag {
             web::storage::local_set(RULES_ETAG_KEY, &etag);
@@ -764,7 +764,7 @@ fn fetch_profile(shared: &Rc<Shared>) {
 /// The collector's profile of the visitor it was asked for (the answer's tag): kept for the
 /// next page views, and applied now if the slots are still hidden.
 fn profile_fetched(shared: &Rc<Shared>, answer: &JsValue) {
-    let Some((body, etag, owner)) = web::transport::answer(answer) else {
+    let Some((body, etag)) = web::transport::answer(answer) else {
         return;
     };
     let Some(fresh) = Profile::decode(&body) else {
@@ -772,12 +772,13 @@ fn profile_fetched(shared: &Rc<Shared>, answer: &JsValue) {
     };
     let hidden = {
         let mut state = shared.state.borrow_mut();
-        if owner.as_deref() != Some(state.anonymous_id.as_str()) {
+        if !web::transport::answer_tagged(answer, &state.anonymous_id) {
             return; // orbit('reset') since: this was the previous visitor's
         }
         profile::store(&state.anonymous_id, &body, etag.as_deref());
         if state.debug {
-            web::console::debug("profile from the collector", &JsValue::from_str(&body));
+            // The body as JavaScript holds it: no copy back.
+            web::console::debug("profile from the collector", &web::prop(answer, "0"));
         }
         state.personal.profile = fresh;
         !state.personal.revealed && state.personal.engine.is_some()

@@ -27,11 +27,16 @@ extern "C" {
     pub fn get_text(url: &str, etag: Option<&str>, done: &JsValue, tag: &str);
 }
 
-/// The body and `ETag` of a [`get_text`]'s 200, and its `tag`; `None` for anything else (304,
-/// an error, no network).
-pub fn answer(answer: &JsValue) -> Option<(String, Option<String>, Option<String>)> {
+/// The body and `ETag` of a [`get_text`]'s 200; `None` for anything else (304, an error, no
+/// network).
+pub fn answer(answer: &JsValue) -> Option<(String, Option<String>)> {
     let part = |i| super::prop(answer, i).as_string();
-    Some((part("0")?, part("1"), part("2")))
+    Some((part("0")?, part("1")))
+}
+
+/// Whether a [`get_text`]'s answer has the tag `tag` (compared in JavaScript: no copy).
+pub fn answer_tagged(answer: &JsValue, tag: &str) -> bool {
+    super::prop(answer, "2") == JsValue::from_str(tag)
 }
 
 /// Posts `body` to `url`: the promise of the `Response`, or `None` when the request could
