@@ -175,18 +175,19 @@ struct Planned {
 /// Loads the rule document (inline, then cached), applies it, reveals the slots, installs
 /// the observer, and fetches the collector's current document in the background.
 pub(crate) fn start(shared: &Rc<Shared>) {
-    shared.state.borrow_mut().personal.changes = dom::changes().unwrap_or_default();
     let inline = dom::query(INLINE_RULES_SELECTOR).map(|e| dom::text(&e));
-    let cached = if shared.state.borrow().mode == Mode::Tracking {
-        web::storage::local_get(RULES_CACHE_KEY)
-    } else {
-        None
-    };
-    {
+    let cached = {
         let mut state = shared.state.borrow_mut();
-        state.personal.assignments = web::storage::local_get(ASSIGNMENTS_KEY).unwrap_or_default();
-        state.personal.exposed = web::storage::local_get(EXPOSED_KEY).unwrap_or_default();
-    }
+        let personal = &mut state.personal;
+        personal.changes = dom::changes().unwrap_or_default();
+        personal.assignments = web::storage::local_get(ASSIGNMENTS_KEY).unwrap_or_default();
+        personal.exposed = web::storage::local_get(EXPOSED_KEY).unwrap_or_default();
+        if state.mode == Mode::Tracking {
+            web::storage::local_get(RULES_CACHE_KEY)
+        } else {
+            None
+        }
+    };
     let had_rules = match (inline, cached) {
         (Some(text), _) => load(shared, &text, true),
         (None, Some(text)) => load(shared, &text, false),
