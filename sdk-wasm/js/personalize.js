@@ -147,11 +147,14 @@ export function reveal(slots, attribute, style) {
   });
 }
 
-/** GETs `url` without cookies (with `If-None-Match: etag` unless `etag` is null) and calls
- * `done` once: with [body, ETag (or null), `tag`] for a 200, with no array for anything else
- * (304, an error, no network). `tag` comes back as given: which visitor a profile was asked
- * for. One promise chain here, not two closures and their glue in the .wasm. */
-export function getText(url, etag, done, tag) {
+/** GETs `url` without cookies (with `If-None-Match` the ETag localStorage holds under
+ * `etagKey`, unless the key is empty or there is none) and calls `done` once: with [body, ETag
+ * (or null), `tag`] for a 200, with no array for anything else (304, an error, no network).
+ * `tag` comes back as given: which visitor a profile was asked for. One promise chain here,
+ * not two closures and their glue in the .wasm. */
+export function getText(url, etagKey, done, tag) {
+  // Storage may be disabled (it throws): then no ETag.
+  const etag = etagKey ? attempt(() => localStorage.getItem(etagKey)) : null;
   new Promise((ok) => ok(fetch(url, { credentials: 'omit', headers: etag == null ? {} : { 'If-None-Match': etag } })))
     .then((r) => r.status == 200 && r.text().then((body) => [body, r.headers.get('etag'), tag]))
     .catch(() => {})

@@ -3,20 +3,27 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getText } from './personalize.js';
 
-/** Calls getText with `fetch` replaced by `fake`; resolves to what `done` got, and the
- * request fetch was given. */
-function get(fake, etag) {
-  const real = globalThis.fetch;
+/** Calls getText with `fetch` replaced by `fake` and localStorage by `storage` (the ETag key
+ * is `etag`); resolves to what `done` got, and the request fetch was given. */
+function get(fake, storage = {}) {
+  const realFetch = globalThis.fetch;
+  const realStorage = Object.getOwnPropertyDescriptor(globalThis, 'localStorage');
   let request;
   globalThis.fetch = (url, init) => {
     request = { url, init };
     return fake();
   };
+  Object.defineProperty(globalThis, 'localStorage', {
+    configurable: true,
+    get: () => ({ getItem: (key) => storage[key] ?? null }),
+  });
   return new Promise((resolve) => {
     try {
-      getText('https://c.example/x', etag, (answer) => resolve({ answer, request }), 'visitor');
+      getText('https://c.example/x', 'etag', (answer) => resolve({ answer, request }), 'visitor');
     } finally {
-      globalThis.fetch = real;
+      globalThis.fetch = realFetch;
+      if (realStorage) Object.defineProperty(globalThis, 'localStorage', realStorage);
+      else delete globalThis.localStorage;
     }
   });
 }
@@ -37,9 +44,35 @@ test('a 200 gives its body, its ETag and the tag; no cookies are sent', async ()
   assert.deepEqual(untagged, ['x', null, 'visitor']);
 });
 
-test('an ETag is sent as If-None-Match', async () => {
-  const { request } = await get(async () => response(304, ''), '"v1"');
+test('the ETag stored under the key is sent as If-None-Match', async () => {
+  const { request } = await get(async () => response(304, ''), { etag: '"v1"' });
   assert.deepEqual(request.init.headers, { 'If-None-Match': '"v1"' });
+  const { request: empty } = await get(async () => response(304, ''), { etag: '' });
+  assert.deepEqual(empty.init.headers, { 'If-None-Match': '' });
+});
+
+test('without a key, or with storage disabled, no ETag is sent', async () => {
+  const realFetch = globalThis.fetch;
+  let request;
+  globalThis.fetch = (url, init) => {
+    request = init;
+    return Promise.resolve(response(304, ''));
+  };
+  try {
+    await new Promise((resolve) => getText('https://c.example/x', '', resolve, ''));
+    assert.deepEqual(request.headers, {});
+    Object.defineProperty(globalThis, 'localStorage', {
+      configurable: true,
+      get: () => {
+        throw new Error('storage is disabled');
+      },
+    });
+    await new Promise((resolve) => getText('https://c.example/x', 'etag', resolve, ''));
+    assert.deepEqual(request.headers, {});
+  } finally {
+    globalThis.fetch = realFetch;
+    delete globalThis.localStorage;
+  }
 });
 
 test('anything but a 200 gives no array, and nothing throws', async () => {

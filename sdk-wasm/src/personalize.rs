@@ -694,34 +694,34 @@ fn changed(shared: &Rc<Shared>) {
 /// Fetches the collector's current document (`If-None-Match` the cached one): stored for
 /// the next page view, and applied now while the slots are still hidden.
 fn fetch_rules(shared: &Rc<Shared>) {
-    let (url, etag) = {
+    let url = {
         let state = shared.state.borrow();
         if state.mode != Mode::Tracking {
             return;
         }
         let config = &state.config;
-        let url = profile::site_url(
+        profile::site_url(
             &config.endpoint,
             &config.site,
             "/rules.json?key=",
             &config.write_key,
-        );
-        (url, web::storage::local_get(RULES_ETAG_KEY))
+        )
     };
-    fetch(shared, &url, etag.as_deref(), "", rules_fetched);
+    fetch(shared, &url, RULES_ETAG_KEY, "", rules_fetched);
 }
 
-/// GETs `url` and hands the answer to `then` while the tracker exists: a listener of the
-/// tracker's one closure type, owned by JavaScript and freed once called and collected.
+/// GETs `url` (`If-None-Match` the ETag stored under `etag_key`, unless empty) and hands the
+/// answer to `then` while the tracker exists: a listener of the tracker's one closure type,
+/// owned by JavaScript and freed once called and collected.
 fn fetch(
     shared: &Rc<Shared>,
     url: &str,
-    etag: Option<&str>,
+    etag_key: &str,
     tag: &str,
     then: fn(&Rc<Shared>, &JsValue),
 ) {
     let done = crate::event_callback(Rc::downgrade(shared), then).into_js_value();
-    web::transport::get_text(url, etag, &done, tag);
+    web::transport::get_text(url, etag_key, &done, tag);
 }
 
 /// The collector's document: stored for the next page view, and applied now while the slots
@@ -757,9 +757,12 @@ fn fetch_profile(shared: &Rc<Shared>) {
     let id = &state.anonymous_id;
     let url = profile::url(&config.endpoint, &config.site, &config.write_key, id);
     // An ETag only revalidates a cached profile of this same visitor.
-    let etag = profile::cached(id).and(web::storage::local_get(profile::PROFILE_ETAG_KEY));
+    let etag_key = match profile::cached(id) {
+        Some(_) => profile::PROFILE_ETAG_KEY,
+        None => "",
+    };
     // The answer comes in a later task, when the state is free again.
-    fetch(shared, &url, etag.as_deref(), id, profile_fetched);
+    fetch(shared, &url, etag_key, id, profile_fetched);
 }
 
 /// The collector's profile of the visitor it was asked for (the answer's tag): kept for the

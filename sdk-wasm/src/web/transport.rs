@@ -20,11 +20,12 @@ pub fn encode_component(text: &str) -> String {
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/js/personalize.js")]
 extern "C" {
-    /// GETs `url` without cookies (with `If-None-Match: etag`) and calls `done` once, with
-    /// what [`answer`] reads: the fetch and its promises are js/personalize.js's (which never
-    /// throws), not two closures and their glue in the .wasm. `tag` comes back in the answer.
+    /// GETs `url` without cookies (with `If-None-Match` the ETag stored in localStorage under
+    /// `etag_key`, unless empty) and calls `done` once, with what [`answer`] reads: the fetch
+    /// and its promises are js/personalize.js's (which never throws), not two closures and
+    /// their glue in the .wasm. `tag` comes back in the answer.
     #[wasm_bindgen(js_name = getText)]
-    pub fn get_text(url: &str, etag: Option<&str>, done: &JsValue, tag: &str);
+    pub fn get_text(url: &str, etag_key: &str, done: &JsValue, tag: &str);
 }
 
 /// The body and `ETag` of a [`get_text`]'s 200; `None` for anything else (304, an error, no
