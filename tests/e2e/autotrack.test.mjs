@@ -51,11 +51,13 @@ test('history navigation is a page view; a replaceState to the same URL or a has
     (all) => all.filter((e) => e.type === 'page' && e.anonymousId === anonymousId).length >= 4,
   );
   // Stored in the order requests arrive: the load's page view may still be in flight when
-  // the flush sends the rest, so order by the event's own time (a stable sort keeps the
-  // order within a batch, whose events can share a millisecond).
+  // the flush sends the rest. Order by the browser's clock: `timestamp` is corrected by each
+  // request's own delay (then `originalTimestamp` keeps the browser's), and a stable sort
+  // keeps the order within a batch, whose events can share a millisecond.
+  const clientTime = (e) => Date.parse(e.originalTimestamp ?? e.timestamp);
   const paths = events
     .filter((e) => e.type === 'page' && e.anonymousId === anonymousId)
-    .sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp))
+    .sort((a, b) => clientTime(a) - clientTime(b))
     .map((e) => e.context.page.path + e.context.page.search);
   assert.deepEqual(paths, ['/app.html', '/app.html?step=2', '/pricing', '/app.html?step=2']);
   // A cross-origin pushState still throws into the page as the browser's own error.
