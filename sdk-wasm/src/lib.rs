@@ -150,8 +150,6 @@ struct State {
     mode: Mode,
     /// The current page view's engagement (autotrack).
     view: autotrack::View,
-    /// The current page view's forms.
-    forms: forms::Forms,
     /// Forms started and submitted across visits (for rules).
     form_counts: forms::FormCounts,
     /// The traits `identify` gave last, as a JSON object (for rules).
@@ -255,7 +253,6 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         config,
         mode,
         view,
-        forms: forms::Forms::default(),
         form_counts: forms::FormCounts::default(),
         traits: None,
         personal: personalize::Personalization::default(),
@@ -388,7 +385,7 @@ impl Tracker {
                 deliver(&self.shared, Pass::Flush);
                 Ok(())
             }
-            Some(9) if FORMS => forms::submitted_command(&self.shared, &first),
+            Some(9) if FORMS => forms::submitted_command(&first),
             Some(10) if PERSONALIZE => {
                 personalize::reapply(&self.shared);
                 Ok(())
@@ -435,6 +432,9 @@ impl Tracker {
                     web::storage::local_set(CONSENT_KEY, "granted");
                     let waiting_id = state.anonymous_id.clone();
                     state.mode = Mode::Tracking;
+                    if FORMS {
+                        forms::tracking(true);
+                    }
                     let waiting_session = state.session.take();
                     load_stored_state(&mut state, now);
                     if state.session.is_none() {
@@ -456,6 +456,9 @@ impl Tracker {
             Some("denied") => {
                 let mut state = self.shared.state.borrow_mut();
                 state.mode = Mode::Off;
+                if FORMS {
+                    forms::tracking(false);
+                }
                 state.queue = Queue::new();
                 forget_everything(&state);
                 Ok(())
@@ -963,7 +966,7 @@ fn listen(shared: &Rc<Shared>) {
 /// of everything queued.
 fn leave(shared: &Rc<Shared>) {
     if FORMS {
-        forms::send_abandoned(shared);
+        forms::send_abandoned();
     }
     autotrack::send_leave(shared);
     deliver(shared, Pass::Leave);

@@ -600,22 +600,15 @@ fn revert_all(personal: &mut Personalization) {
     personal.plan.clear();
 }
 
-/// `element.getAttribute(name)` through `web::call` (for forms too): no binding of its own in
-/// the glue.
-#[inline(never)]
-pub(crate) fn attribute(element: &Element, name: &str) -> Option<String> {
-    web::call(element, "getAttribute", &[&JsValue::from_str(name)]).as_string()
-}
-
 /// Whether the element or one of its ancestors matches `selector` (`element.closest`, through
-/// `web::call`, for forms too: no binding of its own in the glue).
-pub(crate) fn within(element: &Element, selector: &str) -> bool {
+/// `web::call`: no binding of its own in the glue).
+fn within(element: &Element, selector: &str) -> bool {
     !web::call(element, "closest", &[&JsValue::from_str(selector)]).is_falsy()
 }
 
-/// Whether `a` and `b` are the same element (`a.isSameNode(b)`, through `web::call`; for forms
-/// too): comparing elements in Rust would add an `Object.is` binding to the glue.
-pub(crate) fn same(a: &Element, b: &Element) -> bool {
+/// Whether `a` and `b` are the same element (`a.isSameNode(b)`, through `web::call`):
+/// comparing elements in Rust would add an `Object.is` binding to the glue.
+fn same(a: &Element, b: &Element) -> bool {
     web::call(a, "isSameNode", &[b]).is_truthy()
 }
 

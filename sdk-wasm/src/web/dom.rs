@@ -1,6 +1,6 @@
 //! The page's elements, for personalisation: find them, watch them, and change them with
 //! js/personalize.js (DOM work is smaller as JavaScript than as wasm calling each method
-//! through an import). Methods are called through `Reflect` where web-sys would add one
+//! through an import); and, for the same reason, the forms, which js/forms.js watches. Methods are called through `Reflect` where web-sys would add one
 //! import (and glue) per method; every failure is a `None`/no-op, never a throw.
 
 use alloc::string::String;
@@ -88,6 +88,29 @@ extern "C" {
     fn put_html(element: &Element, html: &str, position: &str) -> Option<Element>;
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/forms.js")]
+extern "C" {
+    /// Starts form tracking's listeners for the page's lifetime (js/forms.js, which never
+    /// throws): each form event goes to `send` as `[kind, properties, …]`.
+    #[wasm_bindgen(js_name = watchForms)]
+    pub fn watch_forms(send: &JsValue, tracking: bool);
+
+    /// Whether the tracker tracks: js/forms.js records nothing while it does not.
+    #[wasm_bindgen(js_name = formsOn)]
+    pub fn forms_on(tracking: bool);
+
+    /// Sends `Form Abandoned` for the forms started and not submitted; `reset` forgets the
+    /// page view's forms.
+    #[wasm_bindgen(js_name = formsLeft)]
+    pub fn forms_left(reset: bool);
+
+    /// Submits `form` as its submit event would; false when it is not a form. Never throws:
+    /// `catch` gives the import a wrapper in the glue, which minify-names.mjs needs (an
+    /// import wasm-bindgen would leave direct names a second module).
+    #[wasm_bindgen(js_name = formSubmitted, catch)]
+    pub fn form_submitted(form: &JsValue) -> Result<bool, JsValue>;
+}
+
 /// Redirects with `location.replace`, so the personalised page is not in the history.
 pub fn replace_location(url: &str) {
     call(
@@ -100,34 +123,11 @@ pub fn replace_location(url: &str) {
 /// Calls `callback` with the records of every change to the document's elements
 /// (children, text, attributes), and returns the observer to read or stop it.
 pub fn observe_document(callback: &impl AsRef<JsValue>) -> Option<web_sys::MutationObserver> {
-    observe(callback, "subtree childList characterData attributes", None)
-}
-
-/// Calls `callback` with the mutation records each time any element of the document gets
-/// a new value for the attribute `name` (with the old value in `oldValue`), for the page's
-/// lifetime.
-pub fn observe_attribute(name: &str, callback: &impl AsRef<JsValue>) {
-    observe(callback, "subtree attributes attributeOldValue", Some(name));
-}
-
-/// Observes the document with the space-separated `flags` options set and, given an
-/// attribute name, only that attribute: one copy of the observer code for forms and rules.
-fn observe(
-    callback: &impl AsRef<JsValue>,
-    flags: &str,
-    filter: Option<&str>,
-) -> Option<web_sys::MutationObserver> {
     let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).ok()?;
     // Built with Reflect rather than MutationObserverInit's setters: one import, not several.
     let options = js_sys::Object::new();
-    for key in orbit_core::text::split(flags, b' ') {
+    for key in orbit_core::text::split("subtree childList characterData attributes", b' ') {
         super::set_prop(&options, key, &JsValue::TRUE);
-    }
-    if let Some(name) = filter {
-        // `Array#push`, which `apply` binds anyway: no `Array.of` binding of its own.
-        let list = js_sys::Array::new();
-        list.push(&JsValue::from_str(name));
-        super::set_prop(&options, "attributeFilter", &list);
     }
     super::observe(&observer, &document(), &options).then_some(observer)
 }
