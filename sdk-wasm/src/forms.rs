@@ -144,6 +144,12 @@ impl Field {
     }
 }
 
+/// The fields of js/forms.js's list, read one at a time (kept in no `Vec`: less code).
+fn fields(list: &JsValue) -> impl Iterator<Item = Field> + '_ {
+    let list: &js_sys::Array = list.unchecked_ref();
+    (0..length(list)).map(|i| Field::read(&list.get(i)))
+}
+
 /// Starts js/forms.js's listeners (page-lifetime, like the listener they call).
 pub(crate) fn install(shared: &Rc<Shared>) {
     let listener = crate::event_callback(Rc::downgrade(shared), on_message);
@@ -191,11 +197,7 @@ fn on_message(shared: &Rc<Shared>, message: &JsValue) {
             state.form_counts.submitted(&form_id);
             store_counts(&state);
         }
-        let list = message.get(2);
-        let fields: Vec<Field> = (0..length(&list))
-            .map(|i| Field::read(&list.unchecked_ref::<js_sys::Array>().get(i)))
-            .collect();
-        let lead = identify_lead(shared, &form_id, &fields);
+        let lead = identify_lead(shared, &form_id, &message.get(2));
         properties.pop();
         properties.push_str(if lead {
             ",\"lead\":true}"
@@ -222,7 +224,7 @@ pub(crate) fn submitted_command(form: &JsValue) -> Result<(), &'static str> {
 
 /// With `data-lead-capture`, a submitted form with a valid email identifies the visitor:
 /// `identify` with the email (or its SHA-256) and the captured fields as traits.
-fn identify_lead(shared: &Rc<Shared>, form_id: &str, fields: &[Field]) -> bool {
+fn identify_lead(shared: &Rc<Shared>, form_id: &str, list: &JsValue) -> bool {
     let enabled = {
         let state = shared.state.borrow();
         state.config.lead_capture && matches!(state.mode, Mode::Tracking | Mode::AwaitingConsent)
@@ -230,29 +232,32 @@ fn identify_lead(shared: &Rc<Shared>, form_id: &str, fields: &[Field]) -> bool {
     if !enabled {
         return false;
     }
-    let Some((field, email)) = fields
-        .iter()
+    let Some((hash, email)) = fields(list)
         .filter(|f| is_email(f) && !is_secret(f))
-        .find_map(|f| f.value.as_deref().and_then(normalize_email).map(|e| (f, e)))
+        .find_map(|f| {
+            Some((
+                hashes_emails(shared, &f),
+                normalize_email(f.value.as_deref()?)?,
+            ))
+        })
     else {
         return false;
     };
     let mut w = JsonWriter::new();
     w.begin_object();
-    // The fields share their form's `data-orbit-hash-email`.
-    if hashes_emails(shared, field) {
+    if hash {
         w.string_member("email_sha256", &sha256_hex(email.as_bytes()));
     } else {
         w.string_member("email", &email);
     }
-    for field in fields {
-        if is_email(field) {
+    for field in fields(list) {
+        if is_email(&field) {
             continue;
         }
         if let Some(value) = field
             .value
             .as_deref()
-            .and_then(|v| capturable(shared, field, v))
+            .and_then(|v| capturable(shared, &field, v))
         {
             w.string_member(&field.name, &value);
         }
