@@ -25,7 +25,6 @@ use orbit_core::rules::{
 };
 use orbit_core::tracker::session::{arrival_key, campaign_from_key};
 use wasm_bindgen::JsValue;
-use web_sys::Element;
 
 use crate::profile::{self, Profile};
 use crate::web::dom;
@@ -598,18 +597,6 @@ fn report(shared: &Rc<Shared>, holdout: Option<&str>, index: usize) {
 fn revert_all(personal: &mut Personalization) {
     let _ = dom::restore_all(&personal.changes);
     personal.plan.clear();
-}
-
-/// Whether the element or one of its ancestors matches `selector` (`element.closest`, through
-/// `web::call`: no binding of its own in the glue).
-fn within(element: &Element, selector: &str) -> bool {
-    !web::call(element, "closest", &[&JsValue::from_str(selector)]).is_falsy()
-}
-
-/// Whether `a` and `b` are the same element (`a.isSameNode(b)`, through `web::call`):
-/// comparing elements in Rust would add an `Object.is` binding to the glue.
-fn same(a: &Element, b: &Element) -> bool {
-    web::call(a, "isSameNode", &[b]).is_truthy()
 }
 
 /// Makes the planned change `plan`, `action`, on the elements its selector matches (js/

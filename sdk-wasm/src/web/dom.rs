@@ -4,7 +4,6 @@
 //! import (and glue) per method; every failure is a `None`/no-op, never a throw.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
@@ -20,21 +19,6 @@ fn document() -> JsValue {
 /// there is no document.
 fn select(method: &str, selector: &str) -> JsValue {
     call(&document(), method, &[&JsValue::from_str(selector)])
-}
-
-/// Every element matching `selector`; `None` when the selector is invalid.
-pub fn query_all(selector: &str) -> Option<Vec<Element>> {
-    // A NodeList is truthy: `is_falsy` is a check the core bundle has anyway.
-    let list = Some(select("querySelectorAll", selector)).filter(|l| !l.is_falsy())?;
-    let count = super::length(&list);
-    let mut elements = Vec::new();
-    for i in 0..count {
-        // `Array#get` is plain indexing (`list[i]`), which a NodeList has too.
-        if let Ok(element) = list.unchecked_ref::<js_sys::Array>().get(i).dyn_into() {
-            elements.push(element);
-        }
-    }
-    Some(elements)
 }
 
 /// The first element matching `selector`.
