@@ -1,7 +1,7 @@
-// The redirect target of js/redirect.js: resolution, campaign tags carried over, the loop guard.
+// The redirect target of js/personalize.js: resolution, campaign tags carried over, the loop guard.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { redirectTarget } from './redirect.js';
+import { redirectTarget } from './personalize.js';
 
 const here = 'https://shop.com/landing/spring?utm_source=mail&x=1#top';
 

@@ -142,10 +142,12 @@ pub fn asks_not_to_be_tracked() -> bool {
     dnt.as_deref() == Some("1") || gpc
 }
 
-#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/redirect.js")]
+// In js/personalize.js, not a module of its own: see scripts/test on how many modules the
+// browser tests can load.
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/personalize.js")]
 extern "C" {
     /// Where a redirect rule goes from this page: `target` resolved by the browser's URL
-    /// parser (js/redirect.js; no resolver in the bundle), with the page's query parameters
+    /// parser (js/personalize.js; no resolver in the bundle), with the page's query parameters
     /// it does not set itself when `keep_query`; empty when it must not go (the same page,
     /// another scheme than http(s), mailto or tel, or no URL). Never throws. A plain value
     /// rather than a `String`, read with `as_string` like every other: no string-returning
