@@ -1,6 +1,6 @@
 /* Personalisation's changes to the page's elements (sdk-wasm/src/web/dom.rs binds `changes`,
-   `apply`, `restoreAll` and `reveal`; web/transport.rs binds `getText`; web/page.rs binds
-   `redirectTarget`): this DOM work is
+   `apply`, `restoreAll`, `reveal` and `observeDocument`; web/transport.rs binds `getText`;
+   web/page.rs binds `redirectTarget`): this DOM work is
    smaller as JavaScript than as wasm calling each DOM method through an import. Each change
    returns a record that puts the element back (`restore`), says whether the page has since
    undone the change (`undone`) and makes it again (`redo`); `apply` makes a planned change
@@ -160,6 +160,16 @@ export function getText(url, etagKey, done, tag) {
     .then((r) => r.status == 200 && r.text().then((body) => [body, r.headers.get('etag'), tag]))
     .catch(() => {})
     .then(done);
+}
+
+/** The page's observer: `callback` gets the records of every change to the document's
+    elements (children, text, attributes); undefined where there is no document. */
+export function observeDocument(callback) {
+  try {
+    const observer = new MutationObserver(callback);
+    observer.observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+    return observer;
+  } catch {}
 }
 
 /* Where a redirect rule sends the visitor (sdk-wasm/src/web/page.rs binds it): the target

@@ -109,7 +109,7 @@ pub(crate) struct Personalization {
     exposed: String,
     /// The page fought back: no more patching.
     stopped: bool,
-    observer: Option<web_sys::MutationObserver>,
+    observer: Option<JsValue>,
     /// Whether slots were revealed (after which late rules wait for the next page view).
     revealed: bool,
     /// The collector's lead score and segments for this visitor.
@@ -655,7 +655,9 @@ fn reveal(shared: &Rc<Shared>) {
 /// One observer for the page's lifetime: new or changed elements get the rules too.
 fn observe(shared: &Rc<Shared>) {
     let callback = crate::callback(shared, changed);
-    let observer = dom::observe_document(&callback);
+    let observer = dom::observe_document(callback.as_ref())
+        .ok()
+        .filter(|o| !o.is_undefined());
     shared.state.borrow_mut().personal.observer = observer;
     shared.listeners.borrow_mut().push(callback);
 }

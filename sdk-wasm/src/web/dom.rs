@@ -55,6 +55,12 @@ extern "C" {
         c: &str,
     ) -> u32;
 
+    /// Calls `callback` with the records of every change to the document's elements
+    /// (children, text, attributes); the observer, to read or stop, or `undefined` where
+    /// there is no document to observe (js/personalize.js, which never throws).
+    #[wasm_bindgen(js_name = observeDocument, catch)]
+    pub fn observe_document(callback: &JsValue) -> Result<JsValue, JsValue>;
+
     /// Puts every element [`apply`] changed back, newest change first, and forgets them.
     #[wasm_bindgen(js_name = restoreAll, catch)]
     pub fn restore_all(changes: &JsValue) -> Result<(), JsValue>;
@@ -102,18 +108,6 @@ pub fn replace_location(url: &str) {
         "replace",
         &[&JsValue::from_str(url)],
     );
-}
-
-/// Calls `callback` with the records of every change to the document's elements
-/// (children, text, attributes), and returns the observer to read or stop it.
-pub fn observe_document(callback: &impl AsRef<JsValue>) -> Option<web_sys::MutationObserver> {
-    let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).ok()?;
-    // Built with Reflect rather than MutationObserverInit's setters: one import, not several.
-    let options = js_sys::Object::new();
-    for key in orbit_core::text::split("subtree childList characterData attributes", b' ') {
-        super::set_prop(&options, key, &JsValue::TRUE);
-    }
-    super::observe(&observer, &document(), &options).then_some(observer)
 }
 
 #[cfg(test)]

@@ -178,13 +178,3 @@ pub fn prop_string(target: &wasm_bindgen::JsValue, name: &str) -> Option<alloc::
 pub fn prop_text(target: &wasm_bindgen::JsValue, name: &str) -> alloc::string::String {
     prop_string(target, name).unwrap_or_default()
 }
-
-/// `observer.observe(target, options)` through `Reflect` (no binding of its own); false when
-/// it throws (no document to observe).
-fn observe(
-    observer: &web_sys::MutationObserver,
-    target: &wasm_bindgen::JsValue,
-    options: &js_sys::Object,
-) -> bool {
-    apply(&prop(observer, "observe"), observer, &[target, options]).is_ok()
-}
