@@ -68,6 +68,7 @@ export function userAgentContext(ua) {
   return [device, browser, os];
 }
 
-/** orbit-core's `BOT_MARKERS`. */
+/** orbit-core's `is_bot`: a word ending in "bot" (no ASCII letter after it, not "cubot"), or
+    one of its `BOT_MARKERS`. */
 const BOT_MARKERS =
-  /bot|crawl|spider|slurp|headlesschrome|phantomjs|lighthouse|pingdom|curl\/|wget\/|python-requests|python-urllib|go-http-client|java\/|okhttp|axios\/|node-fetch|facebookexternalhit|bingpreview|ahrefs|semrush|yandex|chatgpt-user|google-inspectiontool|mediapartners-google/i;
+  /(?<!cu)bot(?![a-z])|crawl|spider|slurp|headlesschrome|phantomjs|lighthouse|pingdom|curl\/|wget\/|python-requests|python-urllib|go-http-client|java\/|okhttp|axios\/|node-fetch|facebookexternalhit|bingpreview|ahrefs|semrush|yandex|chatgpt-user|google-inspectiontool|mediapartners-google/i;

@@ -55,13 +55,13 @@ impl DeviceType {
     }
 }
 
-/// Lowercase substrings that mark a user agent as automated, matched ASCII case-insensitively.
+/// Lowercase substrings that mark a user agent as automated, matched ASCII case-insensitively,
+/// besides a word ending in "bot" ([`is_bot`]).
 ///
-/// `bot` already covers Googlebot, Bingbot, DuckDuckBot, Applebot, GPTBot, ClaudeBot, CCBot,
-/// PetalBot, AdsBot, AhrefsBot and UptimeRobot, `crawl` covers "crawler" and `spider` covers
-/// Baiduspider and Bytespider, so those are not listed again: every entry is one more scan.
+/// That word already covers Googlebot, Bingbot, DuckDuckBot, Applebot, GPTBot, ClaudeBot,
+/// CCBot, PetalBot, AdsBot, AhrefsBot and UptimeRobot, `crawl` covers "crawler" and `spider`
+/// covers Baiduspider and Bytespider, so those are not listed: every entry is one more scan.
 pub const BOT_MARKERS: &[&str] = &[
-    "bot",
     "crawl",
     "spider",
     "slurp",
@@ -90,7 +90,7 @@ pub const BOT_MARKERS: &[&str] = &[
 
 /// [`BOT_MARKERS`] as one space-separated string, for the one scan of every table
 /// (`first_token`).
-const BOT_MARKER_LIST: &str = "bot crawl spider slurp headlesschrome phantomjs lighthouse pingdom \
+const BOT_MARKER_LIST: &str = "crawl spider slurp headlesschrome phantomjs lighthouse pingdom \
 curl/ wget/ python-requests python-urllib go-http-client java/ okhttp axios/ node-fetch \
 facebookexternalhit bingpreview ahrefs semrush yandex chatgpt-user google-inspectiontool \
 mediapartners-google";
@@ -133,9 +133,25 @@ pub(crate) fn classify(ua: &str) -> (Option<&'static str>, Option<&'static str>,
 }
 
 /// Whether a user agent is automated traffic that should not count as a visitor: an empty
-/// one, or one containing any of [`BOT_MARKERS`].
+/// one, one with a word ending in "bot" (any case: "Googlebot/2.1", "AdsBot-Google",
+/// "TelegramBot (like …)"; not "Abbott", nor the phone brand "CUBOT"), or one containing any
+/// of [`BOT_MARKERS`].
 pub fn is_bot(ua: &str) -> bool {
-    ua.is_empty() || first_token(ua, BOT_MARKER_LIST, b' ', true).is_some()
+    ua.is_empty() || has_bot_word(ua) || first_token(ua, BOT_MARKER_LIST, b' ', true).is_some()
+}
+
+/// Whether "bot" (any case) ends a word of `ua`: no ASCII letter after it, and not "cubot".
+fn has_bot_word(ua: &str) -> bool {
+    let b = ua.as_bytes();
+    let is = |at: usize, word: &[u8]| {
+        b.get(at..at + word.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(word))
+    };
+    (0..b.len()).any(|i| {
+        is(i, b"bot")
+            && !b.get(i + 3).is_some_and(u8::is_ascii_alphabetic)
+            && !(i >= 2 && is(i - 2, b"cu"))
+    })
 }
 
 /// The first entry of `table` (entries `token` or `token=name`, separated by `sep`) whose
@@ -468,7 +484,31 @@ mod tests {
         for name in names {
             assert!(is_bot(name), "{name}");
             assert!(is_bot(&name.to_ascii_uppercase()), "{name} in upper case");
-            assert!(is_bot(&alloc::format!("Mozilla/5.0 (compatible; {name}x)")));
+            assert!(is_bot(&alloc::format!(
+                "Mozilla/5.0 (compatible; {name}/2.1)"
+            )));
+        }
+    }
+
+    #[test]
+    fn bot_counts_only_at_the_end_of_a_word() {
+        for ua in [
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            "AdsBot-Google (+http://www.google.com/adsbot.html)",
+            "TelegramBot (like TwitterBot)",
+            "Mozilla/5.0 (Linux; Android 10; CUBOT X30) Googlebot",
+            "robot",
+            "BOT",
+        ] {
+            assert!(is_bot(ua), "{ua}");
+        }
+        for ua in [
+            "Mozilla/5.0 (Linux; Android 10; CUBOT X30) AppleWebKit/537.36 Mobile Safari/537.36",
+            "Mozilla/5.0 (Linux; Android 9; Cubot_Note) Mobile",
+            "Mozilla/5.0 (Linux; Android 9; Abbott Sensor) Mobile",
+            "Mozilla/5.0 (X11; Linux x86_64) Bottle/1.0",
+        ] {
+            assert!(!is_bot(ua), "{ua}");
         }
     }
 
