@@ -7,17 +7,9 @@
 
 use alloc::string::String;
 
-#[cfg(feature = "explain")]
-use super::condition::holds;
 use super::condition::Env;
-#[cfg(feature = "explain")]
-use super::context::{view, Val};
 use super::document::Rule;
-#[cfg(feature = "explain")]
-use super::document::{Condition, DateRef, Leaf, Operand, Scalar};
 use super::eval::{Assignment, Host, Outcome};
-#[cfg(feature = "explain")]
-use crate::json::push_json_string;
 use crate::json::push_u64;
 
 /// The debug line for one rule.
@@ -64,7 +56,7 @@ pub(crate) fn explain<H: Host>(
             // (the collector, tests, orbit-debug.js); the tracker's bundle says no more.
             #[cfg(feature = "explain")]
             if let Some(c) = &rule.conditions {
-                explain_false(c, env, &mut out);
+                detail::explain_false(c, env, &mut out);
             }
             #[cfg(not(feature = "explain"))]
             out.push_str("conditions were false");
@@ -80,164 +72,6 @@ pub(crate) fn explain<H: Host>(
         Outcome::NoVisitorId => out.push_str("experiments need a visitor id and there is none"),
     }
     out
-}
-
-/// Appends why `cond` did not hold: the deciding leaf with the visitor's value.
-#[cfg(feature = "explain")]
-pub(crate) fn explain_false<H: Host>(cond: &Condition, env: &Env<'_, H>, out: &mut String) {
-    match cond {
-        Condition::All(children) => match children.iter().find(|c| !holds(c, env)) {
-            Some(child) => explain_false(child, env, out),
-            None => out.push_str("conditions were false"),
-        },
-        Condition::Any(children) => match children.first() {
-            None => out.push_str("an empty \"any\" never holds"),
-            Some(first) => {
-                out.push_str("none of the ");
-                push_u64(out, children.len() as u64);
-                out.push_str(" alternatives held; the first: ");
-                explain_false(first, env, out);
-            }
-        },
-        Condition::Not(inner) => {
-            out.push_str("\"not\" was false because ");
-            match &**inner {
-                Condition::Leaf(leaf) => {
-                    describe_leaf(leaf, env, out);
-                    out.push_str(" held");
-                    push_actual(leaf, env, out);
-                }
-                _ => out.push_str("its inner condition held"),
-            }
-        }
-        Condition::Leaf(leaf) => {
-            describe_leaf(leaf, env, out);
-            out.push_str(" was false");
-            push_actual(leaf, env, out);
-        }
-    }
-}
-
-#[cfg(feature = "explain")]
-fn describe_leaf<H: Host>(leaf: &Leaf, env: &Env<'_, H>, out: &mut String) {
-    out.push_str("condition ");
-    out.push_str(&leaf.attr.name());
-    out.push(' ');
-    out.push_str(leaf.op.name());
-    // Every operand is written after one space.
-    if !matches!(leaf.operand, Operand::None) {
-        out.push(' ');
-    }
-    match &leaf.operand {
-        Operand::None => {}
-        Operand::Scalar(s) => {
-            push_scalar(s, out);
-        }
-        Operand::List(list) => {
-            out.push('[');
-            for (i, s) in list.iter().take(10).enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                push_scalar(s, out);
-            }
-            if list.len() > 10 {
-                out.push_str(", …");
-            }
-            out.push(']');
-        }
-        Operand::Text(t) => {
-            push_json_string(out, t);
-        }
-        Operand::Number(n) => {
-            push_number(out, *n);
-        }
-        Operand::Range(lo, hi) => {
-            out.push('[');
-            push_number(out, *lo);
-            out.push_str(", ");
-            push_number(out, *hi);
-            out.push(']');
-        }
-        Operand::Date(DateRef::Absolute(ms)) => {
-            env.host.push_date(out, *ms);
-        }
-        Operand::Date(DateRef::Relative(offset)) => {
-            out.push_str("now");
-            if *offset != 0 {
-                out.push_str(if *offset < 0 { " - " } else { " + " });
-                push_u64(out, offset.unsigned_abs() / 1000);
-                out.push('s');
-            }
-        }
-        Operand::Regex(i) => {
-            let source = env.sources.get(*i);
-            push_json_string(out, source.map_or("", |s| s.pattern.as_str()));
-            if env.regexes.get(*i).is_some_and(Option::is_none) {
-                out.push_str(" (the pattern did not compile)");
-            }
-        }
-    }
-    if leaf.ignore_case {
-        out.push_str(" (ignoring case)");
-    }
-}
-
-#[cfg(feature = "explain")]
-fn push_actual<H: Host>(leaf: &Leaf, env: &Env<'_, H>, out: &mut String) {
-    match env.ctx.lookup(&leaf.attr, env.assigned) {
-        None => out.push_str(" (attribute missing)"),
-        Some(value) => {
-            out.push_str(" (value ");
-            push_val(value, out);
-            out.push(')');
-        }
-    }
-}
-
-#[cfg(feature = "explain")]
-fn push_val(value: Val<'_>, out: &mut String) {
-    match value {
-        Val::Text(s) => push_json_string(out, s),
-        Val::Number(n) => push_number(out, n),
-        Val::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-        Val::Texts(items) => {
-            out.push('[');
-            for (i, s) in items.iter().take(10).enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                push_json_string(out, s);
-            }
-            out.push(']');
-        }
-        Val::List(items) => {
-            out.push('[');
-            for (i, v) in items.iter().filter_map(view).take(10).enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                match v {
-                    Val::List(_) => out.push_str("[…]"),
-                    v => push_val(v, out),
-                }
-            }
-            out.push(']');
-        }
-    }
-}
-
-/// A constant as the visitor's values are written ([`push_val`] writes both).
-#[cfg(feature = "explain")]
-fn push_scalar(s: &Scalar, out: &mut String) {
-    push_val(
-        match s {
-            Scalar::Text(t) => Val::Text(t),
-            Scalar::Number(n) => Val::Number(*n),
-            Scalar::Bool(b) => Val::Bool(*b),
-        },
-        out,
-    );
 }
 
 /// Appends a number for people (up to 6 decimals), without `core::fmt`.
@@ -268,6 +102,172 @@ pub(crate) fn push_number(out: &mut String, n: f64) {
             frac %= unit;
             unit /= 10;
         }
+    }
+}
+
+/// Which condition decided a skipped rule, with the visitor's value (feature `explain`).
+#[cfg(feature = "explain")]
+mod detail {
+    use alloc::string::String;
+
+    use super::push_number;
+    use crate::json::{push_json_string, push_u64};
+    use crate::rules::condition::{holds, Env};
+    use crate::rules::context::{view, Val};
+    use crate::rules::document::{Condition, DateRef, Leaf, Operand, Scalar};
+    use crate::rules::eval::Host;
+
+    /// Appends why `cond` did not hold: the deciding leaf with the visitor's value.
+    pub(super) fn explain_false<H: Host>(cond: &Condition, env: &Env<'_, H>, out: &mut String) {
+        match cond {
+            Condition::All(children) => match children.iter().find(|c| !holds(c, env)) {
+                Some(child) => explain_false(child, env, out),
+                None => out.push_str("conditions were false"),
+            },
+            Condition::Any(children) => match children.first() {
+                None => out.push_str("an empty \"any\" never holds"),
+                Some(first) => {
+                    out.push_str("none of the ");
+                    push_u64(out, children.len() as u64);
+                    out.push_str(" alternatives held; the first: ");
+                    explain_false(first, env, out);
+                }
+            },
+            Condition::Not(inner) => {
+                out.push_str("\"not\" was false because ");
+                match &**inner {
+                    Condition::Leaf(leaf) => {
+                        describe_leaf(leaf, env, out);
+                        out.push_str(" held");
+                        push_actual(leaf, env, out);
+                    }
+                    _ => out.push_str("its inner condition held"),
+                }
+            }
+            Condition::Leaf(leaf) => {
+                describe_leaf(leaf, env, out);
+                out.push_str(" was false");
+                push_actual(leaf, env, out);
+            }
+        }
+    }
+
+    fn describe_leaf<H: Host>(leaf: &Leaf, env: &Env<'_, H>, out: &mut String) {
+        out.push_str("condition ");
+        out.push_str(&leaf.attr.name());
+        out.push(' ');
+        out.push_str(leaf.op.name());
+        // Every operand is written after one space.
+        if !matches!(leaf.operand, Operand::None) {
+            out.push(' ');
+        }
+        match &leaf.operand {
+            Operand::None => {}
+            Operand::Scalar(s) => {
+                push_scalar(s, out);
+            }
+            Operand::List(list) => {
+                out.push('[');
+                for (i, s) in list.iter().take(10).enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    push_scalar(s, out);
+                }
+                if list.len() > 10 {
+                    out.push_str(", …");
+                }
+                out.push(']');
+            }
+            Operand::Text(t) => {
+                push_json_string(out, t);
+            }
+            Operand::Number(n) => {
+                push_number(out, *n);
+            }
+            Operand::Range(lo, hi) => {
+                out.push('[');
+                push_number(out, *lo);
+                out.push_str(", ");
+                push_number(out, *hi);
+                out.push(']');
+            }
+            Operand::Date(DateRef::Absolute(ms)) => {
+                env.host.push_date(out, *ms);
+            }
+            Operand::Date(DateRef::Relative(offset)) => {
+                out.push_str("now");
+                if *offset != 0 {
+                    out.push_str(if *offset < 0 { " - " } else { " + " });
+                    push_u64(out, offset.unsigned_abs() / 1000);
+                    out.push('s');
+                }
+            }
+            Operand::Regex(i) => {
+                let source = env.sources.get(*i);
+                push_json_string(out, source.map_or("", |s| s.pattern.as_str()));
+                if env.regexes.get(*i).is_some_and(Option::is_none) {
+                    out.push_str(" (the pattern did not compile)");
+                }
+            }
+        }
+        if leaf.ignore_case {
+            out.push_str(" (ignoring case)");
+        }
+    }
+
+    fn push_actual<H: Host>(leaf: &Leaf, env: &Env<'_, H>, out: &mut String) {
+        match env.ctx.lookup(&leaf.attr, env.assigned) {
+            None => out.push_str(" (attribute missing)"),
+            Some(value) => {
+                out.push_str(" (value ");
+                push_val(value, out);
+                out.push(')');
+            }
+        }
+    }
+
+    fn push_val(value: Val<'_>, out: &mut String) {
+        match value {
+            Val::Text(s) => push_json_string(out, s),
+            Val::Number(n) => push_number(out, n),
+            Val::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            Val::Texts(items) => {
+                out.push('[');
+                for (i, s) in items.iter().take(10).enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    push_json_string(out, s);
+                }
+                out.push(']');
+            }
+            Val::List(items) => {
+                out.push('[');
+                for (i, v) in items.iter().filter_map(view).take(10).enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    match v {
+                        Val::List(_) => out.push_str("[…]"),
+                        v => push_val(v, out),
+                    }
+                }
+                out.push(']');
+            }
+        }
+    }
+
+    /// A constant as the visitor's values are written ([`push_val`] writes both).
+    fn push_scalar(s: &Scalar, out: &mut String) {
+        push_val(
+            match s {
+                Scalar::Text(t) => Val::Text(t),
+                Scalar::Number(n) => Val::Number(*n),
+                Scalar::Bool(b) => Val::Bool(*b),
+            },
+            out,
+        );
     }
 }
 
