@@ -22,15 +22,14 @@ const EVENTS = ['submit', 'focusin', 'input', 'change', 'focusout', 'invalid'];
 const NOT_FIELDS = 'submit button reset image hidden fieldset output'.split(' ');
 const IGNORED = '[data-orbit-ignore]';
 
-/** The tracker's listener, and whether it tracks (not off: no consent, Do Not Track). */
-let send;
-let on;
-/** This page view's forms by id, as started: {s: start ms, l: last field, d: done (submitted
-    or abandoned), n: fields completed, f: the fields' progress by name}. */
-let forms = new Map();
+/* Each tracker on the page (two `init` calls make two) has its own record, which watchForms
+   returns and the other exports take: {send: the tracker's listener, on: whether it tracks
+   (not off: no consent, Do Not Track), forms: this page view's forms by id, as started:
+   {s: start ms, l: last field, d: done (submitted or abandoned), n: fields completed, f: the
+   fields' progress by name}}. */
 
 /** Hands an event to the tracker (Rust). */
-const emit = (kind, properties, ...rest) => send([kind, JSON.stringify(properties), ...rest]);
+const emit = (t, kind, properties, ...rest) => t.send([kind, JSON.stringify(properties), ...rest]);
 
 /** Milliseconds from `start` to `now`, never negative (the clock may be set back). */
 const since = (start, now) => Math.max(0, now - start);
@@ -48,61 +47,61 @@ function first(element, names) {
   return blank(value) ? undefined : value;
 }
 
-/** Listens to the forms of the page, for its lifetime. */
+/** Listens to the forms of the page for a tracker, for the page's lifetime; its record. */
 export function watchForms(listener, tracking) {
-  send = listener;
-  on = tracking;
-  for (const type of EVENTS) addEventListener(type, handle, true);
+  const t = { send: listener, on: tracking, forms: new Map() };
+  for (const type of EVENTS) addEventListener(type, (event) => handle(t, event), true);
   // A page script set aria-invalid="true" on a field: a Form Error (once per change to true).
   new MutationObserver((records) => {
     for (const { target, oldValue } of records) {
-      const field = on && oldValue != 'true' && target.getAttribute?.('aria-invalid') == 'true' && fieldOf(target);
-      if (field) error(field, 'aria-invalid');
+      const field = t.on && oldValue != 'true' && target.getAttribute?.('aria-invalid') == 'true' && fieldOf(target);
+      if (field) error(t, field, 'aria-invalid');
     }
   }).observe(document, { subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ['aria-invalid'] });
+  return t;
 }
 
 /** Whether the tracker tracks: nothing is recorded while it is off. */
-export function formsOn(tracking) {
-  on = tracking;
+export function formsOn(t, tracking) {
+  t.on = tracking;
 }
 
 /** `orbit('formSubmitted', form)`: false when `form` is not a form. */
-export function formSubmitted(form) {
+export function formSubmitted(t, form) {
   const ok = form instanceof Element && typeof form.elements == 'object' && !!form.elements;
-  if (ok) submitted(form);
+  if (ok) submitted(t, form);
   return ok;
 }
 
 /** Form Abandoned for every form started and not submitted, once per form (page hide, an SPA
     navigation); `reset` starts counting afresh (a new page view). */
-export function formsLeft(reset) {
+export function formsLeft(t, reset) {
   const now = Date.now();
-  for (const [id, form] of forms) {
+  for (const [id, form] of t.forms) {
     if (form.d) continue;
     form.d = true;
-    emit(4, { form_id: id, last_field: form.l, fields_completed: form.n, duration_ms: since(form.s, now) });
+    emit(t, 4, { form_id: id, last_field: form.l, fields_completed: form.n, duration_ms: since(form.s, now) });
   }
-  if (reset) forms = new Map();
+  if (reset) t.forms = new Map();
 }
 
-function handle(event) {
+function handle(t, event) {
   const index = EVENTS.indexOf(event.type);
   const target = event.target;
-  if (!on) return;
-  if (!index) return target instanceof Element && submitted(target);
+  if (!t.on) return;
+  if (!index) return target instanceof Element && submitted(t, target);
   const field = fieldOf(target);
   if (!field) return;
   const now = Date.now();
-  if (index == 5) return error(field, VALIDITY_KINDS.split(' ').find((kind) => target.validity?.[kind]) || 'invalid');
-  if (index == 4) return complete(field, now);
+  if (index == 5) return error(t, field, VALIDITY_KINDS.split(' ').find((kind) => target.validity?.[kind]) || 'invalid');
+  if (index == 4) return complete(t, field, now);
   // focusin, input, change: the form starts.
   const [name, , , , , , , id] = field;
-  if (!forms.has(id)) {
-    forms.set(id, { s: now, n: 0, f: new Map() });
-    emit(0, { form_id: id, field: name });
+  if (!t.forms.has(id)) {
+    t.forms.set(id, { s: now, n: 0, f: new Map() });
+    emit(t, 0, { form_id: id, field: name });
   }
-  const form = forms.get(id);
+  const form = t.forms.get(id);
   const state = progress(form, name);
   form.l = name;
   if (index == 1) {
@@ -113,7 +112,7 @@ function handle(event) {
   // Focus events have no `inputType`.
   if (event.inputType?.startsWith('delete')) state.c++;
   // A select or checkbox changed without focus (a script, a label click).
-  if (index == 3 && state.t == null) complete(field, now);
+  if (index == 3 && state.t == null) complete(t, field, now);
 }
 
 /** A field's progress in its form: {t: focused since, m: ms spent in it, c: corrections,
@@ -124,9 +123,9 @@ function progress(form, name) {
 }
 
 /** Form Field Changed when a field that changed loses focus (or its form is submitted). */
-function complete(field, now) {
+function complete(t, field, now) {
   const [name, kind, , , , , value, id, position] = field;
-  const form = forms.get(id);
+  const form = t.forms.get(id);
   if (!form) return;
   const state = progress(form, name);
   if (state.t != null) state.m += since(state.t, now);
@@ -135,27 +134,27 @@ function complete(field, now) {
   state.x = false;
   if (!state.d) form.n++;
   state.d = true;
-  emit(1, { form_id: id, field: name, field_type: kind, position, duration_ms: state.m, empty: blank(value), corrections: state.c }, field);
+  emit(t, 1, { form_id: id, field: name, field_type: kind, position, duration_ms: state.m, empty: blank(value), corrections: state.c }, field);
 }
 
-function error([name, kind, , , , , , id], error) {
-  emit(2, { form_id: id, field: name, field_type: kind, error });
+function error(t, [name, kind, , , , , , id], error) {
+  emit(t, 2, { form_id: id, field: name, field_type: kind, error });
 }
 
 /** Form Submitted, after the field being edited (Enter submits) is completed. */
-function submitted(form) {
-  if (!on || form.closest(IGNORED)) return;
+function submitted(t, form) {
+  if (!t.on || form.closest(IGNORED)) return;
   const fields = fieldsOf(form);
   const id = formId(form);
   const now = Date.now();
   let filled = 0;
   for (const field of fields) {
-    complete(field, now);
+    complete(t, field, now);
     if (!blank(field[6])) filled++;
   }
-  const started = forms.get(id);
+  const started = t.forms.get(id);
   if (started) started.d = true;
-  emit(3, { form_id: id, duration_ms: started ? since(started.s, now) : 0, fields_filled: filled }, fields, id);
+  emit(t, 3, { form_id: id, duration_ms: started ? since(started.s, now) : 0, fields_filled: filled }, fields, id);
 }
 
 /** The field an event's target is, if it is a tracked field of a form. */

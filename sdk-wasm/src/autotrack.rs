@@ -125,7 +125,7 @@ pub(crate) fn navigated(shared: &Rc<Shared>) {
         url
     };
     if crate::FORMS {
-        crate::forms::page_changed();
+        crate::forms::page_changed(shared);
     }
     send_leave(shared);
     let now = now_u64();

@@ -28,7 +28,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::events::{truncate_chars, EventBody};
 use crate::web::{dom, length};
-use crate::{enqueue, touch_session, Mode, Shared};
+use crate::{enqueue, touch_session, Mode, Shared, State};
 
 /// localStorage key of the visitor's form counts (for rules): `started|submitted|id,id`.
 pub const FORM_COUNTS_KEY: &str = "orbit_forms";
@@ -153,14 +153,16 @@ fn fields(list: &JsValue) -> impl Iterator<Item = Field> + '_ {
 /// Starts js/forms.js's listeners (page-lifetime, like the listener they call).
 pub(crate) fn install(shared: &Rc<Shared>) {
     let listener = crate::event_callback(Rc::downgrade(shared), on_message);
-    dom::watch_forms(listener.as_ref(), shared.state.borrow().mode != Mode::Off);
+    let tracking = shared.state.borrow().mode != Mode::Off;
+    let forms = dom::watch_forms(listener.as_ref(), tracking);
+    shared.state.borrow_mut().forms = forms;
     shared.listeners.borrow_mut().push(listener);
 }
 
-/// The visitor consented (true) or refused: js/forms.js records nothing while the tracker
-/// is off.
-pub(crate) fn tracking(on: bool) {
-    dom::forms_on(on);
+/// The visitor consented (true) or refused: js/forms.js records nothing for this tracker
+/// while it is off.
+pub(crate) fn tracking(state: &State, on: bool) {
+    dom::forms_on(&state.forms, on);
 }
 
 /// One event from js/forms.js: `[kind, properties, …]`, kind numbering Form Started, Form
@@ -214,8 +216,8 @@ fn on_message(shared: &Rc<Shared>, message: &JsValue) {
 }
 
 /// `orbit('formSubmitted', formElement)`, for forms that submit through JavaScript.
-pub(crate) fn submitted_command(form: &JsValue) -> Result<(), &'static str> {
-    if dom::form_submitted(form).unwrap_or(false) {
+pub(crate) fn submitted_command(shared: &Rc<Shared>, form: &JsValue) -> Result<(), &'static str> {
+    if dom::form_submitted(&watched(shared), form).unwrap_or(false) {
         Ok(())
     } else {
         Err("orbit('formSubmitted', form): form must be a <form> element")
@@ -276,14 +278,20 @@ fn identify_lead(shared: &Rc<Shared>, form_id: &str, list: &JsValue) -> bool {
 
 /// `Form Abandoned` for every form started and not submitted, once per form: on page hide
 /// (closing the tab) and before an SPA navigation.
-pub(crate) fn send_abandoned() {
-    dom::forms_left(false);
+pub(crate) fn send_abandoned(shared: &Rc<Shared>) {
+    dom::forms_left(&watched(shared), false);
 }
 
 /// A new page view (SPA navigation): forms left behind are abandoned, and counting starts
 /// afresh.
-pub(crate) fn page_changed() {
-    dom::forms_left(true);
+pub(crate) fn page_changed(shared: &Rc<Shared>) {
+    dom::forms_left(&watched(shared), true);
+}
+
+/// This tracker's record in js/forms.js, out of the state: the calls that take it hand
+/// events back to the tracker, which borrows the state again.
+fn watched(shared: &Rc<Shared>) -> JsValue {
+    shared.state.borrow().forms.clone()
 }
 
 /// Whether the text is empty or only white space (`str::trim` would add a reverse searcher).

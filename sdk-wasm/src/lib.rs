@@ -152,6 +152,8 @@ struct State {
     view: autotrack::View,
     /// Forms started and submitted across visits (for rules).
     form_counts: forms::FormCounts,
+    /// This tracker's record in js/forms.js (`undefined` until forms are watched).
+    forms: JsValue,
     /// The traits `identify` gave last, as a JSON object (for rules).
     traits: Option<String>,
     /// The rules, what they changed, and what was reported.
@@ -254,6 +256,7 @@ pub fn init_tracker(options: &JsValue) -> Option<Tracker> {
         mode,
         view,
         form_counts: forms::FormCounts::default(),
+        forms: JsValue::UNDEFINED,
         traits: None,
         personal: personalize::Personalization::default(),
         attributes: Vec::new(),
@@ -385,7 +388,7 @@ impl Tracker {
                 deliver(&self.shared, Pass::Flush);
                 Ok(())
             }
-            Some(9) if FORMS => forms::submitted_command(&first),
+            Some(9) if FORMS => forms::submitted_command(&self.shared, &first),
             Some(10) if PERSONALIZE => {
                 personalize::reapply(&self.shared);
                 Ok(())
@@ -433,7 +436,7 @@ impl Tracker {
                     let waiting_id = state.anonymous_id.clone();
                     state.mode = Mode::Tracking;
                     if FORMS {
-                        forms::tracking(true);
+                        forms::tracking(&state, true);
                     }
                     let waiting_session = state.session.take();
                     load_stored_state(&mut state, now);
@@ -457,7 +460,7 @@ impl Tracker {
                 let mut state = self.shared.state.borrow_mut();
                 state.mode = Mode::Off;
                 if FORMS {
-                    forms::tracking(false);
+                    forms::tracking(&state, false);
                 }
                 state.queue = Queue::new();
                 forget_everything(&state);
@@ -966,7 +969,7 @@ fn listen(shared: &Rc<Shared>) {
 /// of everything queued.
 fn leave(shared: &Rc<Shared>) {
     if FORMS {
-        forms::send_abandoned();
+        forms::send_abandoned(shared);
     }
     autotrack::send_leave(shared);
     deliver(shared, Pass::Leave);

@@ -41,6 +41,16 @@ before(async () => {
       'core.html': `<!doctype html><title>Core</title>
         <script async src="/sdk/orbit-core.js" data-site="demo" data-key="demo-write-key"></script>${SIGNUP}`,
       'hashed.html': `<!doctype html><title>Hashed</title>${tag('data-lead-capture data-hash-email')}${SIGNUP}`,
+      // Two trackers on one page (two `init` calls): each records the page's forms itself.
+      'twice.html': `<!doctype html><title>Twice</title>${SIGNUP}<script type="module">
+        import { init } from '/sdk/orbit.mjs';
+        const trackers = await Promise.all([
+          init({ site: 'demo', key: 'demo-write-key' }),
+          init({ site: 'demo', key: 'demo-write-key' }),
+        ]);
+        window.flushAll = () => trackers.forEach((t) => t('flush'));
+        trackers[0]('ready', () => { window.moduleReady = true; });
+        </script>`,
     },
     { prefix: 'orbit-forms-' },
   );
@@ -161,6 +171,32 @@ test('forms added after load and submitted through JavaScript are tracked', asyn
   assert.equal(submitted.form_id, 'Step 1');
   assert.equal(submitted.fields_filled, 1);
   assert.ok(submitted.duration_ms >= 0);
+  await context.close();
+});
+
+test("two trackers on one page each record the page's forms", async () => {
+  const context = await site.browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${collector.url}/twice.html`);
+  await page.waitForFunction(() => window.moduleReady === true, null, { timeout: 10000 });
+  const id = (await context.cookies()).find((c) => c.name === 'orbit_aid')?.value;
+  await page.fill('#full_name', 'Ada');
+  await page.fill('#email', 'ada@example.com');
+  await page.click('#go');
+  await page.evaluate(() => window.flushAll());
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Form Submitted').length >= 2,
+  );
+  // One of each per tracker (their own message ids), none lost to the other.
+  assert.deepEqual(
+    named(events, 'Form Started').map((e) => e.properties.form_id),
+    ['signup', 'signup'],
+  );
+  assert.deepEqual(
+    named(events, 'Form Submitted').map((e) => e.properties.fields_filled),
+    [2, 2],
+  );
   await context.close();
 });
 

@@ -1,7 +1,8 @@
 //! The page's elements, for personalisation: find them, watch them, and change them with
 //! js/personalize.js (DOM work is smaller as JavaScript than as wasm calling each method
-//! through an import); and, for the same reason, the forms, which js/forms.js watches. Methods are called through `Reflect` where web-sys would add one
-//! import (and glue) per method; every failure is a `None`/no-op, never a throw.
+//! through an import); and, for the same reason, the forms, which js/forms.js watches.
+//! Methods are called through `Reflect` where web-sys would add one import (and glue) per
+//! method; every failure is a `None`/no-op, never a throw.
 
 use alloc::string::String;
 
@@ -81,24 +82,25 @@ extern "C" {
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/js/forms.js")]
 extern "C" {
     /// Starts form tracking's listeners for the page's lifetime (js/forms.js, which never
-    /// throws): each form event goes to `send` as `[kind, properties, …]`.
+    /// throws): each form event goes to `send` as `[kind, properties, …]`. The tracker's
+    /// record, which the other calls take (each tracker on a page has its own).
     #[wasm_bindgen(js_name = watchForms)]
-    pub fn watch_forms(send: &JsValue, tracking: bool);
+    pub fn watch_forms(send: &JsValue, tracking: bool) -> JsValue;
 
     /// Whether the tracker tracks: js/forms.js records nothing while it does not.
     #[wasm_bindgen(js_name = formsOn)]
-    pub fn forms_on(tracking: bool);
+    pub fn forms_on(forms: &JsValue, tracking: bool);
 
     /// Sends `Form Abandoned` for the forms started and not submitted; `reset` forgets the
     /// page view's forms.
     #[wasm_bindgen(js_name = formsLeft)]
-    pub fn forms_left(reset: bool);
+    pub fn forms_left(forms: &JsValue, reset: bool);
 
     /// Submits `form` as its submit event would; false when it is not a form. Never throws:
     /// `catch` gives the import a wrapper in the glue, which minify-names.mjs needs (an
     /// import wasm-bindgen would leave direct names a second module).
     #[wasm_bindgen(js_name = formSubmitted, catch)]
-    pub fn form_submitted(form: &JsValue) -> Result<bool, JsValue>;
+    pub fn form_submitted(forms: &JsValue, form: &JsValue) -> Result<bool, JsValue>;
 }
 
 /// Redirects with `location.replace`, so the personalised page is not in the history.
