@@ -35,5 +35,6 @@ pub mod reports;
 pub mod routes;
 pub mod rules;
 pub mod server;
+pub mod site_cache;
 pub mod storage;
 pub mod visitor;

@@ -8,17 +8,19 @@
 //! - [`compute`]: a visitor's lead score (points, caps, decay) and segments (`orbit-core`'s
 //!   evaluator over the visitor context of [`crate::rules::visitor`]), with an explanation.
 //! - [`stored`]: what storage keeps and returns: the definitions, a visitor's history.
-//! - [`cache`]: compiled definitions per site, so a request does not recompile regexes.
 
-pub mod cache;
 pub mod compute;
 pub mod definitions;
 pub mod stored;
 
-pub use cache::ProfilerCache;
 pub use compute::{Profile, Profiler};
 pub use definitions::{check_definitions, CheckedDefinitions, Definitions};
 pub use stored::{NewProfileDefinitions, ProfileHistory, StoredProfileDefinitions};
+
+/// Each site's compiled definitions, so a profile request neither re-checks the document nor
+/// recompiles its regexes. Keyed by the stored document's SHA-256, which saving new
+/// definitions changes.
+pub type ProfilerCache = crate::site_cache::SiteCache<std::sync::Arc<Profiler>>;
 
 /// Most events read for one profile (the latest ones, over all linked anonymous ids).
 pub const MAX_PROFILE_HISTORY_EVENTS: usize = crate::rules::visitor::MAX_VISITOR_HISTORY_EVENTS;

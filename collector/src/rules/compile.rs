@@ -3,9 +3,6 @@
 //! `rules.json`, what `orbit-collector rules compile` is given, and the inline documents of
 //! the pages it serves ([`super::inline`]).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use bytes::Bytes;
 use orbit_core::rules::{parse_rules, write_compiled, Rules};
 
@@ -53,31 +50,8 @@ fn within(compiled: String, limit: usize) -> Result<String, CompileError> {
 }
 
 /// Each site's compiled `rules.json`, so a request does not parse the stored document
-/// again. Keyed by the version's ETag, which changes with the version and the format; one
-/// entry per configured site, so the map stays small.
-#[derive(Debug, Default)]
-pub struct CompiledCache {
-    compiled: Mutex<HashMap<String, (String, Bytes)>>,
-}
-
-impl CompiledCache {
-    /// The compiled document of `site` if it is that of the version tagged `etag`.
-    pub fn get(&self, site: &str, etag: &str) -> Option<Bytes> {
-        let compiled = self.compiled.lock().ok()?;
-        compiled
-            .get(site)
-            .filter(|(tag, _)| tag == etag)
-            .map(|(_, body)| body.clone())
-    }
-
-    /// Keeps `body` as `site`'s compiled document, of the version tagged `etag`.
-    pub fn insert(&self, site: &str, etag: &str, body: Bytes) {
-        // A poisoned lock only costs compiling again.
-        if let Ok(mut compiled) = self.compiled.lock() {
-            compiled.insert(site.to_owned(), (etag.to_owned(), body));
-        }
-    }
-}
+/// again. Keyed by the version's ETag, which changes with the version and the format.
+pub type CompiledCache = crate::site_cache::SiteCache<Bytes>;
 
 #[cfg(test)]
 mod tests {
