@@ -172,6 +172,9 @@ pub(crate) fn tracking(state: &State, on: bool) {
 fn on_message(shared: &Rc<Shared>, message: &JsValue) {
     let message: &js_sys::Array = message.unchecked_ref();
     let mut properties = message.get(1).as_string().unwrap_or_default();
+    // The closing brace goes back last, after what is added here (`truncate`, not `pop`:
+    // no character decoding; the text is JSON.stringify's, ending in an ASCII `}`).
+    properties.truncate(properties.len().saturating_sub(1));
     let kind = message.get(0).as_f64().unwrap_or(0.0);
     let event = if kind == 0.0 {
         let mut state = shared.state.borrow_mut();
@@ -185,11 +188,8 @@ fn on_message(shared: &Rc<Shared>, message: &JsValue) {
             .as_deref()
             .and_then(|v| capturable(shared, &field, v))
         {
-            // In place of the closing brace.
-            properties.pop();
             properties.push_str(",\"value\":");
             push_json_string(&mut properties, &value);
-            properties.push('}');
         }
         FORM_FIELD_CHANGED
     } else if kind == 3.0 {
@@ -200,11 +200,10 @@ fn on_message(shared: &Rc<Shared>, message: &JsValue) {
             store_counts(&state);
         }
         let lead = identify_lead(shared, &form_id, &message.get(2));
-        properties.pop();
         properties.push_str(if lead {
-            ",\"lead\":true}"
+            ",\"lead\":true"
         } else {
-            ",\"lead\":false}"
+            ",\"lead\":false"
         });
         FORM_SUBMITTED
     } else if kind == 2.0 {
@@ -212,6 +211,7 @@ fn on_message(shared: &Rc<Shared>, message: &JsValue) {
     } else {
         FORM_ABANDONED
     };
+    properties.push('}');
     crate::track_event(shared, event, &properties);
 }
 
