@@ -45,33 +45,37 @@ pub fn sha256_hex(data: &[u8]) -> String {
     out
 }
 
-/// The final state: `data`, the 0x80 marker, zeros and the bit length, compressed block by
-/// block from one padded copy (less code than padding each byte as it is read).
+/// The final state: `data`, the 0x80 marker, zeros and the bit length, read byte by byte
+/// into the message schedule's first 16 words (no padded copy of the data: no `Vec`).
 fn digest(data: &[u8]) -> [u32; 8] {
     let mut state = INITIAL;
-    let mut message = data.to_vec();
-    message.push(0x80);
-    while message.len() % 64 != 56 {
-        message.push(0);
-    }
-    let bit_len = (data.len() as u64).wrapping_mul(8);
-    message.extend_from_slice(&bit_len.to_be_bytes());
-    for block in message.chunks_exact(64) {
-        compress(&mut state, block);
+    let mut w = [0u32; 16];
+    let len = data.len();
+    let bit_len = (len as u64).wrapping_mul(8);
+    // The padded length: room for the marker and the 8-byte length, in whole blocks.
+    let padded = (len + 9).div_ceil(64) * 64;
+    for i in 0..padded {
+        let byte = match data.get(i) {
+            Some(&b) => b,
+            None if i == len => 0x80,
+            // The length, big-endian, in the last 8 bytes.
+            None if padded - i <= 8 => (bit_len >> (8 * (padded - 1 - i))) as u8,
+            None => 0,
+        };
+        // Big-endian words: each byte shifts the word's earlier bytes up.
+        let word = &mut w[(i / 4) & 15];
+        *word = *word << 8 | u32::from(byte);
+        if i % 64 == 63 {
+            compress(&mut state, &mut w);
+        }
     }
     state
 }
 
-/// One 64-byte block into the state, with the message schedule kept as a ring of 16 words
-/// (one loop instead of a schedule loop and a round loop).
-fn compress(state: &mut [u32; 8], block: &[u8]) {
-    let mut w = [0u32; 16];
-    // Big-endian words, byte by byte: no bounds-check or chunk-size panics in the bundle.
-    for (i, &b) in block.iter().enumerate() {
-        if let Some(word) = w.get_mut(i / 4) {
-            *word = *word << 8 | u32::from(b);
-        }
-    }
+/// One 64-byte block (its 16 big-endian words in `w`) into the state, with the message
+/// schedule kept as a ring of 16 words (one loop instead of a schedule loop and a round
+/// loop).
+fn compress(state: &mut [u32; 8], w: &mut [u32; 16]) {
     let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut h] = *state;
     for (i, k) in K.iter().enumerate() {
         if i >= 16 {
