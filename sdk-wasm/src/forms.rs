@@ -23,10 +23,10 @@ use orbit_core::forms::{
 };
 use orbit_core::json::{push_json_string, JsonWriter};
 use orbit_core::sha256::sha256_hex;
-use orbit_core::text::{split, split_once};
+use orbit_core::text::{prefix_chars, split, split_once};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::events::{truncate_chars, EventBody};
+use crate::events::EventBody;
 use crate::web::{dom, length};
 use crate::{enqueue, touch_session, Mode, Shared, State};
 
@@ -189,7 +189,7 @@ fn on_message(shared: &Rc<Shared>, message: &JsValue) {
             .and_then(|v| capturable(shared, &field, v))
         {
             properties.push_str(",\"value\":");
-            push_json_string(&mut properties, &value);
+            push_json_string(&mut properties, value);
         }
         FORM_FIELD_CHANGED
     } else if kind == 3.0 {
@@ -261,7 +261,7 @@ fn identify_lead(shared: &Rc<Shared>, form_id: &str, list: &JsValue) -> bool {
             .as_deref()
             .and_then(|v| capturable(shared, &field, v))
         {
-            w.string_member(&field.name, &value);
+            w.string_member(&field.name, value);
         }
     }
     w.end_object();
@@ -294,11 +294,6 @@ fn watched(shared: &Rc<Shared>) -> JsValue {
     shared.state.borrow().forms.clone()
 }
 
-/// Whether the text is empty or only white space (`str::trim` would add a reverse searcher).
-fn blank(text: &str) -> bool {
-    orbit_core::text::trim(text).is_empty()
-}
-
 /// Whether lead emails are sent hashed: `data-hash-email` on the script, or
 /// `data-orbit-hash-email` on the field's form.
 fn hashes_emails(shared: &Rc<Shared>, field: &Field) -> bool {
@@ -318,13 +313,16 @@ fn is_secret(field: &Field) -> bool {
 }
 
 /// The value to send for a field that opted in (`data-orbit-capture`, or the rule document's
-/// `capture` list), if it may be sent (an email's is not, when emails are sent hashed).
-fn capturable(shared: &Rc<Shared>, field: &Field, value: &str) -> Option<String> {
+/// `capture` list), if it may be sent (an email's is not, when emails are sent hashed):
+/// trimmed and cut, borrowed from `value` (no copy).
+fn capturable<'v>(shared: &Rc<Shared>, field: &Field, value: &'v str) -> Option<&'v str> {
+    // `str::trim` would add a reverse searcher.
+    let value = orbit_core::text::trim(value);
     let listed = shared.state.borrow().personal.captures(&field.name);
     let opted_in = listed || field.capture;
     let forbidden = is_secret(field) || (hashes_emails(shared, field) && is_email(field));
-    let allowed = opted_in && !forbidden && !blank(value) && value_is_sendable(value);
-    allowed.then(|| truncate_chars(orbit_core::text::trim(value), MAX_CAPTURED_VALUE_CHARS))
+    let allowed = opted_in && !forbidden && !value.is_empty() && value_is_sendable(value);
+    allowed.then(|| prefix_chars(value, MAX_CAPTURED_VALUE_CHARS))
 }
 
 #[cfg(test)]
