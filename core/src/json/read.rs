@@ -201,6 +201,81 @@ pub fn parse_number(text: &str) -> Option<f64> {
     (reader.at == trimmed.len()).then_some(n)
 }
 
+/// The elements of a flat JSON array (numbers, strings, booleans and `null`), read one by
+/// one without building the array: how the browser walks the compiled rule document. Each
+/// element is a [`Json`] of its own; an array or object among them is refused.
+pub(crate) struct Elements<'a> {
+    reader: Reader<'a>,
+    /// Whether an element may come next: at the start, or after a comma.
+    comma: bool,
+    /// Whether an element was missing or not one; the reader of the elements may also set
+    /// it when one is of a kind it did not expect.
+    pub(crate) bad: bool,
+}
+
+impl<'a> Elements<'a> {
+    /// The elements of the array `text` is (surrounding whitespace allowed); `None` when it
+    /// is longer than `max_bytes` or does not start with `[`.
+    pub(crate) fn new(text: &'a str, max_bytes: usize) -> Option<Self> {
+        let mut reader = Reader {
+            text,
+            bytes: text.as_bytes(),
+            at: 0,
+            // Elements only: a nested array or object is "too deep".
+            depth_left: 0,
+        };
+        reader.skip_ws();
+        if text.len() > max_bytes || reader.peek() != b'[' {
+            return None;
+        }
+        reader.at += 1;
+        reader.skip_ws();
+        Some(Elements {
+            reader,
+            comma: true,
+            bad: false,
+        })
+    }
+
+    /// The next element, and the comma after it if there is one; `null` when there is no
+    /// element here (the end of the array, or text that is not one), which marks the array
+    /// [`bad`](Self::bad).
+    pub(crate) fn next(&mut self) -> Json {
+        let r = &mut self.reader;
+        let value = match r.value() {
+            Ok(value) if self.comma => value,
+            _ => {
+                self.bad = true;
+                Json::Null
+            }
+        };
+        r.skip_ws();
+        self.comma = r.peek() == b',';
+        r.at += usize::from(self.comma);
+        r.skip_ws();
+        value
+    }
+
+    /// Whether the next element is `null`, read if so.
+    pub(crate) fn null(&mut self) -> bool {
+        let null = self.reader.starts_with(b"null");
+        if null {
+            self.next();
+        }
+        null
+    }
+
+    /// Whether the array ends here, after its last element, and the text with it, and no
+    /// element was [`bad`](Self::bad).
+    pub(crate) fn end(&mut self) -> bool {
+        let r = &mut self.reader;
+        let closed = !self.bad && !self.comma && r.peek() == b']';
+        r.at += 1;
+        r.skip_ws();
+        closed && r.at == r.bytes.len()
+    }
+}
+
 struct Reader<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -380,13 +455,10 @@ impl Reader<'_> {
     fn hex4(&mut self) -> Result<u32, ReadError> {
         let mut n = 0u32;
         for _ in 0..4 {
-            let digit = match self.peek() {
-                d @ b'0'..=b'9' => d - b'0',
-                d @ b'a'..=b'f' => d - b'a' + 10,
-                d @ b'A'..=b'F' => d - b'A' + 10,
-                _ => return Err(self.error(Problem::ExpectedHexDigits)),
+            let Some(digit) = char::from(self.peek()).to_digit(16) else {
+                return Err(self.error(Problem::ExpectedHexDigits));
             };
-            n = n * 16 + u32::from(digit);
+            n = n * 16 + digit;
             self.at += 1;
         }
         Ok(n)
@@ -612,6 +684,41 @@ mod tests {
         }
         let err = read("{\n  \"a\": tru\n}").unwrap_err();
         assert_eq!(err.line_column("{\n  \"a\": tru\n}"), (2, 8));
+    }
+
+    #[test]
+    fn a_flat_array_is_read_element_by_element() {
+        let mut items = Elements::new(" [1, \"a\" ,true,null ] ", 100).unwrap();
+        assert_eq!(items.next(), Json::Number(1.0));
+        assert_eq!(items.next(), Json::String("a".into()));
+        assert!(!items.null());
+        assert_eq!(items.next(), Json::Bool(true));
+        assert!(items.null());
+        assert!(items.end());
+        // Not an array, or longer than the limit.
+        assert!(Elements::new("{}", 100).is_none());
+        assert!(Elements::new("[1]", 2).is_none());
+        // A missing comma, a comma before the end, a nested value, text after the end, no end.
+        for (text, good) in [
+            ("[1 2]", 1),
+            ("[1,]", 1),
+            ("[[1]]", 0),
+            ("[{}]", 0),
+            ("[1,2] x", 2),
+            ("[1,2", 2),
+            ("[1,2],3", 2),
+        ] {
+            let mut items = Elements::new(text, 100).unwrap();
+            for _ in 0..good {
+                items.next();
+                assert!(!items.bad, "{text}");
+            }
+            if good < 2 {
+                assert_eq!(items.next(), Json::Null, "{text}");
+                assert!(items.bad, "{text}");
+            }
+            assert!(!items.end(), "{text}");
+        }
     }
 
     #[test]
