@@ -10,6 +10,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::enrich::campaign::hex_value;
+
 /// A JSON value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Json {
@@ -455,10 +457,10 @@ impl Reader<'_> {
     fn hex4(&mut self) -> Result<u32, ReadError> {
         let mut n = 0u32;
         for _ in 0..4 {
-            let Some(digit) = char::from(self.peek()).to_digit(16) else {
+            let Some(digit) = hex_value(self.peek()) else {
                 return Err(self.error(Problem::ExpectedHexDigits));
             };
-            n = n * 16 + digit;
+            n = n * 16 + u32::from(digit);
             self.at += 1;
         }
         Ok(n)

@@ -30,6 +30,7 @@ use super::sanitize::sanitize_html;
 use super::sanitize::ActionHtml;
 use super::url::is_safe_url;
 use super::url::{attribute_problem, is_attribute_name, style_problem};
+use crate::enrich::campaign::hex_value;
 use crate::json::read::{Elements, Json};
 use crate::json::JsonWriter;
 use crate::limits::{
@@ -270,13 +271,15 @@ fn actions(w: &mut JsonWriter, list: &[Action]) {
 
 /// Reads a compiled document (see the module's documentation).
 pub fn read_compiled(text: &str) -> Result<Rules, CompiledError> {
-    // A source document is an object (told apart before reading).
-    if text.trim_ascii_start().starts_with('{') {
-        return Err(CompiledError::Source);
-    }
-    let mut r = Reader {
-        items: Elements::new(text, MAX_RULES_DOCUMENT_BYTES).ok_or(CompiledError::Invalid)?,
+    let Some(items) = Elements::new(text, MAX_RULES_DOCUMENT_BYTES) else {
+        // A source document is an object.
+        return Err(if text.trim_ascii_start().starts_with('{') {
+            CompiledError::Source
+        } else {
+            CompiledError::Invalid
+        });
     };
+    let mut r = Reader { items };
     match r.items.next() {
         Json::String(format) if format == COMPILED_FORMAT => {}
         Json::String(format) if format.starts_with("orbit-rules-compiled/") => {
@@ -354,7 +357,7 @@ impl Reader<'_> {
         let mut bits = 0u64;
         let mut ok = hex.len() == 16;
         for c in hex.bytes() {
-            let digit = (c as char).to_digit(16);
+            let digit = hex_value(c);
             ok &= digit.is_some();
             bits = bits << 4 | u64::from(digit.unwrap_or_default());
         }
