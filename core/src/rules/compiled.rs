@@ -37,10 +37,12 @@ use crate::limits::{
     MAX_ACTIONS_PER_RULE, MAX_CONDITION_DEPTH, MAX_RULES, MAX_RULES_DOCUMENT_BYTES, MAX_VARIANTS,
 };
 
-/// Whether the reader checks attribute names and values and styles itself: not in the
-/// browser tracker, which checks them as it sets them (js/sanitize.js's `attributeOk` and
-/// `styleOk`, the same rules), smaller there than here. When false, the checks compile away.
-const CHECKS_ATTRIBUTES: bool = !cfg!(feature = "sanitize-in-browser");
+/// Whether the reader checks attribute names and values, styles and redirect targets itself:
+/// not in the browser tracker, which checks them as it uses them (js/sanitize.js's
+/// `attributeOk` and `styleOk`, the same rules; js/personalize.js's `redirectTarget`, which
+/// follows only http(s), mailto and tel URLs as the browser resolves them), smaller there than
+/// here. When false, the checks compile away.
+const CHECKS_VALUES: bool = !cfg!(feature = "sanitize-in-browser");
 
 /// The format's name and version, the array's first element.
 pub const COMPILED_FORMAT: &str = "orbit-rules-compiled/2";
@@ -528,7 +530,7 @@ impl Reader<'_> {
         let kind = self.index(10);
         if kind == 10 {
             let url = self.string();
-            self.check(is_safe_url(&url));
+            self.check(!CHECKS_VALUES || is_safe_url(&url));
             return Action::Redirect {
                 url,
                 keep_query: self.flag(),
@@ -547,7 +549,7 @@ impl Reader<'_> {
             2 => {
                 let name = self.string();
                 let value = self.string();
-                self.check(!CHECKS_ATTRIBUTES || attribute_problem(&name, &value).is_none());
+                self.check(!CHECKS_VALUES || attribute_problem(&name, &value).is_none());
                 Action::SetAttribute {
                     selector,
                     name,
@@ -556,7 +558,7 @@ impl Reader<'_> {
             }
             3 => {
                 let name = self.string();
-                self.check(!CHECKS_ATTRIBUTES || is_attribute_name(&name));
+                self.check(!CHECKS_VALUES || is_attribute_name(&name));
                 Action::RemoveAttribute { selector, name }
             }
             4 => Action::AddClass {
@@ -570,7 +572,7 @@ impl Reader<'_> {
             6 => {
                 let property = self.string();
                 let value = self.string();
-                self.check(!CHECKS_ATTRIBUTES || style_problem(&property, &value).is_none());
+                self.check(!CHECKS_VALUES || style_problem(&property, &value).is_none());
                 Action::SetStyle {
                     selector,
                     property,
