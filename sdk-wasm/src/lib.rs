@@ -449,7 +449,21 @@ impl Tracker {
                         anonymous_id,
                         ..
                     } = &mut *state;
-                    queue.replace_in_events(&waiting_id, anonymous_id);
+                    // The waiting events carry the id that lived in memory: the stored one
+                    // replaces it (`String#replaceAll`; ids are UUIDs, no `$` patterns).
+                    let replace_all = web::global("String.prototype.replaceAll");
+                    let (from, to) = (
+                        JsValue::from_str(&waiting_id),
+                        JsValue::from_str(anonymous_id),
+                    );
+                    queue.rewrite_events(|event| {
+                        web::call(
+                            &replace_all,
+                            "call",
+                            &[&JsValue::from_str(event), &from, &to],
+                        )
+                        .as_string()
+                    });
                     state.dirty = true;
                     drop(state);
                     schedule(&self.shared, 0);
