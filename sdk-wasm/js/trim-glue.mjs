@@ -35,8 +35,10 @@ export function trimGlue(glue) {
   );
   replace(
     /^            const obj = arg1;\n            const ret = typeof\(obj\) === 'string' \? obj : undefined;\n            var ptr1 = isLikeNone\(ret\) \? 0 : passStringToWasm0\(ret, (wasm\.[\w$]+), (wasm\.[\w$]+)\);\n            var len1 = WASM_VECTOR_LEN;\n            getDataViewMemory0\(\)\.setInt32\(\(arg0 >>> 0\) \+ 4 \* 1, len1, true\);\n            getDataViewMemory0\(\)\.setInt32\(\(arg0 >>> 0\) \+ 4 \* 0, ptr1, true\);\n/m,
-    (_, malloc, realloc) =>
-      `            const ptr1 = typeof arg1 === 'string' ? passStringToWasm0(arg1, ${malloc}, ${realloc}) : 0;\n` +
+    // Without the realloc export: the string writer below needs none (drop-dead-table-entries.mjs
+    // removes it from the .wasm).
+    (_, malloc) =>
+      `            const ptr1 = typeof arg1 === 'string' ? passStringToWasm0(arg1, ${malloc}) : 0;\n` +
       '            getDataViewMemory0().setInt32((arg0 >>> 0) + 4, WASM_VECTOR_LEN, true);\n' +
       '            getDataViewMemory0().setInt32(arg0 >>> 0, ptr1, true);\n',
     'the string reader',
@@ -55,5 +57,8 @@ export function trimGlue(glue) {
       '}\n',
     'the string writer',
   );
+  if (/passStringToWasm0\([^()]*,[^()]*,/.test(out)) {
+    throw new Error('trim-glue: a string is passed with a realloc, which the .wasm no longer exports; has wasm-bindgen changed the glue?');
+  }
   return out;
 }
