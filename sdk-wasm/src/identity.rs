@@ -65,15 +65,26 @@ pub fn first_accepted_domain<'a>(
     host: &'a str,
     mut accepts: impl FnMut(&'a str) -> bool,
 ) -> Option<&'a str> {
-    let is_ip =
-        host.bytes().any(|b| b == b':') || host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    // Plain loops over the bytes rather than iterator adapters: less code in the bundle.
+    let bytes = host.as_bytes();
+    // An IP address: IPv6 (a colon anywhere), or IPv4 (only digits and dots).
+    let mut is_ip = true;
+    for &b in bytes {
+        if b == b':' {
+            is_ip = true;
+            break;
+        }
+        is_ip &= b.is_ascii_digit() || b == b'.';
+    }
     if is_ip {
         return None;
     }
     // Suffixes of two labels or more, short of the host itself: after each dot but the last.
     let mut past_last_dot = false;
-    for (i, b) in host.bytes().enumerate().rev() {
-        if b == b'.' {
+    let mut i = bytes.len();
+    while i > 0 {
+        i -= 1;
+        if bytes.get(i) == Some(&b'.') {
             if past_last_dot {
                 if let Some(suffix) = host.get(i + 1..) {
                     if accepts(suffix) {
@@ -136,6 +147,13 @@ mod tests {
         assert!(domain_candidates("localhost").is_empty());
         assert!(domain_candidates("127.0.0.1").is_empty());
         assert!(domain_candidates("::1").is_empty());
+        // IPv6 as `location.hostname` gives it, with letters before the first colon.
+        assert!(domain_candidates("[fe80::1.2]").is_empty());
+        assert!(domain_candidates("[2001:db8:a.b::1]").is_empty());
+        assert_eq!(
+            domain_candidates("a.1.2.3.example"),
+            ["3.example", "2.3.example", "1.2.3.example"]
+        );
     }
 
     #[test]
