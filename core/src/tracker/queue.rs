@@ -87,14 +87,14 @@ impl Queue {
             count += 1;
         }
         let batch = split_front(&mut self.events, count);
-        self.bytes -= batch.iter().map(String::len).sum::<usize>();
+        self.bytes -= total_len(&batch);
         batch
     }
 
     /// Puts a batch that failed to send back at the front, in its order, so it goes first on
     /// the next attempt; if the queue grew meanwhile, the bounds drop the oldest again.
     pub fn requeue_front(&mut self, mut events: Vec<String>) {
-        self.bytes += events.iter().map(String::len).sum::<usize>();
+        self.bytes += total_len(&events);
         events.append(&mut self.events);
         self.events = events;
         self.trim();
@@ -181,6 +181,15 @@ impl Queue {
             self.dropped = self.dropped.saturating_add(drop as u32);
         }
     }
+}
+
+/// The sum of the events' lengths: a plain loop, smaller in the bundle than `map` and `sum`.
+fn total_len(events: &[String]) -> usize {
+    let mut total = 0;
+    for event in events {
+        total += event.len();
+    }
+    total
 }
 
 /// Removes and returns the first `n` events (all of them when there are fewer). The bound

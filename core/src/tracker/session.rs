@@ -225,7 +225,8 @@ pub fn arrival_key(url: &str) -> Option<String> {
         return None;
     }
     let mut key = KeyWriter::default();
-    for raw in utm {
+    // By reference: an array's by-value iterator costs ~0.2 KB in the browser bundle.
+    for raw in &utm {
         key.field(raw.map(campaign_value).as_deref());
     }
     key.field(click.map(|(kind, _)| kind));
