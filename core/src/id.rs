@@ -51,7 +51,7 @@ pub fn push_hex_byte(out: &mut String, b: u8) {
 /// Whether `s` has the shape of a UUID of any version (8-4-4-4-12 hex digits).
 pub fn looks_like_uuid(s: &str) -> bool {
     s.len() == 36
-        && s.bytes().enumerate().all(|(i, c)| {
+        && s.as_bytes().iter().enumerate().all(|(i, &c)| {
             if matches!(i, 8 | 13 | 18 | 23) {
                 c == b'-'
             } else {

@@ -24,7 +24,7 @@ pub fn find(hay: &str, needle: &str, ignore_case: bool) -> Option<usize> {
 /// character (no char decoding: a smaller bundle).
 pub fn prefix_chars(text: &str, max_chars: usize) -> &str {
     let mut count = 0;
-    for (i, b) in text.bytes().enumerate() {
+    for (i, &b) in text.as_bytes().iter().enumerate() {
         // UTF-8 continuation bytes are 0b10xx_xxxx; every other byte starts a character.
         if b & 0xc0 != 0x80 {
             if count == max_chars {

@@ -1163,8 +1163,9 @@ fn attributes_json(attributes: &[(String, String)]) -> String {
 fn is_attribute_key(key: &str) -> bool {
     !key.is_empty()
         && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            .as_bytes()
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 /// The stored custom attributes: each member of the stored object, read with the browser's

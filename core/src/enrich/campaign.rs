@@ -224,7 +224,7 @@ impl<'a> Iterator for RawParams<'a> {
 /// Whether an encoded parameter name decodes to `name`, ignoring ASCII case, without
 /// allocating.
 fn name_matches(raw: &str, name: &str) -> bool {
-    let mut want = name.bytes();
+    let mut want = name.as_bytes().iter();
     Decode(raw.as_bytes()).all(|b| want.next().is_some_and(|w| w.eq_ignore_ascii_case(&b)))
         && want.next().is_none()
 }

@@ -61,7 +61,7 @@ pub fn classify(status: u16) -> SendOutcome {
 /// parser costs ~2 KB there.
 pub fn parse_retry_after_seconds(value: &str) -> Option<u64> {
     let value = crate::text::trim(value);
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+    if value.is_empty() || !value.as_bytes().iter().all(u8::is_ascii_digit) {
         return None;
     }
     // Saturating, compared rather than `saturating_mul` (a 128-bit multiply in wasm).

@@ -18,7 +18,7 @@ pub fn parse_u64(s: &str) -> Option<u64> {
     if s.is_empty() {
         return None;
     }
-    s.bytes().try_fold(0u64, |n, b| {
+    s.as_bytes().iter().try_fold(0u64, |n, &b| {
         let digit = b.wrapping_sub(b'0');
         if digit > 9 {
             return None;
