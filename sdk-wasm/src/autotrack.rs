@@ -228,7 +228,12 @@ fn data_properties(element: &JsValue) -> String {
         if name == TRACK_ATTRIBUTE {
             continue;
         }
-        if let Some(key) = name.strip_prefix("data-orbit-") {
+        // `starts_with` and a slice rather than `strip_prefix`: one prefix test in the bundle.
+        const PREFIX: &str = "data-orbit-";
+        if let Some(key) = name
+            .get(PREFIX.len()..)
+            .filter(|_| name.starts_with(PREFIX))
+        {
             let value = web::prop_text(&attribute, "value");
             w.string_member(key, &value);
         }
