@@ -88,12 +88,16 @@ impl SessionState {
         if session_count == 0 {
             return None;
         }
+        // The numbers before the texts: a bad number then drops no text (a smaller bundle).
+        let started_ms = parse_u64(started)?;
+        let last_activity_ms = parse_u64(last)?;
+        let page_views = u32::try_from(parse_u64(views)?).ok()?;
         Some(SessionState {
             id: unescape(id)?,
-            started_ms: parse_u64(started)?,
-            last_activity_ms: parse_u64(last)?,
+            started_ms,
+            last_activity_ms,
             session_count,
-            page_views: u32::try_from(parse_u64(views)?).ok()?,
+            page_views,
             campaign_key: unescape_opt(campaign)?,
             first_campaign: unescape_opt(first)?,
             landing_page: unescape_opt(landing)?,
