@@ -65,9 +65,14 @@ fn add_listener(
 /// Unix milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (`Date#toISOString`, which leaves the
 /// date arithmetic out of the bundle).
 pub fn iso_time(ms: i64) -> alloc::string::String {
-    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64))
-        .to_iso_string()
-        .into()
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    into_string(date.to_iso_string())
+}
+
+/// A JavaScript string as a `String`, read like every other string (`as_string`): js-sys's
+/// own conversion adds a copy of the reading code and a panic message to the bundle.
+pub fn into_string(value: impl Into<wasm_bindgen::JsValue>) -> alloc::string::String {
+    value.into().as_string().unwrap_or_default()
 }
 
 /// Calls `listener` on every `event` of the window (`pagehide`, `online`, …).

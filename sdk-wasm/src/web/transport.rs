@@ -15,7 +15,7 @@ pub fn batch_url(endpoint: &str, write_key: &str) -> String {
 
 /// `encodeURIComponent(text)`.
 pub fn encode_component(text: &str) -> String {
-    js_sys::encode_uri_component(text).into()
+    super::into_string(js_sys::encode_uri_component(text))
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/js/personalize.js")]
