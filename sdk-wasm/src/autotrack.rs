@@ -103,10 +103,12 @@ pub(crate) fn install(shared: &Rc<Shared>) {
 /// of its own in the bundle.
 fn wrap_history(method: &str, shared: &Rc<Shared>) {
     let history = web::global("history");
-    let Ok(original) = web::prop(&history, method).dyn_into::<js_sys::Function>() else {
+    let original = web::prop(&history, method);
+    // Checked, then cast: `dyn_into`'s generic code is not needed for one type test.
+    if !original.is_function() {
         return;
-    };
-    let handler = crate::Handler::History(original, history.clone());
+    }
+    let handler = crate::Handler::History(original.unchecked_into(), history.clone());
     let wrapper = crate::listener(Rc::downgrade(shared), handler);
     web::set_prop(&history, method, wrapper.as_ref());
     shared.history_wrappers.borrow_mut().push(wrapper);
