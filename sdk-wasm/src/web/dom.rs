@@ -22,9 +22,11 @@ fn select(method: &str, selector: &str) -> JsValue {
     call(&document(), method, &[&JsValue::from_str(selector)])
 }
 
-/// The first element matching `selector`.
+/// The first element matching `selector`. `querySelector` gives an element or `null`
+/// (`undefined` when it threw), so no `instanceof` test (and its glue) is needed.
 pub fn query(selector: &str) -> Option<Element> {
-    select("querySelector", selector).dyn_into().ok()
+    let found = select("querySelector", selector);
+    (!found.is_null_or_undefined()).then(|| found.unchecked_into())
 }
 
 /// `element.textContent`.
