@@ -259,14 +259,15 @@ pub fn campaign_from_key(key: &str) -> Option<Campaign> {
     // each half-built one, and no array of fields is copied (a smaller bundle).
     let mut campaign = Campaign::default();
     let mut fields = crate::text::split(key, b'|');
-    for text in [
+    // By reference: an array's by-value iterator costs ~0.1 KB in the browser bundle.
+    for text in &mut [
         &mut campaign.source,
         &mut campaign.medium,
         &mut campaign.name,
         &mut campaign.term,
         &mut campaign.content,
     ] {
-        *text = unescape_opt(fields.next()?)?;
+        **text = unescape_opt(fields.next()?)?;
     }
     // The kind is compared as written: every click-id parameter name is plain.
     let kind = fields.next()?;
@@ -274,13 +275,19 @@ pub fn campaign_from_key(key: &str) -> Option<Campaign> {
     if fields.next().is_some() {
         return None;
     }
-    if !kind.is_empty() || value.is_some() {
-        campaign.click_id = Some(ClickId {
+    campaign.click_id = match value {
+        None if kind.is_empty() => None,
+        // A kind without a value, or a value without a known kind: not a key.
+        None => return None,
+        Some(value) => Some(ClickId {
             kind: click_id_kind(kind)?,
-            value: value?,
-        });
+            value,
+        }),
+    };
+    if campaign.is_empty() {
+        return None;
     }
-    (!campaign.is_empty()).then_some(campaign)
+    Some(campaign)
 }
 
 /// Exactly `N` `|`-separated fields, or `None` (collected without a `Vec`: a smaller bundle).
