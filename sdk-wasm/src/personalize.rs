@@ -457,29 +457,37 @@ fn reconcile(shared: &Rc<Shared>) {
 /// Sends the exposures not reported yet of the planned actions that reached the page: the
 /// redirect when `redirecting`, else the controls and the changes applied to an element.
 fn report_rendered(shared: &Rc<Shared>, redirecting: bool) {
-    let mut pending = Vec::new();
-    {
-        let mut state = shared.state.borrow_mut();
-        let Personalization { engine, plan, .. } = &mut state.personal;
-        for (index, planned) in plan.iter_mut().enumerate() {
-            let Some((_, _, action)) = resolve(engine.as_ref(), planned) else {
-                continue;
-            };
-            let rendered = match action {
-                Some(Action::Redirect { .. }) => redirecting,
-                None => !redirecting,
-                Some(_) => !redirecting && planned.on_page,
-            };
-            if rendered && !planned.reported {
-                planned.reported = true;
-                if planned.exposure {
-                    pending.push(index);
+    // One exposure at a time, each sent before the next is looked for (no list of them).
+    let mut next = 0;
+    loop {
+        let found = {
+            let mut state = shared.state.borrow_mut();
+            let Personalization { engine, plan, .. } = &mut state.personal;
+            let mut found = None;
+            for (index, planned) in plan.iter_mut().enumerate().skip(next) {
+                let Some((_, _, action)) = resolve(engine.as_ref(), planned) else {
+                    continue;
+                };
+                let rendered = match action {
+                    Some(Action::Redirect { .. }) => redirecting,
+                    None => !redirecting,
+                    Some(_) => !redirecting && planned.on_page,
+                };
+                if rendered && !planned.reported {
+                    planned.reported = true;
+                    if planned.exposure {
+                        found = Some(index);
+                        break;
+                    }
                 }
             }
-        }
-    }
-    for index in pending {
+            found
+        };
+        let Some(index) = found else {
+            return;
+        };
         report(shared, None, index);
+        next = index + 1;
     }
 }
 
