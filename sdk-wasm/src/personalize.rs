@@ -230,17 +230,24 @@ fn load(shared: &Rc<Shared>, text: &str, warn: bool) -> bool {
         }
         Err(error) => {
             if warn {
-                // Built with `push_str` (`format!` would pull `core::fmt` into the bundle).
-                let mut message = String::from("the rule document was ignored: ");
-                message.push_str(match error {
-                    CompiledError::Source => "it is not compiled",
-                    CompiledError::Version => "it was compiled for another tracker version",
-                    CompiledError::Invalid => "it is not a compiled document, or damaged",
+                // Whole sentences: no text built at run time (`format!` would pull
+                // `core::fmt` into the bundle, and gzip finds the repeated parts).
+                web::console::warn(match error {
+                    CompiledError::Source => {
+                        "the rule document was ignored: it is not compiled; compile it with \
+                         `orbit-collector rules compile FILE` (README: Rules)"
+                    }
+                    CompiledError::Version => {
+                        "the rule document was ignored: it was compiled for another tracker \
+                         version; compile it with `orbit-collector rules compile FILE` (README: \
+                         Rules)"
+                    }
+                    CompiledError::Invalid => {
+                        "the rule document was ignored: it is not a compiled document, or \
+                         damaged; compile it with `orbit-collector rules compile FILE` (README: \
+                         Rules)"
+                    }
                 });
-                message.push_str(
-                    "; compile it with `orbit-collector rules compile FILE` (README: Rules)",
-                );
-                web::console::warn(&message);
             }
             false
         }
