@@ -203,13 +203,9 @@ impl<H: Host> RuleEngine<H> {
     /// Decides which rules apply to the visitor, in priority order.
     pub fn evaluate(&self, ctx: &VisitorContext, options: &EvalOptions<'_>) -> Evaluation<'_> {
         let rules = &self.rules;
-        let mut preview: Vec<&str> = Vec::new();
-        for token in split(options.preview.unwrap_or(""), b',') {
-            let token = token.trim_ascii();
-            if !token.is_empty() {
-                preview.push(token);
-            }
-        }
+        // Read where used rather than collected: no list of tokens (a smaller bundle).
+        let preview = options.preview.unwrap_or("");
+        let previewing = preview_tokens(preview).next().is_some();
         let visitor = ctx.visitor_id.as_str();
         let holdout = !visitor.is_empty()
             && rules
@@ -219,9 +215,9 @@ impl<H: Host> RuleEngine<H> {
 
         // Which rule holds each exclusive group; previewed rules claim theirs first.
         let mut group_owner: Vec<Option<&Rule>> = alloc::vec![None; rules.groups.len()];
-        if !preview.is_empty() {
+        if previewing {
             for rule in &rules.rules {
-                if let (Some(g), Some(_)) = (rule.group, forced(rule, &preview)) {
+                if let (Some(g), Some(_)) = (rule.group, forced(rule, preview)) {
                     if let Some(slot) = group_owner.get_mut(g) {
                         slot.get_or_insert(rule);
                     }
@@ -244,10 +240,10 @@ impl<H: Host> RuleEngine<H> {
             let owner = rule
                 .group
                 .and_then(|g| group_owner.get(g).copied().flatten());
-            let force = if preview.is_empty() {
-                None
+            let force = if previewing {
+                forced(rule, preview)
             } else {
-                forced(rule, &preview)
+                None
             };
             let (outcome, decision) = match force {
                 Some(f) if owner.is_none_or(|o| core::ptr::eq(o, rule)) => {
@@ -316,20 +312,23 @@ impl<H: Host> RuleEngine<H> {
     }
 }
 
+/// The tokens of a `?orbit_preview=` value: comma-separated, trimmed, none empty.
+fn preview_tokens(preview: &str) -> impl Iterator<Item = &str> {
+    split(preview, b',')
+        .map(str::trim_ascii)
+        .filter(|token| !token.is_empty())
+}
+
 /// What the preview tokens force for `rule`, if anything.
-fn forced<'r>(rule: &'r Rule, preview: &[&str]) -> Option<Forced<'r>> {
+fn forced<'r>(rule: &'r Rule, preview: &str) -> Option<Forced<'r>> {
     let exp = rule.experiment.as_ref();
-    preview
-        .iter()
-        .find_map(|token| match split_once(token, b':') {
-            Some((e, v)) => exp
-                .filter(|x| x.id == e)
-                .and_then(|x| x.variant(v))
-                .map(Forced::Variant),
-            None => {
-                (*token == rule.id || exp.is_some_and(|x| x.id == *token)).then_some(Forced::Rule)
-            }
-        })
+    preview_tokens(preview).find_map(|token| match split_once(token, b':') {
+        Some((e, v)) => exp
+            .filter(|x| x.id == e)
+            .and_then(|x| x.variant(v))
+            .map(Forced::Variant),
+        None => (token == rule.id || exp.is_some_and(|x| x.id == token)).then_some(Forced::Rule),
+    })
 }
 
 /// The context's stored variant for `exp`, if it still exists.
