@@ -9,9 +9,7 @@
 // - js-sys's JSPI task wakers (`futures::jspi::task_waker::raw_*`, behind the
 //   `#[no_mangle] __wbg_jspi_task_poll` export, which wasm-bindgen deletes without JSPI),
 //   reachable only from their own vtable, when no other JSPI code remains to use it.
-// Each dead entry is pointed at one function that traps. The `__wbindgen_realloc` export goes
-// too: the glue's string writer (trim-glue.mjs) allocates each string at its exact size, so
-// nothing calls it, and wasm-opt drops it with its export (~25 B gzip of each bundle). It reads the function names the
+// Each dead entry is pointed at one function that traps. It reads the function names the
 // linker wrote (the bundle is compiled with them; wasm-opt then strips them), and stops
 // the build when the module is not as expected: a toolchain upgrade fails here, not in a
 // visitor's browser.
@@ -24,8 +22,6 @@ const JSPI = '::futures::jspi::';
 const WAKER = /::futures::jspi::task_waker::raw_(clone|wake|wake_by_ref|drop)$/;
 // What the wakers call; anything else of JSPI's (a task's poll, a spawn) would use them.
 const JSPI_ALLOWED = [WAKER, /::futures::jspi::SpawnedTask>::wake$/, /drop_glue::<.*::futures::jspi::SpawnedTask>>$/];
-/** The export the trimmed glue never calls. */
-export const REALLOC = '__wbindgen_realloc';
 /** The function every dead entry is pointed at: it traps, like a call of a null entry. */
 export const TRAP = '__orbit_dead_table_entry';
 
@@ -70,7 +66,6 @@ export function dropDeadTableEntries(bytes) {
     module.removeElementSegment(segment.name);
     module.addActiveElementSegment(segment.table, segment.name, entries, module.i32.const(offset.value));
   }
-  if (module.getExport(REALLOC)) module.removeExport(REALLOC);
   const out = module.emitBinary();
   module.dispose();
   return { bytes: out, entries };

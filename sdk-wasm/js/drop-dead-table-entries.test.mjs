@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import binaryen from 'binaryen';
-import { dropDeadTableEntries, REALLOC, TRAP } from './drop-dead-table-entries.mjs';
+import { dropDeadTableEntries, TRAP } from './drop-dead-table-entries.mjs';
 
 const SCRIPT = join(import.meta.dirname, 'drop-dead-table-entries.mjs');
 const WB = 'wasm_bindgen[754af61803053eee]';
@@ -22,7 +22,7 @@ const POLL = `<${JS}::futures::jspi::SpawnedTask>::poll`;
 
 /** A module whose function table holds `table` (at 1), with `others` besides, and the
  * closure shim exported as wasm-bindgen exports it: through an "externref shim". */
-function module({ table, others = [], names = true, exportTable = false, realloc = false }) {
+function module({ table, others = [], names = true, exportTable = false }) {
   const m = new binaryen.Module();
   for (const name of new Set([...table, ...others, `${USED_SHIM} externref shim`])) {
     m.addFunction(name, binaryen.none, binaryen.none, [], m.nop());
@@ -31,7 +31,6 @@ function module({ table, others = [], names = true, exportTable = false, realloc
   m.addActiveElementSegment('table', 'elem', table, m.i32.const(1));
   m.addFunctionExport(`${USED_SHIM} externref shim`, 'invoke_shim');
   if (exportTable) m.addTableExport('table', 'table');
-  if (realloc) m.addFunctionExport(HANDLER, REALLOC);
   binaryen.setDebugInfo(names);
   const bytes = m.emitBinary();
   binaryen.setDebugInfo(false);
@@ -54,12 +53,6 @@ test('the wakers stay while other JSPI code could make a waker', () => {
   const table = [UNUSED_SHIM, ...WAKERS];
   const { entries } = dropDeadTableEntries(module({ table, others: [WAKE, POLL] }));
   assert.deepEqual(entries, [TRAP, ...WAKERS]);
-});
-
-test('the realloc export, which the trimmed glue never calls, goes; the others stay', () => {
-  const { bytes } = dropDeadTableEntries(module({ table: [USED_SHIM, HANDLER], realloc: true }));
-  const exports = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name);
-  assert.deepEqual(exports, ['invoke_shim']);
 });
 
 test('a table with nothing dead is left as it was', () => {

@@ -61,7 +61,18 @@ replace(
 );
 // What the tracker never uses, matched exactly as wasm-bindgen writes it (each must be found,
 // like the names above).
-// The string writer is trim-glue.mjs's, which needs no `encodeInto`: its polyfill goes.
+// Every string goes to the wasm with its realloc, so the branch for a missing one goes.
+const stringCalls = [...glue.matchAll(/passStringToWasm0\(([^()]*)\)/g)];
+if (stringCalls.length < 2 || stringCalls.some(([, args]) => args.split(',').length !== 3)) {
+  console.error('minify-names: a passStringToWasm0 call without realloc; has wasm-bindgen changed it?');
+  process.exit(1);
+}
+replace(
+  /^function passStringToWasm0\(arg, malloc, realloc\) \{\n    if \(realloc === undefined\) \{\n[\s\S]*?\n    \}\n/m,
+  'function passStringToWasm0(arg, malloc, realloc) {\n',
+  'the passStringToWasm0 branch without realloc',
+);
+// Every browser with WebAssembly has TextEncoder#encodeInto.
 replace(
   /^if \(!\('encodeInto' in cachedTextEncoder\)\) \{\n[\s\S]*?\n\}\n/m,
   '',

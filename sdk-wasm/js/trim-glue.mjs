@@ -35,30 +35,11 @@ export function trimGlue(glue) {
   );
   replace(
     /^            const obj = arg1;\n            const ret = typeof\(obj\) === 'string' \? obj : undefined;\n            var ptr1 = isLikeNone\(ret\) \? 0 : passStringToWasm0\(ret, (wasm\.[\w$]+), (wasm\.[\w$]+)\);\n            var len1 = WASM_VECTOR_LEN;\n            getDataViewMemory0\(\)\.setInt32\(\(arg0 >>> 0\) \+ 4 \* 1, len1, true\);\n            getDataViewMemory0\(\)\.setInt32\(\(arg0 >>> 0\) \+ 4 \* 0, ptr1, true\);\n/m,
-    // Without the realloc export: the string writer below needs none (drop-dead-table-entries.mjs
-    // removes it from the .wasm).
-    (_, malloc) =>
-      `            const ptr1 = typeof arg1 === 'string' ? passStringToWasm0(arg1, ${malloc}) : 0;\n` +
+    (_, malloc, realloc) =>
+      `            const ptr1 = typeof arg1 === 'string' ? passStringToWasm0(arg1, ${malloc}, ${realloc}) : 0;\n` +
       '            getDataViewMemory0().setInt32((arg0 >>> 0) + 4, WASM_VECTOR_LEN, true);\n' +
       '            getDataViewMemory0().setInt32(arg0 >>> 0, ptr1, true);\n',
     'the string reader',
   );
-  // Strings go to the wasm through `TextEncoder#encode` and one copy, as wasm-bindgen does
-  // without a realloc: the same bytes, with an allocation of their exact size, instead of an
-  // ASCII loop, a guess at three bytes a character and two reallocations.
-  replace(
-    /^function passStringToWasm0\(arg, malloc, realloc\) \{\n    if \(realloc === undefined\) \{\n        const buf = cachedTextEncoder\.encode\(arg\);\n        const ptr = malloc\(buf\.length, 1\) >>> 0;\n        getUint8ArrayMemory0\(\)\.subarray\(ptr, ptr \+ buf\.length\)\.set\(buf\);\n        WASM_VECTOR_LEN = buf\.length;\n        return ptr;\n    \}\n\n    let len = arg\.length;\n[\s\S]*?\n    WASM_VECTOR_LEN = offset;\n    return ptr;\n\}\n/m,
-    'function passStringToWasm0(arg, malloc) {\n' +
-      '    const buf = cachedTextEncoder.encode(arg);\n' +
-      '    const ptr = malloc(buf.length, 1) >>> 0;\n' +
-      '    getUint8ArrayMemory0().set(buf, ptr);\n' +
-      '    WASM_VECTOR_LEN = buf.length;\n' +
-      '    return ptr;\n' +
-      '}\n',
-    'the string writer',
-  );
-  if (/passStringToWasm0\([^()]*,[^()]*,/.test(out)) {
-    throw new Error('trim-glue: a string is passed with a realloc, which the .wasm no longer exports; has wasm-bindgen changed the glue?');
-  }
   return out;
 }

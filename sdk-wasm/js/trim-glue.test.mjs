@@ -14,43 +14,6 @@ function getUint8ArrayMemory0() {
     }
     return cachedUint8ArrayMemory0;
 }
-function passStringToWasm0(arg, malloc, realloc) {
-    if (realloc === undefined) {
-        const buf = cachedTextEncoder.encode(arg);
-        const ptr = malloc(buf.length, 1) >>> 0;
-        getUint8ArrayMemory0().subarray(ptr, ptr + buf.length).set(buf);
-        WASM_VECTOR_LEN = buf.length;
-        return ptr;
-    }
-
-    let len = arg.length;
-    let ptr = malloc(len, 1) >>> 0;
-
-    const mem = getUint8ArrayMemory0();
-
-    let offset = 0;
-
-    for (; offset < len; offset++) {
-        const code = arg.charCodeAt(offset);
-        if (code > 0x7F) break;
-        mem[ptr + offset] = code;
-    }
-    if (offset !== len) {
-        if (offset !== 0) {
-            arg = arg.slice(offset);
-        }
-        ptr = realloc(ptr, len, len = offset + arg.length * 3, 1) >>> 0;
-        const view = getUint8ArrayMemory0().subarray(ptr + offset, ptr + len);
-        const ret = cachedTextEncoder.encodeInto(arg, view);
-
-        offset += ret.written;
-        ptr = realloc(ptr, len, offset, 1) >>> 0;
-    }
-
-    WASM_VECTOR_LEN = offset;
-    return ptr;
-}
-
 const imports = {
         z: (arg0, arg1) => {
             const obj = arg1;
@@ -88,7 +51,7 @@ function readers(glue) {
   };
 }
 
-test('the FinalizationRegistry stand-in, the byte view\'s old check and the string writer\'s loop go', () => {
+test('the FinalizationRegistry stand-in and the byte view\'s old check go', () => {
   const glue = trimGlue(GLUE);
   assert.equal(
     glue.slice(0, glue.indexOf('const imports')),
@@ -101,14 +64,6 @@ function getUint8ArrayMemory0() {
     }
     return cachedUint8ArrayMemory0;
 }
-function passStringToWasm0(arg, malloc) {
-    const buf = cachedTextEncoder.encode(arg);
-    const ptr = malloc(buf.length, 1) >>> 0;
-    getUint8ArrayMemory0().set(buf, ptr);
-    WASM_VECTOR_LEN = buf.length;
-    return ptr;
-}
-
 `,
   );
 });
@@ -137,39 +92,9 @@ test('numbers and strings are read for Rust as before', () => {
   assert.equal(after('A', 3)[0], 0, 'not a string: no pointer');
 });
 
-/** The glue's string writer run on a small memory: the bytes it wrote and their length. */
-function writer(glue) {
-  const start = glue.indexOf('function passStringToWasm0');
-  const source = glue.slice(start, glue.indexOf('\n}\n', start) + 3);
-  const body = `let WASM_VECTOR_LEN = 0;
-    const cachedTextEncoder = new TextEncoder();
-    const memory = new Uint8Array(4096);
-    const getUint8ArrayMemory0 = () => memory;
-    // A bump allocator; a reallocation copies, as the tracker's talc does.
-    let top = 8;
-    const malloc = (size) => { const ptr = top; top += size; return ptr; };
-    const realloc = (ptr, old, size) => { const to = malloc(size); memory.copyWithin(to, ptr, ptr + Math.min(old, size)); return to; };
-    ${source}
-    return (text) => {
-      const ptr = passStringToWasm0(text, malloc, realloc);
-      return Array.from(memory.subarray(ptr, ptr + WASM_VECTOR_LEN));
-    };`;
-  return new Function(body)();
-}
-
-test('strings reach the wasm as the same UTF-8 bytes', () => {
-  const before = writer(GLUE);
-  const after = writer(trimGlue(GLUE));
-  for (const text of ['', 'hello', 'héllo', 'é', '✓ done 😀', 'a'.repeat(300) + 'ü', '\u0000\u007f\u0080']) {
-    assert.deepEqual(after(text), before(text), JSON.stringify(text));
-    assert.deepEqual(after(text), Array.from(new TextEncoder().encode(text)));
-  }
-});
-
 test('a glue that wasm-bindgen wrote differently stops the build', () => {
   assert.throws(() => trimGlue(GLUE.replace("'undefined'", '"undefined"')), /FinalizationRegistry stand-in not found/);
   assert.throws(() => trimGlue(GLUE.replace('byteLength === 0', 'byteLength == 0')), /grown memory not found/);
   assert.throws(() => trimGlue(GLUE.replace('8 * 1', '8')), /number reader not found/);
   assert.throws(() => trimGlue(GLUE.replace('var len1', 'let len1')), /string reader not found/);
-  assert.throws(() => trimGlue(GLUE.replace('let len = arg.length;', 'let len = arg.length | 0;')), /string writer not found/);
 });
