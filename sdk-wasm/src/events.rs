@@ -83,12 +83,6 @@ pub enum EventBody<'a> {
     },
 }
 
-/// The first `max_chars` characters of `text`: names, values and link texts sent in events
-/// are cut by characters, never inside one.
-pub fn truncate_chars(text: &str, max_chars: usize) -> String {
-    String::from(orbit_core::text::prefix_chars(text, max_chars))
-}
-
 /// Writes one event. `properties` is a JSON object's text (or `None` for `{}`).
 pub fn write_event(
     meta: &EventMeta<'_>,
@@ -225,10 +219,6 @@ pub fn write_batch(events: &[String], sent_at: &str, context: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn truncation_counts_characters_not_bytes() {
-        assert_eq!(truncate_chars("héllo", 2), "hé");
-    }
     use alloc::string::ToString;
     use alloc::vec;
 
