@@ -53,15 +53,16 @@ export function userAgentContext(ua) {
   );
   const browser =
     first(
-      'Edg/=Edge,EdgA/=Edge,EdgiOS/=Edge,Edge/=Edge,OPR/=Opera,SamsungBrowser/=Samsung Internet,Firefox/=Firefox,FxiOS/=Firefox,Chrome/=Chrome,CriOS/=Chrome,MSIE =Internet Explorer',
+      'Edg/=Edge,EdgA/=Edge,EdgiOS/=Edge,Edge/=Edge,OPR/=Opera,Opera Mini/=Opera,SamsungBrowser/=Samsung Internet,Firefox/=Firefox,FxiOS/=Firefox,Chrome/=Chrome,CriOS/=Chrome,MSIE =Internet Explorer',
     ) ??
     (has('Safari/') && has('Version/') ? 'Safari' : has('Trident/') ? 'Internet Explorer' : undefined);
   const device =
     !ua || BOT_MARKERS.test(ua) ? 3
     : has('iPad') ? 2
     : has('iPhone') || has('iPod') ? 1
-    : // Android phones send "Mobile"; tablets leave it out by convention.
-      os == 'Android' ? (has('Mobile') ? 1 : 2)
+    : // Android phones send "Mobile" (Opera Mini, a phone browser, does not); tablets leave it
+      // out by convention.
+      os == 'Android' ? (has('Mobile') || has('Opera Mini') ? 1 : 2)
     : has('Mobi') ? 1
     : os ? 0
     : 4;

@@ -99,10 +99,10 @@ mediapartners-google";
 /// `Chrome/`, and nearly everything sends `Safari/`, so the specific tokens come first.
 /// Entries `token=name`, separated by `,` (one string is smaller than a slice of pairs, and
 /// reads like the JavaScript copy's); `Edge/` is legacy (EdgeHTML) Edge, which would
-/// otherwise pass for Chrome.
+/// otherwise pass for Chrome, and Opera Mini counts as Opera.
 const BROWSER_TOKENS: &str = "Edg/=Edge,EdgA/=Edge,EdgiOS/=Edge,Edge/=Edge,OPR/=Opera,\
-SamsungBrowser/=Samsung Internet,Firefox/=Firefox,FxiOS/=Firefox,Chrome/=Chrome,CriOS/=Chrome,\
-MSIE =Internet Explorer";
+Opera Mini/=Opera,SamsungBrowser/=Samsung Internet,Firefox/=Firefox,FxiOS/=Firefox,\
+Chrome/=Chrome,CriOS/=Chrome,MSIE =Internet Explorer";
 
 /// Operating-system tokens, like [`BROWSER_TOKENS`]. Order matters: iOS says "like Mac OS X",
 /// Android and Chrome OS run on Linux. iPadOS in its default "desktop" mode sends a Mac user
@@ -216,8 +216,9 @@ fn device(ua: &str, os: Option<&str>, bot: bool) -> DeviceType {
     } else if contains(ua, "iPhone", false) || contains(ua, "iPod", false) {
         DeviceType::Mobile
     } else if os == Some("Android") {
-        // Android phones send "Mobile"; tablets leave it out by convention.
-        if contains(ua, "Mobile", false) {
+        // Android phones send "Mobile"; tablets leave it out by convention. Opera Mini, a
+        // phone browser, sends neither.
+        if contains(ua, "Mobile", false) || contains(ua, "Opera Mini", false) {
             DeviceType::Mobile
         } else {
             DeviceType::Tablet
@@ -367,6 +368,17 @@ mod tests {
             Some("115"),
             Some("Windows"),
             DeviceType::Desktop,
+        );
+    }
+
+    #[test]
+    fn opera_mini_on_android_is_a_mobile_opera() {
+        check(
+            "Opera/9.80 (Android; Opera Mini/36.2.2254/119.132; U; id) Presto/2.12.423 Version/12.16",
+            Some("Opera"),
+            Some("36"),
+            Some("Android"),
+            DeviceType::Mobile,
         );
     }
 
