@@ -63,7 +63,8 @@ export function userAgentContext(ua) {
     : // Android phones send "Mobile" (Opera Mini, a phone browser, does not); tablets leave it
       // out by convention.
       os == 'Android' ? (has('Mobile') || has('Opera Mini') ? 1 : 2)
-    : has('Mobi') ? 1
+    : // " VR ": a headset (Quest, Pico), counted with the phones even with a Linux agent.
+      has('Mobi') || has(' VR ') ? 1
     : os ? 0
     : 4;
   return [device, browser, os];

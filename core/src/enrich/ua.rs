@@ -32,7 +32,8 @@ pub struct UserAgent {
 pub enum DeviceType {
     /// A desktop or laptop computer (Windows, macOS, Linux, Chrome OS).
     Desktop,
-    /// A phone.
+    /// A phone, or a VR headset (Meta Quest, Pico): a small screen held to the eyes, not a
+    /// desktop.
     Mobile,
     /// A tablet (iPad, Android without `Mobile`).
     Tablet,
@@ -223,7 +224,9 @@ fn device(ua: &str, os: Option<&str>, bot: bool) -> DeviceType {
         } else {
             DeviceType::Tablet
         }
-    } else if contains(ua, "Mobi", false) {
+    } else if contains(ua, "Mobi", false) || contains(ua, " VR ", false) {
+        // " VR " is a headset's browser (Meta Quest, Pico), which may send a desktop Linux
+        // agent: not a desktop, but counted with the phones, as the Quest's Android agent is.
         DeviceType::Mobile
     } else if os.is_some() {
         // Windows, macOS, Linux or Chrome OS: iOS says iPhone, iPad or iPod, handled above.
