@@ -166,19 +166,7 @@ mod detail {
             Operand::Scalar(s) => {
                 push_scalar(s, out);
             }
-            Operand::List(list) => {
-                out.push('[');
-                for (i, s) in list.iter().take(10).enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    push_scalar(s, out);
-                }
-                if list.len() > 10 {
-                    out.push_str(", …");
-                }
-                out.push(']');
-            }
+            Operand::List(list) => push_list(list.iter(), list.len() > 10, out, push_scalar),
             Operand::Text(t) => {
                 push_json_string(out, t);
             }
@@ -233,29 +221,40 @@ mod detail {
             Val::Number(n) => push_number(out, n),
             Val::Bool(b) => out.push_str(if b { "true" } else { "false" }),
             Val::Texts(items) => {
-                out.push('[');
-                for (i, s) in items.iter().take(10).enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    push_json_string(out, s);
-                }
-                out.push(']');
+                push_list(items.iter(), false, out, |s, out| push_json_string(out, s));
             }
             Val::List(items) => {
-                out.push('[');
-                for (i, v) in items.iter().filter_map(view).take(10).enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    match v {
+                push_list(
+                    items.iter().filter_map(view),
+                    false,
+                    out,
+                    |v, out| match v {
                         Val::List(_) => out.push_str("[…]"),
                         v => push_val(v, out),
-                    }
-                }
-                out.push(']');
+                    },
+                );
             }
         }
+    }
+
+    /// `[a, b, …]`: the first ten items, and `, …` after them when `more` says some were left.
+    fn push_list<T>(
+        items: impl Iterator<Item = T>,
+        more: bool,
+        out: &mut String,
+        mut push: impl FnMut(T, &mut String),
+    ) {
+        out.push('[');
+        for (i, item) in items.take(10).enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            push(item, out);
+        }
+        if more {
+            out.push_str(", …");
+        }
+        out.push(']');
     }
 
     /// A constant as the visitor's values are written ([`push_val`] writes both).
