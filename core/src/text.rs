@@ -167,6 +167,17 @@ pub fn contains(hay: &str, needle: &str, ignore_case: bool) -> bool {
     find(hay, needle, ignore_case).is_some()
 }
 
+/// The value of one hex digit, either case: percent-escapes, JSON's `\u` escapes and the
+/// compiled rule document's numbers.
+pub(crate) fn hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

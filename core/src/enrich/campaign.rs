@@ -8,7 +8,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::json::push_json_string;
-use crate::text::{split, split_once, Split};
+use crate::text::{hex_value, split, split_once, Split};
 
 /// Longest campaign value kept, in chars: tagged links are sometimes pasted with whole
 /// tracking blobs in them, and every event of the session carries these values.
@@ -279,16 +279,6 @@ impl Iterator for Decode<'_> {
             }
             other => Some(other),
         }
-    }
-}
-
-/// The value of one hex digit, either case.
-pub(crate) fn hex_value(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
     }
 }
 

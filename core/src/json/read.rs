@@ -10,7 +10,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::enrich::campaign::hex_value;
+use crate::text::hex_value;
 
 /// A JSON value.
 #[derive(Clone, Debug, PartialEq)]

@@ -30,12 +30,12 @@ use super::sanitize::sanitize_html;
 use super::sanitize::ActionHtml;
 use super::url::is_safe_url;
 use super::url::{attribute_problem, is_attribute_name, style_problem};
-use crate::enrich::campaign::hex_value;
 use crate::json::read::{Elements, Json};
 use crate::json::JsonWriter;
 use crate::limits::{
     MAX_ACTIONS_PER_RULE, MAX_CONDITION_DEPTH, MAX_RULES, MAX_RULES_DOCUMENT_BYTES, MAX_VARIANTS,
 };
+use crate::text::hex_value;
 
 /// Whether the reader checks attribute names and values, styles and redirect targets itself:
 /// not in the browser tracker, which checks them as it uses them (js/sanitize.js's

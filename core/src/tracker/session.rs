@@ -331,7 +331,7 @@ fn unescape(s: &str) -> Option<String> {
             let [hi, lo, after @ ..] = rest else {
                 return None;
             };
-            let hex = crate::enrich::campaign::hex_value;
+            let hex = crate::text::hex_value;
             bytes.push(hex(*hi)? << 4 | hex(*lo)?);
             rest = after;
         } else {
