@@ -35,24 +35,35 @@ const SENSITIVE_TOKENS: &str =
 /// without case and with separators removed, so `card-number` and `cardNumber` both match).
 const SENSITIVE_FRAGMENTS: &str = "password passwd passcode cardnumber cardnum creditcard \
     debitcard cardholder securitycode cardcode cardverification expiry expiration accountnumber \
-    routingnumber sortcode socialsecurity nationalid nationalinsurance taxid passport onetimecode";
+    routingnumber sortcode socialsecurity nationalid nationalinsurance taxid passport onetimecode \
+    ccnum ccexp cvc cvv iban";
 
 /// Whether a field named, id'd or autocompleted `text` holds payment, secret or national-id
 /// data, so that its value is never read, even with `data-orbit-capture`.
 pub fn is_sensitive_name(text: &str) -> bool {
-    // The name's ASCII letters and digits, lower-cased; every other byte (a separator, or
-    // part of a non-ASCII character) ends a token.
+    // The name's ASCII letters and digits, lower-cased. A token ends at every other byte (a
+    // separator, or part of a non-ASCII character), between letters and digits, and where a
+    // capital starts a word (`cardCvc`, `SSNLast4`: `card cvc`, `ssn last 4`).
+    let bytes = text.as_bytes();
     let mut squashed = String::new();
     let mut token_start = 0;
-    for b in text.bytes().chain([b' ']) {
-        if b.is_ascii_alphanumeric() {
-            squashed.push(char::from(b.to_ascii_lowercase()));
-        } else {
+    for i in 0..=bytes.len() {
+        let b = bytes.get(i).copied().unwrap_or(b' ');
+        let prev = bytes.get(i.wrapping_sub(1)).copied().unwrap_or(b' ');
+        let next = bytes.get(i + 1).copied().unwrap_or(b' ');
+        let word = b.is_ascii_uppercase()
+            && (prev.is_ascii_lowercase()
+                || (prev.is_ascii_uppercase() && next.is_ascii_lowercase()));
+        let number = prev.is_ascii_alphanumeric() && b.is_ascii_digit() != prev.is_ascii_digit();
+        if !b.is_ascii_alphanumeric() || word || number {
             let token = squashed.get(token_start..).unwrap_or("");
             if split(SENSITIVE_TOKENS, b' ').any(|t| t == token) {
                 return true;
             }
             token_start = squashed.len();
+        }
+        if b.is_ascii_alphanumeric() {
+            squashed.push(char::from(b.to_ascii_lowercase()));
         }
     }
     split(SENSITIVE_FRAGMENTS, b' ').any(|f| contains(&squashed, f, false))
@@ -175,6 +186,18 @@ mod tests {
             "passport_no",
             "one-time-code",
             "tax-id",
+            "cardCvc",
+            "cardcvc",
+            "ccNumber",
+            "ccnumber",
+            "expDate",
+            "ccexpyear",
+            "ibanNumber",
+            "accountIBAN",
+            "cvv2",
+            "userSsn",
+            "SSNLast4",
+            "pinCode",
         ] {
             assert!(is_sensitive_name(name), "{name}");
         }
@@ -192,6 +215,13 @@ mod tests {
             "expertise",
             "opinion",
             "accent",
+            "businessName",
+            "business_name",
+            "companyName",
+            "phoneNumber",
+            "address2",
+            "expertiseArea",
+            "shippingMethod",
             "",
         ] {
             assert!(!is_sensitive_name(name), "{name}");
