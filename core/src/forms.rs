@@ -100,26 +100,33 @@ pub fn looks_like_card_number(value: &str) -> bool {
 }
 
 /// Whether `value` looks like a national id: a US social security number (`123-45-6789`,
-/// nine digits) or a UK National Insurance number (`AB123456C`).
+/// nine digits), a UK National Insurance number (`AB123456C`), a Spanish DNI or NIE
+/// (`12345678Z`, `X1234567L`), a French social security number (NIR, 15 digits) or an
+/// Italian codice fiscale (`RSSMRA85T10A562S`), by their shape.
 pub fn looks_like_national_id(value: &str) -> bool {
-    // Dashes and spaces left out: nine characters, all digits (SSN) or two letters, six
-    // digits and a letter (NINO).
-    let (mut count, mut ssn, mut nino) = (0u32, true, true);
+    // Its letters and digits, upper-cased; dashes, spaces, dots and slashes left out.
+    let mut id = String::new();
     for b in trim(value).bytes() {
-        if b == b'-' || b == b' ' {
-            continue;
+        if !matches!(b, b'-' | b' ' | b'.' | b'/') {
+            id.push(char::from(b.to_ascii_uppercase()));
         }
-        let digit = b.is_ascii_digit();
-        ssn &= digit;
-        nino &= if count < 2 || count == 8 {
-            b.is_ascii_alphabetic()
-        } else {
-            digit
-        };
-        count += 1;
     }
-    count == 9 && (ssn || nino)
+    // Each shape: `9` a digit, `A` a letter.
+    split(NATIONAL_ID_SHAPES, b' ').any(|shape| {
+        shape.len() == id.len()
+            && shape.bytes().zip(id.bytes()).all(|(s, c)| {
+                if s == b'9' {
+                    c.is_ascii_digit()
+                } else {
+                    c.is_ascii_uppercase()
+                }
+            })
+    })
 }
+
+/// The shapes of [`looks_like_national_id`], separated by spaces.
+const NATIONAL_ID_SHAPES: &str = "999999999 AA999999A 99999999A A9999999A AAAAAA99A99A999A \
+    999999999999999";
 
 /// Whether a value may be sent at all: not a card number nor a national id.
 pub fn value_is_sendable(value: &str) -> bool {
@@ -248,6 +255,35 @@ mod tests {
         assert!(!looks_like_national_id("12345678"));
         assert!(!value_is_sendable("4111111111111111"));
         assert!(value_is_sendable("Head of Growth"));
+    }
+
+    #[test]
+    fn national_ids_beyond_the_us_and_uk_are_recognised_by_their_shape() {
+        for id in [
+            "12345678Z",
+            "12345678-z",
+            "X1234567L",
+            "1 85 05 78 006 084 91",
+            "269054958815780",
+            "RSSMRA85T10A562S",
+            "rssmra 85t10 a562s",
+        ] {
+            assert!(looks_like_national_id(id), "{id}");
+            assert!(!value_is_sendable(id), "{id}");
+        }
+        for other in [
+            "1234567Z",
+            "123456789A",
+            "07911 123456",
+            "Marketing manager",
+            "RSSMRA85T10A562SX",
+            "RSSMRA85T10A562",
+            "Founder / exec",
+            "é12345678",
+            "",
+        ] {
+            assert!(!looks_like_national_id(other), "{other}");
+        }
     }
 
     #[test]
