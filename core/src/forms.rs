@@ -128,9 +128,24 @@ pub fn looks_like_national_id(value: &str) -> bool {
 const NATIONAL_ID_SHAPES: &str = "999999999 AA999999A 99999999A A9999999A AAAAAA99A99A999A \
     999999999999999";
 
-/// Whether a value may be sent at all: not a card number nor a national id.
+/// Whether a value may be sent at all: neither it nor a run of digits in it (with spaces
+/// and dashes: a card number in a message) is a card number or a national id.
 pub fn value_is_sendable(value: &str) -> bool {
-    !looks_like_card_number(value) && !looks_like_national_id(value)
+    if looks_like_national_id(value) {
+        return false;
+    }
+    let mut start = 0;
+    for (i, b) in value.bytes().chain([b'x']).enumerate() {
+        if !(b.is_ascii_digit() || b == b' ' || b == b'-') {
+            // Runs are ASCII, so `start..i` is on character boundaries when it is one.
+            let run = value.get(start..i).unwrap_or("");
+            if looks_like_card_number(run) || looks_like_national_id(run) {
+                return false;
+            }
+            start = i + 1;
+        }
+    }
+    true
 }
 
 /// An email as matched across systems: trimmed and lower-cased; `None` when it is not
@@ -283,6 +298,26 @@ mod tests {
             "",
         ] {
             assert!(!looks_like_national_id(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn card_numbers_and_ids_inside_a_longer_text_are_not_sendable() {
+        for text in [
+            "My card is 4111 1111 1111 1111, thanks",
+            "card:4111-1111-1111-1111",
+            "SSN 123-45-6789.",
+            "é4111111111111111",
+        ] {
+            assert!(!value_is_sendable(text), "{text}");
+        }
+        for text in [
+            "Call me on 555-0100 after 5",
+            "Suite 400, 12 Main St",
+            "51-200 employees",
+            "Founded 2019, 1 200 customers",
+        ] {
+            assert!(value_is_sendable(text), "{text}");
         }
     }
 
