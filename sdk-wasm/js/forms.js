@@ -160,7 +160,8 @@ function submitted(t, form) {
 /** The field an event's target is, if it is a tracked field of a form. */
 function fieldOf(target) {
   const form = target instanceof Element && target.form;
-  return form instanceof Element ? fieldsOf(form, target).pop() : undefined;
+  // A field outside an ignored form (`form="id"`) is ignored with it.
+  return form instanceof Element && !form.closest(IGNORED) ? fieldsOf(form, target).pop() : undefined;
 }
 
 /** The tracked fields of a form (only `only`, when given): its controls that are not

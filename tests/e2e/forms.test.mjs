@@ -25,6 +25,7 @@ const SIGNUP = `
     <button type="submit" id="go">Go</button>
   </form>
   <form data-orbit-ignore id="private"><input name="secret" id="secret"></form>
+  <input name="outside_secret" id="outside_secret" form="private">
   <div id="later"></div>
   <script>
     document.getElementById('signup').addEventListener('submit', (e) => e.preventDefault());
@@ -278,5 +279,25 @@ test('the core bundle (orbit-core.js) records page views and events but no forms
   assert.ok(events.some((e) => e.type === 'page'));
   assert.deepEqual(events.filter((e) => e.event?.startsWith('Form ')), []);
   assert.ok(warnings.some((w) => w.includes('orbit-core.js')), warnings.join('\n'));
+  await context.close();
+});
+
+test('a field of an ignored form is not tracked, even outside it with form="id"', async () => {
+  const { context, page, id } = await open('form.html');
+  await page.fill('#outside_secret', 'kept in the browser');
+  await page.fill('#full_name', 'Ada');
+  await page.focus('#company');
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Form Field Changed').length > 0,
+  );
+  assert.deepEqual(
+    events.filter((e) => e.event?.startsWith('Form ')).map((e) => [e.event, e.properties.form_id]),
+    [
+      ['Form Started', 'signup'],
+      ['Form Field Changed', 'signup'],
+    ],
+  );
+  assert.ok(!(await collector.exportText()).includes('outside_secret'));
   await context.close();
 });
