@@ -16,7 +16,9 @@ const MAX_FORM_NAME_CHARS = 100;
 const VALIDITY_KINDS = 'valueMissing typeMismatch patternMismatch tooShort tooLong rangeUnderflow rangeOverflow stepMismatch badInput customError';
 
 /** Window events handled, in the capture phase (`invalid`, `focus` and `blur` do not bubble,
-    and the page's own handlers cannot stop them first); `handle` goes by their place. */
+    and the page's own handlers cannot stop them first); `handle` goes by their place. An open
+    shadow root gets them too once one of its events reaches the window, and handles its own
+    (focus moving inside it, `submit`, `change` and `invalid` never leave it). */
 const EVENTS = ['submit', 'focusin', 'input', 'change', 'focusout', 'invalid'];
 /** Control types that are not fields (an empty type is none either). */
 const NOT_FIELDS = 'submit button reset image hidden fieldset output'.split(' ');
@@ -24,7 +26,8 @@ const IGNORED = '[data-orbit-ignore]';
 
 /* Each tracker on the page (two `init` calls make two) has its own record, which watchForms
    returns and the other exports take: {send: the tracker's listener, on: whether it tracks
-   (not off: no consent, Do Not Track), forms: this page view's forms by id, as started:
+   (not off: no consent, Do Not Track), r: the shadow roots listened to, m: the observer of
+   aria-invalid, forms: this page view's forms by id, as started:
    {s: start ms, l: last field, d: done (submitted or abandoned), n: fields completed, f: the
    fields' progress by name}}. */
 
@@ -49,16 +52,23 @@ function first(element, names) {
 
 /** Listens to the forms of the page for a tracker, for the page's lifetime; its record. */
 export function watchForms(listener, tracking) {
-  const t = { send: listener, on: tracking, forms: new Map() };
-  for (const type of EVENTS) addEventListener(type, (event) => handle(t, event), true);
+  const t = { send: listener, on: tracking, forms: new Map(), r: new WeakSet() };
   // A page script set aria-invalid="true" on a field: a Form Error (once per change to true).
-  new MutationObserver((records) => {
+  t.m = new MutationObserver((records) => {
     for (const { target, oldValue } of records) {
       const field = t.on && oldValue != 'true' && target.getAttribute?.('aria-invalid') == 'true' && fieldOf(target);
       if (field) error(t, field, 'aria-invalid');
     }
-  }).observe(document, { subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ['aria-invalid'] });
+  });
+  listen(t, window, document);
   return t;
+}
+
+/** Handles the form events of `node` (the window, or a shadow root), watching `tree`'s
+    aria-invalid attributes. */
+function listen(t, node, tree) {
+  for (const type of EVENTS) node.addEventListener(type, (event) => handle(t, event), true);
+  t.m.observe(tree, { subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ['aria-invalid'] });
 }
 
 /** Whether the tracker tracks: nothing is recorded while it is off. */
@@ -87,8 +97,17 @@ export function formsLeft(t, reset) {
 
 function handle(t, event) {
   const index = EVENTS.indexOf(event.type);
-  const target = event.target;
+  // Inside an open shadow root, the element itself, not its host.
+  const target = event.composedPath()[0];
+  const root = target.getRootNode?.();
   if (!t.on) return;
+  // An event inside a shadow root is handled on that root, which it reaches after the window
+  // (and any outer root): a listener added now still hears it.
+  if (root instanceof ShadowRoot && event.currentTarget != root) {
+    if (!t.r.has(root)) listen(t, root, root);
+    t.r.add(root);
+    return;
+  }
   if (!index) return target instanceof Element && submitted(t, target);
   const field = fieldOf(target);
   if (!field) return;
@@ -194,6 +213,9 @@ function fieldsOf(form, only) {
 }
 
 /** data-orbit-form, else the id, else the name, else the form's place among the page's forms
-    (`form-2`). */
-const formId = (form) =>
-  cut(first(form, ['data-orbit-form', 'id', 'name'])) ?? 'form-' + ([...document.querySelectorAll('form')].indexOf(form) + 1 || 1);
+    (`form-2`), or among its shadow root's, after the root's host (`signup-box/form-1`). */
+function formId(form) {
+  const root = form.getRootNode();
+  const host = root.host ? root.host.localName + '/' : '';
+  return cut(first(form, ['data-orbit-form', 'id', 'name'])) ?? host + 'form-' + ([...root.querySelectorAll('form')].indexOf(form) + 1 || 1);
+}

@@ -42,6 +42,18 @@ before(async () => {
       'core.html': `<!doctype html><title>Core</title>
         <script async src="/sdk/orbit-core.js" data-site="demo" data-key="demo-write-key"></script>${SIGNUP}`,
       'hashed.html': `<!doctype html><title>Hashed</title>${tag('data-lead-capture data-hash-email')}${SIGNUP}`,
+      // A form in an open shadow root: its submit, change and invalid events do not leave it.
+      'shadow.html': `<!doctype html><title>Shadow</title>${tag()}<signup-box></signup-box><script>
+        customElements.define('signup-box', class extends HTMLElement {
+          connectedCallback() {
+            const root = this.attachShadow({ mode: 'open' });
+            root.innerHTML = '<form><input name="full_name"><input name="email" type="email" required>' +
+              '<select name="size"><option value="">-</option><option>51-200</option></select>' +
+              '<button type="submit">Go</button></form>';
+            root.querySelector('form').addEventListener('submit', (e) => e.preventDefault());
+          }
+        });
+        </script>`,
       // Two trackers on one page (two `init` calls): each records the page's forms itself.
       'twice.html': `<!doctype html><title>Twice</title>${SIGNUP}<script type="module">
         import { init } from '/sdk/orbit.mjs';
@@ -279,6 +291,46 @@ test('the core bundle (orbit-core.js) records page views and events but no forms
   assert.ok(events.some((e) => e.type === 'page'));
   assert.deepEqual(events.filter((e) => e.event?.startsWith('Form ')), []);
   assert.ok(warnings.some((w) => w.includes('orbit-core.js')), warnings.join('\n'));
+  await context.close();
+});
+
+test('a form in an open shadow root is started, completed, flagged invalid and submitted', async () => {
+  const { context, page, id } = await open('shadow.html');
+  const field = (name) => page.locator(`signup-box [name=${name}]`);
+  await field('full_name').fill('Ada');
+  await field('size').selectOption('51-200');
+  await page.locator('signup-box button').click(); // the email is required: invalid, no submit
+  await field('email').fill('ada@example.com');
+  await page.locator('signup-box button').click();
+  await field('full_name').evaluate((input) => input.setAttribute('aria-invalid', 'true'));
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Form Submitted').length > 0 && named(all, 'Form Error').length >= 2,
+  );
+  assert.deepEqual(
+    named(events, 'Form Started').map((e) => e.properties),
+    [{ form_id: 'signup-box/form-1', field: 'full_name' }],
+  );
+  assert.deepEqual(
+    named(events, 'Form Field Changed').map((e) => [e.properties.field, e.properties.position]),
+    // The select changed without focus (completed at once); the name when focus left it.
+    [
+      ['size', 3],
+      ['full_name', 1],
+      ['email', 2],
+    ],
+  );
+  assert.deepEqual(
+    named(events, 'Form Error').map((e) => [e.properties.field, e.properties.error]),
+    [
+      ['email', 'valueMissing'],
+      ['full_name', 'aria-invalid'],
+    ],
+  );
+  const submitted = named(events, 'Form Submitted').map((e) => e.properties);
+  assert.equal(submitted.length, 1);
+  assert.equal(submitted[0].form_id, 'signup-box/form-1');
+  assert.equal(submitted[0].fields_filled, 3);
   await context.close();
 });
 
