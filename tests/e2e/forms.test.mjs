@@ -65,7 +65,7 @@ before(async () => {
         trackers[0]('ready', () => { window.moduleReady = true; });
         </script>`,
     },
-    { prefix: 'orbit-forms-' },
+    { prefix: 'orbit-forms-', withDemo: true },
   );
   collector = site.collector;
 });
@@ -351,5 +351,38 @@ test('a field of an ignored form is not tracked, even outside it with form="id"'
     ],
   );
   assert.ok(!(await collector.exportText()).includes('outside_secret'));
+  await context.close();
+});
+
+test("the demo's lead form counts one submission, once valid, and makes a lead; its multi-step form submits by script", async () => {
+  const { context, page, id } = await open('index.html');
+  await page.click('#lead-form button[type=submit]'); // everything empty: refused
+  await page.fill('#lead-form [name=name]', 'Ada Lovelace');
+  await page.fill('#lead-form [name=email]', 'ada@lumen.example');
+  await page.fill('#lead-form [name=company]', 'Analytical Engines');
+  await page.selectOption('#lead-form [name=role]', 'RevOps');
+  await page.check('#lead-form [name=consent]');
+  await page.click('#lead-form button[type=submit]');
+  await page.waitForSelector('#lead-form .thanks', { state: 'visible' });
+  await page.fill('#report-form [name=website]', 'https://analytical.example');
+  await page.click('#report-form [data-next]');
+  await page.fill('#report-form [name=report_email]', 'ada@lumen.example');
+  await page.click('#report-form [data-send]');
+  await page.evaluate(() => window.orbit('flush'));
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Form Submitted').length >= 2 && all.some((e) => e.type === 'identify'),
+  );
+  assert.deepEqual(
+    named(events, 'Form Submitted').map((e) => [e.properties.form_id, e.properties.lead]),
+    [
+      ['Demo request', true],
+      ['Intent report', true],
+    ],
+  );
+  const errors = named(events, 'Form Error').map((e) => e.properties.field);
+  assert.deepEqual([...new Set(errors)].sort(), ['company', 'consent', 'email', 'name', 'role']);
+  const identify = events.find((e) => e.type === 'identify');
+  assert.deepEqual(identify.traits, { email: 'ada@lumen.example', company: 'Analytical Engines', role: 'RevOps' });
   await context.close();
 });
