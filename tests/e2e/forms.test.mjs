@@ -386,3 +386,33 @@ test("the demo's lead form counts one submission, once valid, and makes a lead; 
   assert.deepEqual(identify.traits, { email: 'ada@lumen.example', company: 'Analytical Engines', role: 'RevOps' });
   await context.close();
 });
+
+test('an SPA navigation abandons the started form, and the next page view starts it afresh, once', async () => {
+  const { context, page, id } = await open('form.html');
+  await page.fill('#full_name', 'Ada');
+  await page.focus('#company');
+  await page.evaluate(() => history.pushState({}, '', '#details')); // the same page view
+  await page.fill('#company', 'Analytical Engines');
+  await page.evaluate(() => history.pushState({}, '', '/form.html?step=2'));
+  await page.fill('#company', 'Analytical Engines Ltd');
+  await page.fill('#full_name', 'Ada Lovelace');
+  await page.evaluate(() => window.orbit('flush'));
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Form Started').length >= 2 && named(all, 'Form Abandoned').length >= 1,
+  );
+  const starts = named(events, 'Form Started');
+  assert.deepEqual(
+    starts.map((e) => [e.properties.field, e.context.page.search]),
+    [
+      ['full_name', ''],
+      ['company', '?step=2'],
+    ],
+  );
+  const abandoned = named(events, 'Form Abandoned').map((e) => e.properties);
+  assert.equal(abandoned.length, 1);
+  assert.equal(abandoned[0].form_id, 'signup');
+  assert.equal(abandoned[0].last_field, 'company');
+  assert.equal(abandoned[0].fields_completed, 1, 'full_name; company was still being edited');
+  await context.close();
+});
