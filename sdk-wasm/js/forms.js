@@ -173,7 +173,8 @@ function submitted(t, form) {
   }
   const started = t.forms.get(id);
   if (started) started.d = true;
-  emit(t, 3, { form_id: id, duration_ms: started ? since(started.s, now) : 0, fields_filled: filled }, fields, id);
+  // A form never started (a script submitting it) has no time to complete: none is sent.
+  emit(t, 3, { form_id: id, duration_ms: started && since(started.s, now), fields_filled: filled }, fields, id);
 }
 
 /** The field an event's target is, if it is a tracked field of a form. */

@@ -416,3 +416,18 @@ test('an SPA navigation abandons the started form, and the next page view starts
   assert.equal(abandoned[0].fields_completed, 1, 'full_name; company was still being edited');
   await context.close();
 });
+
+test('a form submitted without being started has no time to complete (not 0 ms)', async () => {
+  const { context, page, id } = await open('form.html');
+  await page.evaluate(() => window.orbit('formSubmitted', document.getElementById('signup')));
+  await page.evaluate(() => window.orbit('flush'));
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Form Submitted').length > 0,
+  );
+  const submitted = named(events, 'Form Submitted')[0].properties;
+  assert.equal(submitted.form_id, 'signup');
+  assert.ok(!('duration_ms' in submitted), JSON.stringify(submitted));
+  assert.equal(named(events, 'Form Started').length, 0);
+  await context.close();
+});
