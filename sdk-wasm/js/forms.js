@@ -28,8 +28,9 @@ const IGNORED = '[data-orbit-ignore]';
    returns and the other exports take: {send: the tracker's listener, on: whether it tracks
    (not off: no consent, Do Not Track), r: the shadow roots listened to, m: the observer of
    aria-invalid, forms: this page view's forms by id, as started:
-   {s: start ms, l: last field, d: done (submitted or abandoned), n: fields completed, f: the
-   fields' progress by name}}. */
+   {s: start ms, l: last field, d: done (submitted or abandoned), a: the last field its Form
+   Abandoned gave, n: fields completed, f: the fields' progress by name}, e: the Form Errors
+   sent this page view, by form id, field name and kind}. */
 
 /** Hands an event to the tracker (Rust). */
 const emit = (t, kind, properties, ...rest) => t.send([kind, JSON.stringify(properties), ...rest]);
@@ -52,7 +53,7 @@ function first(element, names) {
 
 /** Listens to the forms of the page for a tracker, for the page's lifetime; its record. */
 export function watchForms(listener, tracking) {
-  const t = { send: listener, on: tracking, forms: new Map(), r: new WeakSet() };
+  const t = { send: listener, on: tracking, forms: new Map(), r: new WeakSet(), e: new Set() };
   // A page script set aria-invalid="true" on a field: a Form Error (once per change to true).
   t.m = new MutationObserver((records) => {
     for (const { target, oldValue } of records) {
@@ -83,16 +84,30 @@ export function formSubmitted(t, form) {
   return ok;
 }
 
+/** `orbit('track', 'Form Submitted', {form_id})`: the page reported the submission itself, so
+    the form is done (no Form Abandoned later); whether the tracker tracks (Rust counts it). */
+export function formDone(t, id) {
+  const form = t.forms.get(id);
+  if (form) form.d = true;
+  return t.on;
+}
+
 /** Form Abandoned for every form started and not submitted, once per form (page hide, an SPA
-    navigation); `reset` starts counting afresh (a new page view). */
+    navigation); `reset` starts counting afresh (a new page view). A form the visitor comes
+    back to and submits (the tab was only hidden) says so in its Form Submitted
+    (`abandoned_field`), and the form report no longer counts it as abandoned. */
 export function formsLeft(t, reset) {
   const now = Date.now();
   for (const [id, form] of t.forms) {
     if (form.d) continue;
     form.d = true;
+    form.a = form.l;
     emit(t, 4, { form_id: id, last_field: form.l, fields_completed: form.n, duration_ms: since(form.s, now) });
   }
-  if (reset) t.forms = new Map();
+  if (reset) {
+    t.forms = new Map();
+    t.e = new Set();
+  }
 }
 
 function handle(t, event) {
@@ -128,14 +143,16 @@ function handle(t, event) {
     return;
   }
   state.x = true;
-  // Focus events have no `inputType`.
-  if (event.inputType?.startsWith('delete')) state.c++;
+  // A correction is a run of deletions (holding backspace is one); `change` has no inputType.
+  const deleting = !!event.inputType?.startsWith('delete');
+  if (deleting && !state.k) state.c++;
+  state.k = deleting;
   // A select or checkbox changed without focus (a script, a label click).
   if (index == 3 && state.t == null) complete(t, field, now);
 }
 
 /** A field's progress in its form: {t: focused since, m: ms spent in it, c: corrections,
-    x: changed since last completed, d: completed}. */
+    k: the last input deleted, x: changed since last completed, d: completed}. */
 function progress(form, name) {
   if (!form.f.has(name)) form.f.set(name, { m: 0, c: 0 });
   return form.f.get(name);
@@ -156,7 +173,13 @@ function complete(t, field, now) {
   emit(t, 1, { form_id: id, field: name, field_type: kind, position, duration_ms: state.m, empty: blank(value), corrections: state.c }, field);
 }
 
+/** Form Error, once per field and kind a page view: a page that calls `checkValidity()` on
+    every keystroke flags every invalid field each time, and the report counts the page views
+    that met each error, not the checks. */
 function error(t, [name, kind, , , , , , id], error) {
+  const key = id + '\n' + name + '\n' + error;
+  if (t.e.has(key)) return;
+  t.e.add(key);
   emit(t, 2, { form_id: id, field: name, field_type: kind, error });
 }
 
@@ -174,7 +197,7 @@ function submitted(t, form) {
   const started = t.forms.get(id);
   if (started) started.d = true;
   // A form never started (a script submitting it) has no time to complete: none is sent.
-  emit(t, 3, { form_id: id, duration_ms: started && since(started.s, now), fields_filled: filled }, fields, id);
+  emit(t, 3, { form_id: id, duration_ms: started && since(started.s, now), fields_filled: filled, abandoned_field: started?.a }, fields, id);
 }
 
 /** The field an event's target is, if it is a tracked field of a form. */

@@ -224,6 +224,21 @@ pub(crate) fn submitted_command(shared: &Rc<Shared>, form: &JsValue) -> Result<(
     }
 }
 
+/// `orbit('track', 'Form Submitted', {form_id})`, for forms whose page reports the submission
+/// itself: the form is done (no `Form Abandoned` when the page is left) and counts as
+/// submitted for the rules, as a submit event would. Lead capture needs the form's fields:
+/// `orbit('formSubmitted', form)` does that.
+pub(crate) fn tracked_submission(shared: &Rc<Shared>, properties: &JsValue) {
+    let Some(id) = crate::web::prop(properties, "form_id").as_string() else {
+        return;
+    };
+    if !id.is_empty() && dom::form_done(&watched(shared), &id) {
+        let mut state = shared.state.borrow_mut();
+        state.form_counts.submitted(&id);
+        store_counts(&state);
+    }
+}
+
 /// With `data-lead-capture`, a submitted form with a valid email identifies the visitor:
 /// `identify` with the email (or its SHA-256) and the captured fields as traits.
 fn identify_lead(shared: &Rc<Shared>, form_id: &str, list: &JsValue) -> bool {

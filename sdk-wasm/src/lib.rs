@@ -505,16 +505,19 @@ impl Tracker {
         Ok(())
     }
 
-    fn track(&self, name: &JsValue, props: &JsValue) -> Result<(), &'static str> {
+    fn track(&self, name: &JsValue, props_value: &JsValue) -> Result<(), &'static str> {
         let name = non_blank(name)
             .ok_or("orbit('track', name, [properties]): name must be a non-empty string")?;
-        let props = properties_json(props)
+        let props = properties_json(props_value)
             .ok_or("orbit('track', name, [properties]): properties must be a plain object")?;
         record(
             &self.shared,
             EventBody::Track { event: &name },
             props.as_deref(),
         );
+        if FORMS && name == orbit_core::forms::FORM_SUBMITTED {
+            forms::tracked_submission(&self.shared, props_value);
+        }
         Ok(())
     }
 

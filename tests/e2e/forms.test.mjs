@@ -431,3 +431,95 @@ test('a form submitted without being started has no time to complete (not 0 ms)'
   assert.equal(named(events, 'Form Started').length, 0);
   await context.close();
 });
+
+/** Makes the page hidden, then visible again, as switching tabs does. */
+const switchTabs = (page) =>
+  page.evaluate(() => {
+    for (const hidden of [true, false]) {
+      Object.defineProperty(document, 'hidden', { value: hidden, configurable: true });
+      Object.defineProperty(document, 'visibilityState', { value: hidden ? 'hidden' : 'visible', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }
+  });
+
+test('a form abandoned while the tab was hidden, then submitted, names that abandon in its Form Submitted', async () => {
+  const { context, page, id } = await open('form.html');
+  await page.fill('#full_name', 'Ada');
+  await page.focus('#company');
+  await switchTabs(page);
+  await page.fill('#company', 'Analytical Engines');
+  await page.fill('#email', 'ada@example.com');
+  await page.evaluate(() => document.getElementById('signup').requestSubmit());
+  await page.evaluate(() => window.orbit('flush'));
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Form Submitted').length > 0,
+  );
+  const [abandoned] = named(events, 'Form Abandoned');
+  assert.equal(abandoned.properties.last_field, 'company');
+  const submitted = named(events, 'Form Submitted').map((e) => e.properties);
+  assert.equal(submitted.length, 1);
+  assert.equal(submitted[0].abandoned_field, 'company');
+  assert.equal(named(events, 'Form Started').length, 1, 'the same page view: started once');
+  await context.close();
+});
+
+test("orbit('track', 'Form Submitted', {form_id}) ends the form: no Form Abandoned when the tab is closed", async () => {
+  const { page, id } = await open('form.html');
+  await page.fill('#full_name', 'Ada');
+  await page.fill('#company', 'Analytical Engines');
+  await page.evaluate(() => window.orbit('track', 'Form Submitted', { form_id: 'signup', plan: 'pro' }));
+  await page.close({ runBeforeUnload: true });
+  const events = await waitFor(
+    () => mine(id),
+    (all) => all.some((e) => e.event === 'Page Leave'),
+  );
+  const submitted = named(events, 'Form Submitted').map((e) => e.properties);
+  assert.deepEqual(submitted, [{ form_id: 'signup', plan: 'pro' }], 'the event as the page gave it');
+  assert.equal(named(events, 'Form Abandoned').length, 0, JSON.stringify(named(events, 'Form Abandoned')));
+});
+
+test('a page that checks validity on every keystroke gets one Form Error per field and kind', async () => {
+  const { context, page, id } = await open('form.html');
+  await page.evaluate(() => {
+    const form = document.getElementById('signup');
+    form.addEventListener('input', () => form.checkValidity());
+  });
+  await page.type('#full_name', 'Ada Lovelace');
+  await page.fill('#email', 'not-an-email');
+  await page.focus('#company');
+  await page.type('#company', 'AE');
+  await page.evaluate(() => window.orbit('flush'));
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Form Field Changed').length >= 2,
+  );
+  const errors = named(events, 'Form Error').map((e) => [e.properties.field, e.properties.error]);
+  // While the name is typed: email is missing (once); once typed, it is mistyped (once,
+  // however many keystrokes follow, in it or in the company).
+  assert.deepEqual(errors, [
+    ['email', 'valueMissing'],
+    ['email', 'typeMismatch'],
+  ]);
+  await context.close();
+});
+
+test('a run of deletions is one correction', async () => {
+  const { context, page, id } = await open('form.html');
+  await page.focus('#full_name');
+  await page.keyboard.type('Ada Lovelase');
+  for (let i = 0; i < 3; i++) await page.keyboard.press('Backspace');
+  await page.keyboard.type('ace');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.type('e');
+  await page.focus('#company');
+  await page.evaluate(() => window.orbit('flush'));
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'Form Field Changed').length >= 1,
+  );
+  const [changed] = named(events, 'Form Field Changed');
+  assert.equal(changed.properties.field, 'full_name');
+  assert.equal(changed.properties.corrections, 2);
+  await context.close();
+});

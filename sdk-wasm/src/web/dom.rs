@@ -103,6 +103,11 @@ extern "C" {
     /// import wasm-bindgen would leave direct names a second module).
     #[wasm_bindgen(js_name = formSubmitted, catch)]
     pub fn form_submitted(forms: &JsValue, form: &JsValue) -> Result<bool, JsValue>;
+
+    /// Ends the form with id `id` as its submission would (no `Form Abandoned` later): the
+    /// page tracked `Form Submitted` itself. Whether the tracker tracks.
+    #[wasm_bindgen(js_name = formDone)]
+    pub fn form_done(forms: &JsValue, id: &str) -> bool;
 }
 
 /// Redirects with `location.replace`, so the personalised page is not in the history.

@@ -47,6 +47,14 @@ macro_rules! form_id {
     };
 }
 
+/// Whether a `Form Submitted` is of a form whose `Form Abandoned` was already sent (the tab
+/// was hidden, and the visitor came back): that abandon did not happen.
+macro_rules! resumed {
+    () => {
+        "(event = 'Form Submitted' AND json_type(body, '$.properties.abandoned_field') = 'text')"
+    };
+}
+
 /// The human form events of site `?1`. The `type` and `GLOB` terms repeat the WHERE of the
 /// `events_forms` partial index, which SQLite needs to see before it uses the index.
 macro_rules! form_events {
@@ -90,7 +98,9 @@ const FORM_COUNTS: &str = concat!(
     form_id!(),
     " AS form_id, ",
     track_path!(),
-    " AS path
+    " AS path, ",
+    resumed!(),
+    " AS resumed
         FROM events
         WHERE ",
     form_events!(),
@@ -99,7 +109,8 @@ const FORM_COUNTS: &str = concat!(
         SELECT form_id, path,
                SUM(event = 'Form Started' AND ts >= ?2 AND ts < ?3) AS starts,
                SUM(event = 'Form Submitted' AND ts >= ?2 AND ts < ?3) AS submissions,
-               SUM(event = 'Form Abandoned' AND ts >= ?2 AND ts < ?3) AS abandons
+               MAX(0, SUM(event = 'Form Abandoned' AND ts >= ?2 AND ts < ?3)
+                      - SUM(resumed AND ts >= ?2 AND ts < ?3)) AS abandons
         FROM form_events
         WHERE form_id IS NOT NULL AND form_id != ''
         GROUP BY form_id, path
@@ -143,22 +154,29 @@ const FORM_MEDIANS: &str = concat!(
     GROUP BY form_id, path"
 );
 
-/// Abandons in the window by form and last field touched.
+/// Abandons in the window by form and last field touched, less those the visitor came back
+/// to and submitted (each such submission names the field its abandon gave).
 const FORM_ABANDONS: &str = concat!(
-    "SELECT form_id, path, field, COUNT(*)
+    "SELECT form_id, path, field, SUM(w)
     FROM (SELECT ",
     form_id!(),
     " AS form_id, ",
     track_path!(),
     " AS path,
-                 CAST(json_extract(body, '$.properties.last_field') AS TEXT) AS field
+                 CAST(json_extract(body, CASE event WHEN 'Form Abandoned'
+                      THEN '$.properties.last_field' ELSE '$.properties.abandoned_field' END)
+                      AS TEXT) AS field,
+                 CASE event WHEN 'Form Abandoned' THEN 1 ELSE -1 END AS w
           FROM events
           WHERE ",
     form_events!(),
-    " AND event = 'Form Abandoned'
+    " AND (event = 'Form Abandoned' OR (event = 'Form Submitted' AND ",
+    resumed!(),
+    "))
             AND timestamp_ms >= ?2 AND timestamp_ms < ?3)
     WHERE form_id IS NOT NULL AND form_id != ''
-    GROUP BY form_id, path, field"
+    GROUP BY form_id, path, field
+    HAVING SUM(w) > 0"
 );
 
 /// Validation errors in the window by form, field and kind.
