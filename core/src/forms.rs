@@ -27,9 +27,9 @@ pub const VALIDITY_KINDS: &str = "valueMissing typeMismatch patternMismatch tooS
     rangeUnderflow rangeOverflow stepMismatch badInput customError";
 
 /// Words that, as a whole token of a field's name, id or autocomplete, mark it sensitive
-/// (one space-separated string: smaller in the browser bundle than a slice of `&str`).
-const SENSITIVE_TOKENS: &str =
-    "cc cvc cvv cvn csc cid pin ssn sin tin nino iban bic swift exp otp pwd";
+/// (`cvc`, `cvv` and `iban` do anywhere: [`SENSITIVE_FRAGMENTS`]). One space-separated
+/// string: smaller in the browser bundle than a slice of `&str`.
+const SENSITIVE_TOKENS: &str = "cc cvn csc cid pin ssn sin tin nino bic swift exp otp pwd";
 
 /// Fragments that mark a field sensitive anywhere in its name, id or autocomplete (compared
 /// without case and with separators removed, so `card-number` and `cardNumber` both match).
@@ -104,23 +104,24 @@ pub fn looks_like_card_number(value: &str) -> bool {
 /// (`12345678Z`, `X1234567L`), a French social security number (NIR, 15 digits) or an
 /// Italian codice fiscale (`RSSMRA85T10A562S`), by their shape.
 pub fn looks_like_national_id(value: &str) -> bool {
-    // Its letters and digits, upper-cased; dashes, spaces, dots and slashes left out.
-    let mut id = String::new();
-    for b in trim(value).bytes() {
-        if !matches!(b, b'-' | b' ' | b'.' | b'/') {
-            id.push(char::from(b.to_ascii_uppercase()));
-        }
-    }
-    // Each shape: `9` a digit, `A` a letter.
+    // Its letters and digits against each shape (`9` a digit, `A` a letter, either case);
+    // dashes, spaces, dots and slashes left out.
     split(NATIONAL_ID_SHAPES, b' ').any(|shape| {
-        shape.len() == id.len()
-            && shape.bytes().zip(id.bytes()).all(|(s, c)| {
-                if s == b'9' {
-                    c.is_ascii_digit()
-                } else {
-                    c.is_ascii_uppercase()
-                }
-            })
+        let mut shape = shape.bytes();
+        for c in trim(value).bytes() {
+            if matches!(c, b'-' | b' ' | b'.' | b'/') {
+                continue;
+            }
+            let fits = match shape.next() {
+                Some(b'9') => c.is_ascii_digit(),
+                Some(_) => c.is_ascii_alphabetic(),
+                None => false,
+            };
+            if !fits {
+                return false;
+            }
+        }
+        shape.next().is_none()
     })
 }
 
