@@ -1,5 +1,6 @@
 //! What the collector adds to an event: device from the user agent, the client address
-//! (truncated unless the operator opts in), campaign from the page URL, and a bot flag.
+//! (truncated unless the operator opts in), campaign from the page URL, and a bot flag;
+//! and the one thing it takes away: a form field's value that the tracker never sends.
 //!
 //! Values the sender gave win: enrichment only fills what is missing, so a server library
 //! forwarding its visitor's `context.ip` and `context.userAgent` is taken at its word.
@@ -55,8 +56,33 @@ pub fn truncate_ip(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Removes `properties.value` from a `Form Field Changed` that the tracker would never have
+/// sent it with (a password, hidden or payment field, a card number or a national id): an
+/// older tracker or another client must not store what Orbit promises visitors it never
+/// keeps. The event itself is kept.
+fn withhold_form_value(event: &mut Map<String, Value>) {
+    if event.get("event").and_then(Value::as_str) != Some(crate::forms::FORM_FIELD_CHANGED) {
+        return;
+    }
+    let Some(Value::Object(properties)) = event.get_mut("properties") else {
+        return;
+    };
+    let text = |key: &str| properties.get(key).and_then(Value::as_str).unwrap_or("");
+    let sendable = !crate::forms::is_sensitive_name(text("field"))
+        && !crate::forms::is_secret_type(text("field_type"))
+        && match properties.get("value") {
+            Some(Value::String(value)) => crate::forms::value_is_sendable(value),
+            Some(Value::Number(number)) => crate::forms::value_is_sendable(&number.to_string()),
+            _ => true,
+        };
+    if !sendable {
+        properties.remove("value");
+    }
+}
+
 /// Enriches `event` in place and returns the column values.
 pub(super) fn enrich(event: &mut Map<String, Value>, request: &RequestInfo<'_>) -> Enrichment {
+    withhold_form_value(event);
     let mut out = Enrichment::default();
     let url = page_field(event, "url");
     out.referrer = page_field(event, "referrer");
@@ -218,6 +244,38 @@ mod tests {
         };
         let out = enrich(&mut map, &request);
         (Value::Object(map), out)
+    }
+
+    #[test]
+    fn a_form_value_the_tracker_never_sends_is_not_stored() {
+        let field = |field: &str, kind: &str, value: Value| {
+            let event = json!({"type": "track", "event": "Form Field Changed", "properties": {
+                "form_id": "signup", "field": field, "field_type": kind, "value": value
+            }});
+            enriched(event, RequestInfo::default()).0["properties"].clone()
+        };
+        for (name, kind, value) in [
+            ("password", "text", json!("hunter2")),
+            ("secret", "password", json!("hunter2")),
+            ("token", "hidden", json!("abc")),
+            ("cardNumber", "text", json!("4111")),
+            ("notes", "text", json!("my card is 4111 1111 1111 1111")),
+            ("ref", "text", json!(4_111_111_111_111_111_u64)),
+            ("id", "text", json!("123-45-6789")),
+        ] {
+            let properties = field(name, kind, value);
+            assert_eq!(properties.get("value"), None, "{name}");
+            assert_eq!(properties["field"], name, "the event is kept");
+        }
+        for (name, value) in [("company", json!("Acme")), ("seats", json!(25))] {
+            assert_eq!(field(name, "text", value.clone())["value"], value, "{name}");
+        }
+        // Other events' properties are theirs.
+        let event = json!({"type": "track", "event": "Signed Up", "properties": {
+            "field": "password", "value": "kept"
+        }});
+        let (event, _) = enriched(event, RequestInfo::default());
+        assert_eq!(event["properties"]["value"], "kept");
     }
 
     #[test]
