@@ -256,6 +256,11 @@ impl Lint {
                     format!("{path}.value"),
                     format!("the regex \"{pattern}\" uses {problem}, which the browser's RegExp and the collector's regex crate read differently"),
                 );
+            } else if nested_repetition(pattern) {
+                self.error(
+                    format!("{path}.value"),
+                    format!("the regex \"{pattern}\" repeats a group that repeats something itself (as in (a+)+ or (\\w*){{2,}}): the browser's RegExp backtracks and can take exponential time on a crafted URL, freezing the page; repeat at one level only (e.g. ^/[a-z0-9/-]+$)"),
+                );
             }
         }
         if let Operand::List(list) = &leaf.operand {
@@ -516,6 +521,113 @@ fn regex_portability(pattern: &str) -> Option<&'static str> {
     None
 }
 
+/// Whether `pattern` repeats a group that holds an unbounded repetition, as `(a+)+`,
+/// `(\w*)*` or `(x+){2,5}` do: the classic shapes on which a backtracking engine (the
+/// browser's `RegExp`) takes exponential (or high polynomial) time on a crafted text that
+/// does not match. A group repeated at most once (`?`, `{0,1}`, `{1}`) is fine. This is a
+/// syntactic check: some safe patterns (`(/[a-z]+)+`) are refused too, and rewrite easily.
+fn nested_repetition(pattern: &str) -> bool {
+    let b = pattern.as_bytes();
+    // Per open group: whether it holds an unbounded repetition so far.
+    let mut groups: Vec<bool> = alloc::vec![false];
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        i += 1;
+        let inner = match c {
+            b'\\' => {
+                i += 1;
+                false
+            }
+            b'[' => {
+                // To the class's end; a `]` first (after `[` or `[^`) is a member.
+                if b.get(i) == Some(&b'^') {
+                    i += 1;
+                }
+                if b.get(i) == Some(&b']') {
+                    i += 1;
+                }
+                while let Some(&d) = b.get(i) {
+                    i += if d == b'\\' { 2 } else { 1 };
+                    if d == b']' {
+                        break;
+                    }
+                }
+                false
+            }
+            b'(' => {
+                if b.get(i) == Some(&b'?') {
+                    // `(?:`, `(?=`, `(?!`, `(?<=`, `(?<!`, `(?<name>`: not quantifiers.
+                    i += 1;
+                    if b.get(i) == Some(&b'<') && !matches!(b.get(i + 1), Some(b'=' | b'!')) {
+                        while b.get(i).is_some_and(|&d| d != b'>') {
+                            i += 1;
+                        }
+                    }
+                    i += 1;
+                }
+                groups.push(false);
+                continue;
+            }
+            b')' => groups.len() > 1 && groups.pop().unwrap_or(false),
+            b'|' | b'^' | b'$' => continue,
+            _ => false,
+        };
+        // A quantifier after the atom: `None` for none, `Some(None)` for an unbounded one,
+        // `Some(Some(max))` for a bounded one.
+        let repeat = quantifier(b, &mut i);
+        if inner && repeat.is_some_and(|max| max.is_none_or(|m| m > 1)) {
+            return true;
+        }
+        if let Some(open) = groups.last_mut() {
+            *open |= inner || repeat == Some(None);
+        }
+    }
+    false
+}
+
+/// Reads the quantifier at `b[*i..]`, if any, and moves past it (and a lazy `?`): `None`
+/// when there is none, `Some(None)` when it is unbounded (`*`, `+`, `{n,}`), else
+/// `Some(Some(max))`. A `{` that is not a quantifier is a literal, as in `RegExp`.
+fn quantifier(b: &[u8], i: &mut usize) -> Option<Option<u64>> {
+    let max = match b.get(*i)? {
+        b'*' | b'+' => {
+            *i += 1;
+            None
+        }
+        b'?' => {
+            *i += 1;
+            Some(1)
+        }
+        b'{' => {
+            let rest = b.get(*i + 1..)?;
+            let close = rest.iter().position(|&d| d == b'}')?;
+            let inside = core::str::from_utf8(rest.get(..close)?).ok()?;
+            let number = |t: &str| -> Option<u64> {
+                (!t.is_empty() && t.bytes().all(|d| d.is_ascii_digit()))
+                    .then(|| t.parse().unwrap_or(u64::MAX))
+            };
+            let max = match inside.split_once(',') {
+                None => Some(number(inside)?),
+                Some((low, "")) => {
+                    number(low)?;
+                    None
+                }
+                Some((low, high)) => {
+                    number(low)?;
+                    Some(number(high)?)
+                }
+            };
+            *i += close + 2;
+            max
+        }
+        _ => return None,
+    };
+    if b.get(*i) == Some(&b'?') {
+        *i += 1;
+    }
+    Some(max)
+}
+
 /// A parse error as a finding, with "did you mean" for misspelt names.
 fn from_parse_error(e: &RulesError) -> Finding {
     let mut message = String::from(e.message);
@@ -603,6 +715,36 @@ mod tests {
             Some("traits.plan")
         );
         assert_eq!(did_you_mean("segment", attrs).as_deref(), Some("segments"));
+    }
+
+    #[test]
+    fn repeated_groups_that_repeat_inside_are_flagged() {
+        for (pattern, flagged) in [
+            ("(a+)+$", true),
+            ("^(a*)*b", true),
+            ("(?:\\w+\\s?)+$", true),
+            ("((ab)+c)*", true),
+            ("(x+){2,5}", true),
+            ("(x+){2,}", true),
+            ("(?<word>[a-z]+)*", true),
+            ("(a+?)+?", true),
+            ("((a)+)+", true),
+            ("^/blog/[a-z0-9-]+$", false),
+            ("(a+)?", false),
+            ("(a+){1}", false),
+            ("(a+){0,1}", false),
+            ("(ab){2,5}", false),
+            ("(a|b)+", false),
+            ("(a+)b+", false),
+            ("\\(a+\\)+", false),
+            ("[(a+)]+", false),
+            ("[]a+]+", false),
+            ("(a{2,3})+", false),
+            ("(a{,3})+", false),
+            ("(spring|summer)-sale", false),
+        ] {
+            assert_eq!(nested_repetition(pattern), flagged, "{pattern}");
+        }
     }
 
     #[test]
