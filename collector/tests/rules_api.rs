@@ -258,6 +258,24 @@ async fn bad_requests_say_what_to_fix() {
         .unwrap()
         .starts_with("line 1, column"));
 
+    // A form upload (`curl -F`) sends the multipart envelope, not the document.
+    let upload = format!(
+        "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"rules.json\"\r\n\r\n{HERO}\r\n--b--\r\n"
+    );
+    let (status, _, text) = send(
+        &app,
+        "PUT",
+        "/v1/sites/shop/rules",
+        &[
+            ("authorization", &bearer()),
+            ("content-type", "multipart/form-data; boundary=b"),
+        ],
+        upload,
+    )
+    .await;
+    assert_eq!(status, 415, "{text}");
+    assert!(text.contains("--data-binary @FILE"), "{text}");
+
     let (status, _, answer) = admin(&app, "PUT", "/v1/sites/shop/rules?autor=x", HERO).await;
     assert_eq!(status, 400, "{answer}");
     let long = format!("/v1/sites/shop/rules?comment={}", "c".repeat(2001));
@@ -279,6 +297,19 @@ async fn bad_requests_say_what_to_fix() {
         .as_str()
         .unwrap()
         .contains("no rule document yet"));
+
+    let (status, _, text) = send(
+        &app,
+        "PUT",
+        "/v1/sites/shop/rules",
+        &[
+            ("authorization", &bearer()),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+        HERO,
+    )
+    .await;
+    assert_eq!(status, 201, "curl -d sends the JSON as it is: {text}");
 }
 
 #[tokio::test]

@@ -89,7 +89,9 @@ async fn check(text: String) -> Result<Checked, ApiError> {
         .map_err(|e| ApiError::Internal(format!("the rules check failed: {e}")))
 }
 
-/// A request body as UTF-8 text within `limit` bytes.
+/// A request body as UTF-8 text within `limit` bytes. Any content type is read as JSON
+/// (`curl -d` sends form-urlencoded, a page's `fetch` text/plain) except a form upload,
+/// whose body is the multipart envelope rather than the JSON: refused with what to send.
 async fn text_body(
     state: &AppState,
     headers: &HeaderMap,
@@ -97,6 +99,17 @@ async fn text_body(
     limit: usize,
     what: &str,
 ) -> Result<String, ApiError> {
+    let multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("multipart/form-data"));
+    if multipart {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "{what} was sent as a multipart form upload; send the JSON itself as the body, \
+             with Content-Type: application/json (curl: --data-binary @FILE, not -F)"
+        )));
+    }
     read_text(body, headers, limit, state.config.http.body_timeout, what).await
 }
 
