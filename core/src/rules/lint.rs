@@ -492,8 +492,12 @@ fn regex_portability(pattern: &str) -> Option<&'static str> {
                     Some(b'A' | b'z' | b'Z') => return Some("\\A / \\z anchors (use ^ and $)"),
                     Some(b'p' | b'P') => return Some("Unicode classes \\p{…}"),
                     Some(b'1'..=b'9') if !in_class => return Some("backreferences"),
-                    Some(b'h' | b'K' | b'Q' | b'E') => {
+                    Some(b'h' | b'K' | b'Q' | b'E' | b'a' | b'U') => {
                         return Some("an escape only one engine knows")
+                    }
+                    Some(b'<' | b'>') => return Some("\\< / \\> word boundaries (use \\b)"),
+                    Some(b'x' | b'u' | b'b' | b'B') if b.get(i + 2) == Some(&b'{') => {
+                        return Some("braced escapes \\x{…} \\u{…} \\b{…} (use \\xHH or \\uHHHH)")
                     }
                     _ => {}
                 }
@@ -503,7 +507,21 @@ fn regex_portability(pattern: &str) -> Option<&'static str> {
             b'[' if in_class && b.get(i + 1) == Some(&b':') => {
                 return Some("POSIX classes [[:alpha:]]")
             }
-            b'[' => in_class = true,
+            b'[' if in_class => return Some("a [ inside a class (write \\[)"),
+            b'[' => {
+                in_class = true;
+                let first = if b.get(i + 1) == Some(&b'^') {
+                    i + 2
+                } else {
+                    i + 1
+                };
+                if b.get(first) == Some(&b']') {
+                    return Some("an empty class [] or [^] (write \\] for the bracket)");
+                }
+            }
+            b'&' | b'-' | b'~' if in_class && b.get(i + 1) == Some(&c) => {
+                return Some("class set operations && -- ~~ (escape one of the two)")
+            }
             b']' => in_class = false,
             b'(' if !in_class && b.get(i + 1) == Some(&b'?') => {
                 match b.get(i + 2) {
@@ -761,6 +779,23 @@ mod tests {
             ("[[:alpha:]]", false),
             ("\\p{L}", false),
             ("(?P<x>a)", false),
+            ("[a&&b]", false),
+            ("[a-z--aeiou]", false),
+            ("[a~~b]", false),
+            ("[]a]", false),
+            ("[^]a]", false),
+            ("[a[b]c]", false),
+            ("\\x{41}", false),
+            ("\\u{41}", false),
+            ("\\b{start}a", false),
+            ("\\<a\\>", false),
+            ("\\a", false),
+            ("a&&b--c~~d", true),
+            ("[a\\]b]", true),
+            ("[a\\[b]", true),
+            ("[a-z\\-]", true),
+            ("\\x41\\u0041\\bx", true),
+            ("x{2}", true),
         ] {
             assert_eq!(regex_portability(pattern).is_none(), portable, "{pattern}");
         }
