@@ -32,8 +32,9 @@ pub const EXPOSURE_EVENT: &str = "Experiment Viewed";
 pub const DEFAULT_CONVERSION_EVENT: &str = "Form Submitted";
 /// Longest conversion event name, in bytes.
 pub const MAX_CONVERSION_EVENT_BYTES: usize = 200;
-/// The `experiment_id` of the site-wide holdout's membership event.
-pub const HOLDOUT_EXPERIMENT_ID: &str = "holdout";
+/// The `experiment_id` of the site-wide holdout's membership event (lint refuses an
+/// experiment of that id).
+pub const HOLDOUT_EXPERIMENT_ID: &str = orbit_core::rules::HOLDOUT_EXPERIMENT_ID;
 /// The holdout group: sees no personalisation; the holdout's control.
 pub const HOLDOUT_VARIANT_ID: &str = "holdout";
 /// Everyone else.

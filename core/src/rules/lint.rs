@@ -21,6 +21,11 @@ use super::sanitize::{sanitize_html_reporting, Removed};
 use super::selector::check_selector;
 use crate::json::read::{parse_number, Json};
 
+/// The `experiment_id` of the site-wide holdout's `Experiment Viewed` events (the tracker
+/// sends them, the collector's experiment report and previews read them): an experiment of
+/// that id would be mixed up with the holdout, so lint refuses it.
+pub const HOLDOUT_EXPERIMENT_ID: &str = "holdout";
+
 /// How bad a finding is: errors make the collector refuse a document, warnings do not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -189,6 +194,14 @@ impl Lint {
             }
             Some(exp) => {
                 let path = format!("{base}.experiment");
+                if exp.id == HOLDOUT_EXPERIMENT_ID {
+                    self.error(
+                        format!("{path}.id"),
+                        format!(
+                            "the experiment id \"{HOLDOUT_EXPERIMENT_ID}\" is reserved: the site-wide holdout's Experiment Viewed events carry it, and the experiment report and previews read them as the holdout; choose another id"
+                        ),
+                    );
+                }
                 if (exp.weight_sum - 1.0).abs() > 0.001 {
                     self.error(
                         format!("{path}.variants"),

@@ -50,7 +50,7 @@ pub use eval::{
     Assignment, AssignmentSource, Decision, EvalOptions, Evaluation, Host, Outcome, RuleEngine,
     Trace,
 };
-pub use lint::{has_errors, lint, Finding, Severity};
+pub use lint::{has_errors, lint, Finding, Severity, HOLDOUT_EXPERIMENT_ID};
 pub use parse::{parse_rules, ACTION_TYPES};
 pub use sanitize::{sanitize_html, ActionHtml, SafeHtml, UntrustedHtml};
 pub use url::is_safe_url;
