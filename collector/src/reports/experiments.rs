@@ -172,7 +172,9 @@ pub struct Lift {
     pub relative_ci: Option<[f64; 2]>,
     /// Two-sided p-value of the difference; `null` when its standard error is 0.
     pub p_value: Option<f64>,
-    /// Whether the absolute interval excludes 0.
+    /// Whether the absolute interval excludes 0, with a standard error that is not 0: when
+    /// every rate is 0 or 1 (1 of 1 converted against 0 of 1) the interval collapses to a
+    /// point, which says nothing about significance (and `p_value` is `null`).
     pub significant: bool,
 }
 
@@ -473,7 +475,7 @@ fn recompute_lifts(result: &mut ExperimentResult) {
                     ]
                 }),
                 p_value: l.p_value.map(|p| round_significant(p, P_VALUE_DIGITS)),
-                significant: l.absolute.low > 0.0 || l.absolute.high < 0.0,
+                significant: l.p_value.is_some() && (l.absolute.low > 0.0 || l.absolute.high < 0.0),
             }),
             _ => None,
         };
@@ -548,6 +550,11 @@ mod tests {
         assert_eq!(lift.absolute, 1.0);
         assert_eq!(lift.relative, None, "the control never converts");
         assert_eq!(lift.p_value, None, "both rates are 0 or 1");
+        assert_eq!(lift.absolute_ci, [1.0, 1.0], "a collapsed interval");
+        assert!(
+            !lift.significant,
+            "1 of 1 against 0 of 2 is not a significant difference"
+        );
     }
 
     #[test]
