@@ -686,7 +686,9 @@ pub(crate) fn did_you_mean(found: &str, expected: &str) -> Option<String> {
     let mut best: Option<(usize, String)> = None;
     for candidate in expected.split(' ').filter(|c| !c.is_empty()) {
         let (candidate, compare_to) = match (candidate.split_once('.'), found.split_once('.')) {
-            (Some((prefix, "NAME" | "ID")), Some((found_prefix, rest))) => {
+            // `traits.` (no member) is not corrected to itself: the member is missing.
+            (Some((prefix, member @ ("NAME" | "ID"))), Some((found_prefix, rest))) => {
+                let rest = if rest.is_empty() { member } else { rest };
                 (format!("{prefix}.{rest}"), (prefix, found_prefix))
             }
             (Some((_, "NAME" | "ID")), None) => continue,
@@ -746,6 +748,15 @@ mod tests {
             Some("traits.plan")
         );
         assert_eq!(did_you_mean("segment", attrs).as_deref(), Some("segments"));
+        assert_eq!(
+            did_you_mean("traits.", attrs).as_deref(),
+            Some("traits.NAME"),
+            "not \"traits.\" itself"
+        );
+        assert_eq!(
+            did_you_mean("experiment.", attrs).as_deref(),
+            Some("experiments.ID")
+        );
     }
 
     #[test]
