@@ -20,6 +20,7 @@ use super::parse::parse_collecting;
 use super::sanitize::{sanitize_html_reporting, Removed};
 use super::selector::check_selector;
 use crate::json::read::{parse_number, Json};
+use crate::limits::{MAX_CONDITION_DEPTH, MAX_REGEX_PATTERN_BYTES, MAX_SELECTOR_BYTES};
 
 /// The `experiment_id` of the site-wide holdout's `Experiment Viewed` events (the tracker
 /// sends them, the collector's experiment report and previews read them): an experiment of
@@ -95,6 +96,7 @@ pub fn lint<H: Host>(text: &str, host: &H) -> Vec<Finding> {
     lint.unreachable(rules);
     if let Some(json) = &parsed.json {
         lint.html(json);
+        lint.unparsed_rules(json, rules, host);
     }
     if let Some(h) = &rules.holdout {
         if h.percent >= 100.0 {
@@ -259,21 +261,9 @@ impl Lint {
     fn leaf(&mut self, rules: &Rules, leaf: &Leaf, path: &str, compiled: &[bool]) {
         if let Operand::Regex(i) = leaf.operand {
             let pattern = rules.regexes.get(i).map_or("", |r| r.pattern.as_str());
-            if !compiled.get(i).copied().unwrap_or(false) {
-                self.error(
-                    format!("{path}.value"),
-                    format!("the regex \"{pattern}\" does not compile"),
-                );
-            } else if let Some(problem) = regex_portability(pattern) {
-                self.error(
-                    format!("{path}.value"),
-                    format!("the regex \"{pattern}\" uses {problem}, which the browser's RegExp and the collector's regex crate read differently"),
-                );
-            } else if nested_repetition(pattern) {
-                self.error(
-                    format!("{path}.value"),
-                    format!("the regex \"{pattern}\" repeats a group that repeats something itself (as in (a+)+ or (\\w*){{2,}}): the browser's RegExp backtracks and can take exponential time on a crafted URL, freezing the page; repeat at one level only (e.g. ^/[a-z0-9/-]+$)"),
-                );
+            let compiles = compiled.get(i).copied().unwrap_or(false);
+            if let Some(problem) = regex_problem(pattern, compiles) {
+                self.error(format!("{path}.value"), problem);
             }
         }
         if let Operand::List(list) = &leaf.operand {
@@ -312,17 +302,110 @@ impl Lint {
         }
         for (j, action) in actions.iter().enumerate() {
             if let Some(selector) = action.selector() {
-                if let Err(e) = check_selector(selector) {
-                    self.error(
-                        format!("{path}[{j}].selector"),
-                        format!(
-                            "invalid CSS selector \"{selector}\": {} (at byte {})",
-                            e.message, e.offset
-                        ),
-                    );
+                self.selector(selector, &format!("{path}[{j}].selector"));
+            }
+        }
+    }
+
+    fn selector(&mut self, selector: &str, path: &str) {
+        if let Err(e) = check_selector(selector) {
+            self.error(
+                path,
+                format!(
+                    "invalid CSS selector \"{selector}\": {} (at byte {})",
+                    e.message, e.offset
+                ),
+            );
+        }
+    }
+
+    /// The selectors and regexes of the rules the parser left out (they have a parse
+    /// error), read from the JSON, so that one save lists every problem rather than
+    /// revealing these after the parse errors are fixed. A path that already has a
+    /// finding (the parse error itself) gets no second one.
+    fn unparsed_rules<H: Host>(&mut self, json: &Json, rules: &Rules, host: &H) {
+        let Some(items) = json.get("rules").and_then(Json::as_array) else {
+            return;
+        };
+        for (i, rule) in items.iter().enumerate() {
+            if rules.rules.iter().any(|r| r.position == i) {
+                continue;
+            }
+            let base = format!("rules[{i}]");
+            if let Some(c) = rule.get("conditions") {
+                self.raw_condition(c, &format!("{base}.conditions"), host, 0);
+            }
+            self.raw_selectors(rule.get("actions"), &format!("{base}.actions"));
+            let variants = rule
+                .get("experiment")
+                .and_then(|e| e.get("variants"))
+                .and_then(Json::as_array)
+                .unwrap_or(&[]);
+            for (k, v) in variants.iter().enumerate() {
+                self.raw_selectors(
+                    v.get("actions"),
+                    &format!("{base}.experiment.variants[{k}].actions"),
+                );
+            }
+        }
+    }
+
+    fn raw_selectors(&mut self, actions: Option<&Json>, path: &str) {
+        for (j, action) in actions
+            .and_then(Json::as_array)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
+            let path = format!("{path}[{j}].selector");
+            if let Some(selector) = action.get("selector").and_then(Json::as_str) {
+                if !self.has_finding(&path) && selector.len() <= MAX_SELECTOR_BYTES {
+                    self.selector(selector, &path);
                 }
             }
         }
+    }
+
+    fn raw_condition<H: Host>(&mut self, c: &Json, path: &str, host: &H, depth: usize) {
+        if depth >= MAX_CONDITION_DEPTH {
+            return;
+        }
+        for key in ["all", "any"] {
+            for (i, child) in c
+                .get(key)
+                .and_then(Json::as_array)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
+                self.raw_condition(child, &format!("{path}.{key}[{i}]"), host, depth + 1);
+            }
+        }
+        if let Some(inner) = c.get("not") {
+            self.raw_condition(inner, &format!("{path}.not"), host, depth + 1);
+        }
+        let op = c.get("op").and_then(Json::as_str);
+        let (Some("regex" | "not_regex"), Some(pattern)) =
+            (op, c.get("value").and_then(Json::as_str))
+        else {
+            return;
+        };
+        let path = format!("{path}.value");
+        if self.has_finding(&path) || pattern.len() > MAX_REGEX_PATTERN_BYTES {
+            return;
+        }
+        let ignore_case = c
+            .get("ignore_case")
+            .and_then(Json::as_bool)
+            .unwrap_or(false);
+        let compiles = host.compile_regex(pattern, ignore_case).is_some();
+        if let Some(problem) = regex_problem(pattern, compiles) {
+            self.error(path, problem);
+        }
+    }
+
+    fn has_finding(&self, path: &str) -> bool {
+        self.findings.iter().any(|f| f.path == path)
     }
 
     /// Rules in an exclusive group that can never apply because an earlier one always does,
@@ -550,6 +633,19 @@ fn regex_portability(pattern: &str) -> Option<&'static str> {
         i += 1;
     }
     None
+}
+
+/// What is wrong with a regex, if anything: it does not compile (`compiles` says whether
+/// the host compiled it), the engines read it differently, or it can backtrack
+/// catastrophically in the browser.
+fn regex_problem(pattern: &str, compiles: bool) -> Option<String> {
+    if !compiles {
+        return Some(format!("the regex \"{pattern}\" does not compile"));
+    }
+    if let Some(problem) = regex_portability(pattern) {
+        return Some(format!("the regex \"{pattern}\" uses {problem}, which the browser's RegExp and the collector's regex crate read differently"));
+    }
+    nested_repetition(pattern).then(|| format!("the regex \"{pattern}\" repeats a group that repeats something itself (as in (a+)+ or (\\w*){{2,}}): the browser's RegExp backtracks and can take exponential time on a crafted URL, freezing the page; repeat at one level only (e.g. ^/[a-z0-9/-]+$)"))
 }
 
 /// Whether `pattern` repeats a group that holds an unbounded repetition, as `(a+)+`,
