@@ -416,11 +416,10 @@ impl Lint {
             if !rule.enabled {
                 continue;
             }
-            let takes_everyone = |r: &Rule| {
-                r.experiment
-                    .as_ref()
-                    .is_none_or(|e| e.traffic_percent >= 100.0)
-            };
+            // An experiment never takes everyone, whatever its traffic: a visitor without an
+            // id (cookieless, before consent) is in no experiment, and the group stays free
+            // for the rules after it.
+            let takes_everyone = |r: &Rule| r.experiment.is_none();
             let shadow = rules.rules.get(..i).and_then(|before| {
                 before.iter().find(|e| {
                     e.enabled
