@@ -67,8 +67,12 @@ pub struct ValidDocument {
     pub compiled: String,
 }
 
-/// Lints `text` and, when it has no errors, normalises it for storage.
+/// Lints `text` and, when it has no errors, normalises it for storage. A leading byte
+/// order mark (Windows editors write one) is ignored, as RFC 8259 allows: it is not part of
+/// the document, and the error it would give ("line 1, column 1: expected a JSON value")
+/// points at nothing visible.
 pub fn check_document(text: &str) -> Checked {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut findings = lint(text, &RegexHost);
     if has_errors(&findings) {
         return Checked {
@@ -468,5 +472,14 @@ mod tests {
         assert!(checked.document.is_none());
         let checked = check_document(&" ".repeat(MAX_RULES_DOCUMENT_BYTES + 1));
         assert_eq!(checked.errors(), 1, "{:?}", checked.findings);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_document() {
+        let checked = check_document("\u{feff}{\"rules\": []}");
+        assert!(checked.findings.is_empty(), "{:?}", checked.findings);
+        assert_eq!(checked.document.unwrap().normalized, r#"{"rules":[]}"#);
+        let checked = check_document("{\"rules\": []}\u{feff}");
+        assert_eq!(checked.errors(), 1, "only a leading one");
     }
 }
