@@ -644,71 +644,199 @@ fn regex_problem(pattern: &str, compiles: bool) -> Option<String> {
     if let Some(problem) = regex_portability(pattern) {
         return Some(format!("the regex \"{pattern}\" uses {problem}, which the browser's RegExp and the collector's regex crate read differently"));
     }
-    nested_repetition(pattern).then(|| format!("the regex \"{pattern}\" repeats a group that repeats something itself (as in (a+)+ or (\\w*){{2,}}): the browser's RegExp backtracks and can take exponential time on a crafted URL, freezing the page; repeat at one level only (e.g. ^/[a-z0-9/-]+$)"))
+    nested_repetition(pattern).then(|| format!("the regex \"{pattern}\" repeats a group that repeats something itself (as in (a+)+ or (\\w*){{2,}}): the browser's RegExp backtracks and can take exponential time on a crafted URL, freezing the page; repeat at one level only, or start each repetition with a character the inner ones cannot match (^(/[a-z0-9-]+)+$)"))
 }
 
 /// Whether `pattern` repeats a group that holds an unbounded repetition, as `(a+)+`,
-/// `(\w*)*` or `(x+){2,5}` do: the classic shapes on which a backtracking engine (the
+/// `(\\w*)*` or `(x+){2,5}` do: the classic shapes on which a backtracking engine (the
 /// browser's `RegExp`) takes exponential (or high polynomial) time on a crafted text that
-/// does not match. A group repeated at most once (`?`, `{0,1}`, `{1}`) is fine. This is a
-/// syntactic check: some safe patterns (`(/[a-z]+)+`) are refused too, and rewrite easily.
+/// does not match. A group repeated at most once (`?`, `{0,1}`, `{1}`) is fine, and so is
+/// a *delimited* one ([`delimited`]): `(/[a-z]+)+`, `(\\d+\\.)+`. A syntactic check, on
+/// the safe side: it refuses some patterns that are in fact fast.
 fn nested_repetition(pattern: &str) -> bool {
     let b = pattern.as_bytes();
-    // Per open group: whether it holds an unbounded repetition so far.
-    let mut groups: Vec<bool> = alloc::vec![false];
+    // Per open group: where its content starts, and whether it holds an unbounded
+    // repetition so far.
+    let mut groups: Vec<(usize, bool)> = alloc::vec![(0, false)];
     let mut i = 0;
     while let Some(&c) = b.get(i) {
         i += 1;
-        let inner = match c {
+        let (inner, content) = match c {
             b'\\' => {
                 i += 1;
-                false
+                (false, None)
             }
             b'[' => {
-                // To the class's end; a `]` first (after `[` or `[^`) is a member.
-                if b.get(i) == Some(&b'^') {
-                    i += 1;
-                }
-                if b.get(i) == Some(&b']') {
-                    i += 1;
-                }
-                while let Some(&d) = b.get(i) {
-                    i += if d == b'\\' { 2 } else { 1 };
-                    if d == b']' {
-                        break;
-                    }
-                }
-                false
+                i = class_end(b, i);
+                (false, None)
             }
             b'(' => {
-                if b.get(i) == Some(&b'?') {
-                    // `(?:`, `(?=`, `(?!`, `(?<=`, `(?<!`, `(?<name>`: not quantifiers.
-                    i += 1;
-                    if b.get(i) == Some(&b'<') && !matches!(b.get(i + 1), Some(b'=' | b'!')) {
-                        while b.get(i).is_some_and(|&d| d != b'>') {
-                            i += 1;
-                        }
-                    }
-                    i += 1;
-                }
-                groups.push(false);
+                i = group_content_start(b, i);
+                groups.push((i, false));
                 continue;
             }
-            b')' => groups.len() > 1 && groups.pop().unwrap_or(false),
+            b')' if groups.len() > 1 => match groups.pop() {
+                Some((start, inner)) => (inner, b.get(start..i - 1)),
+                None => (false, None),
+            },
             b'|' | b'^' | b'$' => continue,
-            _ => false,
+            _ => (false, None),
         };
         // A quantifier after the atom: `None` for none, `Some(None)` for an unbounded one,
         // `Some(Some(max))` for a bounded one.
         let repeat = quantifier(b, &mut i);
-        if inner && repeat.is_some_and(|max| max.is_none_or(|m| m > 1)) {
+        if inner
+            && repeat.is_some_and(|max| max.is_none_or(|m| m > 1))
+            && !content.is_some_and(delimited)
+        {
             return true;
         }
-        if let Some(open) = groups.last_mut() {
+        if let Some((_, open)) = groups.last_mut() {
             *open |= inner || repeat == Some(None);
         }
     }
     false
+}
+
+/// Where a group's content starts, past `(` at `i - 1` and a `(?:`, `(?=`, `(?!`, `(?<=`,
+/// `(?<!` or `(?<name>` prefix (which holds no quantifier).
+fn group_content_start(b: &[u8], mut i: usize) -> usize {
+    if b.get(i) == Some(&b'?') {
+        i += 1;
+        if b.get(i) == Some(&b'<') && !matches!(b.get(i + 1), Some(b'=' | b'!')) {
+            while b.get(i).is_some_and(|&d| d != b'>') {
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    i
+}
+
+/// The index just past the class that starts after `[` at `i - 1`; a `]` first (after `[`
+/// or `[^`) is a member.
+fn class_end(b: &[u8], mut i: usize) -> usize {
+    if b.get(i) == Some(&b'^') {
+        i += 1;
+    }
+    if b.get(i) == Some(&b']') {
+        i += 1;
+    }
+    while let Some(&d) = b.get(i) {
+        i += if d == b'\\' { 2 } else { 1 };
+        if d == b']' {
+            break;
+        }
+    }
+    i
+}
+
+/// Whether a repeated group's content is delimited: one unbounded repetition of a single
+/// atom, every other atom unrepeated (so a span of text matches the content in one way
+/// only), and a literal character first (or last) that the repeated atom cannot match (so
+/// the text fixes where each repetition starts, or ends). A backtracking engine then has
+/// one way to split the text among the repetitions: `(/[a-z0-9-]+)+`, `(\\d+\\.)+`. No
+/// alternation and no group inside (on the safe side).
+fn delimited(content: &[u8]) -> bool {
+    // The top-level atoms: (atom bytes, quantifier as `quantifier` gives it).
+    let mut atoms: Vec<(&[u8], Option<Option<u64>>)> = Vec::new();
+    let mut i = 0;
+    while let Some(&c) = content.get(i) {
+        let start = i;
+        i += 1;
+        match c {
+            b'\\' => i += 1,
+            b'[' => i = class_end(content, i),
+            b'(' | b'|' => return false,
+            _ => {}
+        }
+        let atom = content.get(start..i.min(content.len())).unwrap_or(&[]);
+        let repeat = quantifier(content, &mut i);
+        atoms.push((atom, repeat));
+    }
+    let mut repeated = atoms.iter().filter(|(_, repeat)| repeat.is_some());
+    let (Some((atom, Some(None))), None) = (repeated.next(), repeated.next()) else {
+        return false;
+    };
+    let delimiter = |end: Option<&(&[u8], Option<Option<u64>>)>| match end {
+        Some((&[c], None)) if !b".^$|()[]{}*+?\\".contains(&c) => Some(c),
+        Some((&[b'\\', c], None)) if c.is_ascii_punctuation() => Some(c),
+        _ => None,
+    };
+    [delimiter(atoms.first()), delimiter(atoms.last())]
+        .into_iter()
+        .flatten()
+        .any(|c| !can_match(atom, c))
+}
+
+/// Whether the atom (a literal, `.`, an escape or a class) can match the ASCII character
+/// `c`, letters in either case; `true` when unsure.
+fn can_match(atom: &[u8], c: u8) -> bool {
+    let same = |x: u8| x.eq_ignore_ascii_case(&c);
+    match atom {
+        [b'.'] => c != b'\n' && c != b'\r',
+        [b'\\', e] => escape_matches(*e, c).unwrap_or_else(|| same(*e)),
+        [b'[', rest @ ..] => {
+            let (negated, mut members) = match rest {
+                [b'^', tail @ ..] => (true, tail),
+                _ => (false, rest),
+            };
+            let mut found = false;
+            let mut first = true;
+            while let Some((&m, tail)) = members.split_first() {
+                if m == b']' && !first {
+                    break;
+                }
+                first = false;
+                let (low, tail) = match (m, tail) {
+                    (b'\\', [e, tail @ ..]) => match escape_matches(*e, c) {
+                        Some(hit) => {
+                            found |= hit;
+                            members = tail;
+                            continue;
+                        }
+                        None if e.is_ascii_alphanumeric() => return true,
+                        None => (*e, tail),
+                    },
+                    _ => (m, tail),
+                };
+                match tail {
+                    [b'-', high, tail @ ..] if *high != b']' && *high != b'\\' => {
+                        found |= (low..=*high).contains(&c.to_ascii_lowercase())
+                            || (low..=*high).contains(&c.to_ascii_uppercase());
+                        members = tail;
+                    }
+                    _ => {
+                        found |= same(low);
+                        members = tail;
+                    }
+                }
+            }
+            found != negated
+        }
+        [x] => same(*x),
+        _ => true,
+    }
+}
+
+/// What `\\e` matches of `c`, for the escapes that are classes or punctuation; `None` for
+/// the others (letters that are characters of their own, or unknown).
+fn escape_matches(e: u8, c: u8) -> Option<bool> {
+    let word = c.is_ascii_alphanumeric() || c == b'_';
+    let space = matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    Some(match e {
+        b'd' => c.is_ascii_digit(),
+        b'D' => !c.is_ascii_digit(),
+        b'w' => word,
+        b'W' => !word,
+        b's' => space,
+        b'S' => !space,
+        b'n' => c == b'\n',
+        b't' => c == b'\t',
+        b'r' => c == b'\r',
+        _ if e.is_ascii_punctuation() => e == c,
+        _ => return None,
+    })
 }
 
 /// Reads the quantifier at `b[*i..]`, if any, and moves past it (and a lazy `?`): `None`
@@ -879,6 +1007,33 @@ mod tests {
             ("(a{2,3})+", false),
             ("(a{,3})+", false),
             ("(spring|summer)-sale", false),
+            // Delimited: each repetition starts (or ends) with a character the inner
+            // repetitions cannot take.
+            ("^(/[a-z0-9-]+)+/?$", false),
+            ("^(?:/[^/?#]+)*$", false),
+            ("^(\\d+\\.)+\\d+$", false),
+            ("(-\\w+)+", false),
+            ("(/\\w+/)+", false),
+            // Not delimited: more than one way to match a span (two repetitions, or an
+            // optional part), so the splits multiply across repetitions.
+            ("(/\\w+/?)+", true),
+            ("(/[a-z]*[a-z]*)+", true),
+            ("(/[a-z]+x?)+", true),
+            ("(/[a-z]{1,3}[a-z]+)+", true),
+            ("(,\\s*\\w+)*", true),
+            ("(/.+)+", true),
+            ("(/[^?]+)+", true),
+            ("(x[a-z]+)+", true),
+            ("(X[a-z]+)+", true),
+            ("(/\\W+)+", true),
+            ("(/a+|b)+", true),
+            ("(/(a+)+)+", true),
+            ("(/(?:a+))+", true),
+            ("(/\\d+)+", false),
+            ("(a\\d+)+", false),
+            ("(\\.[^.]+)+", false),
+            ("([a-z]+/)+", false),
+            ("([a-z/]+/)+", true),
         ] {
             assert_eq!(nested_repetition(pattern), flagged, "{pattern}");
         }
