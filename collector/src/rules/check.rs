@@ -74,6 +74,19 @@ pub struct ValidDocument {
 pub fn check_document(text: &str) -> Checked {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut findings = lint(text, &RegexHost);
+    if text
+        .trim_ascii_start()
+        .starts_with("[\"orbit-rules-compiled/")
+    {
+        // What `rules compile` and `rules.json` give: say so, not just "not an object".
+        for finding in findings.iter_mut().filter(|f| f.path == "$") {
+            finding.message = String::from(
+                "this is a compiled document (what rules.json serves and `rules compile` \
+                 prints); send or check the document as written, the JSON object it was \
+                 compiled from",
+            );
+        }
+    }
     if has_errors(&findings) {
         return Checked {
             findings,
@@ -472,6 +485,18 @@ mod tests {
         assert!(checked.document.is_none());
         let checked = check_document(&" ".repeat(MAX_RULES_DOCUMENT_BYTES + 1));
         assert_eq!(checked.errors(), 1, "{:?}", checked.findings);
+    }
+
+    #[test]
+    fn a_compiled_document_is_named_as_such() {
+        let rules = parse_rules(r#"{"rules":[]}"#).unwrap();
+        let checked = check_document(&orbit_core::rules::write_compiled(&rules));
+        assert_eq!(checked.errors(), 1, "{:?}", checked.findings);
+        assert!(
+            checked.findings[0].message.contains("compiled document"),
+            "{:?}",
+            checked.findings
+        );
     }
 
     #[test]
