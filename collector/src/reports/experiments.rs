@@ -1,7 +1,9 @@
 //! The experiment report: per experiment and variant, who was exposed, who converted, and
 //! whether the difference to the control is real; plus the site-wide holdout's lift.
 //!
-//! Definitions (window `[from, to)`, bots left out, visitors are anonymous ids):
+//! Definitions (window `[from, to)`, bots left out, visitors are anonymous ids; every
+//! experiment of the current document is listed, exposed or not, and any other that has
+//! exposures):
 //! - **Exposed**: visitors with an `Experiment Viewed` event of the experiment in the
 //!   window. A visitor exposed to several variants of one experiment counts in the variant
 //!   of their first exposure; how many did so is `multiple_variant_visitors`.
@@ -18,7 +20,7 @@
 //!   `holdout` (the control) or `personalized`, with the same statistics; its expected
 //!   split is the document's `holdout.percent`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use orbit_core::rules::Rules;
 use serde::Serialize;
@@ -249,14 +251,24 @@ pub fn build(
 
     let mut holdout = None;
     let mut results = Vec::new();
-    for (id, exposures) in &experiments {
-        if *id == HOLDOUT_EXPERIMENT_ID {
+    // The document's experiments are listed even before anyone saw them (all zeros): an
+    // experiment that records no exposures is something to notice, not to leave out.
+    let empty = Exposures::default();
+    let in_document = document.into_iter().flat_map(|d| {
+        d.rules()
+            .iter()
+            .filter_map(|r| r.experiment().map(|e| e.id()))
+    });
+    let ids: BTreeSet<&str> = experiments.keys().copied().chain(in_document).collect();
+    for id in ids {
+        if id == HOLDOUT_EXPERIMENT_ID {
             continue;
         }
+        let exposures = experiments.get(id).unwrap_or(&empty);
         let rule = document.and_then(|d| {
             d.rules()
                 .iter()
-                .find(|r| r.experiment().is_some_and(|e| e.id() == *id))
+                .find(|r| r.experiment().is_some_and(|e| e.id() == id))
         });
         let variants = rule.and_then(|r| r.experiment()).map(|e| {
             e.variants()
@@ -279,7 +291,6 @@ pub fn build(
                 (PERSONALIZED_VARIANT_ID.to_owned(), 1.0 - share, false),
             ]
         });
-        let empty = Exposures::default();
         let mut section = result(
             HOLDOUT_EXPERIMENT_ID,
             None,
@@ -562,7 +573,10 @@ mod tests {
         let doc = parse_rules(
             r#"{"holdout":{"percent":20},"rules":[{"id":"r","experiment":{"id":"e","variants":[
                 {"id":"a","weight":0.25,"actions":[{"type":"hide","selector":"p"}]},
-                {"id":"base","weight":0.75,"control":true}]}}]}"#,
+                {"id":"base","weight":0.75,"control":true}]}},
+              {"id":"q","experiment":{"id":"quiet","variants":[
+                {"id":"off","control":true},
+                {"id":"on","actions":[{"type":"hide","selector":"p"}]}]}}]}"#,
         )
         .unwrap();
         let rows = ExperimentRows {
@@ -574,6 +588,25 @@ mod tests {
             conversions: vec![],
         };
         let report = build(&filter(), &rows, Some(&doc));
+        let ids: Vec<&str> = report
+            .experiments
+            .iter()
+            .map(|e| e.experiment_id.as_str())
+            .collect();
+        assert_eq!(ids, ["e", "quiet"], "quiet is listed before anyone saw it");
+        let quiet = &report.experiments[1];
+        assert!(quiet.in_document);
+        assert_eq!(quiet.rule_id.as_deref(), Some("q"));
+        assert_eq!(quiet.visitors, 0);
+        assert_eq!(quiet.control.as_deref(), Some("off"));
+        let exposed: Vec<(&str, u64)> = quiet
+            .variants
+            .iter()
+            .map(|v| (v.variant_id.as_str(), v.exposed))
+            .collect();
+        assert_eq!(exposed, [("off", 0), ("on", 0)]);
+        assert_eq!(quiet.sample_ratio.chi_square, None);
+        assert!(quiet.variants.iter().all(|v| v.lift.is_none()));
         let e = &report.experiments[0];
         assert_eq!(e.control.as_deref(), Some("base"));
         let ids: Vec<&str> = e.variants.iter().map(|v| v.variant_id.as_str()).collect();
