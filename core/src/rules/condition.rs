@@ -120,10 +120,12 @@ fn number(value: Val<'_>) -> Option<f64> {
     }
 }
 
+/// A date as Unix ms: a number, or text that is a date or reads as a number (`?since=
+/// 1795400000000`), as text that reads as a number compares as one everywhere else.
 fn date(value: Val<'_>) -> Option<i64> {
     match value {
         Val::Number(n) => Some(n as i64),
-        Val::Text(s) => parse_date_ms(s),
+        Val::Text(s) => parse_date_ms(s).or_else(|| parse_number(s).map(|n| n as i64)),
         _ => None,
     }
 }
