@@ -7,6 +7,7 @@
 //! and operator combinations that can never match. The browser never calls it, so it may use
 //! `format!` freely: link-time optimisation leaves it out of the bundle.
 
+use alloc::collections::BTreeSet;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -327,15 +328,18 @@ impl Lint {
         let Some(items) = json.get("rules").and_then(Json::as_array) else {
             return;
         };
+        // The paths the parser already reported (a set: a large broken document has many).
+        let taken: BTreeSet<String> = self.findings.iter().map(|f| f.path.clone()).collect();
+        let parsed: BTreeSet<usize> = rules.rules.iter().map(|r| r.position).collect();
         for (i, rule) in items.iter().enumerate() {
-            if rules.rules.iter().any(|r| r.position == i) {
+            if parsed.contains(&i) {
                 continue;
             }
             let base = format!("rules[{i}]");
             if let Some(c) = rule.get("conditions") {
-                self.raw_condition(c, &format!("{base}.conditions"), host, 0);
+                self.raw_condition(c, &format!("{base}.conditions"), host, &taken, 0);
             }
-            self.raw_selectors(rule.get("actions"), &format!("{base}.actions"));
+            self.raw_selectors(rule.get("actions"), &format!("{base}.actions"), &taken);
             let variants = rule
                 .get("experiment")
                 .and_then(|e| e.get("variants"))
@@ -345,12 +349,13 @@ impl Lint {
                 self.raw_selectors(
                     v.get("actions"),
                     &format!("{base}.experiment.variants[{k}].actions"),
+                    &taken,
                 );
             }
         }
     }
 
-    fn raw_selectors(&mut self, actions: Option<&Json>, path: &str) {
+    fn raw_selectors(&mut self, actions: Option<&Json>, path: &str, taken: &BTreeSet<String>) {
         for (j, action) in actions
             .and_then(Json::as_array)
             .unwrap_or(&[])
@@ -359,14 +364,21 @@ impl Lint {
         {
             let path = format!("{path}[{j}].selector");
             if let Some(selector) = action.get("selector").and_then(Json::as_str) {
-                if !self.has_finding(&path) && selector.len() <= MAX_SELECTOR_BYTES {
+                if !taken.contains(&path) && selector.len() <= MAX_SELECTOR_BYTES {
                     self.selector(selector, &path);
                 }
             }
         }
     }
 
-    fn raw_condition<H: Host>(&mut self, c: &Json, path: &str, host: &H, depth: usize) {
+    fn raw_condition<H: Host>(
+        &mut self,
+        c: &Json,
+        path: &str,
+        host: &H,
+        taken: &BTreeSet<String>,
+        depth: usize,
+    ) {
         if depth >= MAX_CONDITION_DEPTH {
             return;
         }
@@ -378,11 +390,11 @@ impl Lint {
                 .iter()
                 .enumerate()
             {
-                self.raw_condition(child, &format!("{path}.{key}[{i}]"), host, depth + 1);
+                self.raw_condition(child, &format!("{path}.{key}[{i}]"), host, taken, depth + 1);
             }
         }
         if let Some(inner) = c.get("not") {
-            self.raw_condition(inner, &format!("{path}.not"), host, depth + 1);
+            self.raw_condition(inner, &format!("{path}.not"), host, taken, depth + 1);
         }
         let op = c.get("op").and_then(Json::as_str);
         let (Some("regex" | "not_regex"), Some(pattern)) =
@@ -391,7 +403,7 @@ impl Lint {
             return;
         };
         let path = format!("{path}.value");
-        if self.has_finding(&path) || pattern.len() > MAX_REGEX_PATTERN_BYTES {
+        if taken.contains(&path) || pattern.len() > MAX_REGEX_PATTERN_BYTES {
             return;
         }
         let ignore_case = c
@@ -402,10 +414,6 @@ impl Lint {
         if let Some(problem) = regex_problem(pattern, compiles) {
             self.error(path, problem);
         }
-    }
-
-    fn has_finding(&self, path: &str) -> bool {
-        self.findings.iter().any(|f| f.path == path)
     }
 
     /// Rules in an exclusive group that can never apply because an earlier one always does,
