@@ -653,7 +653,7 @@ fn regex_problem(pattern: &str, compiles: bool) -> Option<String> {
         return Some(format!("the regex \"{pattern}\" uses {problem}, which the browser's RegExp and the collector's regex crate read differently"));
     }
     if nested_repetition(pattern) {
-        return Some(format!("the regex \"{pattern}\" repeats a group that repeats something itself (as in (a+)+ or (\\w*){{2,}}): the browser's RegExp backtracks and can take exponential time on a crafted URL, freezing the page; repeat at one level only, or start each repetition with a character the inner ones cannot match (^(/[a-z0-9-]+)+$)"));
+        return Some(format!("the regex \"{pattern}\" repeats a group that repeats something itself, or whose alternatives can start alike (as in (a+)+, (\\w*){{2,}} or (a|aa)*): the browser's RegExp backtracks and can take exponential time on a crafted URL, freezing the page; repeat at one level only, start each repetition with a character the inner ones cannot match (^(/[a-z0-9-]+)+$), or start the alternatives with different characters"));
     }
     let degree = backtracking_degree(pattern);
     (degree >= MAX_BACKTRACKING_DEGREE).then(|| format!("the regex \"{pattern}\" has repetitions in a row that can each take the same text: the browser's RegExp backtracks through them in time growing like the text's length to the power {degree} on a crafted URL (seconds for 3 KB), freezing the page; drop a leading .* (matching is unanchored), anchor with ^, or put a character between them that the first cannot match"))
@@ -839,9 +839,53 @@ fn nested_repetition(pattern: &str) -> bool {
         {
             return true;
         }
+        if repeat == Some(None) && content.is_some_and(ambiguous_alternatives) {
+            return true;
+        }
         if let Some((_, open)) = groups.last_mut() {
             *open |= inner || repeat == Some(None);
         }
+    }
+    false
+}
+
+/// Whether a group's content has alternatives that a repetition of it can split a text
+/// among in more than one way, as `(a|aa)*` or `(\\w|\\d)+` do (exponential time in a
+/// backtracking engine, as nested repetitions take): unless every alternative starts with
+/// a literal character and no two with the same one (either case), as in `(foo|bar)+`, where
+/// the text decides each repetition's alternative. On the safe side.
+fn ambiguous_alternatives(content: &[u8]) -> bool {
+    // Where each top-level alternative starts.
+    let mut starts = alloc::vec![0];
+    let (mut i, mut depth) = (0, 0usize);
+    while let Some(&c) = content.get(i) {
+        i += 1;
+        match c {
+            b'\\' => i += 1,
+            b'[' => i = class_end(content, i),
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            b'|' if depth == 0 => starts.push(i),
+            _ => {}
+        }
+    }
+    if starts.len() < 2 {
+        return false;
+    }
+    let mut firsts: Vec<u8> = Vec::new();
+    for start in starts {
+        // The first character, and where the atom it is ends.
+        let (first, end) = match (content.get(start), content.get(start + 1)) {
+            (Some(b'\\'), Some(&e)) if e.is_ascii_punctuation() => (e, start + 2),
+            (Some(&c), _) if !b".^$|()[]{}*+?\\".contains(&c) => (c, start + 1),
+            _ => return true,
+        };
+        // A quantified first character may be absent (or repeat into the next one).
+        let first = first.to_ascii_lowercase();
+        if matches!(content.get(end), Some(b'?' | b'*' | b'+' | b'{')) || firsts.contains(&first) {
+            return true;
+        }
+        firsts.push(first);
     }
     false
 }
@@ -1148,6 +1192,20 @@ mod tests {
             ("(a+){0,1}", false),
             ("(ab){2,5}", false),
             ("(a|b)+", false),
+            // Alternatives a repetition can split a text among in more than one way.
+            ("^(a|aa)*b", true),
+            ("(ab|a)+c", true),
+            ("(\\w|\\d)+$", true),
+            ("(.|x)*y", true),
+            ("(a|A)+", true),
+            ("(a?b|b)+", true),
+            ("(foo|bar)+$", false),
+            ("(spring|autumn|winter)*", false),
+            // On the safe side: these two cannot both match, but start alike.
+            ("(spring|summer)*", true),
+            ("(\\.|/)+x", false),
+            ("(a|aa){2,3}", false),
+            ("(a|aa)", false),
             ("(a+)b+", false),
             ("\\(a+\\)+", false),
             ("[(a+)]+", false),
