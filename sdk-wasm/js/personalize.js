@@ -31,20 +31,25 @@ function setAttribute(element, name, value) {
 }
 
 /** What a change of `kind` touches, as it reads now: the element's HTML (text and HTML), the
- * attribute `a` (class changes too), the style property `a`, or its visibility (show and
- * hide); nothing for an insertion, whose wrapper is checked instead. */
-function read(element, kind, a) {
+ * attribute `a`, whether it has each class of `b` (class changes: the page's own classes are
+ * not the change's, and stay as the page set them when it is undone), the style property
+ * `a`, or its visibility (show and hide); nothing for an insertion, whose wrapper is checked
+ * instead. */
+function read(element, kind, a, b) {
   if (kind < 2) return [element.innerHTML];
-  if (kind < 6) return [element.getAttribute(a)];
+  if (kind < 4) return [element.getAttribute(a)];
+  if (kind < 6) return b.split(' ').map((name) => element.classList.contains(name));
   if (kind < 7) return style(element, a);
   if (kind < 9) return [element.getAttribute('hidden'), ...style(element, 'display')];
   return [];
 }
 
 /** Puts back what `read` read. */
-function write(element, kind, a, [first, second, third]) {
+function write(element, kind, a, b, before) {
+  const [first, second, third] = before;
   if (kind < 2) element.innerHTML = first;
-  else if (kind < 6) setAttribute(element, a, first);
+  else if (kind < 4) setAttribute(element, a, first);
+  else if (kind < 6) b.split(' ').map((name, i) => attempt(() => element.classList.toggle(name, before[i])));
   else if (kind < 7) setStyle(element, a, first, second);
   else if (kind < 9) {
     setAttribute(element, 'hidden', first);
@@ -84,7 +89,7 @@ function attempt(action) {
  * as it was before, `undone()` is true once the page changed what the change touched (or
  * removed the inserted HTML), `redo()` makes the change again. */
 function change(element, kind, a, b, c) {
-  const now = () => attempt(() => read(element, kind, a));
+  const now = () => attempt(() => read(element, kind, a, b));
   const before = now();
   let after, wrapper;
   const redo = () => {
@@ -93,7 +98,7 @@ function change(element, kind, a, b, c) {
   };
   redo();
   return {
-    restore: () => attempt(() => (kind > 8 ? wrapper?.remove() : write(element, kind, a, before))),
+    restore: () => attempt(() => (kind > 8 ? wrapper?.remove() : write(element, kind, a, b, before))),
     undone: () =>
       attempt(() => (kind > 8 ? !!wrapper && !wrapper.isConnected : now().some((value, i) => value !== after[i]))),
     redo,

@@ -106,7 +106,9 @@ fn actions_change_the_page_reapply_reverts_them_first_and_a_rule_no_longer_apply
             {{"type":"set_attribute","selector":"#attr","name":"href","value":"/b"}},
             {{"type":"remove_attribute","selector":"#attr","name":"title"}},
             {{"type":"set_text","selector":"#text","text":"plain"}},
-            {{"type":"set_html","selector":"#html","html":"<i>new</i>"}}]}},
+            {{"type":"set_html","selector":"#html","html":"<i>new</i>"}},
+            {{"type":"add_class","selector":"#classes","class":"x"}},
+            {{"type":"remove_class","selector":"#classes","class":"y"}}]}},
           {{"id":"f","actions":[
             {{"type":"set_attribute","selector":"#forged","name":"title","value":"applied"}},
             {{"type":"set_attribute","selector":"#forged","name":"data-forged","value":"alert(1)"}},
@@ -132,6 +134,7 @@ fn actions_change_the_page_reapply_reverts_them_first_and_a_rule_no_longer_apply
         <a id="attr" href="/a" title="t">a</a>
         <p id="text"><b>bold</b></p>
         <p id="html">old</p>
+        <p id="classes" class="y keep">c</p>
         <a id="forged" href="/f">f</a>"#;
     let position = JsValue::from("beforeend");
     call(
@@ -156,6 +159,7 @@ fn actions_change_the_page_reapply_reverts_them_first_and_a_rule_no_longer_apply
     assert_eq!(attribute("attr", "title"), None);
     assert_eq!(html("text"), "plain");
     assert_eq!(html("html"), "<i>new</i>");
+    assert_eq!(class("classes"), "keep x");
     assert_eq!(attribute("forged", "title").as_deref(), Some("applied"));
     assert_eq!(attribute("forged", "onclick"), None);
     assert_eq!(attribute("forged", "href").as_deref(), Some("/f"));
@@ -164,7 +168,14 @@ fn actions_change_the_page_reapply_reverts_them_first_and_a_rule_no_longer_apply
     assert_eq!(class("add"), "a b", "reverted to \"a\", then applied again");
     assert_eq!(class("remove"), "a c");
 
-    // Elsewhere the second rule no longer applies: its elements are as they were.
+    // The page changes classes of its own on an element the rules changed.
+    let classes = call(&document(), "getElementById", &[&"classes".into()]);
+    let list = Reflect::get(&classes, &"classList".into()).unwrap();
+    call(&list, "add", &[&"page".into()]);
+    call(&list, "remove", &[&"keep".into()]);
+
+    // Elsewhere the second rule no longer applies: its elements are as they were, except
+    // for what the page itself changed since.
     navigate("/elsewhere");
     tracker.command("reapply", &Array::new());
     assert_eq!(style("style", "color"), pair("red", "important"));
@@ -175,6 +186,11 @@ fn actions_change_the_page_reapply_reverts_them_first_and_a_rule_no_longer_apply
     assert_eq!(attribute("attr", "title").as_deref(), Some("t"));
     assert_eq!(html("text"), "<b>bold</b>");
     assert_eq!(html("html"), "old");
+    assert_eq!(
+        class("classes"),
+        "page y",
+        "the rule's classes undone, the page's kept"
+    );
     assert_eq!(class("add"), "a b", "the first rule still applies");
     navigate(&path);
 }

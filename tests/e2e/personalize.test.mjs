@@ -96,6 +96,18 @@ const FIGHT = `<script>
   }).observe(document.documentElement, { subtree: true, childList: true, characterData: true });
 </script>`;
 
+// A page that toggles classes of its own on an element a rule added a class to (a menu,
+// a scroll state), many times a second: not a fight over the rule's class.
+const TOGGLE = `<script>
+  window.toggleClasses = () => new Promise((done) => {
+    let i = 0;
+    const timer = setInterval(() => {
+      document.getElementById('hero').classList.toggle('open');
+      if (++i == 30) clearInterval(timer), done();
+    }, 10);
+  });
+</script>`;
+
 // Traits from `identify` and attributes from `orbit('set', …)`, as rules test them.
 const VISITOR = {
   version: 1,
@@ -137,6 +149,20 @@ before(async () => {
       'invalid.html': page({ version: 1, rules: [{ id: 'x', conditions: { attribute: 'path', op: 'is', value: '/' } }] }, HERO),
       'other-format.html': rawRulesPage('["orbit-rules-compiled/0"]', HERO),
       'fight.html': page(SPRING, HERO + FIGHT),
+      'toggle.html': page(
+        {
+          version: 1,
+          rules: [
+            {
+              id: 'path-class',
+              conditions: { attribute: 'path', op: 'equals', value: '/toggle.html' },
+              actions: [{ type: 'add_class', selector: '#hero', class: 'spring' }],
+            },
+            SPRING.rules[2],
+          ],
+        },
+        HERO + TOGGLE,
+      ),
       'redirect.html': page(
         { version: 1, rules: [{ id: 'go', actions: [{ type: 'redirect', url: '/landed.html' }] }] },
         HERO,
@@ -345,6 +371,26 @@ test('a page that keeps undoing a change stops being patched, with one warning',
     (w) => w.some((m) => m.includes('personalisation stopped')),
   );
   assert.equal(warnings.filter((m) => m.includes('personalisation stopped')).length, 1);
+  await context.close();
+});
+
+test("the page's own class changes on a changed element are no fight, and survive a revert", async () => {
+  const warnings = [];
+  const { context, page, errors } = await open('toggle.html', {
+    onPage: (p) => p.on('console', (m) => m.type() === 'warning' && warnings.push(m.text())),
+  });
+  await page.evaluate(() => window.toggleClasses());
+  await page.evaluate(() => document.getElementById('hero').classList.add('open'));
+  // Still patching: a late element gets its rule.
+  await page.evaluate(() => (document.getElementById('later').innerHTML = '<h2 class="lazy-title">Lazy</h2>'));
+  await page.waitForTimeout(50);
+  assert.equal(await page.textContent('.lazy-title'), 'Personalised later');
+  assert.deepEqual(warnings.filter((m) => m.includes('[orbit]')), []);
+  assert.equal(await page.getAttribute('#hero', 'class'), 'spring open');
+  // Elsewhere the rule's class goes; the page's stays.
+  await page.evaluate(() => history.pushState({}, '', '/elsewhere.html'));
+  assert.equal(await page.getAttribute('#hero', 'class'), 'open');
+  assert.deepEqual(errors, []);
   await context.close();
 });
 
