@@ -110,9 +110,9 @@ function change(element, kind, a, b, c) {
 const MAX_PATCHES_PER_SECOND = 10;
 
 /** A tracker's changes to the page: `made`, [plan index, element, record] for each change
- * made, and `patches`, each element's [second's start, changes again in it] (the circuit
- * breaker). */
-export const changes = () => ({ made: [], patches: new Map() });
+ * made, `patches`, each element's [second's start, changes again in it], and `rounds`, each
+ * plan's calls that changed something in the current task (the circuit breaker). */
+export const changes = () => ({ made: [], patches: new Map(), rounds: new Map() });
 
 /** Makes the planned change `plan` (`kind`, `a`, `b`, `c` as for `change`) on each element
  * matching `selector` it was not made on yet, except in HTML a rule inserted (rules apply to
@@ -121,20 +121,31 @@ export const changes = () => ({ made: [], patches: new Map() });
  * more than MAX_PATCHES_PER_SECOND times in a second (the page fights back: stop), else 1
  * when the change is on some element, else 0. An invalid selector matches nothing. */
 export function apply(state, plan, selector, kind, a, b, c) {
+  const { made, patches, rounds } = state;
   const now = Date.now();
+  let changed;
   for (const element of attempt(() => document.querySelectorAll(selector)) ?? []) {
     if (element.closest('[data-orbit-inserted]')) continue;
-    const made = state.made.find(([p, e]) => p == plan && e == element);
-    if (!made) state.made.push([plan, element, change(element, kind, a, b, c)]);
-    else if (made[2].undone()) {
-      let [since, count] = state.patches.get(element) ?? [now, 0];
+    const record = made.find(([p, e]) => p == plan && e == element)?.[2];
+    if (!record) changed = made.push([plan, element, change(element, kind, a, b, c)]);
+    else if (record.undone()) {
+      let [since, count] = patches.get(element) ?? [now, 0];
       if (now - since >= 1000) [since, count] = [now, 0];
-      state.patches.set(element, [since, ++count]);
+      patches.set(element, [since, ++count]);
       if (count > MAX_PATCHES_PER_SECOND) return 2;
-      made[2].redo();
+      record.redo();
+      changed = 1;
     }
   }
-  return +state.made.some(([p]) => p == plan);
+  // A page that answers each change in the same task with a new element (a re-render that
+  // replaces it) is never seen by the element's count, and would never let the page paint
+  // again: within one task, a plan changes the page at most MAX_PATCHES_PER_SECOND times.
+  if (changed) {
+    rounds.size || setTimeout(() => rounds.clear());
+    rounds.set(plan, -~rounds.get(plan));
+    if (rounds.get(plan) > MAX_PATCHES_PER_SECOND) return 2;
+  }
+  return +made.some(([p]) => p == plan);
 }
 
 /** Puts every changed element back, newest change first, and forgets the changes. */

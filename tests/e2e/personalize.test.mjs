@@ -96,6 +96,18 @@ const FIGHT = `<script>
   }).observe(document.documentElement, { subtree: true, childList: true, characterData: true });
 </script>`;
 
+// A page that re-renders the headline as a new element whenever it changes, at once.
+const REPLACE = `<script>
+  new MutationObserver(() => {
+    const h = document.querySelector('#hero h1');
+    if (h && h.textContent !== 'Original headline') {
+      const fresh = document.createElement('h1');
+      fresh.textContent = 'Original headline';
+      h.replaceWith(fresh);
+    }
+  }).observe(document.documentElement, { subtree: true, childList: true, characterData: true });
+</script>`;
+
 // A page that toggles classes of its own on an element a rule added a class to (a menu,
 // a scroll state), many times a second: not a fight over the rule's class.
 const TOGGLE = `<script>
@@ -149,6 +161,7 @@ before(async () => {
       'invalid.html': page({ version: 1, rules: [{ id: 'x', conditions: { attribute: 'path', op: 'is', value: '/' } }] }, HERO),
       'other-format.html': rawRulesPage('["orbit-rules-compiled/0"]', HERO),
       'fight.html': page(SPRING, HERO + FIGHT),
+      'replace.html': page(SPRING, HERO + REPLACE),
       'toggle.html': page(
         {
           version: 1,
@@ -371,6 +384,19 @@ test('a page that keeps undoing a change stops being patched, with one warning',
     (w) => w.some((m) => m.includes('personalisation stopped')),
   );
   assert.equal(warnings.filter((m) => m.includes('personalisation stopped')).length, 1);
+  await context.close();
+});
+
+test('a page that replaces a changed element at once stops being patched, and does not freeze', { timeout: 30000 }, async () => {
+  const warnings = [];
+  const { context, page, errors } = await open('replace.html?utm_campaign=spring', {
+    onPage: (p) => p.on('console', (m) => m.type() === 'warning' && warnings.push(m.text())),
+  });
+  await page.waitForTimeout(300);
+  assert.equal(await page.evaluate(() => 1 + 1), 2, 'the page still runs');
+  assert.equal(await page.textContent('#hero h1'), 'Original headline');
+  assert.equal(warnings.filter((m) => m.includes('personalisation stopped')).length, 1, warnings.join('\n'));
+  assert.deepEqual(errors, []);
   await context.close();
 });
 
