@@ -30,7 +30,8 @@ use crate::profile::{self, Profile};
 use crate::web::dom;
 use crate::{now_u64, web, Mode, Shared, State};
 
-/// localStorage key of the last rule document the collector sent.
+/// localStorage key of the last rule document the collector sent: the site it is for, a line
+/// break, and the document (sites on one origin share the key).
 pub const RULES_CACHE_KEY: &str = "orbit_rules";
 /// localStorage key of that document's ETag, sent back as `If-None-Match`.
 pub const RULES_ETAG_KEY: &str = "orbit_rules_etag";
@@ -182,15 +183,22 @@ pub(crate) fn start(shared: &Rc<Shared>) {
         personal.assignments = web::storage::local_get(ASSIGNMENTS_KEY).unwrap_or_default();
         personal.exposed = web::storage::local_get(EXPOSED_KEY).unwrap_or_default();
         if state.mode == Mode::Tracking {
-            web::storage::local_get(RULES_CACHE_KEY)
+            // Only this site's document: another site's on the same origin is not applied.
+            profile::owned(RULES_CACHE_KEY, &state.config.site)
         } else {
             None
         }
     };
     let had_rules = match (inline, cached) {
         (Some(text), _) => load(shared, &text, true),
-        (None, Some(text)) => load(shared, &text, false),
-        (None, None) => false,
+        (None, cached) => {
+            let loaded = cached.is_some_and(|text| load(shared, &text, false));
+            if !loaded {
+                // Without its document, the ETag would get a 304 and never the document.
+                web::storage::local_remove(RULES_ETAG_KEY);
+            }
+            loaded
+        }
     };
     if had_rules {
         evaluate_and_apply(shared);
@@ -725,7 +733,7 @@ fn fetch(
 /// are still hidden; then the slots are revealed.
 fn rules_fetched(shared: &Rc<Shared>, answer: &JsValue) {
     if let Some((body, etag)) = web::transport::answer(answer) {
-        web::storage::local_set(RULES_CACHE_KEY, &body);
+        profile::store_owned(RULES_CACHE_KEY, &shared.state.borrow().config.site, &body);
         if let Some(etag) = etag {
             web::storage::local_set(RULES_ETAG_KEY, &etag);
         }

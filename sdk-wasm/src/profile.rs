@@ -57,23 +57,34 @@ impl Profile {
 
 /// The cached profile of the last page view, if it is this visitor's.
 pub fn cached(anonymous_id: &str) -> Option<Profile> {
-    let stored = web::storage::local_get(PROFILE_CACHE_KEY)?;
-    let (owner, body) = text::split_once(&stored, b'\n')?;
-    (owner == anonymous_id).then(|| Profile::decode(body))?
+    Profile::decode(&owned(PROFILE_CACHE_KEY, anonymous_id)?)
 }
 
 /// Keeps a profile for the next page views of the same visitor.
 pub fn store(anonymous_id: &str, body: &str, etag: Option<&str>) {
-    let mut stored = String::from(anonymous_id);
-    stored.push('\n');
-    stored.push_str(body);
-    web::storage::local_set(PROFILE_CACHE_KEY, &stored);
+    store_owned(PROFILE_CACHE_KEY, anonymous_id, body);
     match etag {
         Some(etag) => {
             web::storage::local_set(PROFILE_ETAG_KEY, etag);
         }
         None => web::storage::local_remove(PROFILE_ETAG_KEY),
     }
+}
+
+/// Stores `body` under `key` for `owner` (a visitor, a site): the owner, a line break, the
+/// body, which [`owned`] gives back to the same owner only.
+pub fn store_owned(key: &str, owner: &str, body: &str) {
+    let mut stored = String::from(owner);
+    stored.push('\n');
+    stored.push_str(body);
+    web::storage::local_set(key, &stored);
+}
+
+/// What [`store_owned`] stored under `key`, if it was for `owner`.
+pub fn owned(key: &str, owner: &str) -> Option<String> {
+    let mut stored = web::storage::local_get(key)?;
+    let (first, _) = text::split_once(&stored, b'\n')?;
+    (first == owner).then(|| stored.split_off(owner.len() + 1))
 }
 
 /// Forgets the profile (another visitor now, or consent withdrawn).

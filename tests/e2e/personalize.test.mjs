@@ -186,6 +186,8 @@ before(async () => {
       ),
       'landed.html': `<!doctype html><title>Landed</title>${TAG}<p>landed</p>`,
       'served.html': `<!doctype html><html><head><title>Served</title>${SNIPPET}${TAG}</head><body>${HERO}</body></html>`,
+      // Another site of the same origin (one the collector does not know: no rules).
+      'other-site.html': `<!doctype html><html><head><title>Other</title>${SNIPPET}${TAG.replace('data-site="demo"', 'data-site="other"')}</head><body>${HERO}</body></html>`,
     },
     { prefix: 'orbit-personalize-' },
   );
@@ -528,6 +530,37 @@ test('rules saved on the collector are fetched, applied while the slot is hidden
   await waitFor(async () => statuses, (s) => s.length >= 2);
   assert.equal(statuses[0], 200);
   assert.ok([200, 304].includes(statuses[1]), `${statuses}`);
+  await context.close();
+});
+
+test('a cached document is applied only on its own site, and a damaged one is fetched again', async () => {
+  const saved = await collector.adminSend('PUT', '/v1/sites/demo/rules', {
+    version: 1,
+    rules: [{ id: 'served', actions: [{ type: 'set_text', selector: '#hero h1', text: 'From the collector' }] }],
+  });
+  assert.equal(saved.status, 201, saved.body);
+  const context = await site.browser.newContext();
+  await context.addInitScript(recordPaints);
+  const visit = async (path, then = () => {}) => {
+    const page = await context.newPage();
+    await page.goto(`${collector.url}/${path}`);
+    await page.evaluate(() => new Promise((r) => window.orbit('ready', r)));
+    await page.waitForFunction(() => !document.getElementById('orbit-hide'));
+    const result = { text: await page.textContent('#hero h1'), seen: await page.evaluate(() => window.__seen) };
+    await page.evaluate(then);
+    await page.close();
+    return result;
+  };
+  assert.equal((await visit('served.html')).text, 'From the collector');
+  const other = await visit('other-site.html');
+  assert.equal(other.text, 'Original headline', "another site's page does not get this site's rules");
+  assert.ok(!other.seen.includes('From the collector'), `painted: ${other.seen}`);
+  await visit('served.html', () => localStorage.setItem('orbit_rules', '["orbit-rules-compiled/2", garbage'));
+  // The ETag of the document that was stored is not sent: the collector sends it again.
+  const damaged = await visit('served.html');
+  assert.equal(damaged.text, 'From the collector');
+  assert.ok(!damaged.seen.includes('Original headline'), `painted: ${damaged.seen}`);
+  assert.equal((await visit('served.html')).text, 'From the collector', 'and it is cached again');
   await context.close();
 });
 
