@@ -42,18 +42,25 @@ function visitorId(cookieDomain) {
   return id;
 }
 
-/** Starts the page-view-only tracker; returns `{ command }` or null when it must not run. */
+/** Starts the page-view-only tracker; returns `{ command }` or null when it must not run.
+ * Like the full tracker, it waits for `orbit('consent', 'granted')` where the site requires
+ * consent, forgets the visitor on `'denied'`, and records a page view for each new URL of
+ * a single-page app (history API, back/forward; a new fragment only with trackHash). */
 export function start(options, reason) {
   const flag = (v) => v !== undefined && v !== 'false';
   const nav = navigator;
   const cookieless = flag(options.cookieless);
   const optedOut = nav.doNotTrack === '1' || nav.globalPrivacyControl === true;
   if (optedOut && options.respectDnt !== 'false' && !cookieless) return null;
-  if (options.consent === 'required' && get('orbit_consent') !== 'granted') return null;
-  const id = cookieless ? null : visitorId(options.cookieDomain);
+  // 'waiting' for consent, 'off' once denied, else tracking.
+  let mode = options.consent === 'required' && get('orbit_consent') !== 'granted' ? 'waiting' : '';
+  let id = null;
   const url = `${options.endpoint.replace(/\/+$/, '')}/v1/batch?key=${encodeURIComponent(options.key)}`;
+  const view = () => (flag(options.trackHash) ? location.href : location.href.split('#')[0]);
+  let shown = view();
 
   function page(name, properties) {
+    if (mode) return;
     const info = {
       path: location.pathname,
       referrer: document.referrer,
@@ -80,7 +87,35 @@ export function start(options, reason) {
     fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit' }).catch(() => {});
   }
 
-  page();
+  function begin() {
+    if (!cookieless) id = visitorId(options.cookieDomain);
+    page();
+  }
+
+  // A single-page app's navigation: a page view when the URL (without its fragment, unless
+  // trackHash) is new.
+  function navigated() {
+    if (view() !== shown) {
+      shown = view();
+      page();
+    }
+  }
+  try {
+    for (const method of ['pushState', 'replaceState']) {
+      const original = history[method];
+      history[method] = function () {
+        const result = original.apply(this, arguments);
+        navigated();
+        return result;
+      };
+    }
+    addEventListener('popstate', navigated);
+    addEventListener('hashchange', navigated);
+  } catch (_) {
+    // No history to watch: page loads still count.
+  }
+
+  if (!mode) begin();
   return {
     command(name, args) {
       if (name === 'page') {
@@ -88,6 +123,27 @@ export function start(options, reason) {
         page(named ? args[0] : undefined, named ? args[1] : args[0]);
       } else if (name === 'ready' && typeof args[0] === 'function') {
         args[0]();
+      } else if (name === 'consent' && args[0] === 'granted' && mode === 'waiting') {
+        mode = '';
+        try {
+          localStorage.setItem('orbit_consent', 'granted');
+        } catch (_) {
+          // Consent for this page only.
+        }
+        begin();
+      } else if (name === 'consent' && args[0] === 'denied') {
+        // Nothing more is sent, and what the fallback stored is removed.
+        mode = 'off';
+        id = null;
+        try {
+          for (const domain of ['', options.cookieDomain]) {
+            document.cookie = `${ID_KEY}=; Path=/; Max-Age=0${domain && domain !== 'none' ? `; Domain=${domain}` : ''}`;
+          }
+          localStorage.removeItem(ID_KEY);
+          localStorage.removeItem('orbit_consent');
+        } catch (_) {
+          // Storage refused: nothing was stored there.
+        }
       }
     },
   };
