@@ -43,10 +43,17 @@ function visitorId(cookieDomain) {
 }
 
 /** Starts the page-view-only tracker; returns `{ command }` or null when it must not run.
- * Like the full tracker, it waits for `orbit('consent', 'granted')` where the site requires
+ * It shows the anti-flicker snippet's slots. Like the full tracker, it waits for `orbit('consent', 'granted')` where the site requires
  * consent, forgets the visitor on `'denied'`, and records a page view for each new URL of
  * a single-page app (history API, back/forward; a new fragment only with trackHash). */
 export function start(options, reason) {
+  // No rules run here: the slots the anti-flicker snippet hides are shown at once, not after
+  // its timer (or never, where a CSP blocked the timer's inline script but not the style).
+  try {
+    document.getElementById('orbit-hide')?.remove();
+  } catch (_) {
+    // No document to show.
+  }
   const flag = (v) => v !== undefined && v !== 'false';
   const nav = navigator;
   const cookieless = flag(options.cookieless);

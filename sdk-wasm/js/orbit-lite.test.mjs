@@ -23,6 +23,7 @@ async function inBrowser(href, body, storage = {}) {
   const globals = {
     navigator: { userAgent: 'test', language: 'en' },
     document: {
+      getElementById: (id) => (id == 'orbit-hide' && !browser.shown ? { remove: () => (browser.shown = true) } : null),
       referrer: '',
       title: 'T',
       // One jar per name (domains aside); Max-Age=0 removes.
@@ -113,4 +114,20 @@ test('a single-page app gets a page view for each new URL, not for a new fragmen
       ['https://shop.com/#/home', 'https://shop.com/#/pricing'],
     );
   });
+});
+
+test("the anti-flicker snippet's slots are shown at once, even where the fallback must not track", async () => {
+  for (const options of [OPTIONS, { ...OPTIONS, consent: 'required' }]) {
+    await inBrowser('https://shop.com/a', async (browser) => {
+      start(options, 'no-wasm');
+      assert.equal(browser.shown, true);
+    });
+  }
+  const dnt = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+  await inBrowser('https://shop.com/a', async (browser) => {
+    globalThis.navigator = { doNotTrack: '1' };
+    assert.equal(start(OPTIONS, 'no-wasm'), null);
+    assert.equal(browser.shown, true);
+  });
+  assert.deepEqual(Object.getOwnPropertyDescriptor(globalThis, 'navigator'), dnt);
 });
