@@ -113,6 +113,9 @@ pub(crate) struct Personalization {
     observer: Option<JsValue>,
     /// Whether slots were revealed (after which late rules wait for the next page view).
     revealed: bool,
+    /// Whether the page had the anti-flicker snippet's style when the tracker started: once
+    /// its timer removed it, the slots are shown, and late rules wait too.
+    snippet: bool,
     /// The collector's lead score and segments for this visitor.
     pub(crate) profile: Profile,
     /// Whether the document tests the profile, and whether it was asked for on this page.
@@ -132,6 +135,7 @@ impl Default for Personalization {
             stopped: false,
             observer: None,
             revealed: false,
+            snippet: false,
             profile: Profile {
                 segments: None,
                 lead_score: None,
@@ -180,6 +184,7 @@ pub(crate) fn start(shared: &Rc<Shared>) {
         let mut state = shared.state.borrow_mut();
         let personal = &mut state.personal;
         personal.changes = dom::changes().unwrap_or_default();
+        personal.snippet = dom::query(HIDE_STYLE_SELECTOR).is_some();
         personal.assignments = web::storage::local_get(ASSIGNMENTS_KEY).unwrap_or_default();
         personal.exposed = web::storage::local_get(EXPOSED_KEY).unwrap_or_default();
         if state.mode == Mode::Tracking {
@@ -737,7 +742,11 @@ fn rules_fetched(shared: &Rc<Shared>, answer: &JsValue) {
         if let Some(etag) = etag {
             web::storage::local_set(RULES_ETAG_KEY, &etag);
         }
-        let hidden = !shared.state.borrow().personal.revealed;
+        let hidden = {
+            let personal = &shared.state.borrow().personal;
+            // Not once the snippet's own timer showed the slots: that would be flicker.
+            !personal.revealed && (!personal.snippet || dom::query(HIDE_STYLE_SELECTOR).is_some())
+        };
         if hidden && load(shared, &body, true) {
             evaluate_and_apply(shared);
             fetch_profile(shared);

@@ -533,6 +533,33 @@ test('rules saved on the collector are fetched, applied while the slot is hidden
   await context.close();
 });
 
+test("a document that arrives after the snippet's timer showed the slots waits for the next page view", async () => {
+  const saved = await collector.adminSend('PUT', '/v1/sites/demo/rules', {
+    version: 1,
+    rules: [{ id: 'served', actions: [{ type: 'set_text', selector: '#hero h1', text: 'From the collector' }] }],
+  });
+  assert.equal(saved.status, 201, saved.body);
+  const context = await site.browser.newContext();
+  await context.addInitScript(recordPaints);
+  // A slow network: the document comes 1.5 s after it is asked for, after the 800 ms timer.
+  await context.route(/rules\.json/, async (route) => {
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  });
+  const page = await context.newPage();
+  await page.goto(`${collector.url}/served.html`);
+  await page.waitForFunction(() => localStorage.getItem('orbit_rules'), null, { timeout: 10000 });
+  await page.waitForTimeout(200);
+  assert.deepEqual(await page.evaluate(() => window.__seen), ['Original headline'], 'shown, then left alone');
+  await context.unrouteAll();
+  const next = await context.newPage();
+  await next.goto(`${collector.url}/served.html`);
+  await next.evaluate(() => new Promise((r) => window.orbit('ready', r)));
+  await next.waitForTimeout(200);
+  assert.deepEqual(await next.evaluate(() => window.__seen), ['From the collector'], 'applied from the cache');
+  await context.close();
+});
+
 test('a cached document is applied only on its own site, and a damaged one is fetched again', async () => {
   const saved = await collector.adminSend('PUT', '/v1/sites/demo/rules', {
     version: 1,
