@@ -165,7 +165,8 @@ struct Planned {
     variant: Option<usize>,
     /// Index in the rule's (or variant's) actions; `None` for a control.
     action: Option<usize>,
-    /// Whether its change is on some element (as of the last `reconcile`).
+    /// Whether its change is on some element, or for a control whether another variant's
+    /// would be (as of the last `reconcile`).
     on_page: bool,
     /// Whether its change reached the page (and was reported).
     reported: bool,
@@ -443,7 +444,20 @@ fn reconcile(shared: &Rc<Shared>) {
             return;
         }
         for (index, planned) in plan.iter_mut().enumerate() {
-            let Some((_, _, Some(action))) = resolve(engine.as_ref(), planned) else {
+            let Some((_, variant, action)) = resolve(engine.as_ref(), planned) else {
+                continue;
+            };
+            let Some(action) = action else {
+                // A control is seen where a variant would have changed the page: one of its
+                // actions matches an element, or is a redirect (as a variant's exposure is
+                // counted, so both arms are counted on the same pages).
+                planned.on_page = variant.is_none_or(|(experiment, _)| {
+                    experiment.variants().iter().any(|v| {
+                        v.actions()
+                            .iter()
+                            .any(|a| a.selector().is_none_or(|s| dom::query(s).is_some()))
+                    })
+                });
                 continue;
             };
             match apply(changes, index, action) {
@@ -470,7 +484,7 @@ fn reconcile(shared: &Rc<Shared>) {
              second); check for scripts that re-render the personalised elements",
         );
     }
-    // Controls are seen as they are; changes once they reached an element.
+    // Changes once they reached an element; controls where a variant's would have.
     report_rendered(shared, false);
 }
 
@@ -490,8 +504,7 @@ fn report_rendered(shared: &Rc<Shared>, redirecting: bool) {
                 };
                 let rendered = match action {
                     Some(Action::Redirect { .. }) => redirecting,
-                    None => !redirecting,
-                    Some(_) => !redirecting && planned.on_page,
+                    _ => !redirecting && planned.on_page,
                 };
                 if rendered && !planned.reported {
                     planned.reported = true;

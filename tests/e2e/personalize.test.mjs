@@ -155,6 +155,25 @@ before(async () => {
       'spring-debug.html': page(SPRING, HERO).replace('/sdk/orbit.js', '/sdk/orbit-debug.js'),
       'visitor.html': page(VISITOR, HERO),
       'ab.html': page(EXPERIMENT, HERO),
+      // Every visitor in the control of an experiment on an element this page has only later.
+      'control.html': page(
+        {
+          version: 1,
+          rules: [
+            {
+              id: 'later-test',
+              experiment: {
+                id: 'later-test',
+                variants: [
+                  { id: 'control', weight: 1, control: true },
+                  { id: 'b', weight: 0, actions: [{ type: 'set_text', selector: '.lazy-title', text: 'B' }] },
+                ],
+              },
+            },
+          ],
+        },
+        HERO,
+      ),
       'ab-cookieless.html': page(EXPERIMENT, HERO).replace('data-key="demo-write-key"', 'data-key="demo-write-key" data-cookieless'),
       'unsafe.html': page(UNSAFE, HERO),
       'forged.html': rawRulesPage(inlineJson(FORGED), HERO),
@@ -296,6 +315,21 @@ test('experiment variants are sticky and exposures are sent once per visitor', a
   const variant = viewed[0].properties.variation_id;
   assert.equal(viewed[0].properties.experiment_id, 'hero-test');
   assert.equal(texts[0], variant === 'b' ? 'Variant B' : 'Original headline');
+  await context.close();
+});
+
+test('a control is exposed where a variant would have changed the page, not before', async () => {
+  const { context, page, id } = await open('control.html');
+  await page.evaluate(() => window.orbit('flush'));
+  await page.waitForTimeout(500);
+  assert.deepEqual(named(await mine(id), 'Experiment Viewed'), [], 'no element a variant changes yet');
+  await page.evaluate(() => (document.getElementById('later').innerHTML = '<h2 class="lazy-title">Lazy</h2>'));
+  await page.evaluate(() => window.orbit('flush'));
+  const events = await waitFor(() => mine(id), (all) => named(all, 'Experiment Viewed').length >= 1);
+  const viewed = named(events, 'Experiment Viewed');
+  assert.equal(viewed.length, 1);
+  assert.equal(viewed[0].properties.variation_id, 'control');
+  assert.equal(await page.textContent('.lazy-title'), 'Lazy', 'the control changes nothing');
   await context.close();
 });
 
