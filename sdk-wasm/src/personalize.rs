@@ -111,7 +111,8 @@ pub(crate) struct Personalization {
     /// The page fought back: no more patching.
     stopped: bool,
     observer: Option<JsValue>,
-    /// Whether slots were revealed (after which late rules wait for the next page view).
+    /// Whether slots were revealed (after which late rules wait for the next page view), or
+    /// are left hidden because a redirect leaves the page.
     revealed: bool,
     /// Whether the page had the anti-flicker snippet's style when the tracker started: once
     /// its timer removed it, the slots are shown, and late rules wait too.
@@ -209,7 +210,10 @@ pub(crate) fn start(shared: &Rc<Shared>) {
     if had_rules {
         evaluate_and_apply(shared);
     }
-    if had_rules || shared.state.borrow().mode != Mode::Tracking {
+    let state = shared.state.borrow();
+    let reveal_now = !state.personal.revealed && (had_rules || state.mode != Mode::Tracking);
+    drop(state);
+    if reveal_now {
         reveal(shared);
     }
     observe(shared);
@@ -420,6 +424,8 @@ fn try_redirect(shared: &Rc<Shared>, url: &str, keep_query: bool) -> bool {
         return false;
     }
     web::storage::session_set(REDIRECTED_KEY, &target);
+    // Leaving: the slots stay hidden (no flash of the page the visitor is sent away from).
+    shared.state.borrow_mut().personal.revealed = true;
     report_rendered(shared, true);
     crate::deliver_now(shared);
     dom::replace_location(&target);

@@ -456,6 +456,26 @@ test("the page's own class changes on a changed element are no fight, and surviv
   await context.close();
 });
 
+test('a redirect leaves the slots of the page it leaves hidden', async () => {
+  const context = await site.browser.newContext();
+  // Each frame in which a slot is visible, kept across the redirect (sessionStorage).
+  await context.addInitScript(() => {
+    const sample = () => {
+      for (const slot of document.querySelectorAll('[data-orbit-slot]')) {
+        if (getComputedStyle(slot).visibility !== 'hidden') sessionStorage.setItem('painted', location.pathname);
+      }
+      requestAnimationFrame(sample);
+    };
+    requestAnimationFrame(sample);
+  });
+  const page = await context.newPage();
+  await page.goto(`${collector.url}/redirect.html`);
+  await page.waitForURL(/landed\.html/);
+  await page.evaluate(() => new Promise((r) => window.orbit('ready', r)));
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('painted')), null);
+  await context.close();
+});
+
 test('a redirect rule redirects once, and never to the page itself', async () => {
   const context = await site.browser.newContext();
   const page = await context.newPage();
