@@ -44,11 +44,11 @@ function read(element, kind, a, b) {
   return [];
 }
 
-/** Puts back what `read` read. */
+/** Puts back what `read` read (text and HTML changes put back the element's own nodes
+ * instead, in `change`). */
 function write(element, kind, a, b, before) {
   const [first, second, third] = before;
-  if (kind < 2) element.innerHTML = first;
-  else if (kind < 4) setAttribute(element, a, first);
+  if (kind < 4) setAttribute(element, a, first);
   else if (kind < 6) b.split(' ').map((name, i) => attempt(() => element.classList.toggle(name, before[i])));
   else if (kind < 7) setStyle(element, a, first, second);
   else if (kind < 9) {
@@ -91,6 +91,9 @@ function attempt(action) {
 function change(element, kind, a, b, c) {
   const now = () => attempt(() => read(element, kind, a, b));
   const before = now();
+  // The content a text or HTML change replaces, as nodes: put back, they are the page's own
+  // (its listeners, a framework's references), and no HTML is parsed (Trusted Types).
+  const nodes = kind < 2 && [...element.childNodes];
   let after, wrapper;
   const redo = () => {
     wrapper = attempt(() => make(element, kind, a, b, c));
@@ -98,7 +101,10 @@ function change(element, kind, a, b, c) {
   };
   redo();
   return {
-    restore: () => attempt(() => (kind > 8 ? wrapper?.remove() : write(element, kind, a, b, before))),
+    restore: () =>
+      attempt(() =>
+        kind > 8 ? wrapper?.remove() : kind < 2 ? element.replaceChildren(...nodes) : write(element, kind, a, b, before),
+      ),
     undone: () =>
       attempt(() => (kind > 8 ? !!wrapper && !wrapper.isConnected : now().some((value, i) => value !== after[i]))),
     redo,

@@ -148,6 +148,13 @@ fn actions_change_the_page_reapply_reverts_them_first_and_a_rule_no_longer_apply
     set(&script, "textContent", &compiled);
     call(&body, "appendChild", &[&script]);
 
+    // The page's own nodes, which text and HTML changes replace: a revert puts them back.
+    let first_child = |id: &str| {
+        let element = call(&document(), "getElementById", &[&id.into()]);
+        Reflect::get(&element, &"firstChild".into()).unwrap()
+    };
+    let (bold, old_text) = (first_child("text"), first_child("html"));
+
     let tracker = init_tracker(&options()).expect("valid options start");
     assert_eq!(class("add"), "a b");
     assert_eq!(class("remove"), "a c");
@@ -186,6 +193,10 @@ fn actions_change_the_page_reapply_reverts_them_first_and_a_rule_no_longer_apply
     assert_eq!(attribute("attr", "title").as_deref(), Some("t"));
     assert_eq!(html("text"), "<b>bold</b>");
     assert_eq!(html("html"), "old");
+    assert!(
+        Object::is(&first_child("text"), &bold) && Object::is(&first_child("html"), &old_text),
+        "the page's own nodes are back, not copies"
+    );
     assert_eq!(
         class("classes"),
         "page y",
