@@ -116,9 +116,12 @@ function change(element, kind, a, b, c) {
 const MAX_PATCHES_PER_SECOND = 10;
 
 /** A tracker's changes to the page: `made`, [plan index, element, record] for each change
- * made, `patches`, each element's [second's start, changes again in it], and `rounds`, each
- * plan's calls that changed something in the current task (the circuit breaker). */
-export const changes = () => ({ made: [], patches: new Map(), rounds: new Map() });
+ * made, newest last, and `of`, each changed element's records by plan index (found without
+ * a search through all of them: a page with thousands of matching elements re-checks them on
+ * every mutation); `patches`, each element's [second's start, changes again in it], and
+ * `rounds`, each plan's calls that changed something in the current task (the circuit
+ * breaker). */
+export const changes = () => ({ made: [], of: new Map(), patches: new Map(), rounds: new Map() });
 
 /** Makes the planned change `plan` (`kind`, `a`, `b`, `c` as for `change`) on each element
  * matching `selector` it was not made on yet, except in HTML a rule inserted (rules apply to
@@ -127,13 +130,15 @@ export const changes = () => ({ made: [], patches: new Map(), rounds: new Map() 
  * more than MAX_PATCHES_PER_SECOND times in a second (the page fights back: stop), else 1
  * when the change is on some element, else 0. An invalid selector matches nothing. */
 export function apply(state, plan, selector, kind, a, b, c) {
-  const { made, patches, rounds } = state;
+  const { made, of, patches, rounds } = state;
   const now = Date.now();
   let changed;
   for (const element of attempt(() => document.querySelectorAll(selector)) ?? []) {
     if (element.closest('[data-orbit-inserted]')) continue;
-    const record = made.find(([p, e]) => p == plan && e == element)?.[2];
-    if (!record) changed = made.push([plan, element, change(element, kind, a, b, c)]);
+    let own = of.get(element);
+    own || of.set(element, (own = []));
+    const record = own[plan];
+    if (!record) changed = made.push([plan, element, (own[plan] = change(element, kind, a, b, c))]);
     else if (record.undone()) {
       let [since, count] = patches.get(element) ?? [now, 0];
       if (now - since >= 1000) [since, count] = [now, 0];
@@ -158,6 +163,7 @@ export function apply(state, plan, selector, kind, a, b, c) {
 export function restoreAll(state) {
   for (const [, , record] of state.made.reverse()) record.restore();
   state.made = [];
+  state.of.clear();
   state.patches.clear();
 }
 
