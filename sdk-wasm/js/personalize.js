@@ -111,6 +111,9 @@ function change(element, kind, a, b, c) {
   };
 }
 
+/** Elements no action changes (orbit_core::rules::selector::UNCHANGEABLE_ELEMENTS). */
+const UNCHANGEABLE = /^(script|style|link|meta|base|i?frame|object|embed)$/;
+
 /** Most times one element is changed again in a second before the page counts as fighting
  * back (sdk-wasm/src/personalize.rs's MAX_PATCHES_PER_SECOND). */
 const MAX_PATCHES_PER_SECOND = 10;
@@ -126,15 +129,18 @@ export const changes = () => ({ made: [], of: new Map(), patches: new Map(), rou
 /** Makes the planned change `plan` (`kind`, `a`, `b`, `c` as for `change`) on each element
  * matching `selector` it was not made on yet, except in HTML a rule inserted (rules apply to
  * the page's own elements, so an insertion that matches its own selector does not repeat
- * forever), and makes it again where the page undid it: 2 once an element is changed again
- * more than MAX_PATCHES_PER_SECOND times in a second (the page fights back: stop), else 1
- * when the change is on some element, else 0. An invalid selector matches nothing. */
+ * forever) and UNCHANGEABLE elements, and makes it again where the page undid it: 2 once an
+ * element is changed again more than MAX_PATCHES_PER_SECOND times in a second (the page
+ * fights back: stop), else 1 when the change is on some element, else 0. An invalid
+ * selector matches nothing. */
 export function apply(state, plan, selector, kind, a, b, c) {
   const { made, of, patches, rounds } = state;
   const now = Date.now();
   let changed;
   for (const element of attempt(() => document.querySelectorAll(selector)) ?? []) {
-    if (element.closest('[data-orbit-inserted]')) continue;
+    // Never an element whose change could run or load code, or restyle the whole page
+    // (orbit_core::rules::selector::UNCHANGEABLE_ELEMENTS, which lint refuses by name).
+    if (element.closest('[data-orbit-inserted]') || UNCHANGEABLE.test(element.localName)) continue;
     let own = of.get(element);
     own || of.set(element, (own = []));
     const record = own[plan];

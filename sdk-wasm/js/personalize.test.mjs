@@ -121,3 +121,24 @@ test('re-checking changed elements takes time in proportion to their number, not
     else globalThis.document = realDocument;
   }
 });
+
+test("no action changes the elements orbit-core's UNCHANGEABLE_ELEMENTS names; others are changed", async () => {
+  const { apply, changes } = await import('./personalize.js');
+  const { readFileSync } = await import('node:fs');
+  const rust = readFileSync(new URL('../../core/src/rules/selector.rs', import.meta.url), 'utf8');
+  const list = rust.match(/UNCHANGEABLE_ELEMENTS: &\[&str\] = &\[([^\]]*)\]/)[1];
+  const names = [...list.matchAll(/"([a-z]+)"/g)].map(([, name]) => name);
+  assert.ok(names.includes('script') && names.includes('base'), names.join());
+  const element = (localName) => ({ localName, closest: () => null, textContent: 'original', childNodes: [] });
+  const elements = [...names, 'p', 'h1', 'title', 'scripts'].map(element);
+  const realDocument = globalThis.document;
+  globalThis.document = { querySelectorAll: () => elements };
+  try {
+    apply(changes(), 0, '*', 0, '', 'changed', '');
+  } finally {
+    if (realDocument === undefined) delete globalThis.document;
+    else globalThis.document = realDocument;
+  }
+  const changed = elements.filter((e) => e.textContent == 'changed').map((e) => e.localName);
+  assert.deepEqual(changed, ['p', 'h1', 'title', 'scripts']);
+});

@@ -317,6 +317,15 @@ impl Lint {
                     e.message, e.offset
                 ),
             );
+        } else if let Some(element) = crate::rules::selector::unchangeable_subject(selector) {
+            self.error(
+                path,
+                format!(
+                    "the selector \"{selector}\" targets <{element}> elements, which the browser \
+                     never changes (a change to script, style, link, meta, base, frame or plugin \
+                     elements could run or load code): target the visible element instead"
+                ),
+            );
         }
     }
 

@@ -72,6 +72,60 @@ pub const FUNCTIONAL_PSEUDO_CLASSES: &[&str] = &[
     "dir",
 ];
 
+/// Elements the browser never changes for an action (js/personalize.js skips them): a change
+/// to them could run or load code (`script`, `link`, `base`, frames, plugins) or restyle the
+/// whole page (`style`, `meta`), which no personalisation needs.
+pub const UNCHANGEABLE_ELEMENTS: &[&str] = &[
+    "script", "style", "link", "meta", "base", "iframe", "frame", "object", "embed",
+];
+
+/// The element of [`UNCHANGEABLE_ELEMENTS`] that a selector of the list names as its subject
+/// (the type of the last compound: `head > script[src]`, `IFRAME.ad`), if one does. A
+/// selector such as `[src]` can still reach them; the browser skips them there too.
+pub fn unchangeable_subject(selector: &str) -> Option<&'static str> {
+    let b = selector.as_bytes();
+    let (mut i, mut depth, mut quote) = (0, 0usize, None);
+    // Where the current compound starts (after a combinator or a comma at the top level).
+    let mut compound = 0;
+    let subject = |compound: usize, end: usize| {
+        let name = b.get(compound..end).unwrap_or(&[]);
+        let len = name
+            .iter()
+            .position(|c| !(c.is_ascii_alphanumeric() || *c == b'-'))
+            .unwrap_or(name.len());
+        let name = name.get(..len).unwrap_or(&[]);
+        UNCHANGEABLE_ELEMENTS
+            .iter()
+            .find(|e| e.as_bytes().eq_ignore_ascii_case(name))
+            .copied()
+    };
+    while i <= b.len() {
+        let c = b.get(i).copied();
+        match (quote, c) {
+            (Some(q), Some(c)) if c == q => quote = None,
+            (Some(_), Some(b'\\')) => i += 1,
+            (Some(_), Some(_)) => {}
+            (_, Some(b'\\')) => i += 1,
+            (_, Some(q @ (b'"' | b'\''))) => quote = Some(q),
+            (_, Some(b'(' | b'[')) => depth += 1,
+            (_, Some(b')' | b']')) => depth = depth.saturating_sub(1),
+            (_, Some(b' ' | b'\t' | b'\n' | b'>' | b'+' | b'~')) if depth == 0 => {
+                compound = i + 1;
+            }
+            (_, Some(b',')) if depth == 0 => {
+                if let Some(found) = subject(compound, i) {
+                    return Some(found);
+                }
+                compound = i + 1;
+            }
+            (_, None) => return subject(compound, i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Checks a selector list such as `#hero h1, .offer > p:first-child`.
 pub fn check_selector(selector: &str) -> Result<(), SelectorError> {
     let mut c = Checker {
@@ -441,6 +495,27 @@ impl Checker<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn selectors_whose_subject_is_script_or_the_like_are_found() {
+        for (selector, found) in [
+            ("script", Some("script")),
+            ("head > script[src]", Some("script")),
+            ("#hero h1, IFRAME.ad", Some("iframe")),
+            ("base", Some("base")),
+            ("link[rel=stylesheet]", Some("link")),
+            ("div > style", Some("style")),
+            ("script + p", None),
+            ("p:not(script)", None),
+            ("[data-x='a, script']", None),
+            ("#hero h1", None),
+            ("scripts", None),
+            ("[src]", None),
+            ("", None),
+        ] {
+            assert_eq!(unchangeable_subject(selector), found, "{selector}");
+        }
+    }
 
     #[test]
     fn selectors_rules_use_are_accepted() {
