@@ -7,7 +7,8 @@
 //! `orbit('reapply')`) reverts what no longer applies. One MutationObserver applies the rules
 //! to elements that appear later and re-applies changes the page undid, with a circuit
 //! breaker: an element patched more than [`MAX_PATCHES_PER_SECOND`] times in a second means
-//! the page fights back, and patching stops with one console warning. Each change, once
+//! the page fights back, and patching stops with one console warning, until an SPA
+//! navigation or `orbit('reapply')` tries again. Each change, once
 //! rendered, is reported: `Experiment Viewed` once per visitor, experiment and variant
 //! (controls included) and `Personalization Applied` once per rule and page view.
 
@@ -108,7 +109,7 @@ pub(crate) struct Personalization {
     assignments: String,
     /// Experiment exposures sent, `experiment:variant|…` as stored (kept for good).
     exposed: String,
-    /// The page fought back: no more patching.
+    /// The page fought back: no more patching until the next view or `reapply`.
     stopped: bool,
     observer: Option<JsValue>,
     /// Whether slots were revealed (after which late rules wait for the next page view), or
@@ -316,7 +317,11 @@ fn evaluate<'e>(
 
 /// `orbit('reapply')` and SPA navigation: evaluates again, reverting what no longer applies.
 pub(crate) fn reapply(shared: &Rc<Shared>) {
-    if shared.state.borrow().personal.engine.is_some() {
+    let mut state = shared.state.borrow_mut();
+    // A new view (or the page asking) gets another chance after a fight.
+    state.personal.stopped = false;
+    if state.personal.engine.is_some() {
+        drop(state);
         evaluate_and_apply(shared);
     }
 }
@@ -474,12 +479,9 @@ fn reconcile(shared: &Rc<Shared>) {
                 on => planned.on_page = on == 1,
             }
         }
-        if fought {
-            *stopped = true;
-            if let Some(observer) = observer.take() {
-                web::call(&observer, "disconnect", &[]);
-            }
-        } else if let Some(observer) = observer.as_ref() {
+        // Stopped, the observer stays: `changed` ignores it until a new view re-arms.
+        *stopped = fought;
+        if let Some(observer) = observer.as_ref() {
             // Our own changes are not news.
             web::call(observer, "takeRecords", &[]);
         }

@@ -420,6 +420,14 @@ test('a page that keeps undoing a change stops being patched, with one warning',
     (w) => w.some((m) => m.includes('personalisation stopped')),
   );
   assert.equal(warnings.filter((m) => m.includes('personalisation stopped')).length, 1);
+  assert.equal(await page.getAttribute('#hero', 'class'), 'spring', 'the changes made before the stop stay');
+  // An SPA navigation is a new view: the rules apply again (and the fight stops them again).
+  await page.evaluate(() => history.pushState({}, '', '/fight.html?utm_campaign=spring&step=2'));
+  await waitFor(
+    async () => warnings,
+    (w) => w.filter((m) => m.includes('personalisation stopped')).length == 2,
+  );
+  assert.equal(await page.getAttribute('#hero', 'class'), 'spring', 'applied again after the navigation');
   await context.close();
 });
 
