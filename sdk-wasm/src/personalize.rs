@@ -301,6 +301,12 @@ fn evaluate<'e>(
         debug,
     };
     let evaluation = engine.evaluate(ctx, &options);
+    if preview.is_some() && !evaluation.decisions.iter().any(|d| d.forced) {
+        web::console::warn(
+            "?orbit_preview= names no rule, experiment or variant of this page's rules: nothing \
+             was forced",
+        );
+    }
     for trace in &evaluation.trace {
         web::console::debug(&trace.detail, &JsValue::UNDEFINED);
     }

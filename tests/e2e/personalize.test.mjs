@@ -363,6 +363,24 @@ test('?orbit_preview forces a variant without counting an exposure', async () =>
   await context.close();
 });
 
+test('?orbit_preview that names nothing of the rules says so, once', async () => {
+  const warnings = [];
+  const { context, page } = await open('ab.html?orbit_preview=hero-tset:b', {
+    onPage: (p) => p.on('console', (m) => m.type() === 'warning' && warnings.push(m.text())),
+  });
+  await waitFor(async () => warnings, (w) => w.some((m) => m.includes('orbit_preview')));
+  assert.equal(warnings.filter((m) => m.includes('orbit_preview')).length, 1, warnings.join('\n'));
+  await context.close();
+  // A preview that forces something has no warning.
+  const forced = [];
+  const opened = await open('ab.html?orbit_preview=hero-test:b', {
+    onPage: (p) => p.on('console', (m) => m.type() === 'warning' && forced.push(m.text())),
+  });
+  assert.equal(await opened.page.textContent('#hero h1'), 'Variant B');
+  assert.deepEqual(forced.filter((m) => m.includes('orbit_preview')), []);
+  await opened.context.close();
+});
+
 test('unsafe HTML in a page\'s rules is refused: the collector does not compile it, nothing runs', async () => {
   // As `PUT …/rules` refuses it: lint's errors for a script, a handler and a javascript: URL.
   const warnings = [];
