@@ -170,7 +170,8 @@ pub struct Lift {
     pub absolute_ci: [f64; 2],
     /// `rate / control rate - 1`; `null` when the control rate is 0.
     pub relative: Option<f64>,
-    /// Its delta-method interval.
+    /// Its delta-method interval; `null` with `relative`, and when it would collapse to a
+    /// point (the variant never converts, or always does as the control).
     pub relative_ci: Option<[f64; 2]>,
     /// Two-sided p-value of the difference; `null` when its standard error is 0.
     pub p_value: Option<f64>,
@@ -479,7 +480,9 @@ fn recompute_lifts(result: &mut ExperimentResult) {
                     round_to(l.absolute.high, STAT_DECIMALS),
                 ],
                 relative: l.relative.map(|r| round_to(r.value, STAT_DECIMALS)),
-                relative_ci: l.relative.map(|r| {
+                // A collapsed interval (a rate of 0: the delta method's variance is 0)
+                // would claim a certainty the data do not give.
+                relative_ci: l.relative.filter(|r| r.high > r.low).map(|r| {
                     [
                         round_to(r.low, STAT_DECIMALS),
                         round_to(r.high, STAT_DECIMALS),
