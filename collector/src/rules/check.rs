@@ -309,12 +309,17 @@ pub fn write_json(w: &mut JsonWriter, value: &Json) {
 /// else added after `$schema` and `version`. The browser sends the revision with every
 /// exposure, so reports can tell versions apart.
 pub fn with_revision(document: &str, version: u64) -> Result<String, String> {
+    with_revision_text(document, &version.to_string())
+}
+
+/// [`with_revision`] with any revision text (an inline document's content hash).
+pub fn with_revision_text(document: &str, revision: &str) -> Result<String, String> {
     let json = read_json(document, usize::MAX, MAX_RULES_JSON_DEPTH + 1)
         .map_err(|e| format!("a stored rule document is not JSON: {}", e.reason()))?;
     let Json::Object(mut members) = json else {
         return Err("a stored rule document is not an object".into());
     };
-    let revision = Json::String(version.to_string());
+    let revision = Json::String(revision.to_owned());
     match members.iter_mut().find(|(k, _)| k == "revision") {
         Some((_, value)) => *value = revision,
         None => {

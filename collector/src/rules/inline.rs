@@ -18,7 +18,9 @@ use std::ops::Range;
 
 use orbit_core::rules::{Finding, Severity};
 
-use super::check::{check_document, Checked};
+use super::check::{check_document, with_revision_text, Checked, ValidDocument};
+use super::compile::compile_text;
+use super::versions::document_sha256;
 
 /// The ID of the element that holds a page's rule document.
 pub const ELEMENT_ID: &str = "orbit-rules";
@@ -89,7 +91,7 @@ pub fn compile_page(html: &str) -> CompiledPage {
         match &checked.document {
             Some(document) => {
                 out.push_str(&html[copied..content.start]);
-                out.push_str(&document.compiled);
+                out.push_str(&inline_compiled(document));
                 copied = content.end;
                 page.compiled += 1;
             }
@@ -104,6 +106,21 @@ pub fn compile_page(html: &str) -> CompiledPage {
         page.html = Some(out);
     }
     page
+}
+
+/// The compiled form of an inline document. One written without a `revision` gets
+/// `inline-` and the first 12 hex digits of its normalised text's SHA-256, so that its
+/// exposures name the version of the rules that made them, as a saved document's do.
+fn inline_compiled(document: &ValidDocument) -> String {
+    if document.rules.revision().is_some() {
+        return document.compiled.clone();
+    }
+    let sha256 = document_sha256(&document.normalized);
+    let revision = format!("inline-{}", sha256.get(..12).unwrap_or(&sha256));
+    with_revision_text(&document.normalized, &revision)
+        .ok()
+        .and_then(|text| compile_text(&text).ok())
+        .unwrap_or_else(|| document.compiled.clone())
 }
 
 fn line_of(html: &str, at: usize) -> usize {
@@ -285,7 +302,15 @@ mod tests {
         let out = page.html.unwrap();
         let inner = compiled_contents(&out);
         assert_eq!(inner.len(), 1);
-        assert_eq!(read_compiled(inner[0]), Ok(parse_rules(DOC).unwrap()));
+        let compiled = read_compiled(inner[0]).unwrap();
+        // Written without a revision: its content's, which exposures then carry.
+        let revision = compiled.revision().unwrap().to_owned();
+        assert!(
+            revision.len() == 19 && revision.starts_with("inline-"),
+            "{revision}"
+        );
+        let with = DOC.replacen('{', &format!("{{\"revision\":\"{revision}\","), 1);
+        assert_eq!(compiled, parse_rules(&with).unwrap());
         assert!(
             out.starts_with("<html><head>\n<script type=\"application/json\" id=\"orbit-rules\">[")
         );
@@ -293,6 +318,23 @@ mod tests {
             out.ends_with("]</script>\n<script>x()</script></head></html>"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn an_inline_revision_is_the_content_s_unless_the_author_wrote_one() {
+        let compile = |doc: &str| {
+            let html =
+                format!("<script type=\"application/json\" id=\"orbit-rules\">{doc}</script>");
+            let out = compile_page(&html).html.unwrap();
+            let rules = read_compiled(compiled_contents(&out)[0]).unwrap();
+            rules.revision().map(str::to_owned)
+        };
+        let first = compile(DOC);
+        assert_eq!(first, compile(DOC), "the same content, the same revision");
+        let edited = DOC.replace("hi", "hello");
+        assert_ne!(first, compile(&edited), "another content, another revision");
+        let own = DOC.replacen('{', r#"{"revision":"spring-3","#, 1);
+        assert_eq!(compile(&own).as_deref(), Some("spring-3"));
     }
 
     #[test]
