@@ -577,7 +577,9 @@ test("orbit('debug', true) explains why each rule applies or not", async () => {
   assert.ok(!debugLogs.some((l) => l.includes('load orbit-debug.js')), debugLogs.join('\n'));
 });
 
-test('rules saved on the collector are fetched, applied while the slot is hidden, then cached', async () => {
+/** Saves a document on the collector for `served.html` (one rule: the headline becomes "From
+ * the collector") and opens a browser context that records every paint of the headline. */
+async function servedContext() {
   const saved = await collector.adminSend('PUT', '/v1/sites/demo/rules', {
     version: 1,
     rules: [{ id: 'served', actions: [{ type: 'set_text', selector: '#hero h1', text: 'From the collector' }] }],
@@ -585,6 +587,11 @@ test('rules saved on the collector are fetched, applied while the slot is hidden
   assert.equal(saved.status, 201, saved.body);
   const context = await site.browser.newContext();
   await context.addInitScript(recordPaints);
+  return context;
+}
+
+test('rules saved on the collector are fetched, applied while the slot is hidden, then cached', async () => {
+  const context = await servedContext();
   const statuses = [];
   const visit = async () => {
     const page = await context.newPage();
@@ -614,13 +621,7 @@ test('rules saved on the collector are fetched, applied while the slot is hidden
 });
 
 test("a document that arrives after the snippet's timer showed the slots waits for the next page view", async () => {
-  const saved = await collector.adminSend('PUT', '/v1/sites/demo/rules', {
-    version: 1,
-    rules: [{ id: 'served', actions: [{ type: 'set_text', selector: '#hero h1', text: 'From the collector' }] }],
-  });
-  assert.equal(saved.status, 201, saved.body);
-  const context = await site.browser.newContext();
-  await context.addInitScript(recordPaints);
+  const context = await servedContext();
   // A slow network: the document comes 1.5 s after it is asked for, after the 800 ms timer.
   await context.route(/rules\.json/, async (route) => {
     await new Promise((r) => setTimeout(r, 1500));
@@ -641,13 +642,7 @@ test("a document that arrives after the snippet's timer showed the slots waits f
 });
 
 test('a cached document is applied only on its own site, and a damaged one is fetched again', async () => {
-  const saved = await collector.adminSend('PUT', '/v1/sites/demo/rules', {
-    version: 1,
-    rules: [{ id: 'served', actions: [{ type: 'set_text', selector: '#hero h1', text: 'From the collector' }] }],
-  });
-  assert.equal(saved.status, 201, saved.body);
-  const context = await site.browser.newContext();
-  await context.addInitScript(recordPaints);
+  const context = await servedContext();
   const visit = async (path, then = () => {}) => {
     const page = await context.newPage();
     await page.goto(`${collector.url}/${path}`);

@@ -348,18 +348,8 @@ impl Lint {
             if let Some(c) = rule.get("conditions") {
                 self.raw_condition(c, &format!("{base}.conditions"), host, &taken, 0);
             }
-            self.raw_selectors(rule.get("actions"), &format!("{base}.actions"), &taken);
-            let variants = rule
-                .get("experiment")
-                .and_then(|e| e.get("variants"))
-                .and_then(Json::as_array)
-                .unwrap_or(&[]);
-            for (k, v) in variants.iter().enumerate() {
-                self.raw_selectors(
-                    v.get("actions"),
-                    &format!("{base}.experiment.variants[{k}].actions"),
-                    &taken,
-                );
+            for (actions, path) in action_lists(rule, &base) {
+                self.raw_selectors(actions, &path, &taken);
             }
         }
     }
@@ -471,17 +461,8 @@ impl Lint {
             return;
         };
         for (i, rule) in rules.iter().enumerate() {
-            self.html_in_actions(rule.get("actions"), &format!("rules[{i}].actions"));
-            let variants = rule
-                .get("experiment")
-                .and_then(|e| e.get("variants"))
-                .and_then(Json::as_array)
-                .unwrap_or(&[]);
-            for (k, v) in variants.iter().enumerate() {
-                self.html_in_actions(
-                    v.get("actions"),
-                    &format!("rules[{i}].experiment.variants[{k}].actions"),
-                );
+            for (actions, path) in action_lists(rule, &format!("rules[{i}]")) {
+                self.html_in_actions(actions, &path);
             }
         }
     }
@@ -525,6 +506,24 @@ impl Lint {
             }
         }
     }
+}
+
+/// A rule's action lists as written, with their JSON paths: the rule's own `actions` and
+/// each experiment variant's.
+fn action_lists<'j>(rule: &'j Json, base: &str) -> Vec<(Option<&'j Json>, String)> {
+    let mut lists = alloc::vec![(rule.get("actions"), format!("{base}.actions"))];
+    let variants = rule
+        .get("experiment")
+        .and_then(|e| e.get("variants"))
+        .and_then(Json::as_array)
+        .unwrap_or(&[]);
+    for (k, v) in variants.iter().enumerate() {
+        lists.push((
+            v.get("actions"),
+            format!("{base}.experiment.variants[{k}].actions"),
+        ));
+    }
+    lists
 }
 
 fn always_holds(c: Option<&Condition>) -> bool {
