@@ -6,6 +6,8 @@
 const ID_KEY = 'orbit_aid';
 const MAX_AGE_SECONDS = 400 * 24 * 60 * 60;
 
+/** A UUIDv7, as the full tracker makes: the collector looks up a visitor's profile only for
+ * such time-ordered ids, and the full tracker keeps the id this one stored. */
 function uuid() {
   const b = new Uint8Array(16);
   try {
@@ -13,7 +15,9 @@ function uuid() {
   } catch (_) {
     for (let i = 0; i < 16; i++) b[i] = (Math.random() * 256) | 0;
   }
-  b[6] = (b[6] & 0x0f) | 0x40; // version 4
+  // The first 48 bits: the time in milliseconds, big-endian.
+  for (let i = 5, t = Date.now(); i >= 0; i--, t = Math.floor(t / 256)) b[i] = t % 256;
+  b[6] = (b[6] & 0x0f) | 0x70; // version 7
   b[8] = (b[8] & 0x3f) | 0x80;
   const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
@@ -27,7 +31,25 @@ function get(key) {
   }
 }
 
-function visitorId(cookieDomain) {
+/** The broadest parent domain of the page's host that the browser lets a cookie be set on
+ * (the registrable domain: browsers refuse public suffixes), as the full tracker finds it
+ * (sdk-wasm/src/identity.rs), so both share the visitor across subdomains; none for an IP
+ * address, `localhost` or a registrable host itself. */
+function sharedDomain() {
+  const host = location.hostname || '';
+  if (/^[\d.]+$|:/.test(host)) return;
+  const parts = host.split('.');
+  for (let i = parts.length - 2; i > 0; i--) {
+    const probe = `orbit_probe=1; Path=/; SameSite=Lax; Domain=${parts.slice(i).join('.')}`;
+    document.cookie = probe;
+    if (/(?:^|;\s*)orbit_probe=1/.test(document.cookie)) {
+      document.cookie = `${probe}; Max-Age=0`;
+      return parts.slice(i).join('.');
+    }
+  }
+}
+
+function visitorId(cookieDomain = sharedDomain()) {
   const match = document.cookie.match(/(?:^|;\s*)orbit_aid=([^;]+)/);
   const id = (match && match[1]) || get(ID_KEY) || uuid();
   try {
@@ -143,7 +165,7 @@ export function start(options, reason) {
         mode = 'off';
         id = null;
         try {
-          for (const domain of ['', options.cookieDomain]) {
+          for (const domain of ['', options.cookieDomain ?? sharedDomain()]) {
             document.cookie = `${ID_KEY}=; Path=/; Max-Age=0${domain && domain !== 'none' ? `; Domain=${domain}` : ''}`;
           }
           localStorage.removeItem(ID_KEY);

@@ -16,7 +16,7 @@ async function inBrowser(href, body, storage = {}) {
   const location = { protocol: 'https:' };
   const go = (url) => {
     const u = new URL(url, location.href || href);
-    Object.assign(location, { href: u.href, pathname: u.pathname, search: u.search });
+    Object.assign(location, { href: u.href, hostname: u.hostname, pathname: u.pathname, search: u.search });
   };
   go(href);
   browser.go = go;
@@ -31,6 +31,9 @@ async function inBrowser(href, body, storage = {}) {
         return Object.entries(jar).map(([name, value]) => `${name}=${value}`).join('; ');
       },
       set cookie(text) {
+        // As browsers do: no cookie on a public suffix, nor on a domain the host is not in.
+        const domain = /Domain=([^;]+)/.exec(text)?.[1];
+        if (domain && (['uk', 'co.uk', 'com'].includes(domain) || !`.${location.hostname}`.endsWith(`.${domain}`))) return;
         browser.cookies.push(text);
         const [name, value] = text.split(';')[0].split('=');
         if (text.includes('Max-Age=0')) delete jar[name];
@@ -130,4 +133,27 @@ test("the anti-flicker snippet's slots are shown at once, even where the fallbac
     assert.equal(browser.shown, true);
   });
   assert.deepEqual(Object.getOwnPropertyDescriptor(globalThis, 'navigator'), dnt);
+});
+
+test('the visitor id is a UUIDv7 on the registrable domain, as the full tracker keeps it', async () => {
+  await inBrowser('https://www.shop.example.co.uk/pricing', async (browser) => {
+    start(OPTIONS, 'test');
+    await new Promise((r) => setTimeout(r));
+    const [view] = browser.sent;
+    assert.match(view.anonymousId, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const ms = parseInt(view.anonymousId.replace('-', '').slice(0, 12), 16);
+    assert.ok(Math.abs(ms - Date.now()) < 60_000, 'its first 48 bits are the time');
+    const id = browser.cookies.find((c) => c.startsWith('orbit_aid='));
+    assert.match(id, /; Domain=example\.co\.uk/, id);
+    assert.ok(!document.cookie.includes('orbit_probe'), 'the probe is removed');
+  });
+  // An IP address or a data-cookie-domain="none" keeps it on the host.
+  await inBrowser('https://127.0.0.1/', async (browser) => {
+    start(OPTIONS, 'test');
+    assert.ok(!browser.cookies.find((c) => c.startsWith('orbit_aid=')).includes('Domain='));
+  });
+  await inBrowser('https://www.example.com/', async (browser) => {
+    start({ ...OPTIONS, cookieDomain: 'none' }, 'test');
+    assert.ok(!browser.cookies.find((c) => c.startsWith('orbit_aid=')).includes('Domain='));
+  });
 });
