@@ -845,3 +845,25 @@ async fn the_export_filters_and_resumes_from_a_cursor() {
         );
     }
 }
+
+/// A misspelt filter must not silently export everything: the README promises that unknown
+/// parameters of the read APIs are refused.
+#[tokio::test]
+async fn the_export_refuses_unknown_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[]);
+    let body = json!({"batch": [track("m1")]});
+    assert_eq!(server.post("/v1/batch", &body).await.json()["accepted"], 1);
+    for (query, says) in [
+        ("&sinse=2026-11-23T00:00:00Z", "sinse"),
+        ("&types=page", "types"),
+    ] {
+        let answer = server.export_answer(query).await;
+        assert_eq!(answer.status, 400, "{query}: {}", answer.text());
+        assert!(
+            error_of(&answer).contains(says),
+            "{query}: {}",
+            answer.text()
+        );
+    }
+}

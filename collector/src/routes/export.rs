@@ -23,8 +23,10 @@ use crate::storage::{ExportFilter, StorageError};
 /// Rows read from storage per round trip.
 pub const EXPORT_PAGE_ROWS: usize = 1000;
 
-/// Query parameters of `/v1/export`.
+/// Query parameters of `/v1/export`; unknown ones are refused so that a misspelt filter
+/// cannot silently export everything.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     site: Option<String>,
     since: Option<String>,
