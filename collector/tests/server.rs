@@ -833,7 +833,7 @@ async fn the_export_filters_and_resumes_from_a_cursor() {
 
     for (query, says) in [
         ("&type=click", "expected one of page"),
-        ("&since=yesterday", "ISO-8601"),
+        ("&since=yesterday", "a date such as 2026-11-22"),
         ("&cursor=-1", "exportCursor"),
     ] {
         let answer = server.export_answer(query).await;
@@ -844,6 +844,42 @@ async fn the_export_filters_and_resumes_from_a_cursor() {
             answer.text()
         );
     }
+}
+
+/// `since`/`until` take the same times as every other read API: RFC 3339, a date
+/// (midnight UTC) or Unix milliseconds, and name the fix for Unix seconds.
+#[tokio::test]
+async fn the_export_reads_dates_and_unix_milliseconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[]);
+    let batch: Vec<Value> = [("d0", "2026-11-22T23:30:00Z"), ("d1", "2026-11-23T02:00:00Z")]
+        .iter()
+        .map(|(id, ts)| json!({"type": "track", "event": "E", "anonymousId": "a", "messageId": id, "timestamp": ts}))
+        .collect();
+    let body = json!({"batch": batch, "sentAt": null});
+    assert_eq!(server.post("/v1/batch", &body).await.json()["accepted"], 2);
+    let ids = |events: Vec<Value>| -> Vec<String> {
+        events
+            .iter()
+            .map(|e| e["messageId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids(server.export("&since=2026-11-23").await), ["d1"]);
+    assert_eq!(ids(server.export("&until=2026-11-23").await), ["d0"]);
+    // 2026-11-23T01:00:00Z and 04:00 in Unix milliseconds.
+    assert_eq!(
+        ids(server
+            .export("&since=1795395600000&until=1795406400000")
+            .await),
+        ["d1"]
+    );
+    let answer = server.export_answer("&since=1795395600").await;
+    assert_eq!(answer.status, 400, "{}", answer.text());
+    assert!(
+        error_of(&answer).contains("looks like Unix seconds"),
+        "{}",
+        answer.text()
+    );
 }
 
 /// A misspelt filter must not silently export everything: the README promises that unknown

@@ -11,13 +11,13 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
-use orbit_core::time::parse_rfc3339_ms;
 use orbit_core::EventType;
 use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::routes::auth::require_admin;
+use crate::routes::params::time_param;
 use crate::storage::{ExportFilter, StorageError};
 
 /// Rows read from storage per round trip.
@@ -148,15 +148,4 @@ async fn read_page(
         last_id: events.last().map_or(after_id, |e| e.id),
         rows: events.len(),
     })
-}
-
-fn time_param(name: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
-    match value {
-        None | Some("") => Ok(None),
-        Some(text) => parse_rfc3339_ms(text).map(Some).ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "{name}={text:?}: expected an ISO-8601 date-time such as 2026-11-22T10:00:00Z"
-            ))
-        }),
-    }
 }
