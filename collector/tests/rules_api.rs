@@ -731,6 +731,20 @@ async fn preview_requests_that_cannot_run_are_400s() {
     }
 }
 
+/// A context over the preview's 64 KB limit is refused with that limit, not the rule
+/// document's 512 KB.
+#[tokio::test]
+async fn a_preview_context_over_its_limit_names_the_limit() {
+    let app = test_app();
+    put(&app, HERO).await;
+    let body = json!({"context": {"traits.note": "x".repeat(70_000)}}).to_string();
+    let (status, _, answer) = admin(&app, "POST", "/v1/sites/shop/rules/preview", &body).await;
+    assert_eq!(status, 400, "{answer}");
+    let error = answer["error"].as_str().unwrap();
+    assert!(error.contains("65536 bytes (64 KB)"), "{error}");
+    assert!(!error.contains("512 KB"), "{error}");
+}
+
 #[tokio::test]
 async fn a_saved_document_keeps_its_capture_list() {
     let app = test_app();

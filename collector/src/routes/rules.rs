@@ -502,7 +502,16 @@ pub async fn preview(
         context.insert("now".into(), now_ms().into());
     }
     let context = Value::Object(context);
-    let visitor = VisitorContext::from_json(&context.to_string()).map_err(|e| {
+    let context_text = context.to_string();
+    if context_text.len() > MAX_VISITOR_CONTEXT_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "the visitor context is {} bytes; the limit is {MAX_VISITOR_CONTEXT_BYTES} bytes \
+             ({} KB): send shorter values",
+            context_text.len(),
+            MAX_VISITOR_CONTEXT_BYTES / 1024
+        )));
+    }
+    let visitor = VisitorContext::from_json(&context_text).map_err(|e| {
         ApiError::BadRequest(format!(
             "the visitor context is not valid: {}",
             e.to_message()
