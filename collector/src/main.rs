@@ -181,8 +181,8 @@ struct ServeArgs {
     #[arg(long, env = "ORBIT_LISTEN", value_name = "IP:PORT")]
     listen: Option<String>,
 
-    /// Bearer token for the read APIs (export); at least 16 characters. Generated and
-    /// printed when not set.
+    /// Bearer token for the admin APIs (export, leads, reports, rules, profiles); at least
+    /// 16 characters. Generated and printed when not set.
     #[arg(
         long,
         env = "ORBIT_ADMIN_TOKEN",

@@ -98,6 +98,23 @@ fn a_bad_config_file_exits_2_naming_the_key() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("listen"));
 }
 
+/// The admin token guards rules and profiles too, not only the export.
+#[test]
+fn help_says_what_the_admin_token_guards() {
+    let output = command(std::path::Path::new("."))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        help.contains("admin APIs (export, leads, reports, rules, profiles)"),
+        "{help}"
+    );
+}
+
 #[test]
 fn help_documents_every_setting_and_its_environment_variable() {
     let output = command(std::path::Path::new("."))
