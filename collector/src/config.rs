@@ -327,7 +327,7 @@ impl RawConfig {
             Some(token) if token.len() < 16 => {
                 return Err(invalid(
                     "admin_token",
-                    "must be at least 16 characters (it guards every read API)",
+                    "must be at least 16 characters (it guards every admin API)",
                 ))
             }
             Some(token) => (token, false),
@@ -689,6 +689,17 @@ mod tests {
         assert!(!config.demo_site);
         assert!(config.sites[0].allows_origin("https://shop.example.com"));
         assert!(!config.sites[0].allows_origin("https://evil.example.com"));
+    }
+
+    #[test]
+    fn a_short_admin_token_is_refused_naming_what_it_guards() {
+        let raw = RawConfig {
+            admin_token: Some("short".into()),
+            ..RawConfig::default()
+        };
+        let error = raw.validate().unwrap_err().to_string();
+        assert!(error.contains("at least 16 characters"), "{error}");
+        assert!(error.contains("every admin API"), "{error}");
     }
 
     #[test]
