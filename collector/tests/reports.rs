@@ -283,6 +283,35 @@ async fn a_site_without_events_has_an_empty_report_and_no_leads() {
     assert_eq!(csv.lines().count(), 1, "the header only: {csv}");
 }
 
+/// A form whose only events are submissions without a `Form Started` (a page that reports
+/// them with `orbit('track', 'Form Submitted', …)`): counted, not a failed report.
+#[tokio::test]
+async fn a_form_with_only_submissions_is_reported() {
+    let app = reports_app();
+    let events = json!([
+        {"type": "track", "messageId": "only-1", "anonymousId": "anon-solo",
+         "timestamp": "2026-10-06T10:00:00.000Z", "event": "Form Submitted",
+         "properties": {"form_id": "quick"},
+         "context": {"page": {"path": "/quick", "url": "https://shop.example.com/quick"}}}
+    ]);
+    let request = Request::post(format!("/v1/batch?key={EMPTY_KEY}"))
+        .header("content-type", "application/json")
+        .body(Body::from(json!({ "batch": events }).to_string()))
+        .unwrap();
+    let (status, _, text) = app.call(request).await;
+    assert_eq!(status, 200, "{text}");
+    let report = get_json(&app, "/v1/reports/forms?site=empty").await;
+    let quick = form(&report, "quick");
+    assert_eq!(
+        (
+            &quick["submissions"],
+            &quick["abandons"],
+            &quick["abandonment"]
+        ),
+        (&json!(1), &json!(0), &json!([]))
+    );
+}
+
 fn ann() -> Value {
     json!({
         "key": "ann@example.com",

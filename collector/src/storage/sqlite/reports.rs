@@ -48,10 +48,12 @@ macro_rules! form_id {
 }
 
 /// Whether a `Form Submitted` is of a form whose `Form Abandoned` was already sent (the tab
-/// was hidden, and the visitor came back): that abandon did not happen.
+/// was hidden, and the visitor came back): that abandon did not happen. Never NULL (a NULL
+/// would make a form's `SUM` NULL when all its events are submissions).
 macro_rules! resumed {
     () => {
-        "(event = 'Form Submitted' AND json_type(body, '$.properties.abandoned_field') = 'text')"
+        "(event = 'Form Submitted'
+          AND IFNULL(json_type(body, '$.properties.abandoned_field') = 'text', 0))"
     };
 }
 
