@@ -118,6 +118,17 @@ async fn a_body_over_the_limit_is_a_413() {
     let (status, _, text) = app.call(request).await;
     assert_eq!(status, 413);
     assert!(text.contains("fewer events"), "{text}");
+    // One event cannot be split: a single-event endpoint names its own limit.
+    let big = "x".repeat(orbit_core::limits::MAX_EVENT_BYTES + 8 * 1024);
+    let request = Request::post(format!("/v1/track?key={KEY}"))
+        .body(Body::from(big))
+        .unwrap();
+    let (status, _, text) = app.call(request).await;
+    assert_eq!(status, 413);
+    assert!(
+        text.contains("single-event") && !text.contains("fewer events"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

@@ -130,7 +130,18 @@ async fn store(
             .saturating_add(SINGLE_EVENT_SLACK_BYTES)
             .min(config.limits.max_request_bytes),
     };
-    let body = read_body(body, headers, body_limit, config.http.body_timeout).await?;
+    let body = read_body(body, headers, body_limit, config.http.body_timeout)
+        .await
+        .map_err(|e| match (e, endpoint) {
+            // One event cannot be split: say which limit it passed.
+            (ApiError::PayloadTooLarge(_), Endpoint::Single(_)) => {
+                ApiError::PayloadTooLarge(format!(
+                    "the body is larger than {body_limit} bytes, the limit of a single-event \
+                 endpoint (the event limit and 4 KB); make the event smaller"
+                ))
+            }
+            (e, _) => e,
+        })?;
 
     // A browser request (it has an Origin) carries the visitor's User-Agent; a server
     // library's names the library, so it is not the event's.
