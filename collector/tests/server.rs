@@ -885,7 +885,7 @@ async fn the_export_reads_dates_and_unix_milliseconds() {
 /// A misspelt filter must not silently export everything: the README promises that unknown
 /// parameters of the read APIs are refused.
 #[tokio::test]
-async fn the_export_refuses_unknown_parameters() {
+async fn the_export_refuses_unknown_parameters_and_bad_limits() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &[]);
     let body = json!({"batch": [track("m1")]});
@@ -893,6 +893,10 @@ async fn the_export_refuses_unknown_parameters() {
     for (query, says) in [
         ("&sinse=2026-11-23T00:00:00Z", "sinse"),
         ("&types=page", "types"),
+        // A limit that is not a count of events says so, as the leads API does.
+        ("&limit=0", "limit=\"0\": expected a number of events"),
+        ("&limit=abc", "limit=\"abc\": expected a number of events"),
+        ("&limit=-1", "limit=\"-1\": expected a number of events"),
     ] {
         let answer = server.export_answer(query).await;
         assert_eq!(answer.status, 400, "{query}: {}", answer.text());

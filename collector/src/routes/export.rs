@@ -34,7 +34,7 @@ pub struct ExportQuery {
     #[serde(rename = "type")]
     kind: Option<String>,
     cursor: Option<String>,
-    limit: Option<u64>,
+    limit: Option<String>,
 }
 
 /// Streams one site's events, one JSON object per line.
@@ -77,7 +77,14 @@ pub async fn export(
                 ))
             })?,
     };
-    let remaining = query.limit.unwrap_or(u64::MAX);
+    let remaining = match query.limit.as_deref().map(str::trim) {
+        None | Some("") => u64::MAX,
+        Some(text) => text.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "limit={text:?}: expected a number of events of 1 or more (none: all of them)"
+            ))
+        })?,
+    };
 
     // The first page is read before answering, so that a storage failure is a clean 5xx
     // rather than a cut stream.
