@@ -890,7 +890,7 @@ fn persist(state: &mut State, now: u64) {
     }
     let text = delivery::encode_stored(now, &[&state.sent_blind, state.queue.events()]);
     if !web::storage::local_set(&state.storage_key, &text) && state.debug {
-        web::console::debug("cannot store the queue", &JsValue::NULL);
+        web::console::note("cannot store the queue");
     }
 }
 

@@ -308,7 +308,7 @@ fn evaluate<'e>(
         );
     }
     for trace in &evaluation.trace {
-        web::console::debug(&trace.detail, &JsValue::UNDEFINED);
+        web::console::note(&trace.detail);
     }
     #[cfg(not(feature = "explain"))]
     if evaluation
@@ -316,7 +316,7 @@ fn evaluate<'e>(
         .iter()
         .any(|t| t.outcome == orbit_core::rules::Outcome::ConditionsFalse)
     {
-        web::console::debug(EXPLAIN_HINT, &JsValue::UNDEFINED);
+        web::console::note(EXPLAIN_HINT);
     }
     evaluation
 }

@@ -575,6 +575,9 @@ test("orbit('debug', true) explains why each rule applies or not", async () => {
     debugLines.join('\n'),
   );
   assert.ok(!debugLogs.some((l) => l.includes('load orbit-debug.js')), debugLogs.join('\n'));
+  // A message without a detail is logged alone, not followed by "undefined".
+  const bare = [...lines, ...debugLines, ...logs.filter((l) => l.includes('load orbit-debug.js'))];
+  assert.deepEqual(bare.filter((l) => /\b(undefined|null)$/.test(l)), []);
 });
 
 /** Saves a document on the collector for `served.html` (one rule: the headline becomes "From

@@ -10,6 +10,11 @@ pub fn debug(message: &str, detail: &wasm_bindgen::JsValue) {
     web_sys::console::log_2(&prefixed(message), detail);
 }
 
+/// Logs `[orbit] message` at debug level with no detail: alone, not followed by `undefined`.
+pub fn note(message: &str) {
+    web_sys::console::log_1(&prefixed(message));
+}
+
 /// `[orbit] message`, the common prefix written once.
 fn prefixed(message: &str) -> wasm_bindgen::JsValue {
     let mut text = alloc::string::String::from("[orbit] ");
