@@ -352,7 +352,9 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
         };
         let mut ctx = visitor_context(state);
         let evaluation = evaluate(engine, &ctx, state.debug);
-        if engine.rules().holdout().is_some() {
+        // A preview (a forced rule) is QA, not an exposure: the holdout's neither, since
+        // a forced change is seen even by a visitor in the holdout.
+        if engine.rules().holdout().is_some() && !evaluation.decisions.iter().any(|d| d.forced) {
             let variation = if evaluation.holdout {
                 "holdout"
             } else {

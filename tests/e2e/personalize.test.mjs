@@ -155,6 +155,8 @@ before(async () => {
       'spring-debug.html': page(SPRING, HERO).replace('/sdk/orbit.js', '/sdk/orbit-debug.js'),
       'visitor.html': page(VISITOR, HERO),
       'ab.html': page(EXPERIMENT, HERO),
+      // Every visitor in the site-wide holdout.
+      'ab-holdout.html': page({ ...EXPERIMENT, holdout: { percent: 100 } }, HERO),
       // Every visitor in the control of an experiment on an element this page has only later.
       'control.html': page(
         {
@@ -360,6 +362,15 @@ test('?orbit_preview forces a variant without counting an exposure', async () =>
   await page.evaluate(() => window.orbit('flush'));
   await page.waitForTimeout(500);
   assert.equal(named(await mine(id), 'Experiment Viewed').length, 0);
+  await context.close();
+});
+
+test('?orbit_preview counts no holdout exposure either (a forced change is seen even in the holdout)', async () => {
+  const { context, page, id } = await open('ab-holdout.html?orbit_preview=hero-test:b');
+  assert.equal(await page.textContent('#hero h1'), 'Variant B');
+  await page.evaluate(() => window.orbit('flush'));
+  await page.waitForTimeout(500);
+  assert.deepEqual(named(await mine(id), 'Experiment Viewed'), []);
   await context.close();
 });
 
