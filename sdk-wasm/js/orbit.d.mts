@@ -55,6 +55,8 @@ export interface Orbit {
   (command: 'flush'): void;
   /** Records the submission of a form that submits through JavaScript (no submit event). */
   (command: 'formSubmitted', form: HTMLFormElement): void;
+  /** Evaluates the personalisation rules again, reverting what no longer applies. */
+  (command: 'reapply'): void;
   /** Logs every decision to the console. */
   (command: 'debug', enabled: boolean): void;
 }
