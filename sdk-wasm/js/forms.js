@@ -142,6 +142,9 @@ function handle(t, event) {
     state.t = now;
     return;
   }
+  // The browser's `change` when focus leaves a field its form's submission already completed
+  // (`orbit('formSubmitted')` while it was being edited): reported, not changed again.
+  if (index == 3 && state.t == null && state.v === field[6]) return;
   state.x = true;
   // A correction is a run of deletions (holding backspace is one); `change` has no inputType.
   const deleting = !!event.inputType?.startsWith('delete');
@@ -152,7 +155,8 @@ function handle(t, event) {
 }
 
 /** A field's progress in its form: {t: focused since, m: ms spent in it, c: corrections,
-    k: the last input deleted, x: changed since last completed, d: completed}. */
+    k: the last input deleted, x: changed since last completed, d: completed, v: the value
+    when last completed}. */
 function progress(form, name) {
   if (!form.f.has(name)) form.f.set(name, { m: 0, c: 0 });
   return form.f.get(name);
@@ -168,6 +172,7 @@ function complete(t, field, now) {
   state.t = null;
   if (!state.x) return;
   state.x = false;
+  state.v = value;
   if (!state.d) form.n++;
   state.d = true;
   emit(t, 1, { form_id: id, field: name, field_type: kind, position, duration_ms: state.m, empty: blank(value), corrections: state.c }, field);

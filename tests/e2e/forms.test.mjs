@@ -523,3 +523,33 @@ test('a run of deletions is one correction', async () => {
   assert.equal(changed.properties.corrections, 2);
   await context.close();
 });
+
+test("a field being edited when orbit('formSubmitted') is called is one Form Field Changed, not another when it loses focus", async () => {
+  const { context, page, id } = await open('form.html');
+  await page.evaluate(() => {
+    document.getElementById('later').innerHTML = '<form data-orbit-form="Search"><input name="q"></form>';
+    // A page that submits through JavaScript on Enter, the field still focused.
+    document.querySelector('[name=q]').addEventListener('keydown', (e) => {
+      if (e.key !== 'Enter') return;
+      e.preventDefault(); // no native submission
+      window.orbit('formSubmitted', e.target.form);
+    });
+  });
+  await page.fill('[name=q]', 'pricing');
+  await page.press('[name=q]', 'Enter');
+  await page.focus('#full_name'); // the browser's `change` for q follows the submission
+  await page.evaluate(() => window.orbit('track', 'After'));
+  const events = await waitFor(
+    () => mine(id),
+    (all) => named(all, 'After').length > 0,
+  );
+  assert.deepEqual(
+    events.filter((e) => e.properties?.form_id === 'Search').map((e) => [e.event, e.properties.field ?? null]),
+    [
+      ['Form Started', 'q'],
+      ['Form Field Changed', 'q'],
+      ['Form Submitted', null],
+    ],
+  );
+  await context.close();
+});
