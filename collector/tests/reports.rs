@@ -49,21 +49,26 @@ async fn with_fixture() -> TestApp {
     let fixture: Value =
         serde_json::from_str(include_str!("fixtures/forms.json")).expect("fixture is JSON");
     for (site, key) in [("shop", KEY), ("other", OTHER_KEY)] {
-        let events = fixture["sites"][site].as_array().unwrap();
-        let request = Request::post(format!("/v1/batch?key={key}"))
-            .header("content-type", "application/json")
-            .body(Body::from(json!({ "batch": events }).to_string()))
-            .unwrap();
-        let (status, _, text) = app.call(request).await;
-        assert_eq!(status, 200, "{text}");
-        let answer: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(
-            answer,
-            json!({"accepted": events.len(), "duplicates": 0, "rejected": []}),
-            "every fixture event of {site} is stored"
-        );
+        send_batch(&app, key, &fixture["sites"][site]).await;
     }
     app
+}
+
+/// Sends `events` (a JSON array) with the write key `key` and checks all were stored.
+async fn send_batch(app: &TestApp, key: &str, events: &Value) {
+    let request = Request::post(format!("/v1/batch?key={key}"))
+        .header("content-type", "application/json")
+        .body(Body::from(json!({ "batch": events }).to_string()))
+        .unwrap();
+    let (status, _, text) = app.call(request).await;
+    assert_eq!(status, 200, "{text}");
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    let count = events.as_array().map_or(0, Vec::len);
+    assert_eq!(
+        answer,
+        json!({"accepted": count, "duplicates": 0, "rejected": []}),
+        "every event sent with {key} is stored"
+    );
 }
 
 async fn get(app: &TestApp, uri: &str, headers: &[(&str, &str)]) -> (u16, HeaderMap, String) {
@@ -294,12 +299,7 @@ async fn a_form_with_only_submissions_is_reported() {
          "properties": {"form_id": "quick"},
          "context": {"page": {"path": "/quick", "url": "https://shop.example.com/quick"}}}
     ]);
-    let request = Request::post(format!("/v1/batch?key={EMPTY_KEY}"))
-        .header("content-type", "application/json")
-        .body(Body::from(json!({ "batch": events }).to_string()))
-        .unwrap();
-    let (status, _, text) = app.call(request).await;
-    assert_eq!(status, 200, "{text}");
+    send_batch(&app, EMPTY_KEY, &events).await;
     let report = get_json(&app, "/v1/reports/forms?site=empty").await;
     let quick = form(&report, "quick");
     assert_eq!(
