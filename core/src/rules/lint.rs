@@ -678,31 +678,34 @@ const MAX_BACKTRACKING_DEGREE: usize = 3;
 /// not count (it ends the match at its first try). Groups count as repetitions that can
 /// take anything when they repeat without bound, or hold an unbounded repetition.
 fn backtracking_degree(pattern: &str) -> usize {
-    let b = pattern.as_bytes();
-    let mut worst = 0;
-    let mut start = 0;
-    let mut i = 0;
-    let mut depth = 0usize;
-    // Split the top level at `|`.
-    while i <= b.len() {
-        match b.get(i) {
-            Some(b'\\') => i += 1,
-            Some(b'[') => {
-                i = class_end(b, i + 1);
-                continue;
+    alternatives(pattern.as_bytes())
+        .into_iter()
+        .map(branch_degree)
+        .max()
+        .unwrap_or(0)
+}
+
+/// The top-level alternatives of a pattern or a group's content: split at each `|` outside
+/// groups, classes and escapes (one alternative when there is no such `|`).
+fn alternatives(b: &[u8]) -> Vec<&[u8]> {
+    let mut branches = Vec::new();
+    let (mut i, mut depth, mut start) = (0, 0usize, 0);
+    while let Some(&c) = b.get(i) {
+        i += 1;
+        match c {
+            b'\\' => i += 1,
+            b'[' => i = class_end(b, i),
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            b'|' if depth == 0 => {
+                branches.push(b.get(start..i - 1).unwrap_or(&[]));
+                start = i;
             }
-            Some(b'(') => depth += 1,
-            Some(b')') => depth = depth.saturating_sub(1),
-            Some(b'|') if depth == 0 => {
-                worst = worst.max(branch_degree(b.get(start..i).unwrap_or(&[])));
-                start = i + 1;
-            }
-            None => worst = worst.max(branch_degree(b.get(start..).unwrap_or(&[]))),
             _ => {}
         }
-        i += 1;
     }
-    worst
+    branches.push(b.get(start..).unwrap_or(&[]));
+    branches
 }
 
 /// [`backtracking_degree`] of one branch.
@@ -858,39 +861,26 @@ fn nested_repetition(pattern: &str) -> bool {
 }
 
 /// Whether a group's content has alternatives that a repetition of it can split a text
-/// among in more than one way, as `(a|aa)*` or `(\\w|\\d)+` do (exponential time in a
+/// among in more than one way, as `(a|aa)*` or `(\w|\d)+` do (exponential time in a
 /// backtracking engine, as nested repetitions take): unless every alternative starts with
 /// a literal character and no two with the same one (either case), as in `(foo|bar)+`, where
 /// the text decides each repetition's alternative. On the safe side.
 fn ambiguous_alternatives(content: &[u8]) -> bool {
-    // Where each top-level alternative starts.
-    let mut starts = alloc::vec![0];
-    let (mut i, mut depth) = (0, 0usize);
-    while let Some(&c) = content.get(i) {
-        i += 1;
-        match c {
-            b'\\' => i += 1,
-            b'[' => i = class_end(content, i),
-            b'(' => depth += 1,
-            b')' => depth = depth.saturating_sub(1),
-            b'|' if depth == 0 => starts.push(i),
-            _ => {}
-        }
-    }
-    if starts.len() < 2 {
+    let branches = alternatives(content);
+    if branches.len() < 2 {
         return false;
     }
     let mut firsts: Vec<u8> = Vec::new();
-    for start in starts {
+    for branch in branches {
         // The first character, and where the atom it is ends.
-        let (first, end) = match (content.get(start), content.get(start + 1)) {
-            (Some(b'\\'), Some(&e)) if e.is_ascii_punctuation() => (e, start + 2),
-            (Some(&c), _) if !b".^$|()[]{}*+?\\".contains(&c) => (c, start + 1),
+        let (first, end) = match branch {
+            [b'\\', e, ..] if e.is_ascii_punctuation() => (*e, 2),
+            [c, ..] if !b".^$|()[]{}*+?\\".contains(c) => (*c, 1),
             _ => return true,
         };
         // A quantified first character may be absent (or repeat into the next one).
         let first = first.to_ascii_lowercase();
-        if matches!(content.get(end), Some(b'?' | b'*' | b'+' | b'{')) || firsts.contains(&first) {
+        if matches!(branch.get(end), Some(b'?' | b'*' | b'+' | b'{')) || firsts.contains(&first) {
             return true;
         }
         firsts.push(first);
