@@ -192,7 +192,7 @@ pub(crate) fn start(shared: &Rc<Shared>) {
         personal.exposed = web::storage::local_get(EXPOSED_KEY).unwrap_or_default();
         if state.mode == Mode::Tracking {
             // Only this site's document: another site's on the same origin is not applied.
-            profile::owned(RULES_CACHE_KEY, &state.config.site)
+            web::storage::owned(RULES_CACHE_KEY, &state.config.site)
         } else {
             None
         }
@@ -301,7 +301,7 @@ fn evaluate<'e>(
         debug,
     };
     let evaluation = engine.evaluate(ctx, &options);
-    if preview.is_some() && !evaluation.decisions.iter().any(|d| d.forced) {
+    if preview.is_some() && !evaluation.forced() {
         web::console::warn(
             "?orbit_preview= names no rule, experiment or variant of this page's rules: nothing \
              was forced",
@@ -354,7 +354,7 @@ fn evaluate_and_apply(shared: &Rc<Shared>) {
         let evaluation = evaluate(engine, &ctx, state.debug);
         // A preview (a forced rule) is QA, not an exposure: the holdout's neither, since
         // a forced change is seen even by a visitor in the holdout.
-        if engine.rules().holdout().is_some() && !evaluation.decisions.iter().any(|d| d.forced) {
+        if engine.rules().holdout().is_some() && !evaluation.forced() {
             let variation = if evaluation.holdout {
                 "holdout"
             } else {
@@ -767,7 +767,7 @@ fn fetch(
 /// are still hidden; then the slots are revealed.
 fn rules_fetched(shared: &Rc<Shared>, answer: &JsValue) {
     if let Some((body, etag)) = web::transport::answer(answer) {
-        profile::store_owned(RULES_CACHE_KEY, &shared.state.borrow().config.site, &body);
+        web::storage::store_owned(RULES_CACHE_KEY, &shared.state.borrow().config.site, &body);
         if let Some(etag) = etag {
             web::storage::local_set(RULES_ETAG_KEY, &etag);
         }

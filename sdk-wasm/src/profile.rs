@@ -10,7 +10,6 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use orbit_core::json::read::{read_json, Json};
-use orbit_core::text;
 
 use crate::web;
 
@@ -57,34 +56,18 @@ impl Profile {
 
 /// The cached profile of the last page view, if it is this visitor's.
 pub fn cached(anonymous_id: &str) -> Option<Profile> {
-    Profile::decode(&owned(PROFILE_CACHE_KEY, anonymous_id)?)
+    Profile::decode(&web::storage::owned(PROFILE_CACHE_KEY, anonymous_id)?)
 }
 
 /// Keeps a profile for the next page views of the same visitor.
 pub fn store(anonymous_id: &str, body: &str, etag: Option<&str>) {
-    store_owned(PROFILE_CACHE_KEY, anonymous_id, body);
+    web::storage::store_owned(PROFILE_CACHE_KEY, anonymous_id, body);
     match etag {
         Some(etag) => {
             web::storage::local_set(PROFILE_ETAG_KEY, etag);
         }
         None => web::storage::local_remove(PROFILE_ETAG_KEY),
     }
-}
-
-/// Stores `body` under `key` for `owner` (a visitor, a site): the owner, a line break, the
-/// body, which [`owned`] gives back to the same owner only.
-pub fn store_owned(key: &str, owner: &str, body: &str) {
-    let mut stored = String::from(owner);
-    stored.push('\n');
-    stored.push_str(body);
-    web::storage::local_set(key, &stored);
-}
-
-/// What [`store_owned`] stored under `key`, if it was for `owner`.
-pub fn owned(key: &str, owner: &str) -> Option<String> {
-    let mut stored = web::storage::local_get(key)?;
-    let (first, _) = text::split_once(&stored, b'\n')?;
-    (first == owner).then(|| stored.split_off(owner.len() + 1))
 }
 
 /// Forgets the profile (another visitor now, or consent withdrawn).

@@ -393,6 +393,12 @@ impl<'r> Evaluation<'r> {
         })
     }
 
+    /// Whether `?orbit_preview=` forced some rule or variant: QA, so no holdout exposure
+    /// (and the browser warns when a preview forced nothing).
+    pub fn forced(&self) -> bool {
+        self.decisions.iter().any(|d| d.forced)
+    }
+
     /// Assignments made just now (`experiment id`, `variant id`), for the browser to store
     /// as the visitor's `experiments` so they stay sticky.
     pub fn new_assignments(&self) -> impl Iterator<Item = (&'r str, &'r str)> + '_ {

@@ -84,3 +84,19 @@ pub fn session_get(key: &str) -> Option<String> {
 pub fn session_set(key: &str, value: &str) -> bool {
     set(SESSION, key, value)
 }
+
+/// Stores `body` under `key` for `owner` (a visitor, a site): the owner, a line break, the
+/// body, which [`owned`] gives back to the same owner only.
+pub fn store_owned(key: &str, owner: &str, body: &str) {
+    let mut stored = String::from(owner);
+    stored.push('\n');
+    stored.push_str(body);
+    local_set(key, &stored);
+}
+
+/// What [`store_owned`] stored under `key`, if it was for `owner`.
+pub fn owned(key: &str, owner: &str) -> Option<String> {
+    let mut stored = local_get(key)?;
+    let (first, _) = orbit_core::text::split_once(&stored, b'\n')?;
+    (first == owner).then(|| stored.split_off(owner.len() + 1))
+}
